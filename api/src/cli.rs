@@ -1,0 +1,171 @@
+//! The `siji` command line: `serve` (the default), `migrate`, `openapi`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+
+use crate::config::{DatabaseSettings, LogSettings, Settings};
+use crate::startup::Application;
+use crate::{db, docs, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(name = "siji", version, about = "Siji (四季): the union services API")]
+pub struct Cli {
+    #[command(flatten)]
+    log: LogSettings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve(Settings),
+    /// Apply, roll back or list database migrations.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseSettings,
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the OpenAPI document (or write it to a file).
+    Openapi {
+        /// Write to this file instead of standard output (e.g. `openapi/openapi.json`).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateAction {
+    /// Apply pending migrations (all, or the next N).
+    Up {
+        #[arg(long)]
+        steps: Option<u32>,
+    },
+    /// Roll back the last N applied migrations.
+    Down {
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List every migration and whether it is applied.
+    Status,
+}
+
+/// `serve` with no subcommand given: its settings come from the environment alone.
+#[derive(Debug, Parser)]
+struct ServeFromEnv {
+    #[command(flatten)]
+    settings: Settings,
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(&cli.log);
+    let command = match cli.command {
+        Some(command) => command,
+        None => match ServeFromEnv::try_parse_from(["siji"]) {
+            Ok(parsed) => Command::Serve(parsed.settings),
+            Err(err) => {
+                let _ = err.print();
+                return ExitCode::from(2);
+            }
+        },
+    };
+    match execute(command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("siji: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command) -> Result<(), String> {
+    match command {
+        Command::Serve(settings) => {
+            let app = Application::build(settings.clone())
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(
+                address = %settings.bind.ip(),
+                port = app.port(),
+                "Siji listening; OpenAPI at /openapi.json, Swagger UI at /docs/"
+            );
+            let handle = app.handle();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                tracing::info!("shutdown signal received; finishing in-flight requests");
+                handle.stop(true).await;
+            });
+            app.run_until_stopped().await.map_err(|e| e.to_string())
+        }
+        Command::Migrate { database, action } => {
+            let conn = db::connect(&database).await.map_err(|e| e.to_string())?;
+            let result = match action {
+                MigrateAction::Up { steps } => Migrator::up(&conn, steps).await,
+                MigrateAction::Down { steps } => Migrator::down(&conn, Some(steps)).await,
+                MigrateAction::Status => print_status(&conn).await,
+            };
+            let _ = conn.close_by_ref().await;
+            result.map_err(|e| e.to_string())
+        }
+        Command::Openapi { output } => {
+            let json =
+                serde_json::to_string_pretty(&docs::document()).map_err(|e| e.to_string())? + "\n";
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, json).map_err(|e| format!("{}: {e}", path.display()))
+                }
+                None => {
+                    #[allow(clippy::print_stdout)]
+                    {
+                        print!("{json}");
+                    }
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what orchestrators send).
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+async fn print_status(conn: &sea_orm::DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+    let migrations = Migrator::get_migration_with_status(conn).await?;
+    #[allow(clippy::print_stdout)]
+    {
+        if migrations.is_empty() {
+            println!("no migrations");
+        }
+        for m in migrations {
+            println!("{:<8} {}", m.status().to_string(), m.name());
+        }
+    }
+    Ok(())
+}

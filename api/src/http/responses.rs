@@ -1,0 +1,117 @@
+//! Reusable OpenAPI responses for the errors every operation can return, each a problem document
+//! (`application/problem+json`) referencing the one `Problem` schema. Operations list them as
+//! `(status = 404, response = NotFound)`; `docs::CommonResponses` adds the ones that apply to
+//! every operation of a kind (500 everywhere, 401 where a token is required, …).
+#![allow(dead_code)] // The tuple fields exist only to carry the schema into the document.
+
+use utoipa::ToResponse;
+
+use super::problem::Problem;
+
+/// The request is invalid: a field fails validation (`validation_failed`, with `errors`), the body
+/// is not JSON (`invalid_json`), or a query or path parameter is malformed (`invalid_query`,
+/// `invalid_path`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/validation_failed", "title": "Request is invalid", "status": 400,
+    "code": "validation_failed", "detail": "1 field is invalid",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "errors": [{"field": "name", "code": "length", "message": "has the wrong length"}]
+}))]
+pub struct BadRequest(Problem);
+
+/// No bearer token, or one that is invalid, expired or revoked (`unauthenticated`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", headers(("WWW-Authenticate" = String, description = "`Bearer`")), example = json!({
+    "type": "/problems/unauthenticated", "title": "Authentication required", "status": 401,
+    "code": "unauthenticated", "detail": "the access token has expired",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct Unauthorized(Problem);
+
+/// The caller may see the resource but not perform this action (`forbidden`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/forbidden", "title": "Not permitted", "status": 403,
+    "code": "forbidden", "detail": "your roles do not permit this action",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct Forbidden(Problem);
+
+/// No such resource, or it lies outside the caller's organisation subtree: the two are
+/// indistinguishable on purpose (`not_found`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/not_found", "title": "Not found", "status": 404,
+    "code": "not_found", "detail": "resource not found",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct NotFound(Problem);
+
+/// The request conflicts with the current state: a duplicate (`duplicate`) or an operation not
+/// allowed in the resource's current state (`conflict`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/duplicate", "title": "Already exists", "status": 409,
+    "code": "duplicate", "detail": "a record with the same unique key already exists",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct Conflict(Problem);
+
+/// `If-Match` names a version that is no longer current; re-read and retry
+/// (`precondition_failed`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/precondition_failed", "title": "Precondition failed", "status": 412,
+    "code": "precondition_failed",
+    "detail": "the resource has changed since it was read (If-Match does not match)",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct PreconditionFailed(Problem);
+
+/// The request body is larger than the server's limit (`payload_too_large`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/payload_too_large", "title": "Request body too large", "status": 413,
+    "code": "payload_too_large", "detail": "request body exceeds 1048576 bytes",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct PayloadTooLarge(Problem);
+
+/// The body's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/unsupported_media_type", "title": "Unsupported media type", "status": 415,
+    "code": "unsupported_media_type", "detail": "expected content type application/json",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct UnsupportedMediaType(Problem);
+
+/// Too many attempts; wait the number of seconds in `Retry-After` (`too_many_requests`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before retrying")), example = json!({
+    "type": "/problems/too_many_requests", "title": "Too many requests", "status": 429,
+    "code": "too_many_requests", "detail": "too many requests",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct TooManyRequests(Problem);
+
+/// An unexpected error. It was logged under `request_id`; the body never says more
+/// (`internal_error`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/internal_error", "title": "Internal server error", "status": 500,
+    "code": "internal_error", "detail": "an internal error occurred; it has been logged",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct InternalError(Problem);
+
+/// The service or its database is not ready; retry after `Retry-After` seconds
+/// (`service_unavailable`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", headers(("Retry-After" = u32, description = "Seconds to wait before retrying")), example = json!({
+    "type": "/problems/service_unavailable", "title": "Service unavailable", "status": 503,
+    "code": "service_unavailable", "detail": "the database is not reachable",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct ServiceUnavailable(Problem);

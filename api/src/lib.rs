@@ -1,0 +1,16 @@
+//! Siji (四季): the JSON REST API of a city federation of trade unions. The `siji` binary is a
+//! thin wrapper around `cli::run`; everything else lives here so tests can build the real
+//! application (`startup::Application`) with the settings they choose.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod docs;
+pub mod http;
+pub mod resources;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::Application;

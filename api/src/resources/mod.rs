@@ -1,0 +1,12 @@
+//! One folder per resource, each with the same shape: `mod.rs` (routes), `handlers.rs`,
+//! `dto.rs` (request and response types) and, where there is database work, `queries.rs`.
+
+pub mod health;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Every route of the service. Both the HTTP server and the OpenAPI document are built from this
+/// one function, so a route cannot exist without being documented.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.configure(health::configure);
+}

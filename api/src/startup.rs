@@ -1,0 +1,177 @@
+//! Building and running the server: `Application::build` connects, migrates, binds (port 0 picks
+//! a free port, which tests use) and returns a server that has not started yet.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::{Method, header};
+use actix_web::middleware::{Condition, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{DatabaseConnection, DbErr};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::http::extract::{self, BodyLimit};
+use crate::http::fallback::{self, RouteTable};
+use crate::http::request_id::{self, REQUEST_ID_HEADER};
+use crate::state::AppState;
+use crate::{db, docs};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(#[source] DbErr),
+    #[error("cannot apply migrations: {0}")]
+    Migration(#[source] DbErr),
+    #[error("cannot listen on the configured address: {0}")]
+    Bind(#[source] std::io::Error),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: DatabaseConnection,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let db = db::connect(&settings.database)
+            .await
+            .map_err(StartupError::Database)?;
+        if settings.auto_migrate {
+            Migrator::up(&db, None)
+                .await
+                .map_err(StartupError::Migration)?;
+        }
+        let listener = TcpListener::bind(settings.bind).map_err(StartupError::Bind)?;
+        let port = listener.local_addr().map_err(StartupError::Bind)?.port();
+        let server = serve(listener, db.clone(), settings).map_err(StartupError::Bind)?;
+        Ok(Self { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server's database pool (tests use it to look behind the API, or to take it away).
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// A handle to stop the server from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serve until stopped (SIGINT/SIGTERM or the handle), let in-flight requests finish, then
+    /// close the database pool.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        tracing::info!("server stopped; closing the database pool");
+        let _ = self.db.close_by_ref().await;
+        result
+    }
+}
+
+fn cors(settings: &Settings) -> Cors {
+    let allowed: Vec<String> = settings
+        .cors_origins
+        .iter()
+        .map(|o| o.trim_end_matches('/').to_owned())
+        .collect();
+    Cors::default()
+        // The configured front-ends, and the server's own origin (Swagger UI at /docs/ sends
+        // `Origin` on its POSTs).
+        .allowed_origin_fn(move |origin, head| {
+            let Ok(origin) = origin.to_str() else {
+                return false;
+            };
+            let same_origin = head
+                .headers()
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|host| {
+                    origin
+                        .split_once("://")
+                        .is_some_and(|(_, rest)| rest == host)
+                });
+            same_origin || allowed.iter().any(|a| a == origin)
+        })
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            REQUEST_ID_HEADER,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(3600)
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
+}
+
+fn serve(
+    listener: TcpListener,
+    db: DatabaseConnection,
+    settings: Settings,
+) -> std::io::Result<Server> {
+    let document = docs::document();
+    let routes = web::Data::new(RouteTable::from_document(&document));
+    let body_limit = settings.body_limit;
+    let workers = settings.workers;
+    let shutdown = settings.shutdown_timeout_secs;
+    let state = web::Data::new(AppState { db, settings });
+
+    let mut server = HttpServer::new(move || {
+        let settings = &state.settings;
+        App::new()
+            .wrap(Condition::new(
+                !settings.cors_origins.is_empty(),
+                cors(settings),
+            ))
+            .wrap(from_fn(request_id::middleware))
+            .app_data(state.clone())
+            .app_data(routes.clone())
+            .app_data(BodyLimit(body_limit))
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(extract::json_config(body_limit))
+            .app_data(extract::query_config())
+            .app_data(extract::path_config())
+            .into_utoipa_app()
+            .configure(crate::resources::routes)
+            .into_app()
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document.clone()))
+            .route("/docs", web::get().to(docs_redirect))
+            .default_service(web::to(fallback::not_matched))
+    })
+    // Signals are handled by the binary (`cli`), which stops gracefully on SIGINT and SIGTERM
+    // alike; embedded servers (tests) must not react to the process's signals at all.
+    .disable_signals()
+    .shutdown_timeout(shutdown)
+    .client_request_timeout(Duration::from_secs(30));
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    Ok(server.listen(listener)?.run())
+}

@@ -1,0 +1,14 @@
+//! Siji's database schema, as an ordered list of migrations. Each migration is its own file
+//! (`m{YYYYMMDD_HHMMSS}_{what}.rs`) with its own `Iden` enums: migrations never import entities,
+//! because an entity may change later while a migration must keep meaning what it meant.
+
+pub use sea_orm_migration::prelude::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![]
+    }
+}

@@ -1,0 +1,71 @@
+//! The base OpenAPI document of Siji: what no handler can say about itself (title, contact,
+//! licence, servers, tags, the security scheme). The `api` crate merges the operations and
+//! schemas it collects from its routes into this base, so the published document is always
+//! generated from the code. The committed snapshot lives beside this crate in `openapi.json`.
+
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi as Document, Server};
+
+/// Path of the committed document, relative to the workspace root.
+pub const COMMITTED_DOCUMENT_PATH: &str = "openapi/openapi.json";
+
+/// Name of the bearer-token security scheme operations refer to.
+pub const BEARER_SCHEME: &str = "bearer";
+
+/// Tags, one per resource family, in the order integrators read them.
+pub mod tags {
+    pub const OPERATIONS: &str = "operations";
+}
+
+const DESCRIPTION: &str = r#"Siji (四季) is the JSON REST API of a city federation of trade unions (市总工会):
+the worker and enterprise registry, the hardship archive (困难职工档案), the "Four Seasons" aid
+campaigns (春送岗位, 夏送清凉, 金秋助学, 冬送温暖), bank-card payouts and collective wage agreements
+(工资集体协商). County and district federations (县市区总工会) sync their records into it.
+
+## Conventions
+* Base path `/api/v1`; JSON with snake_case fields; ids are UUIDv7.
+* Times are RFC 3339 in UTC; dates are `YYYY-MM-DD`.
+* Money is an integer number of fen (分) in fields ending `_fen`; rates are basis points (`_bp`).
+* Lists are keyset-paginated: `limit` (default 50, at most 200) and an opaque `cursor`; the
+  response carries `next_cursor` (null on the last page).
+* Every error is `application/problem+json` (RFC 9457) with a stable machine `code`; see the
+  `Problem` schema for the list of codes. Validation failures list each bad field in `errors`.
+* Send `X-Request-Id` to correlate your logs with ours; it is echoed on every response and in
+  every problem body (`request_id`).
+* Personal data (ID numbers, bank cards, phones) is always masked in responses."#;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Siji (四季) union services API",
+        description = DESCRIPTION,
+        contact(name = "Siji maintainers", email = "siji@example.org"),
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = tags::OPERATIONS, description = "Liveness, readiness and service metadata for operators and load balancers."),
+    ),
+)]
+struct Base;
+
+/// The base document: info, tags and the bearer security scheme, with no operations yet.
+pub fn base_document() -> Document {
+    let mut doc = Base::openapi();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc.servers = Some(vec![Server::new("/")]);
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        BEARER_SCHEME,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "An access token from `POST /api/v1/auth/login` (staff) or `POST /api/v1/auth/token` (machine clients), sent as `Authorization: Bearer <token>`.",
+                ))
+                .build(),
+        ),
+    );
+    doc
+}

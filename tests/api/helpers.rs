@@ -1,0 +1,197 @@
+//! Starting the real server for a test: its own database (a SQLite file in a temporary
+//! directory, or, when `TEST_DATABASE_URL` points at PostgreSQL, a database of its own that is
+//! dropped afterwards), port 0, and typed helpers so that a test reads like the API it checks.
+#![allow(dead_code)] // Helpers serve many test modules; not every one uses every helper.
+
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::Value;
+use siji_api::Application;
+use siji_api::config::Settings;
+use uuid::Uuid;
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The server's own pool: for looking behind the API (or taking the database away).
+    pub db: DatabaseConnection,
+    handle: actix_web::dev::ServerHandle,
+    _database: TestDatabase,
+}
+
+/// Owns the test's database and removes it when the test ends, pass or fail.
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside any async context we could use: give it a runtime of its own.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    if let Ok(admin) = Database::connect(admin_url.as_str()).await {
+                        let _ = admin
+                            .execute_unprepared(&format!(
+                                r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                            ))
+                            .await;
+                        let _ = admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop accepting and let the database go before the database itself is dropped.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// `postgres://u@h:5432/postgres?x` with the database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+async fn fresh_database() -> (String, TestDatabase) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("siji_test_{}", Uuid::new_v4().simple());
+            let admin = Database::connect(admin_url.as_str())
+                .await
+                .expect("connect to TEST_DATABASE_URL");
+            admin
+                .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
+                .await
+                .expect("create the test database");
+            let _ = admin.close().await;
+            (
+                with_database(&admin_url, &name),
+                TestDatabase::Postgres { admin_url, name },
+            )
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("siji.db").display());
+            (url, TestDatabase::Sqlite(dir))
+        }
+    }
+}
+
+/// Settings for a test server: its own database, a free port, one worker.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like `spawn_app`, with a chance to vary the settings first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let (database_url, database) = fresh_database().await;
+    let mut settings = Settings::default();
+    settings.database.database_url = database_url;
+    settings.database.db_max_connections = 5;
+    settings.bind = "127.0.0.1:0".parse().expect("address");
+    settings.workers = Some(1);
+    settings.shutdown_timeout_secs = 1;
+    configure(&mut settings);
+
+    let app = Application::build(settings)
+        .await
+        .expect("build the application");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("HTTP client");
+    TestApp {
+        address,
+        client,
+        db,
+        handle,
+        _database: database,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path).send().await.expect("GET")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+}
+
+/// Assert a response is a problem document with this status and code; return its body.
+pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(res.status(), status, "unexpected status");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let request_id = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body: Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["type"], format!("/problems/{code}"));
+    assert!(body["title"].is_string());
+    assert_eq!(
+        body["request_id"].as_str().map(str::to_owned),
+        request_id,
+        "request id in body and header"
+    );
+    body
+}
+
+/// Read a JSON body after checking the status.
+pub async fn json_body(res: Response, status: StatusCode) -> Value {
+    let actual = res.status();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert_eq!(actual, status, "unexpected status; body: {body}");
+    body
+}

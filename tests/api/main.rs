@@ -1,0 +1,8 @@
+//! The one integration-test binary: every module talks to a real server over HTTP.
+// This whole crate is test code: a failed expectation should fail the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod docs;
+mod errors;
+mod health;
+mod helpers;
