@@ -1,4 +1,4 @@
-//! The `siji` command line: `serve` (the default), `migrate`, `openapi`.
+//! The `siji` command line: `serve` (the default), `migrate`, `admin`, `openapi`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 
-use crate::config::{DatabaseSettings, LogSettings, Settings};
+use sea_orm::EntityTrait;
+
+use crate::auth::Role;
+use crate::config::{BootstrapSettings, DatabaseSettings, LogSettings, Settings};
 use crate::startup::Application;
-use crate::{db, docs, telemetry};
+use crate::{bootstrap, db, docs, telemetry};
 
 #[derive(Debug, Parser)]
 #[command(name = "siji", version, about = "Siji (四季): the union services API")]
@@ -29,6 +32,13 @@ enum Command {
         database: DatabaseSettings,
         #[command(subcommand)]
         action: MigrateAction,
+    },
+    /// Administration from the command line (needs no running server).
+    Admin {
+        #[command(flatten)]
+        database: DatabaseSettings,
+        #[command(subcommand)]
+        action: AdminAction,
     },
     /// Print the OpenAPI document (or write it to a file).
     Openapi {
@@ -52,6 +62,30 @@ enum MigrateAction {
     },
     /// List every migration and whether it is applied.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminAction {
+    /// Create a user. The password is read from standard input (one line), never from the
+    /// command line, so it stays out of shell history and process lists.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// Role to grant (repeatable); default `city_admin`.
+        #[arg(long = "role", value_parser = parse_role)]
+        roles: Vec<Role>,
+        /// Organisation id (default: the root organisation).
+        #[arg(long)]
+        org_id: Option<uuid::Uuid>,
+        #[command(flatten)]
+        bootstrap: BootstrapSettings,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse().map_err(|_| format!("unknown role `{s}`"))
 }
 
 /// `serve` with no subcommand given: its settings come from the environment alone.
@@ -113,6 +147,12 @@ async fn execute(command: Command) -> Result<(), String> {
             let _ = conn.close_by_ref().await;
             result.map_err(|e| e.to_string())
         }
+        Command::Admin { database, action } => {
+            let conn = db::connect(&database).await.map_err(|e| e.to_string())?;
+            let result = admin(&conn, action).await;
+            let _ = conn.close_by_ref().await;
+            result
+        }
         Command::Openapi { output } => {
             let json =
                 serde_json::to_string_pretty(&docs::document()).map_err(|e| e.to_string())? + "\n";
@@ -128,6 +168,54 @@ async fn execute(command: Command) -> Result<(), String> {
                     Ok(())
                 }
             }
+        }
+    }
+}
+
+async fn admin(conn: &sea_orm::DatabaseConnection, action: AdminAction) -> Result<(), String> {
+    match action {
+        AdminAction::CreateUser {
+            username,
+            display_name,
+            roles,
+            org_id,
+            bootstrap,
+        } => {
+            Migrator::up(conn, None).await.map_err(|e| e.to_string())?;
+            let root = bootstrap::ensure_root_org(conn, &bootstrap)
+                .await
+                .map_err(|e| e.to_string())?;
+            let org = match org_id {
+                Some(id) => entity::orgs::Entity::find_by_id(id)
+                    .one(conn)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("no organisation {id}"))?,
+                None => root,
+            };
+            let roles = if roles.is_empty() {
+                vec![Role::CityAdmin]
+            } else {
+                roles
+            };
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| format!("reading the password: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let user =
+                bootstrap::create_user(conn, &org, &username, &display_name, &roles, password)
+                    .await
+                    .map_err(|e| match e {
+                        crate::http::ApiError::Validation(errors) => errors
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, e.message))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        other => other.to_string(),
+                    })?;
+            tracing::info!(user_id = %user.id, username = %user.username, "user created");
+            Ok(())
         }
     }
 }

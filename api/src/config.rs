@@ -64,6 +64,95 @@ pub struct Settings {
     /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
     #[arg(long, env = "SIJI_SHUTDOWN_TIMEOUT", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
     pub shutdown_timeout_secs: u64,
+    #[command(flatten)]
+    pub auth: AuthSettings,
+    #[command(flatten)]
+    pub bootstrap: BootstrapSettings,
+}
+
+/// A secret from the environment: never printed by `Debug`.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// Tokens and login protection.
+#[derive(Debug, Clone, Args)]
+pub struct AuthSettings {
+    /// Key for signing access tokens (HS256), at least 32 bytes. Required on PostgreSQL; on the
+    /// embedded SQLite default a random one is generated and stored in the database.
+    #[arg(long, env = "SIJI_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "SIJI_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens, in seconds.
+    #[arg(long, env = "SIJI_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+    /// Failed logins per username within the window before further attempts get 429.
+    #[arg(long, env = "SIJI_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+    /// Failed logins per client IP within the window before further attempts get 429.
+    #[arg(long, env = "SIJI_LOGIN_IP_MAX_FAILURES", default_value_t = 50)]
+    pub login_ip_max_failures: u32,
+    /// The throttling window, in seconds.
+    #[arg(long, env = "SIJI_LOGIN_WINDOW", default_value_t = 900)]
+    pub login_window_secs: u64,
+    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
+    #[arg(long, env = "SIJI_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            login_max_failures: 5,
+            login_ip_max_failures: 50,
+            login_window_secs: 900,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// What a fresh database is given on first start.
+#[derive(Debug, Clone, Args)]
+pub struct BootstrapSettings {
+    /// If no user exists yet, create user `admin` (city admin at the root) with this password.
+    #[arg(long, env = "SIJI_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+    /// Name of the root (city federation) organisation created on first start.
+    #[arg(long, env = "SIJI_ROOT_ORG_NAME", default_value = DEFAULT_ROOT_ORG_NAME)]
+    pub root_org_name: String,
+    /// GB/T 2260 division code of the root organisation created on first start.
+    #[arg(long, env = "SIJI_ROOT_DIVISION_CODE", default_value = DEFAULT_ROOT_DIVISION_CODE)]
+    pub root_division_code: String,
+}
+
+pub const DEFAULT_ROOT_ORG_NAME: &str = "市总工会";
+pub const DEFAULT_ROOT_DIVISION_CODE: &str = "370800";
+
+impl Default for BootstrapSettings {
+    fn default() -> Self {
+        Self {
+            admin_password: None,
+            root_org_name: DEFAULT_ROOT_ORG_NAME.to_owned(),
+            root_division_code: DEFAULT_ROOT_DIVISION_CODE.to_owned(),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -76,6 +165,8 @@ impl Default for Settings {
             body_limit: DEFAULT_BODY_LIMIT,
             workers: None,
             shutdown_timeout_secs: DEFAULT_SHUTDOWN_TIMEOUT_SECS,
+            auth: AuthSettings::default(),
+            bootstrap: BootstrapSettings::default(),
         }
     }
 }

@@ -5,9 +5,11 @@
 use actix_web::App;
 use utoipa::OpenApi;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa_actix_web::AppExt;
 
+use crate::auth::permissions::Permission;
 use crate::http::problem::{ErrorCode, FieldError, Problem};
 use crate::http::responses::*;
 
@@ -81,12 +83,49 @@ fn add_common_responses(doc: &mut Document) {
             ensure(op, "413", "PayloadTooLarge");
             ensure(op, "415", "UnsupportedMediaType");
         }
-        let protected = op
-            .security
-            .as_ref()
-            .is_some_and(|reqs| reqs.iter().any(|r| r != &Default::default()));
-        if protected {
-            ensure(op, "401", "Unauthorized");
-        }
+        document_permission(op);
     }
+}
+
+/// Operations declare what they need as `x-permission` (a permission name, or `authenticated`
+/// for any valid token). From that one declaration and the permission matrix, the operation
+/// gets its bearer security requirement, its 401 and 403 responses, and a sentence saying which
+/// roles may call it.
+fn document_permission(op: &mut Operation) {
+    let Some(declared) = op
+        .extensions
+        .as_ref()
+        .and_then(|ext| ext.get("x-permission"))
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    op.security = Some(vec![SecurityRequirement::new(
+        siji_openapi::BEARER_SCHEME,
+        Vec::<String>::new(),
+    )]);
+    ensure(op, "401", "Unauthorized");
+    let sentence = match Permission::parse(&declared) {
+        Some(permission) => {
+            ensure(op, "403", "Forbidden");
+            let roles: Vec<String> = permission
+                .roles()
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect();
+            format!(
+                "**Permission:** `{declared}`, held by {}. Limited to the caller's organisation subtree; \
+                 records outside it answer 404.",
+                roles.join(", ")
+            )
+        }
+        None => "**Permission:** any valid access token.".to_owned(),
+    };
+    let description = op.description.take().unwrap_or_default();
+    op.description = Some(if description.is_empty() {
+        sentence
+    } else {
+        format!("{description}\n\n{sentence}")
+    });
 }

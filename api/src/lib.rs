@@ -2,15 +2,20 @@
 //! thin wrapper around `cli::run`; everything else lives here so tests can build the real
 //! application (`startup::Application`) with the settings they choose.
 
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod docs;
+pub mod domain;
 pub mod http;
 pub mod resources;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod tenancy;
 
 pub use config::Settings;
 pub use startup::Application;

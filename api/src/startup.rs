@@ -14,6 +14,11 @@ use sea_orm::{DatabaseConnection, DbErr};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::AuthState;
+use crate::auth::secrets;
+use crate::auth::throttle;
+use crate::auth::tokens::TokenKeys;
+use crate::bootstrap;
 use crate::config::Settings;
 use crate::http::extract::{self, BodyLimit};
 use crate::http::fallback::{self, RouteTable};
@@ -29,6 +34,10 @@ pub enum StartupError {
     Migration(#[source] DbErr),
     #[error("cannot listen on the configured address: {0}")]
     Bind(#[source] std::io::Error),
+    #[error("token signing secret: {0}")]
+    Secret(#[from] crate::auth::secrets::SecretError),
+    #[error("first-start setup: {0}")]
+    Bootstrap(#[from] crate::bootstrap::BootstrapError),
 }
 
 pub struct Application {
@@ -47,9 +56,24 @@ impl Application {
                 .await
                 .map_err(StartupError::Migration)?;
         }
+        let root = bootstrap::ensure_root_org(&db, &settings.bootstrap).await?;
+        bootstrap::ensure_admin(&db, &root, &settings.bootstrap).await?;
+        let secret =
+            secrets::jwt_secret(&db, settings.auth.jwt_secret.as_ref().map(|s| s.0.as_str()))
+                .await?;
+        let auth = auth_state(&settings, &secret);
+
         let listener = TcpListener::bind(settings.bind).map_err(StartupError::Bind)?;
         let port = listener.local_addr().map_err(StartupError::Bind)?.port();
-        let server = serve(listener, db.clone(), settings).map_err(StartupError::Bind)?;
+        let server = serve(
+            listener,
+            AppState {
+                db: db.clone(),
+                settings,
+                auth,
+            },
+        )
+        .map_err(StartupError::Bind)?;
         Ok(Self { port, server, db })
     }
 
@@ -74,6 +98,23 @@ impl Application {
         tracing::info!("server stopped; closing the database pool");
         let _ = self.db.close_by_ref().await;
         result
+    }
+}
+
+fn auth_state(settings: &Settings, secret: &[u8]) -> AuthState {
+    let a = &settings.auth;
+    let window = Duration::from_secs(a.login_window_secs);
+    AuthState {
+        keys: TokenKeys::new(secret, Duration::from_secs(a.access_token_ttl_secs)),
+        refresh_ttl: Duration::from_secs(a.refresh_token_ttl_secs),
+        user_limit: throttle::Limit {
+            max_failures: a.login_max_failures,
+            window,
+        },
+        ip_limit: throttle::Limit {
+            max_failures: a.login_ip_max_failures,
+            window,
+        },
     }
 }
 
@@ -131,17 +172,13 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
-fn serve(
-    listener: TcpListener,
-    db: DatabaseConnection,
-    settings: Settings,
-) -> std::io::Result<Server> {
+fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     let document = docs::document();
     let routes = web::Data::new(RouteTable::from_document(&document));
-    let body_limit = settings.body_limit;
-    let workers = settings.workers;
-    let shutdown = settings.shutdown_timeout_secs;
-    let state = web::Data::new(AppState { db, settings });
+    let body_limit = state.settings.body_limit;
+    let workers = state.settings.workers;
+    let shutdown = state.settings.shutdown_timeout_secs;
+    let state = web::Data::new(state);
 
     let mut server = HttpServer::new(move || {
         let settings = &state.settings;

@@ -1,10 +1,13 @@
-//! What every handler can reach: the database pool and the settings the server started with.
+//! What every handler can reach: the database pool, the settings the server started with, and
+//! the resolved authentication configuration.
 
 use sea_orm::DatabaseConnection;
 
+use crate::auth::AuthState;
 use crate::config::Settings;
 
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Settings,
+    pub auth: AuthState,
 }

@@ -1,2 +1,10 @@
 //! sea-orm entities for Siji, one module per table. Entities describe rows only: behaviour that
 //! belongs to a record (validation, scoping, masking) lives in the `api` crate beside its resource.
+
+pub mod api_clients;
+pub mod audit_events;
+pub mod login_throttle;
+pub mod orgs;
+pub mod refresh_tokens;
+pub mod server_secrets;
+pub mod users;

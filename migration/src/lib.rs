@@ -4,11 +4,15 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod m20261124_000001_organisations_and_accounts;
+
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![]
+        vec![Box::new(
+            m20261124_000001_organisations_and_accounts::Migration,
+        )]
     }
 }

@@ -15,6 +15,12 @@ pub const BEARER_SCHEME: &str = "bearer";
 
 /// Tags, one per resource family, in the order integrators read them.
 pub mod tags {
+    pub const AUTH: &str = "auth";
+    pub const ME: &str = "me";
+    pub const ORGS: &str = "orgs";
+    pub const USERS: &str = "users";
+    pub const CLIENTS: &str = "clients";
+    pub const AUDIT: &str = "audit";
     pub const OPERATIONS: &str = "operations";
 }
 
@@ -33,7 +39,15 @@ campaigns (春送岗位, 夏送清凉, 金秋助学, 冬送温暖), bank-card pa
   `Problem` schema for the list of codes. Validation failures list each bad field in `errors`.
 * Send `X-Request-Id` to correlate your logs with ours; it is echoed on every response and in
   every problem body (`request_id`).
-* Personal data (ID numbers, bank cards, phones) is always masked in responses."#;
+* Personal data (ID numbers, bank cards, phones) is always masked in responses.
+
+## Authentication and scope
+Send `Authorization: Bearer <access token>`. Staff get tokens from `POST /api/v1/auth/login`
+(and keep them fresh with `POST /api/v1/auth/refresh`); county systems from
+`POST /api/v1/auth/token` (OAuth2 client credentials). Each operation names the permission it
+needs (`x-permission`) and the roles that hold it. Every caller belongs to one node of the
+organisation tree and sees only that node's subtree: a record outside it answers 404, exactly
+like one that does not exist."#;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,6 +58,12 @@ campaigns (春送岗位, 夏送清凉, 金秋助学, 冬送温暖), bank-card pa
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
+        (name = tags::AUTH, description = "Signing in (staff: username and password; county systems: OAuth2 client credentials), refreshing and revoking tokens."),
+        (name = tags::ME, description = "The caller's own identity, permissions and password."),
+        (name = tags::ORGS, description = "The union organisation tree (工会三级组织网络): city federation (市总工会) → county/district federations (县市区总工会) → township/street unions (乡镇(街道)工会) → enterprise unions (企业工会). Every record belongs to a node; a caller sees only its node's subtree."),
+        (name = tags::USERS, description = "Staff accounts, their roles and passwords."),
+        (name = tags::CLIENTS, description = "Machine clients: county systems that sync their records with the `integration` role."),
+        (name = tags::AUDIT, description = "The append-only audit trail (审计日志): every write, sign-in and permission denial."),
         (name = tags::OPERATIONS, description = "Liveness, readiness and service metadata for operators and load balancers."),
     ),
 )]

@@ -116,3 +116,96 @@ async fn cors_allows_configured_origins_only() {
     assert!(res.headers().get("access-control-allow-origin").is_none());
     assert_problem(res, StatusCode::BAD_REQUEST, "bad_request").await;
 }
+
+/// Bad bodies, queries, paths and media types on real endpoints.
+#[tokio::test]
+async fn bad_input_is_a_4xx_problem_never_a_500() {
+    let app = spawn_app_with(|s| s.body_limit = 4096).await;
+    let login = "/api/v1/auth/login";
+
+    let res = app
+        .request(Method::POST, login)
+        .header("content-type", "application/json")
+        .body("{\"username\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_json").await;
+
+    let res = app
+        .request(Method::POST, login)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let res = app
+        .request(Method::POST, login)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+
+    let huge = serde_json::json!({"username": "x".repeat(10_000), "password": "y"});
+    let res = app.post_json(login, &huge).await;
+    assert_problem(res, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+
+    // Unknown fields, missing fields and wrong types are listed per field, without the value.
+    let res = app
+        .post_json(
+            login,
+            &serde_json::json!({"username": "a", "password": "b", "org_id": "x"}),
+        )
+        .await;
+    let body = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "org_id");
+    assert_eq!(body["errors"][0]["code"], "unknown_field");
+    let res = app
+        .post_json(
+            login,
+            &serde_json::json!({"username": "11010519491231002X", "password": 110105}),
+        )
+        .await;
+    let body = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "password");
+    assert!(!body.to_string().contains("110105"), "{body}");
+    let res = app
+        .post_json(login, &serde_json::json!({"username": ""}))
+        .await;
+    let body = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "password");
+
+    let admin = app.admin_token().await;
+    let res = app.get_as("/api/v1/orgs/not-a-uuid", &admin).await;
+    assert_problem(res, StatusCode::BAD_REQUEST, "invalid_path").await;
+    let res = app.get_as("/api/v1/orgs?limit=500", &admin).await;
+    let body = assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+    assert_eq!(body["errors"][0]["field"], "limit");
+
+    // A protected route without a token: 401, not 404 or 405.
+    assert_problem(
+        app.get("/api/v1/orgs").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    let res = app
+        .request(Method::DELETE, "/api/v1/orgs")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers().get("allow").unwrap(), "GET, POST");
+    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+}

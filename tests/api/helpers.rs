@@ -9,8 +9,15 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::Value;
 use siji_api::Application;
-use siji_api::config::Settings;
+use siji_api::config::{Secret, Settings};
 use uuid::Uuid;
+
+/// The bootstrap admin's password in every test server.
+pub const ADMIN_PASSWORD: &str = "bootstrap passphrase";
+/// The password helpers give the accounts they create.
+pub const PASSWORD: &str = "a long test passphrase";
+/// The signing secret of every test server (so tests can forge tokens with bad claims).
+pub const JWT_SECRET: &str = "test-signing-secret-of-at-least-32-bytes!";
 
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
@@ -107,6 +114,16 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like `spawn_app`, with a chance to vary the settings first.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    // `TEST_LOG=1 cargo test …` shows the servers' logs.
+    static LOGGING: std::sync::Once = std::sync::Once::new();
+    LOGGING.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            siji_api::telemetry::init(&siji_api::config::LogSettings {
+                filter: "info".into(),
+                log_format: siji_api::config::LogFormat::Pretty,
+            });
+        }
+    });
     let (database_url, database) = fresh_database().await;
     let mut settings = Settings::default();
     settings.database.database_url = database_url;
@@ -114,6 +131,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.bind = "127.0.0.1:0".parse().expect("address");
     settings.workers = Some(1);
     settings.shutdown_timeout_secs = 1;
+    settings.auth.jwt_secret = Some(Secret(JWT_SECRET.to_owned()));
+    settings.bootstrap.admin_password = Some(Secret(ADMIN_PASSWORD.to_owned()));
     configure(&mut settings);
 
     let app = Application::build(settings)
@@ -194,4 +213,142 @@ pub async fn json_body(res: Response, status: StatusCode) -> Value {
     let body: Value = res.json().await.unwrap_or(Value::Null);
     assert_eq!(actual, status, "unexpected status; body: {body}");
     body
+}
+
+/// Tokens from a sign-in.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+/// A county federation with its admin and an operator, for tenancy tests.
+pub struct County {
+    pub org_id: String,
+    pub admin: String,
+    pub operator: String,
+    pub admin_user_id: String,
+    pub operator_user_id: String,
+}
+
+impl TestApp {
+    /// Sign in; panics unless it succeeds.
+    pub async fn login(&self, username: &str, password: &str) -> Tokens {
+        let res = self
+            .post_json(
+                "/api/v1/auth/login",
+                &serde_json::json!({"username": username, "password": password}),
+            )
+            .await;
+        let body = json_body(res, StatusCode::OK).await;
+        Tokens {
+            access: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.login("admin", ADMIN_PASSWORD).await.access
+    }
+
+    pub fn authed(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(token)
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> Response {
+        self.authed(Method::GET, path, token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn post_as(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.authed(Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn patch_as(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.authed(Method::PATCH, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("PATCH")
+    }
+
+    /// The root org's id, as the admin sees it.
+    pub async fn root_org_id(&self, token: &str) -> String {
+        let me = json_body(self.get_as("/api/v1/me", token).await, StatusCode::OK).await;
+        me["org"]["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn create_org(
+        &self,
+        token: &str,
+        parent_id: &str,
+        level: &str,
+        name: &str,
+        code: &str,
+    ) -> Value {
+        let body = serde_json::json!({"parent_id": parent_id, "level": level, "name": name, "division_code": code});
+        json_body(
+            self.post_as("/api/v1/orgs", token, &body).await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    pub async fn create_user(
+        &self,
+        token: &str,
+        org_id: &str,
+        username: &str,
+        roles: &[&str],
+    ) -> Value {
+        let body = serde_json::json!({
+            "username": username, "display_name": username, "org_id": org_id, "roles": roles, "password": PASSWORD
+        });
+        json_body(
+            self.post_as("/api/v1/users", token, &body).await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    /// A county under the root with a county admin and an operator, signed in.
+    pub async fn county(&self, admin_token: &str, name: &str, code: &str) -> County {
+        let root = self.root_org_id(admin_token).await;
+        let org = self
+            .create_org(admin_token, &root, "county", name, code)
+            .await;
+        let org_id = org["id"].as_str().unwrap().to_owned();
+        let admin = self
+            .create_user(
+                admin_token,
+                &org_id,
+                &format!("{code}.admin"),
+                &["county_admin"],
+            )
+            .await;
+        let operator = self
+            .create_user(
+                admin_token,
+                &org_id,
+                &format!("{code}.operator"),
+                &["operator"],
+            )
+            .await;
+        County {
+            admin: self.login(&format!("{code}.admin"), PASSWORD).await.access,
+            operator: self
+                .login(&format!("{code}.operator"), PASSWORD)
+                .await
+                .access,
+            admin_user_id: admin["id"].as_str().unwrap().to_owned(),
+            operator_user_id: operator["id"].as_str().unwrap().to_owned(),
+            org_id,
+        }
+    }
 }

@@ -2,7 +2,12 @@
 // This whole crate is test code: a failed expectation should fail the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access;
+mod audit;
+mod auth;
 mod docs;
 mod errors;
 mod health;
 mod helpers;
+mod orgs;
+mod tokens;

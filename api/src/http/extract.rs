@@ -34,15 +34,22 @@ impl<T> Json<T> {
     }
 }
 
-fn is_json(req: &HttpRequest) -> bool {
+fn media_type(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
-        .is_some_and(|m| {
-            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
-        })
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    media_type(req).is_some_and(|m| {
+        m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+    })
+}
+
+fn is_form(req: &HttpRequest) -> bool {
+    media_type(req).is_some_and(|m| m == "application/x-www-form-urlencoded")
 }
 
 fn declared_length(req: &HttpRequest) -> Option<usize> {
@@ -52,42 +59,96 @@ fn declared_length(req: &HttpRequest) -> Option<usize> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Read a whole body of an accepted media type, refusing more than the configured limit.
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    accepted: bool,
+    expected: &'static str,
+) -> Pin<Box<dyn Future<Output = Result<BytesMut, ApiError>>>> {
+    let limit = req.app_data::<BodyLimit>().map_or(1 << 20, |l| l.0);
+    let declared = declared_length(req);
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if !accepted {
+            return Err(ApiError::UnsupportedMediaType(expected));
+        }
+        if declared.is_some_and(|len| len > limit) {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        let mut body = BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|err| match err {
+                actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge(limit),
+                _ => ApiError::BadRequest {
+                    code: ErrorCode::BadRequest,
+                    detail: "the request body could not be read".to_owned(),
+                    errors: Vec::new(),
+                },
+            })?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    })
+}
+
 impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<BodyLimit>().map_or(1 << 20, |l| l.0);
-        let json = is_json(req);
-        let declared = declared_length(req);
-        let mut payload = payload.take();
+        let body = read_body(req, payload, is_json(req), "application/json");
         Box::pin(async move {
-            if !json {
-                return Err(ApiError::UnsupportedMediaType("application/json"));
-            }
-            if declared.is_some_and(|len| len > limit) {
-                return Err(ApiError::PayloadTooLarge(limit));
-            }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|err| match err {
-                    actix_web::error::PayloadError::Overflow => ApiError::PayloadTooLarge(limit),
-                    _ => ApiError::BadRequest {
-                        code: ErrorCode::InvalidJson,
-                        detail: "the request body could not be read".to_owned(),
-                        errors: Vec::new(),
-                    },
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge(limit));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            let value = parse_json::<T>(&body)?;
+            let value = parse_json::<T>(&body.await?)?;
             validate(&value)?;
             Ok(Json(value))
         })
     }
+}
+
+/// An `application/x-www-form-urlencoded` body (the OAuth2 token endpoint's format),
+/// deserialised and validated like `Json`.
+#[derive(Debug)]
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for Form<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(
+            req,
+            payload,
+            is_form(req),
+            "application/x-www-form-urlencoded",
+        );
+        Box::pin(async move {
+            let body = body.await?;
+            let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&body));
+            let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
+                let path = err.path().to_string();
+                ApiError::Validation(vec![serde_field_error(
+                    &path,
+                    &err.into_inner().to_string(),
+                )])
+            })?;
+            validate(&value)?;
+            Ok(Form(value))
+        })
+    }
+}
+
+/// For optional fields of a PATCH body that can be cleared: absent is `None`, `null` is
+/// `Some(None)`. Use with `#[serde(default, deserialize_with = "double_option")]`.
+pub fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(de).map(Some)
 }
 
 /// Deserialise JSON, turning serde's errors into field errors without the submitted values.

@@ -1,11 +1,16 @@
 //! What every endpoint shares, written once: the error type and its problem bodies, request ids,
-//! extractors that fail with problems, and the fallback for unmatched routes.
+//! extractors that fail with problems, pagination, optimistic concurrency, and the fallback for
+//! unmatched routes.
 
+pub mod concurrency;
 pub mod extract;
 pub mod fallback;
+pub mod pagination;
 pub mod problem;
 pub mod request_id;
 pub mod responses;
 
-pub use extract::{Json, Query};
+pub use concurrency::IfMatch;
+pub use extract::{Form, Json, Query};
+pub use pagination::{Page, PageRequest};
 pub use problem::{ApiError, ErrorCode, FieldError, Problem};

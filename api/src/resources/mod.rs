@@ -1,12 +1,28 @@
 //! One folder per resource, each with the same shape: `mod.rs` (routes), `handlers.rs`,
 //! `dto.rs` (request and response types) and, where there is database work, `queries.rs`.
 
+pub mod audit_events;
+pub mod auth;
+pub mod clients;
 pub mod health;
+pub mod me;
+pub mod orgs;
+pub mod users;
 
+use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Every route of the service. Both the HTTP server and the OpenAPI document are built from this
 /// one function, so a route cannot exist without being documented.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(health::configure);
+    cfg.service(
+        scope("/api/v1")
+            .configure(auth::configure)
+            .configure(me::configure)
+            .configure(orgs::configure)
+            .configure(users::configure)
+            .configure(clients::configure)
+            .configure(audit_events::configure),
+    );
 }

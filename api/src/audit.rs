@@ -1,0 +1,98 @@
+//! The audit trail: who did what, to which record, when, from where. Events are written in the
+//! same transaction as the change they describe, so a change never lands without its record.
+//! Change summaries name fields and non-personal values only; never plaintext personal data,
+//! passwords, tokens or secrets.
+
+use chrono::Utc;
+use entity::audit_events;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Who acted, and from where.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub kind: &'static str,
+    pub id: Option<Uuid>,
+    pub name: Option<String>,
+    pub org_id: Option<Uuid>,
+    pub request_id: Option<String>,
+    pub client_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub action: &'static str,
+    pub outcome: Outcome,
+    pub resource_type: Option<&'static str>,
+    pub resource_id: Option<String>,
+    pub changes: Option<Value>,
+}
+
+impl Event {
+    pub fn new(action: &'static str) -> Self {
+        Self {
+            action,
+            outcome: Outcome::Success,
+            resource_type: None,
+            resource_id: None,
+            changes: None,
+        }
+    }
+
+    pub fn on(mut self, resource_type: &'static str, id: impl ToString) -> Self {
+        self.resource_type = Some(resource_type);
+        self.resource_id = Some(id.to_string());
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    pub fn changes(mut self, changes: Value) -> Self {
+        self.changes = Some(changes);
+        self
+    }
+}
+
+pub async fn record(db: &impl ConnectionTrait, actor: &Actor, event: Event) -> Result<(), DbErr> {
+    let row = audit_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(Utc::now()),
+        actor_kind: Set(actor.kind.to_owned()),
+        actor_id: Set(actor.id),
+        actor_name: Set(actor.name.clone()),
+        org_id: Set(actor.org_id),
+        action: Set(event.action.to_owned()),
+        outcome: Set(event.outcome.as_str().to_owned()),
+        resource_type: Set(event.resource_type.map(str::to_owned)),
+        resource_id: Set(event.resource_id),
+        request_id: Set(actor.request_id.clone()),
+        client_ip: Set(actor.client_ip.clone()),
+        changes: Set(event.changes.map(|c| c.to_string())),
+    };
+    audit_events::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! Authentication and authorisation: passwords, tokens, the permission matrix, the `Caller`
+//! extractor, login throttling, and the server secrets the tokens are signed with.
+
+pub mod caller;
+pub mod meta;
+pub mod password;
+pub mod permissions;
+pub mod secrets;
+pub mod throttle;
+pub mod tokens;
+
+pub use caller::Caller;
+pub use meta::RequestMeta;
+pub use permissions::{Permission, Role};
+
+use std::time::Duration;
+
+/// The authentication configuration handlers need, resolved once at start.
+pub struct AuthState {
+    pub keys: tokens::TokenKeys,
+    pub refresh_ttl: Duration,
+    pub user_limit: throttle::Limit,
+    pub ip_limit: throttle::Limit,
+}

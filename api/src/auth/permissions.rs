@@ -1,0 +1,229 @@
+//! Roles, permissions, and the one matrix that decides which role may do what. Handlers ask
+//! `Caller::require(permission)`; the OpenAPI document and the README show this same matrix
+//! (the document's text is generated from it).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A role a user (or machine client) holds.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// City federation administrator (市总工会管理员): everything, city-wide.
+    CityAdmin,
+    /// County/district federation administrator (县市区总工会管理员): organisations and
+    /// accounts in the county's subtree.
+    CountyAdmin,
+    /// Data entry (录入员).
+    Operator,
+    /// Approves applications and grants (审批人).
+    Approver,
+    /// Read-only, including the audit log (审计员).
+    Auditor,
+    /// A county system syncing its records (系统对接); machine clients only.
+    Integration,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::CityAdmin,
+        Role::CountyAdmin,
+        Role::Operator,
+        Role::Approver,
+        Role::Auditor,
+        Role::Integration,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "city_admin",
+            Role::CountyAdmin => "county_admin",
+            Role::Operator => "operator",
+            Role::Approver => "approver",
+            Role::Auditor => "auditor",
+            Role::Integration => "integration",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or(())
+    }
+}
+
+/// Parse the stored comma-separated role list; unknown names (from a newer version) are skipped.
+pub fn parse_roles(stored: &str) -> Vec<Role> {
+    let mut roles: Vec<Role> = stored
+        .split(',')
+        .filter_map(|r| r.trim().parse().ok())
+        .collect();
+    roles.sort();
+    roles.dedup();
+    roles
+}
+
+pub fn store_roles(roles: &[Role]) -> String {
+    let mut roles = roles.to_vec();
+    roles.sort();
+    roles.dedup();
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Something a caller may be permitted to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum Permission {
+    /// Read organisations of one's subtree.
+    #[serde(rename = "orgs.read")]
+    OrgsRead,
+    /// Create, rename and move organisations within one's subtree.
+    #[serde(rename = "orgs.write")]
+    OrgsWrite,
+    /// Read user accounts of one's subtree.
+    #[serde(rename = "users.read")]
+    UsersRead,
+    /// Create and change user accounts, reset passwords, disable accounts.
+    #[serde(rename = "users.write")]
+    UsersWrite,
+    /// Read machine clients of one's subtree.
+    #[serde(rename = "clients.read")]
+    ClientsRead,
+    /// Create, disable and rotate the secrets of machine clients.
+    #[serde(rename = "clients.write")]
+    ClientsWrite,
+    /// Read the audit trail of one's subtree.
+    #[serde(rename = "audit.read")]
+    AuditRead,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 7] = [
+        Permission::OrgsRead,
+        Permission::OrgsWrite,
+        Permission::UsersRead,
+        Permission::UsersWrite,
+        Permission::ClientsRead,
+        Permission::ClientsWrite,
+        Permission::AuditRead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::OrgsRead => "orgs.read",
+            Permission::OrgsWrite => "orgs.write",
+            Permission::UsersRead => "users.read",
+            Permission::UsersWrite => "users.write",
+            Permission::ClientsRead => "clients.read",
+            Permission::ClientsWrite => "clients.write",
+            Permission::AuditRead => "audit.read",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// The roles that hold this permission.
+    pub fn roles(self) -> Vec<Role> {
+        Role::ALL
+            .into_iter()
+            .filter(|r| granted(*r).contains(&self))
+            .collect()
+    }
+}
+
+use Permission::*;
+
+/// THE permission matrix (role × permission). Scope is separate: every permission applies only
+/// within the caller's organisation subtree.
+pub fn granted(role: Role) -> &'static [Permission] {
+    match role {
+        Role::CityAdmin => &[
+            OrgsRead,
+            OrgsWrite,
+            UsersRead,
+            UsersWrite,
+            ClientsRead,
+            ClientsWrite,
+            AuditRead,
+        ],
+        Role::CountyAdmin => &[
+            OrgsRead,
+            OrgsWrite,
+            UsersRead,
+            UsersWrite,
+            ClientsRead,
+            ClientsWrite,
+        ],
+        Role::Operator => &[OrgsRead],
+        Role::Approver => &[OrgsRead],
+        Role::Auditor => &[OrgsRead, UsersRead, ClientsRead, AuditRead],
+        Role::Integration => &[OrgsRead],
+    }
+}
+
+/// Everything a set of roles permits, in matrix order.
+pub fn effective(roles: &[Role]) -> Vec<Permission> {
+    Permission::ALL
+        .into_iter()
+        .filter(|p| roles.iter().any(|r| granted(*r).contains(p)))
+        .collect()
+}
+
+/// Which roles a caller may hand out: a city admin any staff role; a county admin any staff role
+/// but city admin. `integration` belongs to machine clients only.
+pub fn may_assign(caller: &[Role], role: Role) -> bool {
+    match role {
+        Role::Integration => false,
+        Role::CityAdmin => caller.contains(&Role::CityAdmin),
+        _ => caller.contains(&Role::CityAdmin) || caller.contains(&Role::CountyAdmin),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_storage() {
+        let roles = parse_roles(&store_roles(&[
+            Role::Auditor,
+            Role::Operator,
+            Role::Auditor,
+        ]));
+        assert_eq!(roles, vec![Role::Operator, Role::Auditor]);
+        assert_eq!(parse_roles("operator,unknown"), vec![Role::Operator]);
+    }
+
+    #[test]
+    fn only_city_admin_and_auditor_read_the_audit_log() {
+        assert_eq!(AuditRead.roles(), vec![Role::CityAdmin, Role::Auditor]);
+        assert!(!effective(&[Role::Operator]).contains(&UsersWrite));
+        assert!(may_assign(&[Role::CountyAdmin], Role::Operator));
+        assert!(!may_assign(&[Role::CountyAdmin], Role::CityAdmin));
+        assert!(!may_assign(&[Role::CityAdmin], Role::Integration));
+    }
+
+    #[test]
+    fn permission_names_match_serde() {
+        for p in Permission::ALL {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+    }
+}

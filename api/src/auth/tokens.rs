@@ -1,0 +1,162 @@
+//! Access tokens (HS256 JWTs with every registered claim required and checked, algorithm
+//! pinned) and opaque random tokens (refresh tokens, client secrets), stored only as digests.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::http::ApiError;
+
+pub const ISSUER: &str = "siji";
+pub const AUDIENCE: &str = "siji-api";
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Whose token it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    User,
+    Client,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Uuid,
+    pub kind: PrincipalKind,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: Uuid,
+}
+
+/// Signing and verification keys with the validation rules, built once at start.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    pub access_ttl: Duration,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8], access_ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 5;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            access_ttl,
+        }
+    }
+
+    /// Issue an access token; returns it with its lifetime in seconds.
+    pub fn issue(
+        &self,
+        kind: PrincipalKind,
+        sub: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(String, u64), ApiError> {
+        let ttl = self.access_ttl.as_secs();
+        let claims = Claims {
+            sub,
+            kind,
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
+            iat: now.timestamp(),
+            nbf: now.timestamp(),
+            exp: now.timestamp() + ttl as i64,
+            jti: Uuid::now_v7(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::Internal(format!("token signing failed: {e}")))?;
+        Ok((token, ttl))
+    }
+
+    /// Verify signature, algorithm and every claim. The reason is for the client, never the token.
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        use jsonwebtoken::errors::ErrorKind;
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|err| {
+                let reason = match err.kind() {
+                    ErrorKind::ExpiredSignature => "the access token has expired",
+                    ErrorKind::ImmatureSignature => "the access token is not valid yet",
+                    ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => {
+                        "the access token was not issued for this API"
+                    }
+                    ErrorKind::InvalidAlgorithm => {
+                        "the access token uses an algorithm this API does not accept"
+                    }
+                    ErrorKind::MissingRequiredClaim(_) => "the access token lacks a required claim",
+                    _ => "the access token is invalid",
+                };
+                ApiError::Unauthenticated(reason.to_owned())
+            })
+    }
+}
+
+/// A fresh random token of 32 bytes, URL-safe base64.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The stored form of a random token: hex SHA-256. (High-entropy tokens need no slow hash.)
+pub fn digest(token: &str) -> String {
+    let hash = Sha256::digest(token.as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&[7u8; 32], Duration::from_secs(900))
+    }
+
+    #[test]
+    fn issued_tokens_verify() {
+        let id = Uuid::now_v7();
+        let (token, ttl) = keys().issue(PrincipalKind::User, id, Utc::now()).unwrap();
+        assert_eq!(ttl, 900);
+        let claims = keys().verify(&token).unwrap();
+        assert_eq!(claims.sub, id);
+        assert_eq!(claims.kind, PrincipalKind::User);
+    }
+
+    #[test]
+    fn other_keys_and_old_tokens_fail() {
+        let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(900));
+        let (token, _) = other
+            .issue(PrincipalKind::User, Uuid::now_v7(), Utc::now())
+            .unwrap();
+        assert!(keys().verify(&token).is_err());
+        let old = Utc::now() - chrono::Duration::hours(1);
+        let (token, _) = keys()
+            .issue(PrincipalKind::User, Uuid::now_v7(), old)
+            .unwrap();
+        assert!(keys().verify(&token).is_err());
+    }
+
+    #[test]
+    fn digests_are_stable_hex() {
+        assert_eq!(digest("abc").len(), 64);
+        assert_eq!(digest("abc"), digest("abc"));
+        assert_ne!(random_token(), random_token());
+    }
+}

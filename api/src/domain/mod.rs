@@ -1,0 +1,4 @@
+//! Pure rules of the domain, with no I/O and no HTTP: identifiers and their check characters.
+
+pub mod division_code;
+pub mod uscc;

@@ -1,0 +1,320 @@
+//! Machine clients: created for an organisation, with a secret shown exactly once.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::Utc;
+use entity::api_clients::{self, Column};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, Select, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use siji_openapi::tags;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::audit::{self, Event};
+use crate::auth::{Caller, Permission, tokens};
+use crate::http::concurrency::{created_versioned, ok_versioned};
+use crate::http::pagination::page_by_id;
+use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
+use crate::resources::orgs::queries as orgs;
+use crate::state::AppState;
+use crate::tenancy::Scope;
+use sea_orm::Order;
+
+/// A machine client. It acts with the `integration` role within its organisation's subtree.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0fab", "client_id": "sc_0193a5b27c1e7d3a9f1e", "name": "任城区职工服务系统",
+    "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "active": true,
+    "created_at": "2026-11-24T09:00:00Z", "updated_at": "2026-11-24T09:00:00Z", "version": 1
+}))]
+pub struct ClientResponse {
+    pub id: Uuid,
+    /// Send as `client_id` to `POST /api/v1/auth/token`.
+    pub client_id: String,
+    pub name: String,
+    pub org_id: Uuid,
+    pub active: bool,
+    pub created_at: chrono::DateTime<Utc>,
+    pub updated_at: chrono::DateTime<Utc>,
+    pub version: i32,
+    /// Only in the answer to creation and secret rotation: store it now, it is not shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+impl From<api_clients::Model> for ClientResponse {
+    fn from(c: api_clients::Model) -> Self {
+        Self {
+            id: c.id,
+            client_id: c.client_id,
+            name: c.name,
+            org_id: c.org_id,
+            active: c.active,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            version: c.version,
+            client_secret: None,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "任城区职工服务系统", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"}))]
+pub struct CreateClientRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    /// The organisation whose subtree the client may reach.
+    pub org_id: Uuid,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ClientListQuery {
+    /// Only clients of this organisation.
+    pub org_id: Option<Uuid>,
+    /// Page size, 1–200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also return `total`.
+    pub count: Option<bool>,
+}
+
+fn scoped(scope: &Scope) -> Select<api_clients::Entity> {
+    api_clients::Entity::find().filter(scope.owns(Column::OrgId))
+}
+
+async fn find(state: &AppState, caller: &Caller, id: Uuid) -> Result<api_clients::Model, ApiError> {
+    scoped(&caller.scope())
+        .filter(Column::Id.eq(id))
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// Create a machine client.
+///
+/// For a county system that syncs its records. The answer carries `client_secret` once; only
+/// its digest is stored.
+#[utoipa::path(
+    tag = tags::CLIENTS,
+    operation_id = "create_client",
+    request_body = CreateClientRequest,
+    extensions(("x-permission" = json!("clients.write"))),
+    responses(
+        (status = 201, description = "Created; the secret is in this answer only", body = ClientResponse,
+            headers(("Location" = String, description = "URL of the new client"), ("ETag" = String, description = "Its version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[post("/clients")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateClientRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::ClientsWrite).await?;
+    let body = body.into_inner();
+    let org = orgs::find(&state.db, &caller.scope(), body.org_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let id = Uuid::now_v7();
+    let secret = tokens::random_token();
+    let now = Utc::now();
+    let row = api_clients::ActiveModel {
+        id: Set(id),
+        client_id: Set(format!("sc_{}", &id.simple().to_string()[..20])),
+        name: Set(body.name),
+        org_id: Set(org.id),
+        secret_hash: Set(tokens::digest(&secret)),
+        active: Set(true),
+        tokens_valid_after: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    let txn = state.db.begin().await?;
+    let client = api_clients::Entity::insert(row)
+        .exec_with_returning(&txn)
+        .await?;
+    let changes = json!({ "client_id": client.client_id, "name": client.name, "org_id": org.id });
+    audit::record(
+        &txn,
+        &caller.actor(),
+        Event::new("client.create")
+            .on("client", client.id)
+            .changes(changes),
+    )
+    .await?;
+    txn.commit().await?;
+    let location = format!("/api/v1/clients/{}", client.id);
+    let version = client.version;
+    let body = ClientResponse {
+        client_secret: Some(secret),
+        ..ClientResponse::from(client)
+    };
+    Ok(created_versioned(location, version, &body))
+}
+
+/// List machine clients.
+///
+/// Clients of your subtree, oldest first, keyset-paginated.
+#[utoipa::path(
+    tag = tags::CLIENTS,
+    operation_id = "list_clients",
+    params(ClientListQuery),
+    extensions(("x-permission" = json!("clients.read"))),
+    responses((status = 200, description = "One page", body = Page<ClientResponse>)),
+)]
+#[get("/clients")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<ClientListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::ClientsRead).await?;
+    let q = query.into_inner();
+    let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
+    let mut select = scoped(&caller.scope());
+    if let Some(org) = q.org_id {
+        select = select.filter(Column::OrgId.eq(org));
+    }
+    let page = page_by_id(&state.db, select, Column::Id, |c| c.id, &page, Order::Asc).await?;
+    Ok(HttpResponse::Ok().json(page.map(ClientResponse::from)))
+}
+
+/// Get a machine client.
+#[utoipa::path(
+    tag = tags::CLIENTS,
+    operation_id = "get_client",
+    params(("id" = Uuid, Path, description = "Client id (not `client_id`)")),
+    extensions(("x-permission" = json!("clients.read"))),
+    responses(
+        (status = 200, description = "The client", body = ClientResponse, headers(("ETag" = String, description = "Its version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/clients/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::ClientsRead).await?;
+    let client = find(&state, &caller, *id).await?;
+    Ok(ok_versioned(client.version, &ClientResponse::from(client)))
+}
+
+/// Change a client's secret or active flag, invalidate its tokens, audit; return it.
+async fn revise(
+    state: &AppState,
+    caller: &Caller,
+    client: api_clients::Model,
+    secret: Option<&str>,
+    action: &'static str,
+) -> Result<api_clients::Model, ApiError> {
+    let now = Utc::now();
+    let mut update = api_clients::Entity::update_many()
+        .col_expr(Column::TokensValidAfter, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::Id.eq(client.id))
+        .filter(Column::Version.eq(client.version));
+    update = match secret {
+        Some(secret) => update.col_expr(Column::SecretHash, Expr::value(tokens::digest(secret))),
+        None => update.col_expr(Column::Active, Expr::value(false)),
+    };
+    let txn = state.db.begin().await?;
+    if update.exec(&txn).await?.rows_affected != 1 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    audit::record(
+        &txn,
+        &caller.actor(),
+        Event::new(action).on("client", client.id),
+    )
+    .await?;
+    let client = api_clients::Entity::find_by_id(client.id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    Ok(client)
+}
+
+/// Disable a machine client.
+///
+/// It can no longer get tokens, and tokens it holds are refused from now on. Honours `If-Match`.
+#[utoipa::path(
+    tag = tags::CLIENTS,
+    operation_id = "disable_client",
+    params(("id" = Uuid, Path, description = "Client id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    extensions(("x-permission" = json!("clients.write"))),
+    responses(
+        (status = 200, description = "Disabled", body = ClientResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[post("/clients/{id}/disable")]
+pub async fn disable(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::ClientsWrite).await?;
+    let client = find(&state, &caller, *id).await?;
+    if_match.check(client.version)?;
+    let client = revise(&state, &caller, client, None, "client.disable").await?;
+    Ok(ok_versioned(client.version, &ClientResponse::from(client)))
+}
+
+/// Rotate a machine client's secret.
+///
+/// Issues a new secret (in this answer only) and refuses tokens obtained with the old one.
+/// Honours `If-Match`.
+#[utoipa::path(
+    tag = tags::CLIENTS,
+    operation_id = "rotate_client_secret",
+    params(("id" = Uuid, Path, description = "Client id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    extensions(("x-permission" = json!("clients.write"))),
+    responses(
+        (status = 200, description = "The client with its new secret", body = ClientResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[post("/clients/{id}/rotate-secret")]
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::ClientsWrite).await?;
+    let client = find(&state, &caller, *id).await?;
+    if_match.check(client.version)?;
+    let secret = tokens::random_token();
+    let client = revise(
+        &state,
+        &caller,
+        client,
+        Some(&secret),
+        "client.rotate_secret",
+    )
+    .await?;
+    let version = client.version;
+    Ok(ok_versioned(
+        version,
+        &ClientResponse {
+            client_secret: Some(secret),
+            ..ClientResponse::from(client)
+        },
+    ))
+}

@@ -1,0 +1,94 @@
+//! The organisation-subtree scope every query of a caller starts from.
+//!
+//! Each org stores its materialised path (`/<root>/<county>/…/<self>/`), so "is X in the subtree
+//! of Y" is one indexed range condition: `path >= Y.path AND path < Y.path with its last '/'
+//! replaced by '0'` ('0' is the byte after '/'). Records owned by an org are scoped with
+//! `org_id IN (subtree ids)`. A `Scope` comes from a `Caller`; the only other constructor is
+//! `Scope::system`, named so that an unscoped query has to be written on purpose.
+
+use entity::orgs;
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, IntoSimpleExpr, QueryFilter, Select};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub org_id: Uuid,
+    pub path: String,
+}
+
+impl Scope {
+    pub fn of(org: &orgs::Model) -> Self {
+        Self {
+            org_id: org.id,
+            path: org.path.clone(),
+        }
+    }
+
+    /// The whole tree, for the server's own work (bootstrap, the command line): not for requests.
+    pub fn system(root: &orgs::Model) -> Self {
+        Self::of(root)
+    }
+
+    /// The exclusive upper bound of the subtree's path range.
+    fn upper(&self) -> String {
+        let mut upper = self.path.clone();
+        upper.pop();
+        upper.push('0');
+        upper
+    }
+
+    pub fn contains_path(&self, path: &str) -> bool {
+        path.starts_with(&self.path)
+    }
+
+    /// Condition on `orgs` rows: the org lies in this subtree.
+    pub fn orgs_condition(&self) -> Condition {
+        Condition::all()
+            .add(orgs::Column::Path.gte(self.path.clone()))
+            .add(orgs::Column::Path.lt(self.upper()))
+    }
+
+    /// The orgs of this subtree.
+    pub fn orgs(&self) -> Select<orgs::Entity> {
+        orgs::Entity::find().filter(self.orgs_condition())
+    }
+
+    /// `SELECT id FROM orgs WHERE <in subtree>`.
+    pub fn org_ids(&self) -> SelectStatement {
+        Query::select()
+            .column(orgs::Column::Id)
+            .from(orgs::Entity)
+            .and_where(Expr::col((orgs::Entity, orgs::Column::Path)).gte(self.path.clone()))
+            .and_where(Expr::col((orgs::Entity, orgs::Column::Path)).lt(self.upper()))
+            .to_owned()
+    }
+
+    /// Condition on any record with an owning-org column: the owner lies in this subtree.
+    pub fn owns(&self, org_column: impl ColumnTrait) -> SimpleExpr {
+        org_column.into_simple_expr().in_subquery(self.org_ids())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subtree_range_covers_descendants_only() {
+        let scope = Scope {
+            org_id: Uuid::nil(),
+            path: "/a/b/".into(),
+        };
+        assert_eq!(scope.upper(), "/a/b0");
+        for inside in ["/a/b/", "/a/b/c/", "/a/b/c/d/"] {
+            assert!(inside >= scope.path.as_str() && inside < scope.upper().as_str());
+        }
+        for outside in ["/a/", "/a/bc/", "/a/c/", "/a/b-/"] {
+            assert!(
+                !(outside >= scope.path.as_str() && outside < scope.upper().as_str()),
+                "{outside}"
+            );
+        }
+    }
+}
