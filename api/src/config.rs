@@ -68,6 +68,23 @@ pub struct Settings {
     pub auth: AuthSettings,
     #[command(flatten)]
     pub bootstrap: BootstrapSettings,
+    #[command(flatten)]
+    pub data: DataSettings,
+}
+
+/// Keys protecting personal data at rest.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DataSettings {
+    /// The current encryption key, `<id>:<base64 of 32 bytes>`. Required on PostgreSQL; on the
+    /// embedded SQLite default one is generated and stored in the database.
+    #[arg(long, env = "SIJI_DATA_KEY", hide_env_values = true)]
+    pub data_key: Option<Secret>,
+    /// Earlier keys, comma-separated, still needed to read values encrypted before a rotation.
+    #[arg(long, env = "SIJI_DATA_KEYS_PREVIOUS", hide_env_values = true)]
+    pub previous_data_keys: Option<Secret>,
+    /// The blind-index key (base64 of 32 bytes). Never rotate it without re-indexing.
+    #[arg(long, env = "SIJI_INDEX_KEY", hide_env_values = true)]
+    pub index_key: Option<Secret>,
 }
 
 /// A secret from the environment: never printed by `Debug`.
@@ -167,6 +184,7 @@ impl Default for Settings {
             shutdown_timeout_secs: DEFAULT_SHUTDOWN_TIMEOUT_SECS,
             auth: AuthSettings::default(),
             bootstrap: BootstrapSettings::default(),
+            data: DataSettings::default(),
         }
     }
 }

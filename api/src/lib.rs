@@ -11,11 +11,14 @@ pub mod db;
 pub mod docs;
 pub mod domain;
 pub mod http;
+pub mod listing;
+pub mod pii;
 pub mod resources;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod tenancy;
+pub mod versioning;
 
 pub use config::Settings;
 pub use startup::Application;

@@ -62,6 +62,7 @@ impl Application {
             secrets::jwt_secret(&db, settings.auth.jwt_secret.as_ref().map(|s| s.0.as_str()))
                 .await?;
         let auth = auth_state(&settings, &secret);
+        let pii = secrets::data_protector(&db, &settings.data).await?;
 
         let listener = TcpListener::bind(settings.bind).map_err(StartupError::Bind)?;
         let port = listener.local_addr().map_err(StartupError::Bind)?.port();
@@ -71,6 +72,7 @@ impl Application {
                 db: db.clone(),
                 settings,
                 auth,
+                pii,
             },
         )
         .map_err(StartupError::Bind)?;

@@ -5,9 +5,11 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::AuthState;
 use crate::config::Settings;
+use crate::pii::DataProtector;
 
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Settings,
     pub auth: AuthState,
+    pub pii: DataProtector,
 }

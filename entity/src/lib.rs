@@ -3,8 +3,10 @@
 
 pub mod api_clients;
 pub mod audit_events;
+pub mod enterprises;
 pub mod login_throttle;
 pub mod orgs;
 pub mod refresh_tokens;
 pub mod server_secrets;
 pub mod users;
+pub mod workers;

@@ -5,14 +5,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_organisations_and_accounts;
+mod m20261124_000002_registry;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261124_000001_organisations_and_accounts::Migration,
-        )]
+        vec![
+            Box::new(m20261124_000001_organisations_and_accounts::Migration),
+            Box::new(m20261124_000002_registry::Migration),
+        ]
     }
 }

@@ -21,6 +21,8 @@ pub mod tags {
     pub const USERS: &str = "users";
     pub const CLIENTS: &str = "clients";
     pub const AUDIT: &str = "audit";
+    pub const ENTERPRISES: &str = "enterprises";
+    pub const WORKERS: &str = "workers";
     pub const OPERATIONS: &str = "operations";
 }
 
@@ -63,6 +65,8 @@ like one that does not exist."#;
         (name = tags::ORGS, description = "The union organisation tree (工会三级组织网络): city federation (市总工会) → county/district federations (县市区总工会) → township/street unions (乡镇(街道)工会) → enterprise unions (企业工会). Every record belongs to a node; a caller sees only its node's subtree."),
         (name = tags::USERS, description = "Staff accounts, their roles and passwords."),
         (name = tags::CLIENTS, description = "Machine clients: county systems that sync their records with the `integration` role."),
+        (name = tags::ENTERPRISES, description = "The registry of unionised enterprises (建会企业), keyed city-wide by their Unified Social Credit Code (统一社会信用代码)."),
+        (name = tags::WORKERS, description = "The registry of workers (职工). One resident ID number (居民身份证号) is one person city-wide. ID numbers and phones are encrypted at rest and masked in every response; plaintext only through the audited reveal operation."),
         (name = tags::AUDIT, description = "The append-only audit trail (审计日志): every write, sign-in and permission denial."),
         (name = tags::OPERATIONS, description = "Liveness, readiness and service metadata for operators and load balancers."),
     ),

@@ -19,6 +19,10 @@ pub const PASSWORD: &str = "a long test passphrase";
 /// The signing secret of every test server (so tests can forge tokens with bad claims).
 pub const JWT_SECRET: &str = "test-signing-secret-of-at-least-32-bytes!";
 
+/// Personal-data keys of every test server (base64 of 32 bytes).
+pub const DATA_KEY: &str = "k1:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+pub const INDEX_KEY: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
     pub address: String,
@@ -107,6 +111,25 @@ async fn fresh_database() -> (String, TestDatabase) {
     }
 }
 
+/// Build a server with bare settings (no keys, no admin) and report whether it starts.
+pub async fn try_build_bare() -> (
+    Result<Application, siji_api::startup::StartupError>,
+    TestDatabaseGuard,
+) {
+    let (database_url, database) = fresh_database().await;
+    let mut settings = Settings::default();
+    settings.database.database_url = database_url;
+    settings.bind = "127.0.0.1:0".parse().expect("address");
+    settings.workers = Some(1);
+    (
+        Application::build(settings).await,
+        TestDatabaseGuard(database),
+    )
+}
+
+/// Keeps a test database alive until dropped.
+pub struct TestDatabaseGuard(#[allow(dead_code)] TestDatabase);
+
 /// Settings for a test server: its own database, a free port, one worker.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -133,6 +156,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.shutdown_timeout_secs = 1;
     settings.auth.jwt_secret = Some(Secret(JWT_SECRET.to_owned()));
     settings.bootstrap.admin_password = Some(Secret(ADMIN_PASSWORD.to_owned()));
+    settings.data.data_key = Some(Secret(DATA_KEY.to_owned()));
+    settings.data.index_key = Some(Secret(INDEX_KEY.to_owned()));
     configure(&mut settings);
 
     let app = Application::build(settings)
@@ -351,4 +376,72 @@ impl TestApp {
             org_id,
         }
     }
+}
+
+/// A valid resident ID number from its first 17 digits (computes the GB 11643 check character).
+pub fn id_number(first17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// A distinct valid ID number for test person `n` (born 1980-01-01 + n days, address 370811).
+pub fn nth_id_number(n: u32) -> String {
+    let birth =
+        chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap() + chrono::Days::new(u64::from(n));
+    id_number(&format!("370811{}{:03}", birth.format("%Y%m%d"), n % 1000))
+}
+
+impl TestApp {
+    pub async fn create_enterprise(
+        &self,
+        token: &str,
+        org_id: &str,
+        name: &str,
+        uscc: &str,
+    ) -> Value {
+        let body = serde_json::json!({"org_id": org_id, "name": name, "uscc": uscc, "ownership": "private", "industry": "C"});
+        json_body(
+            self.post_as("/api/v1/enterprises", token, &body).await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    pub async fn create_worker(
+        &self,
+        token: &str,
+        org_id: &str,
+        name: &str,
+        id_number: &str,
+    ) -> Value {
+        let body = serde_json::json!({
+            "org_id": org_id, "name": name, "id_number": id_number, "kind": "staff", "employment_status": "employed"
+        });
+        json_body(
+            self.post_as("/api/v1/workers", token, &body).await,
+            StatusCode::CREATED,
+        )
+        .await
+    }
+}
+
+/// A valid USCC from its first 17 characters (computes the GB 32100 check character).
+pub fn uscc(first17: &str) -> String {
+    const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let mut weight = 1u32;
+    let mut sum = 0u32;
+    for b in first17.bytes() {
+        let v = ALPHABET.iter().position(|&a| a == b).unwrap() as u32;
+        sum += v * weight;
+        weight = weight * 3 % 31;
+    }
+    format!(
+        "{first17}{}",
+        ALPHABET[((31 - sum % 31) % 31) as usize] as char
+    )
 }

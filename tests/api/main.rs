@@ -10,4 +10,5 @@ mod errors;
 mod health;
 mod helpers;
 mod orgs;
+mod registry;
 mod tokens;

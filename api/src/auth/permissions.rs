@@ -110,10 +110,19 @@ pub enum Permission {
     /// Read the audit trail of one's subtree.
     #[serde(rename = "audit.read")]
     AuditRead,
+    /// Read enterprises and workers (personal data masked).
+    #[serde(rename = "registry.read")]
+    RegistryRead,
+    /// Create, change and archive enterprises and workers.
+    #[serde(rename = "registry.write")]
+    RegistryWrite,
+    /// See personal data in plaintext, one record at a time, with a reason; always audited.
+    #[serde(rename = "pii.reveal")]
+    PiiReveal,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 10] = [
         Permission::OrgsRead,
         Permission::OrgsWrite,
         Permission::UsersRead,
@@ -121,6 +130,9 @@ impl Permission {
         Permission::ClientsRead,
         Permission::ClientsWrite,
         Permission::AuditRead,
+        Permission::RegistryRead,
+        Permission::RegistryWrite,
+        Permission::PiiReveal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -132,6 +144,9 @@ impl Permission {
             Permission::ClientsRead => "clients.read",
             Permission::ClientsWrite => "clients.write",
             Permission::AuditRead => "audit.read",
+            Permission::RegistryRead => "registry.read",
+            Permission::RegistryWrite => "registry.write",
+            Permission::PiiReveal => "pii.reveal",
         }
     }
 
@@ -162,6 +177,9 @@ pub fn granted(role: Role) -> &'static [Permission] {
             ClientsRead,
             ClientsWrite,
             AuditRead,
+            RegistryRead,
+            RegistryWrite,
+            PiiReveal,
         ],
         Role::CountyAdmin => &[
             OrgsRead,
@@ -170,11 +188,14 @@ pub fn granted(role: Role) -> &'static [Permission] {
             UsersWrite,
             ClientsRead,
             ClientsWrite,
+            RegistryRead,
+            RegistryWrite,
+            PiiReveal,
         ],
-        Role::Operator => &[OrgsRead],
-        Role::Approver => &[OrgsRead],
-        Role::Auditor => &[OrgsRead, UsersRead, ClientsRead, AuditRead],
-        Role::Integration => &[OrgsRead],
+        Role::Operator => &[OrgsRead, RegistryRead, RegistryWrite],
+        Role::Approver => &[OrgsRead, RegistryRead],
+        Role::Auditor => &[OrgsRead, UsersRead, ClientsRead, AuditRead, RegistryRead],
+        Role::Integration => &[OrgsRead, RegistryRead, RegistryWrite],
     }
 }
 

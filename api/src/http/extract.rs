@@ -303,11 +303,16 @@ fn collect(errs: &ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
+                    // Struct-level rules name the field they are about with a `field` param.
+                    let path = match e.params.get("field").and_then(|f| f.as_str()) {
+                        Some(field) if name == "__all__" => join(prefix, field),
+                        _ => path.clone(),
+                    };
                     let message = e
                         .message
                         .as_ref()
                         .map_or_else(|| default_message(&e.code), |m| m.to_string());
-                    out.push(FieldError::new(path.clone(), e.code.to_string(), message));
+                    out.push(FieldError::new(path, e.code.to_string(), message));
                 }
             }
             ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),

@@ -210,6 +210,9 @@ pub struct Problem {
     /// For `validation_failed` and the other 400 codes: each invalid field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For `duplicate`: the record that already exists, when the caller may see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<uuid::Uuid>,
 }
 
 impl Problem {
@@ -222,6 +225,7 @@ impl Problem {
             detail,
             request_id: None,
             errors: Vec::new(),
+            existing_id: None,
         }
     }
 }
@@ -250,6 +254,12 @@ pub enum ApiError {
     /// A conflict with a stable code (duplicate, invalid state transition, …).
     #[error("{detail}")]
     Conflict { code: ErrorCode, detail: String },
+    /// A record with the same unique key exists; its id only if the caller may see it.
+    #[error("{detail}")]
+    Duplicate {
+        detail: String,
+        existing_id: Option<uuid::Uuid>,
+    },
     #[error("the resource has changed since it was read (If-Match does not match)")]
     PreconditionFailed,
     #[error("request body exceeds {0} bytes")]
@@ -293,6 +303,7 @@ impl ApiError {
             Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound => ErrorCode::NotFound,
+            Self::Duplicate { .. } => ErrorCode::Duplicate,
             Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::PreconditionFailed => ErrorCode::PreconditionFailed,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
@@ -324,6 +335,7 @@ impl ApiError {
             Self::Validation(errors) | Self::BadRequest { errors, .. } => {
                 problem.errors = errors.clone()
             }
+            Self::Duplicate { existing_id, .. } => problem.existing_id = *existing_id,
             _ => {}
         }
         problem

@@ -4,10 +4,12 @@
 pub mod audit_events;
 pub mod auth;
 pub mod clients;
+pub mod enterprises;
 pub mod health;
 pub mod me;
 pub mod orgs;
 pub mod users;
+pub mod workers;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -23,6 +25,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(orgs::configure)
             .configure(users::configure)
             .configure(clients::configure)
+            .configure(enterprises::configure)
+            .configure(workers::configure)
             .configure(audit_events::configure),
     );
 }

@@ -94,3 +94,19 @@ pub fn new_org(
         version: Set(1),
     }
 }
+
+/// Condition "owned within the subtree of `within`". An org outside the caller's scope (or
+/// missing) matches nothing, so a filter cannot reveal whether it exists.
+pub async fn subtree_condition(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    within: Uuid,
+    org_column: impl ColumnTrait,
+) -> Result<sea_orm::Condition, DbErr> {
+    Ok(match find(db, scope, within).await? {
+        Some(org) => sea_orm::Condition::all().add(Scope::of(&org).owns(org_column)),
+        None => sea_orm::Condition::all()
+            .add(org_column.is_null())
+            .add(org_column.is_not_null()),
+    })
+}

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use entity::users::{self, Column};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
@@ -25,9 +24,5 @@ pub fn versioned_update(
     user: &users::Model,
     now: DateTime<Utc>,
 ) -> sea_orm::UpdateMany<users::Entity> {
-    users::Entity::update_many()
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-        .filter(Column::Id.eq(user.id))
-        .filter(Column::Version.eq(user.version))
+    crate::versioning::update::<users::Entity>(user.id, user.version, now)
 }

@@ -1,0 +1,237 @@
+//! Request and response types of enterprises.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::enterprises;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::domain::uscc;
+use crate::http::extract::double_option;
+use crate::listing::{RecordStatus, StatusFilter};
+use crate::resources::orgs::dto::validate_uscc;
+
+/// Ownership type (所有制类型).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Ownership {
+    /// State-owned (国有).
+    State,
+    /// Collectively owned (集体).
+    Collective,
+    /// Private, non-public economy (私营/非公).
+    Private,
+    /// Foreign-invested (外商投资).
+    Foreign,
+    /// Hong Kong, Macao or Taiwan invested (港澳台投资).
+    HkMacaoTaiwan,
+    /// Mixed ownership / joint-stock (混合所有制/股份制).
+    Mixed,
+    /// Other (其他).
+    Other,
+}
+
+impl Ownership {
+    pub const ALL: [Ownership; 7] = [
+        Ownership::State,
+        Ownership::Collective,
+        Ownership::Private,
+        Ownership::Foreign,
+        Ownership::HkMacaoTaiwan,
+        Ownership::Mixed,
+        Ownership::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ownership::State => "state",
+            Ownership::Collective => "collective",
+            Ownership::Private => "private",
+            Ownership::Foreign => "foreign",
+            Ownership::HkMacaoTaiwan => "hk_macao_taiwan",
+            Ownership::Mixed => "mixed",
+            Ownership::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// An industry section of GB/T 4754-2017 (国民经济行业分类门类): one letter A–T, e.g. `C`
+/// manufacturing (制造业), `E` construction (建筑业), `N` water, environment and public
+/// facilities (水利、环境和公共设施管理业).
+pub fn validate_industry(code: &str) -> Result<(), ValidationError> {
+    if code.len() == 1 && ('A'..='T').contains(&code.chars().next().unwrap_or('?')) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("industry")
+            .with_message("must be a GB/T 4754 section letter A–T".into()))
+    }
+}
+
+fn validate_uscc_normalised(code: &str) -> Result<(), ValidationError> {
+    validate_uscc(&uscc::normalise(code))
+}
+
+/// A unionised enterprise (建会企业).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e1001", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "name": "济宁某机械有限公司", "uscc": "91350100M000100Y43", "ownership": "private", "industry": "C",
+    "address": "济宁市任城区某路1号", "union_founded_on": "2015-05-01", "headcount": 320, "member_count": 298,
+    "overcapacity": false, "status": "active",
+    "created_at": "2026-11-24T09:00:00Z", "updated_at": "2026-11-24T09:00:00Z", "version": 1
+}))]
+pub struct EnterpriseResponse {
+    pub id: Uuid,
+    /// The union organisation that keeps this record.
+    pub org_id: Uuid,
+    pub name: String,
+    /// Unified Social Credit Code (统一社会信用代码), unique city-wide.
+    pub uscc: String,
+    pub ownership: Ownership,
+    /// GB/T 4754 industry section letter.
+    pub industry: String,
+    pub address: Option<String>,
+    /// The date the enterprise union was founded (建会日期).
+    pub union_founded_on: Option<NaiveDate>,
+    /// Number of employees.
+    pub headcount: Option<i32>,
+    /// Number of union members.
+    pub member_count: Option<i32>,
+    /// An overcapacity enterprise (过剩产能企业) whose laid-off workers get job help.
+    pub overcapacity: bool,
+    pub status: RecordStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl From<enterprises::Model> for EnterpriseResponse {
+    fn from(e: enterprises::Model) -> Self {
+        Self {
+            id: e.id,
+            org_id: e.org_id,
+            name: e.name,
+            uscc: e.uscc,
+            ownership: Ownership::parse(&e.ownership).unwrap_or(Ownership::Other),
+            industry: e.industry,
+            address: e.address,
+            union_founded_on: e.union_founded_on,
+            headcount: e.headcount,
+            member_count: e.member_count,
+            overcapacity: e.overcapacity,
+            status: RecordStatus::parse(&e.status),
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            version: e.version,
+        }
+    }
+}
+
+fn members_within_headcount(req: &CreateEnterpriseRequest) -> Result<(), ValidationError> {
+    match (req.headcount, req.member_count) {
+        (Some(h), Some(m)) if m > h => {
+            let mut err = ValidationError::new("exceeds_headcount")
+                .with_message("cannot exceed headcount".into());
+            err.add_param("field".into(), &"member_count");
+            Err(err)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Register an enterprise.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[validate(schema(function = "members_within_headcount", skip_on_field_errors = false))]
+#[schema(example = json!({
+    "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "name": "济宁某机械有限公司", "uscc": "91350100M000100Y43",
+    "ownership": "private", "industry": "C", "union_founded_on": "2015-05-01", "headcount": 320, "member_count": 298
+}))]
+pub struct CreateEnterpriseRequest {
+    /// The union organisation (in your subtree) that keeps the record.
+    pub org_id: Uuid,
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    /// 18 characters with a valid check character (GB 32100-2015).
+    #[validate(custom(function = "validate_uscc_normalised"))]
+    pub uscc: String,
+    pub ownership: Ownership,
+    #[validate(custom(function = "validate_industry"))]
+    pub industry: String,
+    #[validate(length(max = 300))]
+    pub address: Option<String>,
+    pub union_founded_on: Option<NaiveDate>,
+    #[validate(range(min = 0, max = 10_000_000))]
+    pub headcount: Option<i32>,
+    #[validate(range(min = 0, max = 10_000_000))]
+    pub member_count: Option<i32>,
+    #[serde(default)]
+    pub overcapacity: bool,
+}
+
+/// Change an enterprise. Absent fields are unchanged; `null` clears an optional one.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"member_count": 305, "overcapacity": true}))]
+pub struct UpdateEnterpriseRequest {
+    /// Move the record to another organisation of your subtree.
+    pub org_id: Option<Uuid>,
+    #[validate(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    #[validate(custom(function = "validate_uscc_normalised"))]
+    pub uscc: Option<String>,
+    pub ownership: Option<Ownership>,
+    #[validate(custom(function = "validate_industry"))]
+    pub industry: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub union_founded_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub headcount: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub member_count: Option<Option<i32>>,
+    pub overcapacity: Option<bool>,
+}
+
+/// Filters of the enterprise list. Sorted by registration (id), oldest first.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EnterpriseListQuery {
+    /// Only records kept by this organisation itself.
+    pub org_id: Option<Uuid>,
+    /// Only records kept anywhere in this organisation's subtree.
+    pub within_org_id: Option<Uuid>,
+    /// `active` (default), `archived` or `all`.
+    pub status: Option<StatusFilter>,
+    pub ownership: Option<Ownership>,
+    /// GB/T 4754 section letter.
+    #[validate(length(equal = 1))]
+    pub industry: Option<String>,
+    pub overcapacity: Option<bool>,
+    /// Names starting with this text.
+    #[validate(length(min = 1, max = 100))]
+    pub name_prefix: Option<String>,
+    /// Exactly this Unified Social Credit Code.
+    #[validate(length(min = 1, max = 18))]
+    pub uscc: Option<String>,
+    /// Only records changed at or after this time (RFC 3339): for syncing.
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Page size, 1–200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also return `total`.
+    pub count: Option<bool>,
+}

@@ -1,0 +1,16 @@
+//! `/api/v1/enterprises`: unionised employers (建会企业).
+
+pub mod dto;
+mod handlers;
+pub mod queries;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(handlers::create)
+        .service(handlers::list)
+        .service(handlers::get)
+        .service(handlers::update)
+        .service(handlers::archive)
+        .service(handlers::restore);
+}

@@ -1,0 +1,334 @@
+//! Request and response types of workers. Responses carry masked personal data only.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::workers;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::domain::{id_number, phone};
+use crate::http::extract::double_option;
+use crate::listing::{RecordStatus, StatusFilter};
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $text),* } }
+            pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.as_str() == s) }
+        }
+    };
+}
+
+string_enum!(
+    /// Kind of worker.
+    WorkerKind {
+        /// Regular staff (职工).
+        Staff = "staff",
+        /// Rural migrant worker (农民工).
+        MigrantWorker = "migrant_worker",
+        /// Agency (dispatched) worker (劳务派遣).
+        Dispatched = "dispatched",
+        /// Flexible employment (灵活就业).
+        Flexible = "flexible",
+        /// Other (其他).
+        Other = "other",
+    }
+);
+
+string_enum!(
+    /// Employment status.
+    EmploymentStatus {
+        /// Employed (在岗).
+        Employed = "employed",
+        /// Laid off (下岗).
+        LaidOff = "laid_off",
+        /// Unemployed (失业).
+        Unemployed = "unemployed",
+        /// Retired (退休).
+        Retired = "retired",
+    }
+);
+
+string_enum!(
+    /// An honour the worker holds.
+    Honour {
+        /// Model worker (劳动模范).
+        ModelWorker = "model_worker",
+        /// Craftsman (工匠).
+        Craftsman = "craftsman",
+        /// May Day Labour Medal (五一劳动奖章).
+        MayDayMedal = "may_day_medal",
+    }
+);
+
+string_enum!(
+    /// Sex, derived from the ID number (17th digit: odd male, even female).
+    Sex {
+        Male = "male",
+        Female = "female",
+    }
+);
+
+pub fn parse_honours(stored: &str) -> Vec<Honour> {
+    stored.split(',').filter_map(Honour::parse).collect()
+}
+
+pub fn store_honours(honours: &[Honour]) -> String {
+    let mut names: Vec<&str> = honours.iter().map(|h| h.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(",")
+}
+
+pub fn validate_id_number(raw: &str) -> Result<(), ValidationError> {
+    id_number::parse(&id_number::normalise(raw), Utc::now().date_naive())
+        .map(|_| ())
+        .map_err(|e| {
+            let (code, message) = match e {
+                id_number::IdNumberError::Format => {
+                    ("format", "must be 17 digits followed by a digit or X")
+                }
+                id_number::IdNumberError::BirthDate => (
+                    "birth_date",
+                    "does not contain a real birth date in the past",
+                ),
+                id_number::IdNumberError::Checksum => ("checksum", "check digit does not match"),
+            };
+            ValidationError::new(code).with_message(message.into())
+        })
+}
+
+pub fn validate_phone(raw: &str) -> Result<(), ValidationError> {
+    phone::normalise(raw).map(|_| ()).map_err(|_| {
+        ValidationError::new("format")
+            .with_message("must be a mainland mobile number (1[3-9] and 9 digits)".into())
+    })
+}
+
+/// A worker (职工). `id_number` and `phone` are masked; see the reveal operation.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "enterprise_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e1001", "name": "张三明",
+    "id_number": "110105********002X", "sex": "female", "birth_date": "1949-12-31", "phone": "138****8000",
+    "kind": "staff", "employment_status": "employed", "member_since": "2010-03-01",
+    "frontline": true, "high_temperature": false, "honours": ["model_worker"], "status": "active",
+    "created_at": "2026-11-24T09:00:00Z", "updated_at": "2026-11-24T09:00:00Z", "version": 1
+}))]
+pub struct WorkerResponse {
+    pub id: Uuid,
+    /// The union organisation that keeps this record.
+    pub org_id: Uuid,
+    /// The employer; `null` for migrant, flexible or unemployed workers without one.
+    pub enterprise_id: Option<Uuid>,
+    pub name: String,
+    /// Resident ID number (居民身份证号), masked: first 6 and last 4 characters.
+    pub id_number: String,
+    pub sex: Sex,
+    /// Derived from the ID number.
+    pub birth_date: NaiveDate,
+    /// Mobile phone, masked: `138****8000`.
+    pub phone: Option<String>,
+    pub kind: WorkerKind,
+    pub employment_status: EmploymentStatus,
+    /// Union member since (入会日期).
+    pub member_since: Option<NaiveDate>,
+    /// Works on the front line (一线职工).
+    pub frontline: bool,
+    /// Works in high temperatures (高温作业), for summer cool relief.
+    pub high_temperature: bool,
+    pub honours: Vec<Honour>,
+    pub status: RecordStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl From<workers::Model> for WorkerResponse {
+    fn from(w: workers::Model) -> Self {
+        Self {
+            id: w.id,
+            org_id: w.org_id,
+            enterprise_id: w.enterprise_id,
+            name: w.name,
+            id_number: w.id_number_masked,
+            sex: Sex::parse(&w.sex).unwrap_or(Sex::Female),
+            birth_date: w.birth_date,
+            phone: w.phone_masked,
+            kind: WorkerKind::parse(&w.kind).unwrap_or(WorkerKind::Other),
+            employment_status: EmploymentStatus::parse(&w.employment_status)
+                .unwrap_or(EmploymentStatus::Employed),
+            member_since: w.member_since,
+            frontline: w.frontline,
+            high_temperature: w.high_temperature,
+            honours: parse_honours(&w.honours),
+            status: RecordStatus::parse(&w.status),
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            version: w.version,
+        }
+    }
+}
+
+/// Register a worker. Sex and birth date are derived from the ID number, not entered.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "enterprise_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e1001",
+    "name": "张三明", "id_number": "11010519491231002X", "phone": "+86 138-0013-8000",
+    "kind": "staff", "employment_status": "employed", "frontline": true, "honours": ["model_worker"]
+}))]
+pub struct CreateWorkerRequest {
+    /// The union organisation (in your subtree) that keeps the record.
+    pub org_id: Uuid,
+    /// The employer, if any (in your subtree).
+    pub enterprise_id: Option<Uuid>,
+    #[validate(length(min = 1, max = 50))]
+    pub name: String,
+    /// 18 characters, GB 11643 check digit, a real birth date. Unique city-wide.
+    #[validate(custom(function = "validate_id_number"))]
+    pub id_number: String,
+    /// Mainland mobile; `+86`, spaces and hyphens are accepted and dropped.
+    #[validate(custom(function = "validate_phone"))]
+    pub phone: Option<String>,
+    pub kind: WorkerKind,
+    pub employment_status: EmploymentStatus,
+    pub member_since: Option<NaiveDate>,
+    #[serde(default)]
+    pub frontline: bool,
+    #[serde(default)]
+    pub high_temperature: bool,
+    #[serde(default)]
+    pub honours: Vec<Honour>,
+}
+
+/// Change a worker. Absent fields are unchanged; `null` clears an optional one. A corrected ID
+/// number is checked again and re-derives sex and birth date.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"employment_status": "laid_off", "enterprise_id": null}))]
+pub struct UpdateWorkerRequest {
+    pub org_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub enterprise_id: Option<Option<Uuid>>,
+    #[validate(length(min = 1, max = 50))]
+    pub name: Option<String>,
+    #[validate(custom(function = "validate_id_number"))]
+    pub id_number: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    pub kind: Option<WorkerKind>,
+    pub employment_status: Option<EmploymentStatus>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub member_since: Option<Option<NaiveDate>>,
+    pub frontline: Option<bool>,
+    pub high_temperature: Option<bool>,
+    pub honours: Option<Vec<Honour>>,
+}
+
+impl UpdateWorkerRequest {
+    pub fn phone_valid(&self) -> Result<(), ValidationError> {
+        match &self.phone {
+            Some(Some(p)) => validate_phone(p),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Filters of the worker list. Sorted by registration (id), oldest first. Personal data is not
+/// a query parameter (it would end up in URLs and logs): search by ID number or phone with
+/// `POST /api/v1/workers/search`.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WorkerListQuery {
+    /// Only records kept by this organisation itself.
+    pub org_id: Option<Uuid>,
+    /// Only records kept anywhere in this organisation's subtree.
+    pub within_org_id: Option<Uuid>,
+    /// Only workers of this enterprise.
+    pub enterprise_id: Option<Uuid>,
+    /// `active` (default), `archived` or `all`.
+    pub status: Option<StatusFilter>,
+    pub kind: Option<WorkerKind>,
+    pub employment_status: Option<EmploymentStatus>,
+    pub frontline: Option<bool>,
+    pub high_temperature: Option<bool>,
+    /// Names starting with this text.
+    #[validate(length(min = 1, max = 50))]
+    pub name_prefix: Option<String>,
+    /// Only records changed at or after this time (RFC 3339): for syncing.
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Page size, 1–200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also return `total`.
+    pub count: Option<bool>,
+}
+
+fn one_key(req: &WorkerSearchRequest) -> Result<(), ValidationError> {
+    match (&req.id_number, &req.phone) {
+        (Some(_), None) | (None, Some(_)) => Ok(()),
+        _ => Err(ValidationError::new("one_of")
+            .with_message("give exactly one of id_number and phone".into())),
+    }
+}
+
+/// Exact search by personal data, through the blind index: the value travels in the body,
+/// never in a URL.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[validate(schema(function = "one_key", skip_on_field_errors = false))]
+#[schema(example = json!({"id_number": "11010519491231002X"}))]
+pub struct WorkerSearchRequest {
+    #[validate(length(min = 1, max = 32))]
+    pub id_number: Option<String>,
+    #[validate(length(min = 1, max = 32))]
+    pub phone: Option<String>,
+    /// Include archived records.
+    #[serde(default)]
+    pub include_archived: bool,
+}
+
+/// A field that can be revealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RevealField {
+    IdNumber,
+    Phone,
+}
+
+/// Why you need to see the plaintext; recorded in the audit trail.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"fields": ["id_number"], "reason": "核对金秋助学申请人身份"}))]
+pub struct RevealRequest {
+    #[validate(length(min = 1, max = 2))]
+    pub fields: Vec<RevealField>,
+    /// At least 4 characters.
+    #[validate(length(min = 4, max = 200))]
+    pub reason: String,
+}
+
+/// Plaintext personal data of one worker. Do not store or log it.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001", "id_number": "11010519491231002X"}))]
+pub struct RevealResponse {
+    pub id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}

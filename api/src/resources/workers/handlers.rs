@@ -1,0 +1,530 @@
+//! Worker handlers. Personal data goes in through `queries::protect_*` and comes out masked; the
+//! only plaintext path is `reveal`, which needs `pii.reveal`, a reason, and is audited.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::Utc;
+use entity::workers::{self, Column};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter, TransactionTrait};
+use serde_json::json;
+use siji_openapi::tags;
+use uuid::Uuid;
+
+use super::dto::*;
+use super::queries::{self, ensure_new_person, protect_id_number, protect_phone};
+use crate::audit::{self, Event};
+use crate::auth::{Caller, Permission};
+use crate::domain::{id_number, phone};
+use crate::http::concurrency::{created_versioned, ok_versioned};
+use crate::http::pagination::page_by_id;
+use crate::http::{ApiError, ErrorCode, IfMatch, Json, Page, PageRequest, Query};
+use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, StatusFilter, name_prefix};
+use crate::pii::PiiField;
+use crate::resources::enterprises::queries as enterprises;
+use crate::resources::orgs::queries as orgs;
+use crate::state::AppState;
+use crate::tenancy::Scope;
+use crate::versioning;
+
+async fn check_enterprise(
+    state: &AppState,
+    scope: &Scope,
+    id: Option<Uuid>,
+) -> Result<(), ApiError> {
+    if let Some(id) = id {
+        enterprises::find(&state.db, scope, id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+    }
+    Ok(())
+}
+
+/// Register a worker.
+///
+/// The ID number is validated in full (GB 11643: format, a real birth date, the check digit);
+/// sex and birth date are derived from it. One ID number is one person city-wide: a second
+/// registration answers 409 `duplicate`, with `existing_id` only if you may see the existing
+/// record. ID number and phone are stored encrypted and answered masked.
+#[utoipa::path(
+    tag = tags::WORKERS,
+    operation_id = "create_worker",
+    request_body = CreateWorkerRequest,
+    extensions(("x-permission" = json!("registry.write"))),
+    responses(
+        (status = 201, description = "Registered", body = WorkerResponse,
+            headers(("Location" = String, description = "URL of the new record"), ("ETag" = String, description = "Its version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+    ),
+)]
+#[post("/workers")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateWorkerRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryWrite).await?;
+    let b = body.into_inner();
+    let scope = caller.scope();
+    let org = orgs::find(&state.db, &scope, b.org_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    check_enterprise(&state, &scope, b.enterprise_id).await?;
+    let id_number = protect_id_number(&state.pii, "id_number", &b.id_number)?;
+    let phone = b
+        .phone
+        .as_deref()
+        .map(|p| protect_phone(&state.pii, "phone", p))
+        .transpose()?;
+    ensure_new_person(&state.db, &scope, &id_number.idx, None).await?;
+
+    let now = Utc::now();
+    let row = workers::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org.id),
+        enterprise_id: Set(b.enterprise_id),
+        name: Set(b.name.trim().to_owned()),
+        id_number_enc: Set(id_number.enc),
+        id_number_idx: Set(id_number.idx),
+        id_number_masked: Set(id_number.masked),
+        sex: Set(id_number.sex.as_str().to_owned()),
+        birth_date: Set(id_number.birth_date),
+        phone_enc: Set(phone.as_ref().map(|p| p.enc.clone())),
+        phone_idx: Set(phone.as_ref().map(|p| p.idx.clone())),
+        phone_masked: Set(phone.map(|p| p.masked)),
+        kind: Set(b.kind.as_str().to_owned()),
+        employment_status: Set(b.employment_status.as_str().to_owned()),
+        member_since: Set(b.member_since),
+        frontline: Set(b.frontline),
+        high_temperature: Set(b.high_temperature),
+        honours: Set(store_honours(&b.honours)),
+        status: Set(RECORD_ACTIVE.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    let txn = state.db.begin().await?;
+    let w = workers::Entity::insert(row)
+        .exec_with_returning(&txn)
+        .await?;
+    // The change summary names fields and masked values only.
+    let changes = json!({ "name": w.name, "id_number": w.id_number_masked, "org_id": w.org_id, "enterprise_id": w.enterprise_id });
+    audit::record(
+        &txn,
+        &caller.actor(),
+        Event::new("worker.create")
+            .on("worker", w.id)
+            .changes(changes),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created_versioned(
+        format!("/api/v1/workers/{}", w.id),
+        w.version,
+        &WorkerResponse::from(w),
+    ))
+}
+
+/// Get a worker.
+#[utoipa::path(
+    tag = tags::WORKERS,
+    operation_id = "get_worker",
+    params(("id" = Uuid, Path, description = "Worker id")),
+    extensions(("x-permission" = json!("registry.read"))),
+    responses(
+        (status = 200, description = "The worker (personal data masked)", body = WorkerResponse, headers(("ETag" = String, description = "Its version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/workers/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryRead).await?;
+    let w = queries::find(&state.db, &caller.scope(), *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(ok_versioned(w.version, &WorkerResponse::from(w)))
+}
+
+/// List workers.
+///
+/// Workers of your subtree, oldest registration first, keyset-paginated; archived ones only
+/// when asked for. Personal data is masked. Every filter is served by an index.
+#[utoipa::path(
+    tag = tags::WORKERS,
+    operation_id = "list_workers",
+    params(WorkerListQuery),
+    extensions(("x-permission" = json!("registry.read"))),
+    responses((status = 200, description = "One page", body = Page<WorkerResponse>)),
+)]
+#[get("/workers")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<WorkerListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryRead).await?;
+    let q = query.into_inner();
+    let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
+    let scope = caller.scope();
+    let mut select =
+        queries::scoped(&scope).filter(q.status.unwrap_or_default().condition(Column::Status));
+    if let Some(org) = q.org_id {
+        select = select.filter(Column::OrgId.eq(org));
+    }
+    if let Some(within) = q.within_org_id {
+        select =
+            select.filter(orgs::subtree_condition(&state.db, &scope, within, Column::OrgId).await?);
+    }
+    if let Some(e) = q.enterprise_id {
+        select = select.filter(Column::EnterpriseId.eq(e));
+    }
+    if let Some(k) = q.kind {
+        select = select.filter(Column::Kind.eq(k.as_str()));
+    }
+    if let Some(s) = q.employment_status {
+        select = select.filter(Column::EmploymentStatus.eq(s.as_str()));
+    }
+    if let Some(f) = q.frontline {
+        select = select.filter(Column::Frontline.eq(f));
+    }
+    if let Some(h) = q.high_temperature {
+        select = select.filter(Column::HighTemperature.eq(h));
+    }
+    if let Some(p) = q.name_prefix {
+        select = select.filter(name_prefix(Column::Name, &p));
+    }
+    if let Some(since) = q.updated_since {
+        select = select.filter(Column::UpdatedAt.gte(since));
+    }
+    let page = page_by_id(&state.db, select, Column::Id, |w| w.id, &page, Order::Asc).await?;
+    Ok(HttpResponse::Ok().json(page.map(WorkerResponse::from)))
+}
+
+/// Find workers by ID number or phone.
+///
+/// Exact match through the keyed blind index; the value is sent in the body so that it never
+/// appears in a URL or an access log. Answers a single page (`next_cursor` is null) of the
+/// matches in your subtree.
+#[utoipa::path(
+    tag = tags::WORKERS,
+    operation_id = "search_workers",
+    request_body = WorkerSearchRequest,
+    extensions(("x-permission" = json!("registry.read"))),
+    responses((status = 200, description = "The matches (personal data masked)", body = Page<WorkerResponse>)),
+)]
+#[post("/workers/search")]
+pub async fn search(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<WorkerSearchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryRead).await?;
+    let b = body.into_inner();
+    let filter = match (&b.id_number, &b.phone) {
+        (Some(raw), _) => Column::IdNumberIdx.eq(state
+            .pii
+            .blind_index(PiiField::IdNumber, &id_number::normalise(raw))),
+        (_, Some(raw)) => {
+            let number = phone::normalise(raw).map_err(|_| {
+                ApiError::field("phone", "format", "must be a mainland mobile number")
+            })?;
+            Column::PhoneIdx.eq(state.pii.blind_index(PiiField::Phone, &number))
+        }
+        _ => {
+            return Err(ApiError::field(
+                "",
+                "one_of",
+                "give exactly one of id_number and phone",
+            ));
+        }
+    };
+    let status = if b.include_archived {
+        StatusFilter::All
+    } else {
+        StatusFilter::Active
+    };
+    let select = queries::scoped(&caller.scope())
+        .filter(filter)
+        .filter(status.condition(Column::Status));
+    let page = PageRequest {
+        limit: 200,
+        after: None,
+        count: false,
+    };
+    let mut found = page_by_id(&state.db, select, Column::Id, |w| w.id, &page, Order::Asc).await?;
+    found.next_cursor = None;
+    Ok(HttpResponse::Ok().json(found.map(WorkerResponse::from)))
+}
+
+/// Update a worker.
+///
+/// Partial update; honours `If-Match` (412 when stale). A corrected ID number is validated
+/// again, re-derives sex and birth date, and must still be unique city-wide.
+#[utoipa::path(
+    tag = tags::WORKERS,
+    operation_id = "update_worker",
+    params(("id" = Uuid, Path, description = "Worker id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    request_body = UpdateWorkerRequest,
+    extensions(("x-permission" = json!("registry.write"))),
+    responses(
+        (status = 200, description = "Updated", body = WorkerResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[patch("/workers/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<UpdateWorkerRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryWrite).await?;
+    let b = body.into_inner();
+    b.phone_valid()
+        .map_err(|_| ApiError::field("phone", "format", "must be a mainland mobile number"))?;
+    let scope = caller.scope();
+    let w = queries::find(&state.db, &scope, *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if_match.check(w.version)?;
+
+    let mut change = versioning::update::<workers::Entity>(w.id, w.version, Utc::now());
+    let mut changes = serde_json::Map::new();
+    if let Some(org) = b.org_id {
+        let org = orgs::find(&state.db, &scope, org)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        changes.insert("org_id".into(), json!(org.id));
+        change = change.col_expr(Column::OrgId, Expr::value(org.id));
+    }
+    if let Some(enterprise) = b.enterprise_id {
+        check_enterprise(&state, &scope, enterprise).await?;
+        changes.insert("enterprise_id".into(), json!(enterprise));
+        change = change.col_expr(Column::EnterpriseId, Expr::value(enterprise));
+    }
+    if let Some(v) = b.name {
+        changes.insert("name".into(), json!(v));
+        change = change.col_expr(Column::Name, Expr::value(v.trim().to_owned()));
+    }
+    if let Some(raw) = b.id_number {
+        let stored = protect_id_number(&state.pii, "id_number", &raw)?;
+        ensure_new_person(&state.db, &scope, &stored.idx, Some(w.id)).await?;
+        changes.insert("id_number".into(), json!(stored.masked));
+        change = change
+            .col_expr(Column::IdNumberEnc, Expr::value(stored.enc))
+            .col_expr(Column::IdNumberIdx, Expr::value(stored.idx))
+            .col_expr(Column::IdNumberMasked, Expr::value(stored.masked))
+            .col_expr(Column::Sex, Expr::value(stored.sex.as_str()))
+            .col_expr(Column::BirthDate, Expr::value(stored.birth_date));
+    }
+    if let Some(phone) = b.phone {
+        let stored = phone
+            .as_deref()
+            .map(|p| protect_phone(&state.pii, "phone", p))
+            .transpose()?;
+        changes.insert(
+            "phone".into(),
+            json!(stored.as_ref().map(|p| p.masked.clone())),
+        );
+        change = change
+            .col_expr(
+                Column::PhoneEnc,
+                Expr::value(stored.as_ref().map(|p| p.enc.clone())),
+            )
+            .col_expr(
+                Column::PhoneIdx,
+                Expr::value(stored.as_ref().map(|p| p.idx.clone())),
+            )
+            .col_expr(Column::PhoneMasked, Expr::value(stored.map(|p| p.masked)));
+    }
+    if let Some(v) = b.kind {
+        changes.insert("kind".into(), json!(v));
+        change = change.col_expr(Column::Kind, Expr::value(v.as_str()));
+    }
+    if let Some(v) = b.employment_status {
+        changes.insert("employment_status".into(), json!(v));
+        change = change.col_expr(Column::EmploymentStatus, Expr::value(v.as_str()));
+    }
+    if let Some(v) = b.member_since {
+        changes.insert("member_since".into(), json!(v));
+        change = change.col_expr(Column::MemberSince, Expr::value(v));
+    }
+    if let Some(v) = b.frontline {
+        changes.insert("frontline".into(), json!(v));
+        change = change.col_expr(Column::Frontline, Expr::value(v));
+    }
+    if let Some(v) = b.high_temperature {
+        changes.insert("high_temperature".into(), json!(v));
+        change = change.col_expr(Column::HighTemperature, Expr::value(v));
+    }
+    if let Some(v) = b.honours {
+        changes.insert("honours".into(), json!(v));
+        change = change.col_expr(Column::Honours, Expr::value(store_honours(&v)));
+    }
+    let txn = state.db.begin().await?;
+    if change.exec(&txn).await?.rows_affected != 1 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    audit::record(
+        &txn,
+        &caller.actor(),
+        Event::new("worker.update")
+            .on("worker", w.id)
+            .changes(changes.into()),
+    )
+    .await?;
+    let w = workers::Entity::find_by_id(w.id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    Ok(ok_versioned(w.version, &WorkerResponse::from(w)))
+}
+
+async fn set_status(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    if_match: IfMatch,
+    to: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryWrite).await?;
+    let w = queries::find(&state.db, &caller.scope(), id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if_match.check(w.version)?;
+    if w.status == to {
+        return Err(ApiError::Conflict {
+            code: ErrorCode::Conflict,
+            detail: format!("the worker is already {to}"),
+        });
+    }
+    let txn = state.db.begin().await?;
+    let change = versioning::update::<workers::Entity>(w.id, w.version, Utc::now())
+        .col_expr(Column::Status, Expr::value(to));
+    if change.exec(&txn).await?.rows_affected != 1 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let action = if to == RECORD_ARCHIVED {
+        "worker.archive"
+    } else {
+        "worker.restore"
+    };
+    audit::record(&txn, &caller.actor(), Event::new(action).on("worker", w.id)).await?;
+    let w = workers::Entity::find_by_id(w.id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    Ok(ok_versioned(w.version, &WorkerResponse::from(w)))
+}
+
+/// Archive a worker.
+///
+/// Records that money points to are never deleted: an archived worker is hidden from lists
+/// (unless asked for) but stays readable, and still counts for the one-person rule. Honours
+/// `If-Match`.
+#[utoipa::path(
+    tag = tags::WORKERS,
+    operation_id = "archive_worker",
+    params(("id" = Uuid, Path, description = "Worker id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    extensions(("x-permission" = json!("registry.write"))),
+    responses(
+        (status = 200, description = "Archived", body = WorkerResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[post("/workers/{id}/archive")]
+pub async fn archive(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    set_status(&state, &caller, *id, if_match, RECORD_ARCHIVED).await
+}
+
+/// Restore an archived worker.
+#[utoipa::path(
+    tag = tags::WORKERS,
+    operation_id = "restore_worker",
+    params(("id" = Uuid, Path, description = "Worker id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    extensions(("x-permission" = json!("registry.write"))),
+    responses(
+        (status = 200, description = "Restored", body = WorkerResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[post("/workers/{id}/restore")]
+pub async fn restore(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    set_status(&state, &caller, *id, if_match, RECORD_ACTIVE).await
+}
+
+/// Reveal a worker's personal data.
+///
+/// Returns the plaintext ID number and/or phone of one worker. Needs its own permission, a
+/// written reason, and leaves an audit event (`worker.reveal`, with the fields and the reason,
+/// never the values). The answer is marked `Cache-Control: no-store`.
+#[utoipa::path(
+    tag = tags::WORKERS,
+    operation_id = "reveal_worker",
+    params(("id" = Uuid, Path, description = "Worker id")),
+    request_body = RevealRequest,
+    extensions(("x-permission" = json!("pii.reveal"))),
+    responses(
+        (status = 200, description = "The plaintext", body = RevealResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[post("/workers/{id}/reveal")]
+pub async fn reveal(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<RevealRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::PiiReveal).await?;
+    let b = body.into_inner();
+    let w = queries::find(&state.db, &caller.scope(), *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut out = RevealResponse {
+        id: w.id,
+        id_number: None,
+        phone: None,
+    };
+    if b.fields.contains(&RevealField::IdNumber) {
+        out.id_number = Some(state.pii.decrypt(PiiField::IdNumber, &w.id_number_enc)?);
+    }
+    if b.fields.contains(&RevealField::Phone) {
+        out.phone = w
+            .phone_enc
+            .as_deref()
+            .map(|p| state.pii.decrypt(PiiField::Phone, p))
+            .transpose()?;
+    }
+    let event = Event::new("worker.reveal")
+        .on("worker", w.id)
+        .changes(json!({ "fields": b.fields, "reason": b.reason }));
+    audit::record(&state.db, &caller.actor(), event).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(out))
+}

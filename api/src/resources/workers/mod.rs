@@ -1,0 +1,19 @@
+//! `/api/v1/workers`: the worker registry (职工), with personal data protected.
+
+pub mod dto;
+mod handlers;
+pub mod queries;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    // `/workers/search` before `/workers/{id}` routes.
+    cfg.service(handlers::search)
+        .service(handlers::create)
+        .service(handlers::list)
+        .service(handlers::get)
+        .service(handlers::update)
+        .service(handlers::archive)
+        .service(handlers::restore)
+        .service(handlers::reveal);
+}
