@@ -10,6 +10,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://siji.db?mode=rwc";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_LOG: &str = "info";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+pub const DEFAULT_IMPORT_LIMIT: usize = 10 * 1024 * 1024;
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
 pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 
@@ -58,6 +59,9 @@ pub struct Settings {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "SIJI_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
+    /// Largest accepted spreadsheet upload, in bytes.
+    #[arg(long, env = "SIJI_IMPORT_LIMIT", default_value_t = DEFAULT_IMPORT_LIMIT)]
+    pub import_limit: usize,
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "SIJI_WORKERS")]
     pub workers: Option<usize>,
@@ -180,6 +184,7 @@ impl Default for Settings {
             auto_migrate: true,
             cors_origins: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
+            import_limit: DEFAULT_IMPORT_LIMIT,
             workers: None,
             shutdown_timeout_secs: DEFAULT_SHUTDOWN_TIMEOUT_SECS,
             auth: AuthSettings::default(),

@@ -14,6 +14,7 @@ pub mod http;
 pub mod listing;
 pub mod pii;
 pub mod resources;
+pub mod spreadsheet;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -23,6 +23,7 @@ pub mod tags {
     pub const AUDIT: &str = "audit";
     pub const ENTERPRISES: &str = "enterprises";
     pub const WORKERS: &str = "workers";
+    pub const IMPORTS: &str = "imports";
     pub const OPERATIONS: &str = "operations";
 }
 
@@ -67,6 +68,7 @@ like one that does not exist."#;
         (name = tags::CLIENTS, description = "Machine clients: county systems that sync their records with the `integration` role."),
         (name = tags::ENTERPRISES, description = "The registry of unionised enterprises (建会企业), keyed city-wide by their Unified Social Credit Code (统一社会信用代码)."),
         (name = tags::WORKERS, description = "The registry of workers (职工). One resident ID number (居民身份证号) is one person city-wide. ID numbers and phones are encrypted at rest and masked in every response; plaintext only through the audited reveal operation."),
+        (name = tags::IMPORTS, description = "Spreadsheet imports (CSV or XLSX, Chinese column headers) into the registry, with downloadable templates and a per-row report."),
         (name = tags::AUDIT, description = "The append-only audit trail (审计日志): every write, sign-in and permission denial."),
         (name = tags::OPERATIONS, description = "Liveness, readiness and service metadata for operators and load balancers."),
     ),

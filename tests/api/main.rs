@@ -9,6 +9,7 @@ mod docs;
 mod errors;
 mod health;
 mod helpers;
+mod imports;
 mod orgs;
 mod registry;
 mod tokens;

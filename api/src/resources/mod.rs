@@ -6,6 +6,7 @@ pub mod auth;
 pub mod clients;
 pub mod enterprises;
 pub mod health;
+pub mod imports;
 pub mod me;
 pub mod orgs;
 pub mod users;
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(clients::configure)
             .configure(enterprises::configure)
             .configure(workers::configure)
+            .configure(imports::configure)
             .configure(audit_events::configure),
     );
 }

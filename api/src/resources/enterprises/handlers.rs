@@ -19,6 +19,7 @@ use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, ErrorCode, IfMatch, Json, Page, PageRequest, Query};
 use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, name_prefix};
 use crate::resources::orgs::queries as orgs;
+use crate::spreadsheet::export::{self, Export};
 use crate::state::AppState;
 use crate::versioning;
 
@@ -45,7 +46,21 @@ pub async fn create(
     body: Json<CreateEnterpriseRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryWrite).await?;
-    let b = body.into_inner();
+    let e = register(&state, &caller, body.into_inner(), "api").await?;
+    Ok(created_versioned(
+        format!("/api/v1/enterprises/{}", e.id),
+        e.version,
+        &EnterpriseResponse::from(e),
+    ))
+}
+
+/// Register one enterprise (from the API or an import row), with its audit event.
+pub async fn register(
+    state: &AppState,
+    caller: &Caller,
+    b: CreateEnterpriseRequest,
+    via: &str,
+) -> Result<enterprises::Model, ApiError> {
     let org = orgs::find(&state.db, &caller.scope(), b.org_id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -71,7 +86,7 @@ pub async fn create(
     let e = enterprises::Entity::insert(row)
         .exec_with_returning(&txn)
         .await?;
-    let changes = json!({ "name": e.name, "uscc": e.uscc, "org_id": e.org_id });
+    let changes = json!({ "name": e.name, "uscc": e.uscc, "org_id": e.org_id, "via": via });
     audit::record(
         &txn,
         &caller.actor(),
@@ -81,11 +96,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    Ok(created_versioned(
-        format!("/api/v1/enterprises/{}", e.id),
-        e.version,
-        &EnterpriseResponse::from(e),
-    ))
+    Ok(e)
 }
 
 /// Get an enterprise.
@@ -121,16 +132,25 @@ pub async fn get(
     operation_id = "list_enterprises",
     params(EnterpriseListQuery),
     extensions(("x-permission" = json!("registry.read"))),
-    responses((status = 200, description = "One page", body = Page<EnterpriseResponse>)),
+    responses((status = 200, description = "One page as JSON; or, when `Accept` asks for `text/csv` or XLSX, the whole filtered list as a file (streamed)", content(
+        (Page<EnterpriseResponse> = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ))),
 )]
 #[get("/enterprises")]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
+    req: actix_web::HttpRequest,
     query: Query<EnterpriseListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryRead).await?;
     let q = query.into_inner();
+    let export_format = export::requested(&req);
+    if export_format.is_some() {
+        export::refuse_paging(q.limit, q.cursor.as_deref(), q.count)?;
+    }
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let scope = caller.scope();
     let mut select =
@@ -160,8 +180,54 @@ pub async fn list(
     if let Some(since) = q.updated_since {
         select = select.filter(Column::UpdatedAt.gte(since));
     }
+    if let Some(format) = export_format {
+        let file = Export {
+            file_stem: "enterprises",
+            headers: EXPORT_HEADERS,
+            select,
+            id_column: Column::Id,
+            id_of: |e| e.id,
+            row: export_row,
+        };
+        return export::respond(state.db.clone(), format, file).await;
+    }
     let page = page_by_id(&state.db, select, Column::Id, |e| e.id, &page, Order::Asc).await?;
     Ok(HttpResponse::Ok().json(page.map(EnterpriseResponse::from)))
+}
+
+const EXPORT_HEADERS: &[&str] = &[
+    "记录ID",
+    "企业名称",
+    "统一社会信用代码",
+    "所有制类型",
+    "行业门类",
+    "地址",
+    "建会日期",
+    "职工人数",
+    "会员人数",
+    "过剩产能企业",
+    "所属组织ID",
+    "状态",
+];
+
+fn export_row(e: enterprises::Model) -> Vec<String> {
+    let number = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_default();
+    vec![
+        e.id.to_string(),
+        e.name,
+        e.uscc,
+        e.ownership,
+        e.industry,
+        e.address.unwrap_or_default(),
+        e.union_founded_on
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        number(e.headcount),
+        number(e.member_count),
+        if e.overcapacity { "是" } else { "否" }.to_owned(),
+        e.org_id.to_string(),
+        e.status,
+    ]
 }
 
 /// Update an enterprise.

@@ -80,11 +80,14 @@ pub fn parse_honours(stored: &str) -> Vec<Honour> {
     stored.split(',').filter_map(Honour::parse).collect()
 }
 
+/// Stored in the order of `Honour::ALL`, each once.
 pub fn store_honours(honours: &[Honour]) -> String {
-    let mut names: Vec<&str> = honours.iter().map(|h| h.as_str()).collect();
-    names.sort_unstable();
-    names.dedup();
-    names.join(",")
+    Honour::ALL
+        .iter()
+        .filter(|h| honours.contains(h))
+        .map(|h| h.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub fn validate_id_number(raw: &str) -> Result<(), ValidationError> {

@@ -23,6 +23,7 @@ use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, StatusFilter, name_prefix};
 use crate::pii::PiiField;
 use crate::resources::enterprises::queries as enterprises;
 use crate::resources::orgs::queries as orgs;
+use crate::spreadsheet::export::{self, Export};
 use crate::state::AppState;
 use crate::tenancy::Scope;
 use crate::versioning;
@@ -65,12 +66,27 @@ pub async fn create(
     body: Json<CreateWorkerRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryWrite).await?;
-    let b = body.into_inner();
+    let w = register(&state, &caller, body.into_inner(), "api").await?;
+    Ok(created_versioned(
+        format!("/api/v1/workers/{}", w.id),
+        w.version,
+        &WorkerResponse::from(w),
+    ))
+}
+
+/// Register one worker (from the API or an import row): scope checks, the one-person rule,
+/// personal data protected, the row and its audit event in one transaction.
+pub async fn register(
+    state: &AppState,
+    caller: &Caller,
+    b: CreateWorkerRequest,
+    via: &str,
+) -> Result<workers::Model, ApiError> {
     let scope = caller.scope();
     let org = orgs::find(&state.db, &scope, b.org_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    check_enterprise(&state, &scope, b.enterprise_id).await?;
+    check_enterprise(state, &scope, b.enterprise_id).await?;
     let id_number = protect_id_number(&state.pii, "id_number", &b.id_number)?;
     let phone = b
         .phone
@@ -109,7 +125,7 @@ pub async fn create(
         .exec_with_returning(&txn)
         .await?;
     // The change summary names fields and masked values only.
-    let changes = json!({ "name": w.name, "id_number": w.id_number_masked, "org_id": w.org_id, "enterprise_id": w.enterprise_id });
+    let changes = json!({ "name": w.name, "id_number": w.id_number_masked, "org_id": w.org_id, "enterprise_id": w.enterprise_id, "via": via });
     audit::record(
         &txn,
         &caller.actor(),
@@ -119,11 +135,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    Ok(created_versioned(
-        format!("/api/v1/workers/{}", w.id),
-        w.version,
-        &WorkerResponse::from(w),
-    ))
+    Ok(w)
 }
 
 /// Get a worker.
@@ -159,16 +171,25 @@ pub async fn get(
     operation_id = "list_workers",
     params(WorkerListQuery),
     extensions(("x-permission" = json!("registry.read"))),
-    responses((status = 200, description = "One page", body = Page<WorkerResponse>)),
+    responses((status = 200, description = "One page as JSON; or, when `Accept` asks for `text/csv` or XLSX, the whole filtered list as a file (streamed, personal data masked)", content(
+        (Page<WorkerResponse> = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ))),
 )]
 #[get("/workers")]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
+    req: actix_web::HttpRequest,
     query: Query<WorkerListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryRead).await?;
     let q = query.into_inner();
+    let export_format = export::requested(&req);
+    if export_format.is_some() {
+        export::refuse_paging(q.limit, q.cursor.as_deref(), q.count)?;
+    }
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let scope = caller.scope();
     let mut select =
@@ -201,8 +222,59 @@ pub async fn list(
     if let Some(since) = q.updated_since {
         select = select.filter(Column::UpdatedAt.gte(since));
     }
+    if let Some(format) = export_format {
+        let file = Export {
+            file_stem: "workers",
+            headers: EXPORT_HEADERS,
+            select,
+            id_column: Column::Id,
+            id_of: |w| w.id,
+            row: export_row,
+        };
+        return export::respond(state.db.clone(), format, file).await;
+    }
     let page = page_by_id(&state.db, select, Column::Id, |w| w.id, &page, Order::Asc).await?;
     Ok(HttpResponse::Ok().json(page.map(WorkerResponse::from)))
+}
+
+const EXPORT_HEADERS: &[&str] = &[
+    "记录ID",
+    "姓名",
+    "身份证号",
+    "性别",
+    "出生日期",
+    "手机号",
+    "所属组织ID",
+    "所属企业ID",
+    "职工类别",
+    "就业状态",
+    "入会日期",
+    "一线职工",
+    "高温作业",
+    "荣誉",
+    "状态",
+];
+
+/// One export row: the same masks as every response.
+fn export_row(w: workers::Model) -> Vec<String> {
+    let flag = |b: bool| if b { "是" } else { "否" }.to_owned();
+    vec![
+        w.id.to_string(),
+        w.name,
+        w.id_number_masked,
+        w.sex,
+        w.birth_date.to_string(),
+        w.phone_masked.unwrap_or_default(),
+        w.org_id.to_string(),
+        w.enterprise_id.map(|e| e.to_string()).unwrap_or_default(),
+        w.kind,
+        w.employment_status,
+        w.member_since.map(|d| d.to_string()).unwrap_or_default(),
+        flag(w.frontline),
+        flag(w.high_temperature),
+        w.honours,
+        w.status,
+    ]
 }
 
 /// Find workers by ID number or phone.

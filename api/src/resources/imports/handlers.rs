@@ -1,0 +1,547 @@
+//! Imports from county spreadsheets and their templates. Every row goes through the same
+//! validation and registration as a single `POST` (one transaction and one audit event per
+//! row), so an import can do nothing a user could not do by hand, and a rejected row leaves no
+//! trace but its line in the report.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use entity::enterprises;
+use futures_util::StreamExt;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Map, Value, json};
+use siji_openapi::tags;
+use uuid::Uuid;
+
+use super::columns::{self, Column, ENTERPRISE_COLUMNS, WORKER_COLUMNS};
+use super::dto::*;
+use crate::audit::{self, Event};
+use crate::auth::{Caller, Permission};
+use crate::domain::{id_number, uscc};
+use crate::http::{ApiError, ErrorCode, FieldError, Query};
+use crate::pii::PiiField;
+use crate::resources::enterprises::dto::CreateEnterpriseRequest;
+use crate::resources::workers::dto::CreateWorkerRequest;
+use crate::resources::{enterprises as enterprise_resource, orgs, workers as worker_resource};
+use crate::spreadsheet::{Format, read};
+use crate::state::AppState;
+
+/// Read the uploaded file: its format from `Content-Type`, its size within the import limit.
+async fn upload(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<(Format, Vec<u8>), ApiError> {
+    let format = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Format::from_media_type)
+        .ok_or(ApiError::UnsupportedMediaType(
+            "text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ))?;
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::PayloadTooLarge(limit))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((format, body))
+}
+
+/// Rows of a table as `{canonical column: JSON value}`, with the file's header for each column.
+struct Rows {
+    header_of: HashMap<&'static str, String>,
+    rows: Vec<(usize, Map<String, Value>)>,
+}
+
+fn rows(
+    bytes: &[u8],
+    format: Format,
+    spec: &'static [Column],
+    required: &[&'static str],
+) -> Result<Rows, ApiError> {
+    let table = read::read(bytes, format)?;
+    let mapped = read::map_columns(&table.headers, &columns::aliases(spec), required)?;
+    let mut header_of = HashMap::new();
+    for (header, name) in table.headers.iter().zip(&mapped) {
+        if let Some(name) = name {
+            header_of.insert(*name, header.clone());
+        }
+    }
+    let rows = table
+        .rows
+        .into_iter()
+        .map(|(number, cells)| {
+            let mut fields = Map::new();
+            for (cell, name) in cells.iter().zip(&mapped) {
+                let Some(name) = name else { continue };
+                let column = spec.iter().find(|c| c.name == *name);
+                if let Some(value) = column.and_then(|c| columns::convert(c.convert, cell)) {
+                    fields.insert((*name).to_owned(), value);
+                }
+            }
+            (number, fields)
+        })
+        .collect();
+    Ok(Rows { header_of, rows })
+}
+
+impl Rows {
+    /// Field errors named by the column header the user wrote.
+    fn rename(&self, errors: Vec<FieldError>) -> Vec<FieldError> {
+        errors
+            .into_iter()
+            .map(|mut e| {
+                let root = e
+                    .field
+                    .split(['.', '['])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let root = if root == "enterprise_id" {
+                    "enterprise".to_owned()
+                } else {
+                    root
+                };
+                if let Some(header) = self.header_of.get(root.as_str()) {
+                    e.field = header.clone();
+                }
+                e
+            })
+            .collect()
+    }
+}
+
+fn rejected(row: usize, errors: Vec<FieldError>) -> RowReport {
+    RowReport {
+        row,
+        outcome: RowOutcome::Rejected,
+        id: None,
+        errors,
+    }
+}
+
+/// A row's outcome from what registering it answered.
+fn outcome(
+    row: usize,
+    result: Result<Uuid, ApiError>,
+    rows: &Rows,
+    key_field: &'static str,
+) -> Result<RowReport, ApiError> {
+    let key_error = |code: &str, message: &str| {
+        let field = rows
+            .header_of
+            .get(key_field)
+            .cloned()
+            .unwrap_or_else(|| key_field.to_owned());
+        vec![FieldError::new(field, code, message)]
+    };
+    Ok(match result {
+        Ok(id) => RowReport {
+            row,
+            outcome: RowOutcome::Created,
+            id: Some(id),
+            errors: Vec::new(),
+        },
+        Err(ApiError::Duplicate {
+            existing_id: Some(id),
+            ..
+        }) => RowReport {
+            row,
+            outcome: RowOutcome::Skipped,
+            id: Some(id),
+            errors: Vec::new(),
+        },
+        Err(ApiError::Duplicate {
+            existing_id: None, ..
+        })
+        | Err(ApiError::Conflict {
+            code: ErrorCode::Duplicate,
+            ..
+        }) => rejected(
+            row,
+            key_error(
+                "registered_elsewhere",
+                "is already registered by another organisation",
+            ),
+        ),
+        Err(ApiError::Validation(errors)) => rejected(row, rows.rename(errors)),
+        Err(ApiError::NotFound) => rejected(
+            row,
+            vec![FieldError::new(
+                "",
+                "not_found",
+                "refers to something outside your organisation",
+            )],
+        ),
+        Err(other) => return Err(other),
+    })
+}
+
+/// A row through exactly the path a JSON request body takes: types, then validation.
+fn parse_row<T: serde::de::DeserializeOwned + validator::Validate>(
+    fields: Map<String, Value>,
+) -> Result<T, ApiError> {
+    let bytes = serde_json::to_vec(&Value::Object(fields))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let value: T = crate::http::extract::parse_json(&bytes)?;
+    crate::http::extract::validate(&value)?;
+    Ok(value)
+}
+
+fn report(rows: Vec<RowReport>) -> ImportReport {
+    let count = |o| rows.iter().filter(|r| r.outcome == o).count();
+    ImportReport {
+        total_rows: rows.len(),
+        created: count(RowOutcome::Created),
+        skipped: count(RowOutcome::Skipped),
+        rejected: count(RowOutcome::Rejected),
+        rows,
+    }
+}
+
+async fn target_org(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Option<Uuid>,
+) -> Result<Uuid, ApiError> {
+    match org_id {
+        Some(id) => Ok(orgs::queries::find(&state.db, &caller.scope(), id)
+            .await?
+            .ok_or(ApiError::NotFound)?
+            .id),
+        None => Ok(caller.org.id),
+    }
+}
+
+/// Resolve the 所属企业 cell: a USCC, or the exact name of an enterprise in the caller's subtree.
+async fn resolve_enterprise(
+    state: &AppState,
+    caller: &Caller,
+    cell: &str,
+) -> Result<Option<Uuid>, &'static str> {
+    let code = uscc::normalise(cell);
+    let scoped = enterprise_resource::queries::scoped(&caller.scope());
+    let found = if uscc::validate(&code).is_ok() {
+        scoped
+            .filter(enterprises::Column::Uscc.eq(code))
+            .all(&state.db)
+            .await
+    } else {
+        scoped
+            .filter(enterprises::Column::Name.eq(cell.trim()))
+            .all(&state.db)
+            .await
+    }
+    .map_err(|_| "lookup failed")?;
+    match found.as_slice() {
+        [one] => Ok(Some(one.id)),
+        [] => Err("no such enterprise in your organisation (give its USCC or exact name)"),
+        _ => Err("several enterprises have this name; give the USCC"),
+    }
+}
+
+/// Import workers.
+///
+/// Upload a CSV (UTF-8 or GB18030) or XLSX file as the request body, with a header row in the
+/// template's columns (Chinese headers such as 姓名, 身份证号, 手机号, 所属企业 are accepted; see
+/// the template). Each row is validated and registered like `POST /api/v1/workers`: valid rows
+/// are saved, invalid ones are reported (row number, column, reason) and nothing of them is
+/// saved. A person already registered in your subtree is `skipped`, so importing the same file
+/// again creates no duplicates. Unknown or missing columns reject the whole file (400).
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "import_workers",
+    params(ImportQuery),
+    request_body(description = "The spreadsheet", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+    extensions(("x-permission" = json!("registry.write"))),
+    responses(
+        (status = 200, description = "The per-row report", body = ImportReport),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[post("/imports/workers")]
+pub async fn import_workers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    query: Query<ImportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryWrite).await?;
+    let org_id = target_org(&state, &caller, query.0.org_id).await?;
+    let (format, bytes) = upload(&req, payload, state.settings.import_limit).await?;
+    let rows = rows(&bytes, format, WORKER_COLUMNS, &["name", "id_number"])?;
+
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut reports = Vec::new();
+    for (number, mut fields) in rows.rows.clone() {
+        // A person twice in one file: the second is rejected, pointing at the first.
+        let key = fields
+            .get("id_number")
+            .and_then(Value::as_str)
+            .map(id_number::normalise)
+            .unwrap_or_default();
+        let key = state.pii.blind_index(PiiField::IdNumber, &key);
+        if let Some(first) = seen.get(&key) {
+            let header = rows.header_of.get("id_number").cloned().unwrap_or_default();
+            reports.push(rejected(
+                number,
+                vec![FieldError::new(
+                    header,
+                    "repeated_row",
+                    format!("repeats row {first}"),
+                )],
+            ));
+            continue;
+        }
+        seen.insert(key, number);
+
+        fields.insert("org_id".into(), json!(org_id));
+        fields.entry("kind").or_insert(json!("staff"));
+        fields
+            .entry("employment_status")
+            .or_insert(json!("employed"));
+        if let Some(cell) = fields.remove("enterprise") {
+            match resolve_enterprise(&state, &caller, cell.as_str().unwrap_or_default()).await {
+                Ok(id) => {
+                    fields.insert("enterprise_id".into(), json!(id));
+                }
+                Err(message) => {
+                    let header = rows
+                        .header_of
+                        .get("enterprise")
+                        .cloned()
+                        .unwrap_or_default();
+                    reports.push(rejected(
+                        number,
+                        vec![FieldError::new(header, "not_found", message)],
+                    ));
+                    continue;
+                }
+            }
+        }
+        let result = match parse_row::<CreateWorkerRequest>(fields) {
+            Ok(request) => worker_resource::register(&state, &caller, request, "import")
+                .await
+                .map(|w| w.id),
+            Err(err) => Err(err),
+        };
+        reports.push(outcome(number, result, &rows, "id_number")?);
+    }
+    let report = report(reports);
+    let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
+    audit::record(
+        &state.db,
+        &caller.actor(),
+        Event::new("worker.import").changes(summary),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Import enterprises.
+///
+/// Like the worker import, with the enterprise template's columns (企业名称, 统一社会信用代码,
+/// 所有制类型, 行业门类, …). An enterprise whose USCC is already registered in your subtree is
+/// `skipped`.
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "import_enterprises",
+    params(ImportQuery),
+    request_body(description = "The spreadsheet", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+    extensions(("x-permission" = json!("registry.write"))),
+    responses(
+        (status = 200, description = "The per-row report", body = ImportReport),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[post("/imports/enterprises")]
+pub async fn import_enterprises(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    query: Query<ImportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryWrite).await?;
+    let org_id = target_org(&state, &caller, query.0.org_id).await?;
+    let (format, bytes) = upload(&req, payload, state.settings.import_limit).await?;
+    let rows = rows(
+        &bytes,
+        format,
+        ENTERPRISE_COLUMNS,
+        &["name", "uscc", "ownership", "industry"],
+    )?;
+
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut reports = Vec::new();
+    for (number, mut fields) in rows.rows.clone() {
+        let code = fields
+            .get("uscc")
+            .and_then(Value::as_str)
+            .map(uscc::normalise)
+            .unwrap_or_default();
+        if let Some(first) = seen.get(&code) {
+            let header = rows.header_of.get("uscc").cloned().unwrap_or_default();
+            reports.push(rejected(
+                number,
+                vec![FieldError::new(
+                    header,
+                    "repeated_row",
+                    format!("repeats row {first}"),
+                )],
+            ));
+            continue;
+        }
+        seen.insert(code.clone(), number);
+        // Already registered: skipped if it is ours to see, otherwise rejected without details.
+        if let Some(existing) = enterprises::Entity::find()
+            .filter(enterprises::Column::Uscc.eq(code))
+            .one(&state.db)
+            .await?
+        {
+            let visible =
+                enterprise_resource::queries::find(&state.db, &caller.scope(), existing.id)
+                    .await?
+                    .is_some();
+            let result = Err(ApiError::Duplicate {
+                detail: String::new(),
+                existing_id: visible.then_some(existing.id),
+            });
+            reports.push(outcome(number, result, &rows, "uscc")?);
+            continue;
+        }
+        fields.insert("org_id".into(), json!(org_id));
+        let result = match parse_row::<CreateEnterpriseRequest>(fields) {
+            Ok(request) => enterprise_resource::register(&state, &caller, request, "import")
+                .await
+                .map(|e| e.id),
+            Err(err) => Err(err),
+        };
+        reports.push(outcome(number, result, &rows, "uscc")?);
+    }
+    let report = report(reports);
+    let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
+    audit::record(
+        &state.db,
+        &caller.actor(),
+        Event::new("enterprise.import").changes(summary),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+fn template(
+    stem: &str,
+    spec: &'static [Column],
+    format: TemplateFormat,
+) -> Result<HttpResponse, ApiError> {
+    let headers: Vec<&str> = spec.iter().map(|c| c.headers[0]).collect();
+    let (media, body) = match format {
+        TemplateFormat::Csv => {
+            let mut writer = csv::WriterBuilder::new().from_writer(b"\xEF\xBB\xBF".to_vec());
+            writer
+                .write_record(&headers)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            (
+                Format::Csv,
+                writer
+                    .into_inner()
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            )
+        }
+        TemplateFormat::Xlsx => {
+            let fail = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(e.to_string());
+            let mut workbook = rust_xlsxwriter::Workbook::new();
+            let text = rust_xlsxwriter::Format::new().set_num_format("@");
+            let sheet = workbook.add_worksheet().set_name("导入").map_err(fail)?;
+            for (col, header) in headers.iter().enumerate() {
+                sheet.write_string(0, col as u16, *header).map_err(fail)?;
+                // Text cells, so that ID numbers keep all 18 characters.
+                sheet.set_column_format(col as u16, &text).map_err(fail)?;
+                sheet.set_column_width(col as u16, 20).map_err(fail)?;
+            }
+            let notes = workbook.add_worksheet().set_name("说明").map_err(fail)?;
+            for (row, (label, text)) in [("列 / column", "说明 / notes")]
+                .into_iter()
+                .chain(spec.iter().map(|c| (c.headers[0], c.note)))
+                .enumerate()
+            {
+                notes.write_string(row as u32, 0, label).map_err(fail)?;
+                notes.write_string(row as u32, 1, text).map_err(fail)?;
+            }
+            (Format::Xlsx, workbook.save_to_buffer().map_err(fail)?)
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(media.media_type())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{stem}.{}\"", media.extension()),
+        ))
+        .body(body))
+}
+
+/// The worker import template.
+///
+/// An empty spreadsheet with the columns the import understands, in Chinese (XLSX with a 说明
+/// sheet describing each column, or CSV in UTF-8 with BOM).
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "worker_import_template",
+    params(TemplateQuery),
+    extensions(("x-permission" = json!("registry.read"))),
+    responses((status = 200, description = "The template", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ))),
+)]
+#[get("/imports/workers/template")]
+pub async fn worker_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<TemplateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryRead).await?;
+    template(
+        "workers-template",
+        WORKER_COLUMNS,
+        query.0.format.unwrap_or(TemplateFormat::Xlsx),
+    )
+}
+
+/// The enterprise import template.
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "enterprise_import_template",
+    params(TemplateQuery),
+    extensions(("x-permission" = json!("registry.read"))),
+    responses((status = 200, description = "The template", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ))),
+)]
+#[get("/imports/enterprises/template")]
+pub async fn enterprise_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<TemplateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryRead).await?;
+    template(
+        "enterprises-template",
+        ENTERPRISE_COLUMNS,
+        query.0.format.unwrap_or(TemplateFormat::Xlsx),
+    )
+}
