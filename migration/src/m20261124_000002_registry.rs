@@ -177,6 +177,10 @@ impl MigrationTrait for Migration {
                     vec![E::Industry.into_iden(), E::Id.into_iden()],
                 ),
                 (
+                    "ix_enterprises_overcapacity",
+                    vec![E::Overcapacity.into_iden(), E::Id.into_iden()],
+                ),
+                (
                     "ix_enterprises_name",
                     vec![E::Name.into_iden(), E::Id.into_iden()],
                 ),
@@ -285,6 +289,14 @@ impl MigrationTrait for Migration {
                 (
                     "ix_workers_employment",
                     vec![W::EmploymentStatus.into_iden(), W::Id.into_iden()],
+                ),
+                (
+                    "ix_workers_frontline",
+                    vec![W::Frontline.into_iden(), W::Id.into_iden()],
+                ),
+                (
+                    "ix_workers_high_temperature",
+                    vec![W::HighTemperature.into_iden(), W::Id.into_iden()],
                 ),
                 (
                     "ix_workers_name",
