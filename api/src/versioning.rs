@@ -5,7 +5,13 @@
 use chrono::{DateTime, Utc};
 use entity::{api_clients, enterprises, orgs, users, workers};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, UpdateMany};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PrimaryKeyTrait, QueryFilter, TransactionTrait,
+    UpdateMany,
+};
+
+use crate::audit::{self, Actor, Event};
+use crate::http::ApiError;
 use uuid::Uuid;
 
 pub trait Versioned: EntityTrait {
@@ -33,4 +39,30 @@ pub fn update<E: Versioned>(id: Uuid, version: i32, now: DateTime<Utc>) -> Updat
         .col_expr(E::VERSION, Expr::col(E::VERSION).add(1))
         .filter(E::ID.eq(id))
         .filter(E::VERSION.eq(version))
+}
+
+/// Apply a versioned update and its audit event in one transaction, and return the record as
+/// it now is. No row changed means the version moved on since it was read: 412.
+pub async fn save<E>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    change: UpdateMany<E>,
+    id: Uuid,
+    event: Event,
+) -> Result<E::Model, ApiError>
+where
+    E: Versioned,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+{
+    let txn = db.begin().await?;
+    if change.exec(&txn).await?.rows_affected != 1 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    audit::record(&txn, actor, event).await?;
+    let saved = E::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    txn.commit().await?;
+    Ok(saved)
 }

@@ -82,6 +82,36 @@ async fn count_failure(
     Ok(())
 }
 
+/// A new access token and a refresh token of `family`, with the audit event, as the answer.
+async fn issue_pair(
+    state: &AppState,
+    user: &users::Model,
+    family: Uuid,
+    meta: &RequestMeta,
+    action: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    let now = Utc::now();
+    let (access_token, expires_in) = state.auth.keys.issue(PrincipalKind::User, user.id, now)?;
+    let txn = state.db.begin().await?;
+    let refresh_token =
+        queries::issue_refresh(&txn, user.id, family, now, state.auth.refresh_ttl).await?;
+    audit::record(
+        &txn,
+        &user_actor(user, meta),
+        Event::new(action).on("user", user.id),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            refresh_token: Some(refresh_token),
+        }))
+}
+
 /// Sign in with username and password.
 ///
 /// Returns a short-lived access token (15 minutes by default) and a single-use refresh token.
@@ -152,26 +182,7 @@ pub async fn login(
     };
 
     throttle::reset(&state.db, &account_key).await?;
-    let now = Utc::now();
-    let (access_token, expires_in) = state.auth.keys.issue(PrincipalKind::User, user.id, now)?;
-    let txn = state.db.begin().await?;
-    let refresh_token =
-        queries::issue_refresh(&txn, user.id, Uuid::now_v7(), now, state.auth.refresh_ttl).await?;
-    audit::record(
-        &txn,
-        &user_actor(&user, &meta),
-        Event::new("auth.login").on("user", user.id),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(TokenResponse {
-            access_token,
-            token_type: "Bearer",
-            expires_in,
-            refresh_token: Some(refresh_token),
-        }))
+    issue_pair(&state, &user, Uuid::now_v7(), &meta, "auth.login").await
 }
 
 /// Rotate a refresh token.
@@ -220,25 +231,7 @@ pub async fn refresh(
         return Err(invalid());
     }
 
-    let (access_token, expires_in) = state.auth.keys.issue(PrincipalKind::User, user.id, now)?;
-    let txn = state.db.begin().await?;
-    let refresh_token =
-        queries::issue_refresh(&txn, user.id, row.family_id, now, state.auth.refresh_ttl).await?;
-    audit::record(
-        &txn,
-        &user_actor(&user, &meta),
-        Event::new("auth.refresh").on("user", user.id),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(TokenResponse {
-            access_token,
-            token_type: "Bearer",
-            expires_in,
-            refresh_token: Some(refresh_token),
-        }))
+    issue_pair(&state, &user, row.family_id, &meta, "auth.refresh").await
 }
 
 /// Sign out.

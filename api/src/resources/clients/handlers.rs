@@ -20,6 +20,7 @@ use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::resources::orgs::queries as orgs;
 use crate::state::AppState;
 use crate::tenancy::Scope;
+use crate::versioning;
 use sea_orm::Order;
 
 /// A machine client. It acts with the `integration` role within its organisation's subtree.
@@ -229,21 +230,14 @@ async fn revise(
         Some(secret) => update.col_expr(Column::SecretHash, Expr::value(tokens::digest(secret))),
         None => update.col_expr(Column::Active, Expr::value(false)),
     };
-    let txn = state.db.begin().await?;
-    if update.exec(&txn).await?.rows_affected != 1 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    audit::record(
-        &txn,
+    let client = versioning::save(
+        &state.db,
         &caller.actor(),
+        update,
+        client.id,
         Event::new(action).on("client", client.id),
     )
     .await?;
-    let client = api_clients::Entity::find_by_id(client.id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    txn.commit().await?;
     Ok(client)
 }
 

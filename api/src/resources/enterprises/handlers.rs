@@ -320,23 +320,16 @@ pub async fn update(
         changes.insert("overcapacity".into(), json!(v));
         change = change.col_expr(Column::Overcapacity, Expr::value(v));
     }
-    let txn = state.db.begin().await?;
-    if change.exec(&txn).await?.rows_affected != 1 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    audit::record(
-        &txn,
+    let e = versioning::save(
+        &state.db,
         &caller.actor(),
+        change,
+        e.id,
         Event::new("enterprise.update")
             .on("enterprise", e.id)
             .changes(changes.into()),
     )
     .await?;
-    let e = enterprises::Entity::find_by_id(e.id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    txn.commit().await?;
     Ok(ok_versioned(e.version, &EnterpriseResponse::from(e)))
 }
 
@@ -358,28 +351,21 @@ async fn set_status(
             detail: format!("the enterprise is already {to}"),
         });
     }
-    let txn = state.db.begin().await?;
     let change = versioning::update::<enterprises::Entity>(e.id, e.version, Utc::now())
         .col_expr(Column::Status, Expr::value(to));
-    if change.exec(&txn).await?.rows_affected != 1 {
-        return Err(ApiError::PreconditionFailed);
-    }
     let action = if to == RECORD_ARCHIVED {
         "enterprise.archive"
     } else {
         "enterprise.restore"
     };
-    audit::record(
-        &txn,
+    let e = versioning::save(
+        &state.db,
         &caller.actor(),
+        change,
+        e.id,
         Event::new(action).on("enterprise", e.id),
     )
     .await?;
-    let e = enterprises::Entity::find_by_id(e.id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    txn.commit().await?;
     Ok(ok_versioned(e.version, &EnterpriseResponse::from(e)))
 }
 

@@ -20,6 +20,7 @@ use crate::http::{ApiError, ErrorCode, FieldError, IfMatch, Json, Page, PageRequ
 use crate::resources::auth::queries::revoke_user;
 use crate::resources::orgs::queries as orgs;
 use crate::state::AppState;
+use crate::versioning;
 use sea_orm::Order;
 
 /// Check the caller may grant these roles to an account of `org`.
@@ -241,23 +242,16 @@ pub async fn update(
         changes.insert("org_id".into(), json!(org.id));
         change = change.col_expr(Column::OrgId, Expr::value(org.id));
     }
-    let txn = state.db.begin().await?;
-    if change.exec(&txn).await?.rows_affected != 1 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    audit::record(
-        &txn,
+    let user = versioning::save(
+        &state.db,
         &caller.actor(),
+        change,
+        user.id,
         Event::new("user.update")
             .on("user", user.id)
             .changes(changes.into()),
     )
     .await?;
-    let user = users::Entity::find_by_id(user.id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    txn.commit().await?;
     Ok(ok_versioned(user.version, &UserResponse::from(user)))
 }
 

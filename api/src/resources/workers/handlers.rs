@@ -441,23 +441,16 @@ pub async fn update(
         changes.insert("honours".into(), json!(v));
         change = change.col_expr(Column::Honours, Expr::value(store_honours(&v)));
     }
-    let txn = state.db.begin().await?;
-    if change.exec(&txn).await?.rows_affected != 1 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    audit::record(
-        &txn,
+    let w = versioning::save(
+        &state.db,
         &caller.actor(),
+        change,
+        w.id,
         Event::new("worker.update")
             .on("worker", w.id)
             .changes(changes.into()),
     )
     .await?;
-    let w = workers::Entity::find_by_id(w.id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    txn.commit().await?;
     Ok(ok_versioned(w.version, &WorkerResponse::from(w)))
 }
 
@@ -479,23 +472,21 @@ async fn set_status(
             detail: format!("the worker is already {to}"),
         });
     }
-    let txn = state.db.begin().await?;
     let change = versioning::update::<workers::Entity>(w.id, w.version, Utc::now())
         .col_expr(Column::Status, Expr::value(to));
-    if change.exec(&txn).await?.rows_affected != 1 {
-        return Err(ApiError::PreconditionFailed);
-    }
     let action = if to == RECORD_ARCHIVED {
         "worker.archive"
     } else {
         "worker.restore"
     };
-    audit::record(&txn, &caller.actor(), Event::new(action).on("worker", w.id)).await?;
-    let w = workers::Entity::find_by_id(w.id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    txn.commit().await?;
+    let w = versioning::save(
+        &state.db,
+        &caller.actor(),
+        change,
+        w.id,
+        Event::new(action).on("worker", w.id),
+    )
+    .await?;
     Ok(ok_versioned(w.version, &WorkerResponse::from(w)))
 }
 
