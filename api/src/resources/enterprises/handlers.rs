@@ -16,8 +16,9 @@ use crate::auth::{Caller, Permission};
 use crate::domain::uscc;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
-use crate::http::{ApiError, ErrorCode, IfMatch, Json, Page, PageRequest, Query};
+use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, name_prefix};
+use crate::listing::{RecordKind, set_record_status};
 use crate::resources::orgs::queries as orgs;
 use crate::spreadsheet::export::{self, Export};
 use crate::state::AppState;
@@ -333,6 +334,12 @@ pub async fn update(
     Ok(ok_versioned(e.version, &EnterpriseResponse::from(e)))
 }
 
+const KIND: RecordKind = RecordKind {
+    resource: "enterprise",
+    archive: "enterprise.archive",
+    restore: "enterprise.restore",
+};
+
 async fn set_status(
     state: &AppState,
     caller: &Caller,
@@ -344,26 +351,14 @@ async fn set_status(
     let e = queries::find(&state.db, &caller.scope(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if_match.check(e.version)?;
-    if e.status == to {
-        return Err(ApiError::Conflict {
-            code: ErrorCode::Conflict,
-            detail: format!("the enterprise is already {to}"),
-        });
-    }
-    let change = versioning::update::<enterprises::Entity>(e.id, e.version, Utc::now())
-        .col_expr(Column::Status, Expr::value(to));
-    let action = if to == RECORD_ARCHIVED {
-        "enterprise.archive"
-    } else {
-        "enterprise.restore"
-    };
-    let e = versioning::save(
+    let e = set_record_status::<enterprises::Entity>(
         &state.db,
-        &caller.actor(),
-        change,
-        e.id,
-        Event::new(action).on("enterprise", e.id),
+        caller,
+        (e.id, e.version, &e.status),
+        if_match,
+        Column::Status,
+        to,
+        &KIND,
     )
     .await?;
     Ok(ok_versioned(e.version, &EnterpriseResponse::from(e)))

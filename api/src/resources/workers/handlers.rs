@@ -18,8 +18,9 @@ use crate::auth::{Caller, Permission};
 use crate::domain::{id_number, phone};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
-use crate::http::{ApiError, ErrorCode, IfMatch, Json, Page, PageRequest, Query};
+use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, StatusFilter, name_prefix};
+use crate::listing::{RecordKind, set_record_status};
 use crate::pii::PiiField;
 use crate::resources::enterprises::queries as enterprises;
 use crate::resources::orgs::queries as orgs;
@@ -454,6 +455,12 @@ pub async fn update(
     Ok(ok_versioned(w.version, &WorkerResponse::from(w)))
 }
 
+const KIND: RecordKind = RecordKind {
+    resource: "worker",
+    archive: "worker.archive",
+    restore: "worker.restore",
+};
+
 async fn set_status(
     state: &AppState,
     caller: &Caller,
@@ -465,26 +472,14 @@ async fn set_status(
     let w = queries::find(&state.db, &caller.scope(), id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if_match.check(w.version)?;
-    if w.status == to {
-        return Err(ApiError::Conflict {
-            code: ErrorCode::Conflict,
-            detail: format!("the worker is already {to}"),
-        });
-    }
-    let change = versioning::update::<workers::Entity>(w.id, w.version, Utc::now())
-        .col_expr(Column::Status, Expr::value(to));
-    let action = if to == RECORD_ARCHIVED {
-        "worker.archive"
-    } else {
-        "worker.restore"
-    };
-    let w = versioning::save(
+    let w = set_record_status::<workers::Entity>(
         &state.db,
-        &caller.actor(),
-        change,
-        w.id,
-        Event::new(action).on("worker", w.id),
+        caller,
+        (w.id, w.version, &w.status),
+        if_match,
+        Column::Status,
+        to,
+        &KIND,
     )
     .await?;
     Ok(ok_versioned(w.version, &WorkerResponse::from(w)))
