@@ -3,7 +3,7 @@
 //! so concurrent edits are caught by the database, not only by comparing `If-Match` in code.
 
 use chrono::{DateTime, Utc};
-use entity::{api_clients, enterprises, orgs, users, workers};
+use entity::{api_clients, enterprises, orgs, users, wage_agreements, workers};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PrimaryKeyTrait, QueryFilter, TransactionTrait,
@@ -30,7 +30,14 @@ macro_rules! versioned {
     )*};
 }
 
-versioned!(orgs, users, api_clients, enterprises, workers);
+versioned!(
+    orgs,
+    users,
+    api_clients,
+    enterprises,
+    workers,
+    wage_agreements
+);
 
 /// An update of record `id` at `version`, bumping the version; add the changed columns.
 pub fn update<E: Versioned>(id: Uuid, version: i32, now: DateTime<Utc>) -> UpdateMany<E> {

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_organisations_and_accounts;
 mod m20261124_000002_registry;
+mod m20261124_000003_wage_agreements;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_organisations_and_accounts::Migration),
             Box::new(m20261124_000002_registry::Migration),
+            Box::new(m20261124_000003_wage_agreements::Migration),
         ]
     }
 }

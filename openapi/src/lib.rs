@@ -24,6 +24,9 @@ pub mod tags {
     pub const ENTERPRISES: &str = "enterprises";
     pub const WORKERS: &str = "workers";
     pub const IMPORTS: &str = "imports";
+    pub const AGREEMENTS: &str = "wage-agreements";
+    pub const STANDARDS: &str = "standards";
+    pub const STATS: &str = "stats";
     pub const OPERATIONS: &str = "operations";
 }
 
@@ -69,6 +72,9 @@ like one that does not exist."#;
         (name = tags::ENTERPRISES, description = "The registry of unionised enterprises (建会企业), keyed city-wide by their Unified Social Credit Code (统一社会信用代码)."),
         (name = tags::WORKERS, description = "The registry of workers (职工). One resident ID number (居民身份证号) is one person city-wide. ID numbers and phones are encrypted at rest and masked in every response; plaintext only through the audited reveal operation."),
         (name = tags::IMPORTS, description = "Spreadsheet imports (CSV or XLSX, Chinese column headers) into the registry, with downloadable templates and a per-row report."),
+        (name = tags::AGREEMENTS, description = "Collective wage agreements (工资集体协商 / 集体合同): single-enterprise, industry-wide (行业性) and regional (区域性); negotiation rounds, signing, filing (备案), expiry and termination."),
+        (name = tags::STANDARDS, description = "Local standards kept by administrators per county, such as the statutory minimum wage (最低工资标准)."),
+        (name = tags::STATS, description = "Statistics for the dashboard, such as the coverage of collective wage agreements (建制率)."),
         (name = tags::AUDIT, description = "The append-only audit trail (审计日志): every write, sign-in and permission denial."),
         (name = tags::OPERATIONS, description = "Liveness, readiness and service metadata for operators and load balancers."),
     ),

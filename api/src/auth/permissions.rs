@@ -119,10 +119,19 @@ pub enum Permission {
     /// See personal data in plaintext, one record at a time, with a reason; always audited.
     #[serde(rename = "pii.reveal")]
     PiiReveal,
+    /// Read collective wage agreements and their coverage statistics.
+    #[serde(rename = "agreements.read")]
+    AgreementsRead,
+    /// Record agreements, negotiation rounds, signing, filing and termination.
+    #[serde(rename = "agreements.write")]
+    AgreementsWrite,
+    /// Keep the local standards (statutory minimum wages) of one's counties.
+    #[serde(rename = "standards.write")]
+    StandardsWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 13] = [
         Permission::OrgsRead,
         Permission::OrgsWrite,
         Permission::UsersRead,
@@ -133,6 +142,9 @@ impl Permission {
         Permission::RegistryRead,
         Permission::RegistryWrite,
         Permission::PiiReveal,
+        Permission::AgreementsRead,
+        Permission::AgreementsWrite,
+        Permission::StandardsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -147,6 +159,9 @@ impl Permission {
             Permission::RegistryRead => "registry.read",
             Permission::RegistryWrite => "registry.write",
             Permission::PiiReveal => "pii.reveal",
+            Permission::AgreementsRead => "agreements.read",
+            Permission::AgreementsWrite => "agreements.write",
+            Permission::StandardsWrite => "standards.write",
         }
     }
 
@@ -180,6 +195,9 @@ pub fn granted(role: Role) -> &'static [Permission] {
             RegistryRead,
             RegistryWrite,
             PiiReveal,
+            AgreementsRead,
+            AgreementsWrite,
+            StandardsWrite,
         ],
         Role::CountyAdmin => &[
             OrgsRead,
@@ -191,11 +209,33 @@ pub fn granted(role: Role) -> &'static [Permission] {
             RegistryRead,
             RegistryWrite,
             PiiReveal,
+            AgreementsRead,
+            AgreementsWrite,
+            StandardsWrite,
         ],
-        Role::Operator => &[OrgsRead, RegistryRead, RegistryWrite],
-        Role::Approver => &[OrgsRead, RegistryRead],
-        Role::Auditor => &[OrgsRead, UsersRead, ClientsRead, AuditRead, RegistryRead],
-        Role::Integration => &[OrgsRead, RegistryRead, RegistryWrite],
+        Role::Operator => &[
+            OrgsRead,
+            RegistryRead,
+            RegistryWrite,
+            AgreementsRead,
+            AgreementsWrite,
+        ],
+        Role::Approver => &[OrgsRead, RegistryRead, AgreementsRead],
+        Role::Auditor => &[
+            OrgsRead,
+            UsersRead,
+            ClientsRead,
+            AuditRead,
+            RegistryRead,
+            AgreementsRead,
+        ],
+        Role::Integration => &[
+            OrgsRead,
+            RegistryRead,
+            RegistryWrite,
+            AgreementsRead,
+            AgreementsWrite,
+        ],
     }
 }
 

@@ -4,12 +4,15 @@
 pub mod audit_events;
 pub mod auth;
 pub mod clients;
+pub mod coverage;
 pub mod enterprises;
 pub mod health;
 pub mod imports;
 pub mod me;
+pub mod minimum_wages;
 pub mod orgs;
 pub mod users;
+pub mod wage_agreements;
 pub mod workers;
 
 use utoipa_actix_web::scope;
@@ -29,6 +32,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(enterprises::configure)
             .configure(workers::configure)
             .configure(imports::configure)
+            .configure(wage_agreements::configure)
+            .configure(minimum_wages::configure)
+            .configure(coverage::configure)
             .configure(audit_events::configure),
     );
 }

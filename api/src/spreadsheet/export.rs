@@ -190,3 +190,21 @@ pub fn refuse_paging(
         })
     }
 }
+
+/// A small table (a report, not a list) as an XLSX file.
+pub fn xlsx_table(headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, ApiError> {
+    let fail = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("writing XLSX: {e}"));
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (col, header) in headers.iter().enumerate() {
+        sheet.write_string(0, col as u16, *header).map_err(fail)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (col, value) in row.iter().enumerate() {
+            sheet
+                .write_string(r as u32 + 1, col as u16, value)
+                .map_err(fail)?;
+        }
+    }
+    workbook.save_to_buffer().map_err(fail)
+}

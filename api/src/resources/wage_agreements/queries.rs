@@ -1,0 +1,182 @@
+//! Database work on agreements: scoped reads, bulk loading of what a page shows, the overlap
+//! rule and the statutory minimum wage that applies to an enterprise.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{
+    enterprises, minimum_wages, negotiation_rounds, orgs, wage_agreement_enterprises as links,
+    wage_agreements,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select,
+};
+use uuid::Uuid;
+
+use super::dto::AgreementStatus;
+use crate::tenancy::Scope;
+
+pub fn scoped(scope: &Scope) -> Select<wage_agreements::Entity> {
+    wage_agreements::Entity::find().filter(scope.owns(wage_agreements::Column::OrgId))
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<wage_agreements::Model>, DbErr> {
+    scoped(scope)
+        .filter(wage_agreements::Column::Id.eq(id))
+        .one(db)
+        .await
+}
+
+/// Covered enterprises and rounds of several agreements, in two queries (no query per row).
+pub async fn details(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<
+    (
+        HashMap<Uuid, Vec<Uuid>>,
+        HashMap<Uuid, Vec<negotiation_rounds::Model>>,
+    ),
+    DbErr,
+> {
+    let mut covered: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let rows = links::Entity::find()
+        .filter(links::Column::AgreementId.is_in(ids.to_vec()))
+        .order_by_asc(links::Column::EnterpriseId)
+        .all(db)
+        .await?;
+    for row in rows {
+        covered
+            .entry(row.agreement_id)
+            .or_default()
+            .push(row.enterprise_id);
+    }
+    let mut rounds: HashMap<Uuid, Vec<negotiation_rounds::Model>> = HashMap::new();
+    let rows = negotiation_rounds::Entity::find()
+        .filter(negotiation_rounds::Column::AgreementId.is_in(ids.to_vec()))
+        .order_by_asc(negotiation_rounds::Column::HeldOn)
+        .order_by_asc(negotiation_rounds::Column::Id)
+        .all(db)
+        .await?;
+    for row in rows {
+        rounds.entry(row.agreement_id).or_default().push(row);
+    }
+    Ok((covered, rounds))
+}
+
+/// "The agreement is in force on `day`": signed or filed with the day in its term, or terminated
+/// after the day. (`expired` is only a label; the dates decide.)
+pub fn in_force_on(day: NaiveDate) -> Condition {
+    use wage_agreements::Column as A;
+    Condition::all()
+        .add(A::SignedOn.lte(day))
+        .add(A::EffectiveFrom.lte(day))
+        .add(A::EffectiveTo.gte(day))
+        .add(
+            Condition::any()
+                .add(A::Status.is_in([
+                    AgreementStatus::Signed.as_str(),
+                    AgreementStatus::Filed.as_str(),
+                ]))
+                .add(
+                    Condition::all()
+                        .add(A::Status.eq(AgreementStatus::Terminated.as_str()))
+                        .add(A::TerminatedOn.gt(day)),
+                ),
+        )
+}
+
+/// Another agreement of the same text type, in force at some time within [from, to], covering
+/// any of these enterprises. The check spans every organisation (an enterprise has one contract
+/// of a type at a time, whoever keeps it).
+pub async fn overlapping(
+    db: &impl ConnectionTrait,
+    agreement: &wage_agreements::Model,
+    enterprise_ids: &[Uuid],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<bool, DbErr> {
+    use wage_agreements::Column as A;
+    let covering = Query::select()
+        .column(links::Column::AgreementId)
+        .from(links::Entity)
+        .and_where(Expr::col(links::Column::EnterpriseId).is_in(enterprise_ids.to_vec()))
+        .to_owned();
+    let live = Condition::any()
+        .add(
+            Condition::all()
+                .add(A::Status.is_in([
+                    AgreementStatus::Signed.as_str(),
+                    AgreementStatus::Filed.as_str(),
+                ]))
+                .add(A::EffectiveTo.gte(from)),
+        )
+        .add(
+            Condition::all()
+                .add(A::Status.eq(AgreementStatus::Terminated.as_str()))
+                .add(A::TerminatedOn.gt(from)),
+        );
+    let found = wage_agreements::Entity::find()
+        .filter(A::Id.ne(agreement.id))
+        .filter(A::TextType.eq(agreement.text_type.as_str()))
+        .filter(A::EffectiveFrom.lte(to))
+        .filter(live)
+        .filter(A::Id.in_subquery(covering))
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The highest statutory minimum wage that applies on `day` to any of these enterprises: for
+/// each, the standard of its nearest ancestor organisation that keeps one (county first, then
+/// the city). `None` when no standard is kept for any of them.
+pub async fn statutory_minimum(
+    db: &impl ConnectionTrait,
+    enterprise_ids: &[Uuid],
+    day: NaiveDate,
+) -> Result<Option<i64>, DbErr> {
+    let firms = enterprises::Entity::find()
+        .filter(enterprises::Column::Id.is_in(enterprise_ids.to_vec()))
+        .all(db)
+        .await?;
+    let org_ids: Vec<Uuid> = firms.iter().map(|f| f.org_id).collect();
+    let paths: HashMap<Uuid, String> = orgs::Entity::find()
+        .filter(orgs::Column::Id.is_in(org_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.path))
+        .collect();
+    let ancestors = |org: Uuid| -> Vec<Uuid> {
+        paths.get(&org).map_or_else(Vec::new, |p| {
+            p.split('/')
+                .filter_map(|s| Uuid::parse_str(s).ok())
+                .collect()
+        })
+    };
+    let all: Vec<Uuid> = firms.iter().flat_map(|f| ancestors(f.org_id)).collect();
+    let standards = minimum_wages::Entity::find()
+        .filter(minimum_wages::Column::OrgId.is_in(all))
+        .filter(minimum_wages::Column::EffectiveFrom.lte(day))
+        .order_by_desc(minimum_wages::Column::EffectiveFrom)
+        .all(db)
+        .await?;
+    let mut required: Option<i64> = None;
+    for firm in &firms {
+        // Nearest ancestor first; its most recent standard on the day.
+        let applicable = ancestors(firm.org_id).iter().rev().find_map(|org| {
+            standards
+                .iter()
+                .find(|s| s.org_id == *org)
+                .map(|s| s.monthly_fen)
+        });
+        if let Some(fen) = applicable {
+            required = Some(required.map_or(fen, |r| std::cmp::max(r, fen)));
+        }
+    }
+    Ok(required)
+}
