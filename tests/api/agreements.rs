@@ -825,3 +825,144 @@ async fn a_city_at_exactly_ninety_six_point_nine_percent() {
         json!({"unionised": 400, "covered": 379, "rate_bp": 9475})
     );
 }
+
+#[tokio::test]
+async fn agreements_import_from_a_spreadsheet_with_a_per_row_report() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    for n in 1..=3 {
+        firm(&app, &a.operator, &a.org_id, n, "C", "2015-01-01").await;
+    }
+    json_body(
+        app.post_as(
+            "/api/v1/minimum-wages",
+            &a.admin,
+            &json!({"org_id": a.org_id, "effective_from": "2020-01-01", "monthly_fen": 210_000}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let code = |n: u32| uscc(&format!("91370811MA{n:07}"));
+    let csv = format!(
+        "协议名称,协议范围,协商模式,文本类型,覆盖企业,签订日期,生效日期,截止日期,工资增幅(%),最低工资(元),覆盖职工人数,备案日期,备案号\n\
+         企业1工资专项集体合同,单个企业,企业单独协商,工资专项,{e1},2020-01-01,2020-01-01,2022-12-31,5.5,2300,120,2020-01-20,济人社备〔2020〕1号\n\
+         区域性协议,区域性,区域性协商,综合性,{e2}、{e3},,,,,,,,\n\
+         低于最低工资,单个企业,企业单独协商,女职工权益保护,{e2},2020-01-01,2020-01-01,2022-12-31,3,2000,10,,\n\
+         不存在的企业,单个企业,企业单独协商,工资专项,91350100M000100Y43,2020-01-01,2020-01-01,2022-12-31,3,2300,10,,\n\
+         重叠,单个企业,企业单独协商,工资专项,{e1},2021-01-01,2021-01-01,2023-12-31,3,2300,10,,\n\
+         期限过长,单个企业,企业单独协商,劳动安全卫生,{e3},2020-01-01,2020-01-01,2023-06-30,3,2300,10,,\n",
+        e1 = code(1),
+        e2 = code(2),
+        e3 = code(3),
+    );
+    let upload = || {
+        app.authed(Method::POST, "/api/v1/imports/wage-agreements", &a.operator)
+            .header("content-type", "text/csv")
+            .body(csv.clone())
+            .send()
+    };
+    let report = json_body(upload().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(
+        (report["created"].as_u64(), report["rejected"].as_u64()),
+        (Some(2), Some(4)),
+        "{report}"
+    );
+    let errors = |row: u64| {
+        let r = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["row"] == row)
+            .unwrap();
+        r["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap().to_owned(),
+                    e["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        errors(4),
+        vec![(
+            "最低工资(元)".to_owned(),
+            "below_statutory_minimum".to_owned()
+        )]
+    );
+    assert_eq!(
+        errors(5),
+        vec![("覆盖企业".to_owned(), "not_found".to_owned())]
+    );
+    assert_eq!(errors(6), vec![(String::new(), "conflict".to_owned())]);
+    assert_eq!(
+        errors(7),
+        vec![("截止日期".to_owned(), "term_too_long".to_owned())]
+    );
+
+    let first = report["rows"][0]["id"].as_str().unwrap();
+    let agreement = json_body(
+        app.get_as(&format!("/api/v1/wage-agreements/{first}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            agreement["status"].as_str(),
+            agreement["wage_rise_bp"].as_i64(),
+            agreement["minimum_wage_fen"].as_i64()
+        ),
+        (Some("expired"), Some(550), Some(230_000))
+    );
+    assert_eq!(agreement["filing_number"], "济人社备〔2020〕1号");
+    let regional = report["rows"][1]["id"].as_str().unwrap();
+    let regional = json_body(
+        app.get_as(&format!("/api/v1/wage-agreements/{regional}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            regional["status"].as_str(),
+            regional["enterprise_ids"].as_array().map(Vec::len)
+        ),
+        (Some("negotiating"), Some(2))
+    );
+
+    // The same file again: the recorded agreements are skipped, nothing is created twice.
+    let again = json_body(upload().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(
+        (
+            again["created"].as_u64(),
+            again["skipped"].as_u64(),
+            again["rejected"].as_u64()
+        ),
+        (Some(0), Some(2), Some(4))
+    );
+    let all = json_body(
+        app.get_as("/api/v1/wage-agreements?count=true", &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(all["total"], 2);
+
+    let res = app
+        .get_as(
+            "/api/v1/imports/wage-agreements/template?format=csv",
+            &a.operator,
+        )
+        .await;
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("协议名称,协议范围,协商模式,文本类型,行业门类,覆盖企业"),
+        "{text}"
+    );
+}

@@ -23,6 +23,12 @@ pub enum Convert {
     Choice(&'static [(&'static str, &'static str)]),
     /// Several choices separated by 、,;，；
     Choices(&'static [(&'static str, &'static str)]),
+    /// Several values separated by 、,;，；, as given.
+    List,
+    /// A percentage ("5" or "5.5") as basis points (500, 550).
+    PercentToBp,
+    /// An amount in yuan ("2100" or "2100.50") as fen.
+    YuanToFen,
 }
 
 pub const WORKER_COLUMNS: &[Column] = &[
@@ -179,6 +185,137 @@ const OWNERSHIP: &[(&str, &str)] = &[
     ("其他", "other"),
 ];
 
+pub const AGREEMENT_COLUMNS: &[Column] = &[
+    Column {
+        name: "title",
+        headers: &["协议名称", "合同名称"],
+        convert: Convert::Text,
+        note: "必填",
+    },
+    Column {
+        name: "scope",
+        headers: &["协议范围"],
+        convert: Convert::Choice(SCOPES),
+        note: "单个企业/行业性/区域性",
+    },
+    Column {
+        name: "mode",
+        headers: &["协商模式"],
+        convert: Convert::Choice(MODES),
+        note: "企业单独协商/行业性协商/区域性协商/上级工会代行协商/联合协商/网上协商",
+    },
+    Column {
+        name: "text_type",
+        headers: &["文本类型"],
+        convert: Convert::Choice(TEXT_TYPES),
+        note: "工资专项/综合性/女职工权益保护/劳动安全卫生/其他",
+    },
+    Column {
+        name: "industry",
+        headers: &["行业门类"],
+        convert: Convert::Text,
+        note: "行业性协议选填：GB/T 4754 门类字母",
+    },
+    Column {
+        name: "enterprises",
+        headers: &["覆盖企业"],
+        convert: Convert::List,
+        note: "必填：企业统一社会信用代码，多个用、分隔",
+    },
+    Column {
+        name: "signed_on",
+        headers: &["签订日期"],
+        convert: Convert::Date,
+        note: "已签订的协议填写，YYYY-MM-DD",
+    },
+    Column {
+        name: "effective_from",
+        headers: &["生效日期"],
+        convert: Convert::Date,
+        note: "YYYY-MM-DD",
+    },
+    Column {
+        name: "effective_to",
+        headers: &["截止日期", "到期日期"],
+        convert: Convert::Date,
+        note: "YYYY-MM-DD，期限不超过三年",
+    },
+    Column {
+        name: "wage_rise_bp",
+        headers: &["工资增幅(%)", "工资增幅"],
+        convert: Convert::PercentToBp,
+        note: "百分比，如 5 或 5.5",
+    },
+    Column {
+        name: "minimum_wage_fen",
+        headers: &["最低工资(元)", "最低工资"],
+        convert: Convert::YuanToFen,
+        note: "元/月，不低于当地最低工资标准",
+    },
+    Column {
+        name: "workers_covered",
+        headers: &["覆盖职工人数"],
+        convert: Convert::Integer,
+        note: "人",
+    },
+    Column {
+        name: "filed_on",
+        headers: &["备案日期"],
+        convert: Convert::Date,
+        note: "已备案的协议填写",
+    },
+    Column {
+        name: "filing_number",
+        headers: &["备案号"],
+        convert: Convert::Text,
+        note: "已备案的协议填写",
+    },
+];
+
+const SCOPES: &[(&str, &str)] = &[
+    ("单个企业", "enterprise"),
+    ("行业性", "industry"),
+    ("区域性", "regional"),
+];
+const MODES: &[(&str, &str)] = &[
+    ("企业单独协商", "single_enterprise"),
+    ("单独协商", "single_enterprise"),
+    ("行业性协商", "industry"),
+    ("区域性协商", "regional"),
+    ("上级工会代行协商", "delegated"),
+    ("上代下", "delegated"),
+    ("联合协商", "joint"),
+    ("网上协商", "online"),
+];
+const TEXT_TYPES: &[(&str, &str)] = &[
+    ("工资专项集体合同", "wage_special"),
+    ("工资专项", "wage_special"),
+    ("综合性集体合同", "comprehensive"),
+    ("综合性", "comprehensive"),
+    ("女职工权益保护专项集体合同", "women_rights"),
+    ("女职工权益保护", "women_rights"),
+    ("劳动安全卫生专项集体合同", "labour_safety"),
+    ("劳动安全卫生", "labour_safety"),
+    ("其他", "other"),
+];
+
+/// "5.5" × 100 as an integer, exactly (no floating point): percent → bp, yuan → fen.
+fn hundredths(cell: &str) -> Option<i64> {
+    let (whole, frac) = cell.split_once('.').unwrap_or((cell, ""));
+    if frac.len() > 2 || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    whole
+        .checked_mul(100)?
+        .checked_add(if whole < 0 || cell.starts_with('-') {
+            -frac
+        } else {
+            frac
+        })
+}
+
 /// (canonical name, accepted headers incl. the canonical name) for `read::map_columns`.
 pub fn aliases(columns: &'static [Column]) -> Vec<(&'static str, &'static [&'static str])> {
     columns.iter().map(|c| (c.name, c.headers)).collect()
@@ -210,6 +347,16 @@ pub fn convert(convert: Convert, cell: &str) -> Option<Value> {
             other => json!(other),
         },
         Convert::Choice(options) => choice(options, cell),
+        Convert::List => Value::Array(
+            cell.split(['、', ',', ';', '，', '；'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| json!(s))
+                .collect(),
+        ),
+        Convert::PercentToBp | Convert::YuanToFen => {
+            hundredths(cell).map_or_else(|| json!(cell), |n| json!(n))
+        }
         Convert::Choices(options) => Value::Array(
             cell.split(['、', ',', ';', '，', '；'])
                 .map(str::trim)
@@ -218,4 +365,19 @@ pub fn convert(convert: Convert, cell: &str) -> Option<Value> {
                 .collect(),
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hundredths;
+
+    #[test]
+    fn hundredths_are_exact() {
+        assert_eq!(hundredths("5"), Some(500));
+        assert_eq!(hundredths("5.5"), Some(550));
+        assert_eq!(hundredths("2100.05"), Some(210005));
+        assert_eq!(hundredths("-1.5"), Some(-150));
+        assert_eq!(hundredths("1.234"), None);
+        assert_eq!(hundredths("abc"), None);
+    }
 }

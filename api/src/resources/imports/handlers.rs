@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use siji_openapi::tags;
 use uuid::Uuid;
 
-use super::columns::{self, Column, ENTERPRISE_COLUMNS, WORKER_COLUMNS};
+use super::columns::{self, AGREEMENT_COLUMNS, Column, ENTERPRISE_COLUMNS, WORKER_COLUMNS};
 use super::dto::*;
 use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
@@ -22,8 +22,12 @@ use crate::domain::{id_number, uscc};
 use crate::http::{ApiError, ErrorCode, FieldError, Query};
 use crate::pii::PiiField;
 use crate::resources::enterprises::dto::CreateEnterpriseRequest;
+use crate::resources::wage_agreements::dto::{CreateAgreementRequest, FileRequest, SignRequest};
 use crate::resources::workers::dto::CreateWorkerRequest;
-use crate::resources::{enterprises as enterprise_resource, orgs, workers as worker_resource};
+use crate::resources::{
+    enterprises as enterprise_resource, orgs, wage_agreements as agreement_resource,
+    workers as worker_resource,
+};
 use crate::spreadsheet::{Format, read};
 use crate::state::AppState;
 
@@ -102,10 +106,10 @@ impl Rows {
                     .next()
                     .unwrap_or_default()
                     .to_owned();
-                let root = if root == "enterprise_id" {
-                    "enterprise".to_owned()
-                } else {
-                    root
+                let root = match root.as_str() {
+                    "enterprise_id" => "enterprise".to_owned(),
+                    "enterprise_ids" => "enterprises".to_owned(),
+                    _ => root,
                 };
                 if let Some(header) = self.header_of.get(root.as_str()) {
                     e.field = header.clone();
@@ -170,6 +174,9 @@ fn outcome(
             ),
         ),
         Err(ApiError::Validation(errors)) => rejected(row, rows.rename(errors)),
+        Err(ApiError::Conflict { detail, .. }) => {
+            rejected(row, vec![FieldError::new("", "conflict", detail)])
+        }
         Err(ApiError::NotFound) => rejected(
             row,
             vec![FieldError::new(
@@ -440,6 +447,199 @@ pub async fn import_enterprises(
     )
     .await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// The agreement already recorded in the caller's subtree that this row describes: same title,
+/// text type, first day and enterprises.
+async fn same_agreement(
+    state: &AppState,
+    caller: &Caller,
+    request: &CreateAgreementRequest,
+    from: Option<chrono::NaiveDate>,
+) -> Result<Option<Uuid>, ApiError> {
+    use entity::wage_agreements::Column as A;
+    let mut candidates = agreement_resource::queries::scoped(&caller.scope())
+        .filter(A::Title.eq(request.title.trim()))
+        .filter(A::TextType.eq(request.text_type.as_str()));
+    candidates = match from {
+        Some(day) => candidates.filter(A::EffectiveFrom.eq(day)),
+        None => candidates.filter(A::EffectiveFrom.is_null()),
+    };
+    let candidates = candidates.all(&state.db).await?;
+    let ids: Vec<Uuid> = candidates.iter().map(|a| a.id).collect();
+    let (covered, _) = agreement_resource::queries::details(&state.db, &ids).await?;
+    let mut wanted = request.enterprise_ids.clone();
+    wanted.sort();
+    wanted.dedup();
+    Ok(ids
+        .into_iter()
+        .find(|id| covered.get(id).is_some_and(|c| *c == wanted)))
+}
+
+/// Import collective wage agreements.
+///
+/// Like the other imports, with the agreement template's columns (协议名称, 协议范围, 协商模式,
+/// 文本类型, 覆盖企业 as USCCs, 签订日期, 生效日期, 截止日期, 工资增幅(%), 最低工资(元), 覆盖职工人数,
+/// 备案日期, 备案号). A row with a signing date is recorded as signed (with a filing date, as
+/// filed) after every rule of signing is checked: the three-year term, the statutory minimum
+/// wage, no overlapping agreement. An agreement already recorded (same title, text type, first
+/// day and enterprises) is `skipped`.
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "import_wage_agreements",
+    params(ImportQuery),
+    request_body(description = "The spreadsheet", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+    extensions(("x-permission" = json!("agreements.write"))),
+    responses(
+        (status = 200, description = "The per-row report", body = ImportReport),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[post("/imports/wage-agreements")]
+pub async fn import_agreements(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    query: Query<ImportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller
+        .require(&state.db, Permission::AgreementsWrite)
+        .await?;
+    let org_id = target_org(&state, &caller, query.0.org_id).await?;
+    let (format, bytes) = upload(&req, payload, state.settings.import_limit).await?;
+    let rows = rows(
+        &bytes,
+        format,
+        AGREEMENT_COLUMNS,
+        &["title", "scope", "mode", "text_type", "enterprises"],
+    )?;
+    let header = |name: &str| {
+        rows.header_of
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_owned())
+    };
+
+    let mut reports = Vec::new();
+    for (number, mut fields) in rows.rows.clone() {
+        // 覆盖企业: USCCs of enterprises in the caller's subtree.
+        let codes: Vec<String> = fields
+            .remove("enterprises")
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.as_str().map(uscc::normalise))
+            .collect();
+        let found = enterprise_resource::queries::scoped(&caller.scope())
+            .filter(enterprises::Column::Uscc.is_in(codes.clone()))
+            .all(&state.db)
+            .await?;
+        if codes.is_empty()
+            || found.len() != codes.iter().collect::<std::collections::HashSet<_>>().len()
+        {
+            let message = "every USCC must name an enterprise in your organisation";
+            reports.push(rejected(
+                number,
+                vec![FieldError::new(header("enterprises"), "not_found", message)],
+            ));
+            continue;
+        }
+        let term_fields = [
+            "signed_on",
+            "effective_from",
+            "effective_to",
+            "wage_rise_bp",
+            "minimum_wage_fen",
+            "workers_covered",
+        ];
+        let mut terms = Map::new();
+        for name in term_fields {
+            if let Some(value) = fields.remove(name) {
+                terms.insert(name.to_owned(), value);
+            }
+        }
+        let mut filing = Map::new();
+        for name in ["filed_on", "filing_number"] {
+            if let Some(value) = fields.remove(name) {
+                filing.insert(name.to_owned(), value);
+            }
+        }
+        fields.insert("org_id".into(), json!(org_id));
+        fields.insert(
+            "enterprise_ids".into(),
+            json!(found.iter().map(|e| e.id).collect::<Vec<_>>()),
+        );
+
+        let parsed = parse_row::<CreateAgreementRequest>(fields).and_then(|create| {
+            let signed = if terms.is_empty() {
+                None
+            } else {
+                let filed = if filing.is_empty() {
+                    None
+                } else {
+                    Some(parse_row::<FileRequest>(filing)?)
+                };
+                Some((parse_row::<SignRequest>(terms)?, filed))
+            };
+            Ok((create, signed))
+        });
+        let result = match parsed {
+            Ok((create, signed)) => {
+                let from = signed.as_ref().map(|(t, _)| t.effective_from);
+                match same_agreement(&state, &caller, &create, from).await? {
+                    Some(existing) => Err(ApiError::Duplicate {
+                        detail: String::new(),
+                        existing_id: Some(existing),
+                    }),
+                    None => agreement_resource::register(&state, &caller, create, signed, "import")
+                        .await
+                        .map(|a| a.id),
+                }
+            }
+            Err(err) => Err(err),
+        };
+        reports.push(outcome(number, result, &rows, "title")?);
+    }
+    let report = report(reports);
+    let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
+    audit::record(
+        &state.db,
+        &caller.actor(),
+        Event::new("wage_agreement.import").changes(summary),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The agreement import template.
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "wage_agreement_import_template",
+    params(TemplateQuery),
+    extensions(("x-permission" = json!("agreements.read"))),
+    responses((status = 200, description = "The template", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ))),
+)]
+#[get("/imports/wage-agreements/template")]
+pub async fn agreement_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<TemplateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller
+        .require(&state.db, Permission::AgreementsRead)
+        .await?;
+    template(
+        "wage-agreements-template",
+        AGREEMENT_COLUMNS,
+        query.0.format.unwrap_or(TemplateFormat::Xlsx),
+    )
 }
 
 fn template(

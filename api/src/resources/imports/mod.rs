@@ -10,5 +10,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(handlers::worker_template)
         .service(handlers::enterprise_template)
         .service(handlers::import_workers)
-        .service(handlers::import_enterprises);
+        .service(handlers::import_enterprises)
+        .service(handlers::agreement_template)
+        .service(handlers::import_agreements);
 }

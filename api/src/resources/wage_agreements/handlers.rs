@@ -83,7 +83,20 @@ pub async fn create(
     caller
         .require(&state.db, Permission::AgreementsWrite)
         .await?;
-    let b = body.into_inner();
+    let a = register(&state, &caller, body.into_inner(), None, "api").await?;
+    respond_one(&state, a, 201).await
+}
+
+/// Record one agreement (from the API or an import row), optionally already signed and filed:
+/// every rule of `sign` and `file` is checked first, then the agreement, its enterprises and
+/// its audit event are written in one transaction.
+pub async fn register(
+    state: &AppState,
+    caller: &Caller,
+    b: CreateAgreementRequest,
+    signed: Option<(SignRequest, Option<FileRequest>)>,
+    via: &str,
+) -> Result<wage_agreements::Model, ApiError> {
     let ids: Vec<Uuid> = b
         .enterprise_ids
         .iter()
@@ -109,6 +122,25 @@ pub async fn create(
     if visible != ids.len() as u64 {
         return Err(ApiError::NotFound);
     }
+    let mut status = AgreementStatus::Negotiating;
+    if let Some((terms, filing)) = &signed {
+        check_terms(&state.db, None, b.text_type.as_str(), &ids, terms).await?;
+        status = AgreementStatus::Signed;
+        if let Some(filing) = filing {
+            if filing.filed_on < terms.signed_on {
+                return Err(ApiError::field(
+                    "filed_on",
+                    "before_signing",
+                    "must not be before the agreement was signed",
+                ));
+            }
+            status = AgreementStatus::Filed;
+        }
+    }
+    let (terms, filing) = match signed {
+        Some((terms, filing)) => (Some(terms), filing),
+        None => (None, None),
+    };
     let now = Utc::now();
     let row = wage_agreements::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -118,15 +150,15 @@ pub async fn create(
         mode: Set(b.mode.as_str().to_owned()),
         text_type: Set(b.text_type.as_str().to_owned()),
         industry: Set(b.industry),
-        status: Set(AgreementStatus::Negotiating.as_str().to_owned()),
-        signed_on: Set(None),
-        effective_from: Set(None),
-        effective_to: Set(None),
-        wage_rise_bp: Set(None),
-        minimum_wage_fen: Set(None),
-        workers_covered: Set(None),
-        filed_on: Set(None),
-        filing_number: Set(None),
+        status: Set(status.as_str().to_owned()),
+        signed_on: Set(terms.as_ref().map(|t| t.signed_on)),
+        effective_from: Set(terms.as_ref().map(|t| t.effective_from)),
+        effective_to: Set(terms.as_ref().map(|t| t.effective_to)),
+        wage_rise_bp: Set(terms.as_ref().map(|t| t.wage_rise_bp)),
+        minimum_wage_fen: Set(terms.as_ref().map(|t| t.minimum_wage_fen)),
+        workers_covered: Set(terms.as_ref().map(|t| t.workers_covered)),
+        filed_on: Set(filing.as_ref().map(|f| f.filed_on)),
+        filing_number: Set(filing.map(|f| f.filing_number)),
         terminated_on: Set(None),
         termination_reason: Set(None),
         created_at: Set(now),
@@ -144,7 +176,8 @@ pub async fn create(
     links::Entity::insert_many(links)
         .exec_without_returning(&txn)
         .await?;
-    let changes = json!({ "title": a.title, "scope": a.scope, "mode": a.mode, "text_type": a.text_type, "enterprises": ids.len() });
+    let changes = json!({ "title": a.title, "scope": a.scope, "mode": a.mode, "text_type": a.text_type, "status": a.status,
+                          "effective_from": a.effective_from, "effective_to": a.effective_to, "enterprises": ids.len(), "via": via });
     audit::record(
         &txn,
         &caller.actor(),
@@ -154,7 +187,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    respond_one(&state, a, 201).await
+    Ok(a)
 }
 
 /// Get an agreement, with the enterprises it covers and its negotiation rounds.
@@ -323,6 +356,66 @@ pub async fn add_round(
     respond_one(&state, a, 201).await
 }
 
+/// The rules of signing: the term (at most three years, in order, signed by today), the
+/// statutory minimum wage of every covered enterprise, and no overlapping agreement of the same
+/// text type (409). Used by `sign` and by the import.
+pub async fn check_terms(
+    db: &sea_orm::DatabaseConnection,
+    exclude: Option<Uuid>,
+    text_type: &str,
+    enterprise_ids: &[Uuid],
+    b: &SignRequest,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if b.effective_to < b.effective_from {
+        errors.push(FieldError::new(
+            "effective_to",
+            "before_start",
+            "must not be before effective_from",
+        ));
+    } else if b.effective_to > longest_term_end(b.effective_from) {
+        errors.push(FieldError::new(
+            "effective_to",
+            "term_too_long",
+            "the term may run at most three years",
+        ));
+    }
+    if b.signed_on > today() {
+        errors.push(FieldError::new(
+            "signed_on",
+            "in_future",
+            "must not be in the future",
+        ));
+    }
+    if let Some(required) = queries::statutory_minimum(db, enterprise_ids, b.effective_from).await?
+        && b.minimum_wage_fen < required
+    {
+        errors.push(FieldError::new(
+            "minimum_wage_fen",
+            "below_statutory_minimum",
+            format!("must be at least the local statutory minimum of {required} fen"),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    if queries::overlapping(
+        db,
+        exclude,
+        text_type,
+        enterprise_ids,
+        b.effective_from,
+        b.effective_to,
+    )
+    .await?
+    {
+        return Err(wrong_state(
+            "a covered enterprise already has an agreement of this text type in force during this term",
+        ));
+    }
+    Ok(())
+}
+
 /// The day before the third anniversary of `from`: the longest term allowed.
 fn longest_term_end(from: NaiveDate) -> NaiveDate {
     let anniversary = from
@@ -372,55 +465,9 @@ pub async fn sign(
             "only an agreement under negotiation can be signed",
         ));
     }
-    let mut errors = Vec::new();
-    if b.effective_to < b.effective_from {
-        errors.push(FieldError::new(
-            "effective_to",
-            "before_start",
-            "must not be before effective_from",
-        ));
-    } else if b.effective_to > longest_term_end(b.effective_from) {
-        errors.push(FieldError::new(
-            "effective_to",
-            "term_too_long",
-            "the term may run at most three years",
-        ));
-    }
-    if b.signed_on > today() {
-        errors.push(FieldError::new(
-            "signed_on",
-            "in_future",
-            "must not be in the future",
-        ));
-    }
     let (covered, _) = queries::details(&state.db, &[a.id]).await?;
     let enterprise_ids = covered.get(&a.id).cloned().unwrap_or_default();
-    if let Some(required) =
-        queries::statutory_minimum(&state.db, &enterprise_ids, b.effective_from).await?
-        && b.minimum_wage_fen < required
-    {
-        errors.push(FieldError::new(
-            "minimum_wage_fen",
-            "below_statutory_minimum",
-            format!("must be at least the local statutory minimum of {required} fen"),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    if queries::overlapping(
-        &state.db,
-        &a,
-        &enterprise_ids,
-        b.effective_from,
-        b.effective_to,
-    )
-    .await?
-    {
-        return Err(wrong_state(
-            "a covered enterprise already has an agreement of this text type in force during this term",
-        ));
-    }
+    check_terms(&state.db, Some(a.id), &a.text_type, &enterprise_ids, &b).await?;
     let change = versioning::update::<wage_agreements::Entity>(a.id, a.version, Utc::now())
         .col_expr(A::Status, Expr::value(AgreementStatus::Signed.as_str()))
         .col_expr(A::SignedOn, Expr::value(b.signed_on))

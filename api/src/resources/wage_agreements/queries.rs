@@ -95,7 +95,8 @@ pub fn in_force_on(day: NaiveDate) -> Condition {
 /// of a type at a time, whoever keeps it).
 pub async fn overlapping(
     db: &impl ConnectionTrait,
-    agreement: &wage_agreements::Model,
+    exclude: Option<Uuid>,
+    text_type: &str,
     enterprise_ids: &[Uuid],
     from: NaiveDate,
     to: NaiveDate,
@@ -120,9 +121,12 @@ pub async fn overlapping(
                 .add(A::Status.eq(AgreementStatus::Terminated.as_str()))
                 .add(A::TerminatedOn.gt(from)),
         );
-    let found = wage_agreements::Entity::find()
-        .filter(A::Id.ne(agreement.id))
-        .filter(A::TextType.eq(agreement.text_type.as_str()))
+    let mut others = wage_agreements::Entity::find();
+    if let Some(id) = exclude {
+        others = others.filter(A::Id.ne(id));
+    }
+    let found = others
+        .filter(A::TextType.eq(text_type))
         .filter(A::EffectiveFrom.lte(to))
         .filter(live)
         .filter(A::Id.in_subquery(covering))
