@@ -43,9 +43,19 @@ async fn chunk<E: EntityTrait, C: ColumnTrait>(
     query.limit(CHUNK).all(db).await
 }
 
+/// A cell as a spreadsheet will not evaluate it: text starting with `=`, `+`, `-`, `@` (or a
+/// tab or carriage return) would be taken for a formula when staff open the CSV in Excel, so it
+/// gets a leading apostrophe (OWASP "CSV injection").
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => std::borrow::Cow::Owned(format!("'{cell}")),
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
 fn csv_line(cells: &[String]) -> Bytes {
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
-    let _ = writer.write_record(cells);
+    let _ = writer.write_record(cells.iter().map(|c| inert(c).into_owned()));
     Bytes::from(writer.into_inner().unwrap_or_default())
 }
 
@@ -207,4 +217,21 @@ pub fn xlsx_table(headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, Api
         }
     }
     workbook.save_to_buffer().map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_in_csv() {
+        let line = csv_line(&[
+            "=HYPERLINK(\"x\")".to_owned(),
+            "张三".to_owned(),
+            "-1".to_owned(),
+            "a=b".to_owned(),
+        ]);
+        let text = String::from_utf8(line.to_vec()).unwrap();
+        assert_eq!(text, "\"'=HYPERLINK(\"\"x\"\")\",张三,'-1,a=b\n");
+    }
 }

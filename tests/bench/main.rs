@@ -1,0 +1,317 @@
+//! Performance figures at the seed's scale, measured against the real server over HTTP:
+//! Jining's 14,796 unionised enterprises (14,337 covered by agreements) and 20,000 workers.
+//! Prints latency percentiles and memory; asserts nothing. Run with
+//! `cargo run --release -p siji-tests --bin siji-bench` (add `TEST_DATABASE_URL=postgres://…`
+//! for PostgreSQL; `SIJI_BENCH_ENTERPRISES` and `SIJI_BENCH_WORKERS` change the scale).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use entity::{enterprises, wage_agreement_enterprises, wage_agreements, workers};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ActiveValue::Set, EntityTrait};
+use uuid::Uuid;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Peak and current resident memory of this process (the server runs in it), in MiB.
+fn memory() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+fn report(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let pick =
+        |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1000.0;
+    println!(
+        "{name:<48} n={:<4} p50={:>8.2} ms  p95={:>8.2} ms  max={:>8.2} ms",
+        samples.len(),
+        pick(0.5),
+        pick(0.95),
+        pick(1.0)
+    );
+}
+
+async fn time<F, Fut>(n: usize, mut f: F) -> Vec<Duration>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        let started = Instant::now();
+        f(i).await;
+        samples.push(started.elapsed());
+    }
+    samples
+}
+
+#[tokio::main]
+async fn main() {
+    let n_enterprises = env_or("SIJI_BENCH_ENTERPRISES", 14_796);
+    let n_covered = n_enterprises * 14_337 / 14_796;
+    let n_workers = env_or("SIJI_BENCH_WORKERS", 20_000);
+    let app = helpers::spawn_app_with(|s| s.workers = Some(2)).await;
+    let admin = app.admin_token().await;
+    let root = app.root_org_id(&admin).await;
+    let mut counties = Vec::new();
+    for i in 0..11 {
+        let org = app
+            .create_org(&admin, &root, "county", &format!("县{i}"), "370811")
+            .await;
+        counties.push(Uuid::parse_str(org["id"].as_str().unwrap()).unwrap());
+    }
+
+    // The data is written straight into the database: this measures reading it, not importing.
+    let started = Instant::now();
+    let now = Utc::now();
+    let founded = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap();
+    let mut firm_ids = Vec::with_capacity(n_enterprises);
+    for chunk in (0..n_enterprises).collect::<Vec<_>>().chunks(500) {
+        let rows = chunk.iter().map(|n| {
+            let id = Uuid::now_v7();
+            firm_ids.push((id, counties[n % counties.len()]));
+            enterprises::ActiveModel {
+                id: Set(id),
+                org_id: Set(counties[n % counties.len()]),
+                name: Set(format!("企业{n}")),
+                uscc: Set(format!("9137{n:014}")),
+                ownership: Set("private".into()),
+                industry: Set(["C", "E", "F", "H"][n % 4].into()),
+                address: Set(None),
+                union_founded_on: Set(Some(founded)),
+                headcount: Set(Some(100)),
+                member_count: Set(Some(90)),
+                overcapacity: Set(false),
+                status: Set("active".into()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+            }
+        });
+        enterprises::Entity::insert_many(rows.collect::<Vec<_>>())
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+    }
+    // One regional agreement per county, covering the first 96.9% of the enterprises.
+    for county in &counties {
+        let id = Uuid::now_v7();
+        let agreement = wage_agreements::ActiveModel {
+            id: Set(id),
+            org_id: Set(*county),
+            title: Set("区域性工资集体协议".into()),
+            scope: Set("regional".into()),
+            mode: Set("regional".into()),
+            text_type: Set("wage_special".into()),
+            industry: Set(None),
+            status: Set("filed".into()),
+            signed_on: Set(Some(founded)),
+            effective_from: Set(Some(NaiveDate::from_ymd_opt(2017, 1, 1).unwrap())),
+            effective_to: Set(Some(NaiveDate::from_ymd_opt(2019, 12, 31).unwrap())),
+            wage_rise_bp: Set(Some(500)),
+            minimum_wage_fen: Set(Some(250_000)),
+            workers_covered: Set(Some(1000)),
+            filed_on: Set(None),
+            filing_number: Set(None),
+            terminated_on: Set(None),
+            termination_reason: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        };
+        wage_agreements::Entity::insert(agreement)
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+        let covered: Vec<_> = firm_ids[..n_covered]
+            .iter()
+            .filter(|(_, c)| c == county)
+            .collect();
+        for chunk in covered.chunks(1000) {
+            let links = chunk
+                .iter()
+                .map(|(firm, _)| wage_agreement_enterprises::ActiveModel {
+                    agreement_id: Set(id),
+                    enterprise_id: Set(*firm),
+                });
+            wage_agreement_enterprises::Entity::insert_many(links.collect::<Vec<_>>())
+                .exec_without_returning(&app.db)
+                .await
+                .unwrap();
+        }
+    }
+    for chunk in (0..n_workers).collect::<Vec<_>>().chunks(500) {
+        let rows = chunk.iter().map(|n| workers::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(counties[n % counties.len()]),
+            enterprise_id: Set(Some(firm_ids[n % firm_ids.len()].0)),
+            name: Set(format!("职工{n}")),
+            id_number_enc: Set("k1:bench".into()),
+            id_number_idx: Set(format!("{n:064}")),
+            id_number_masked: Set("370811********0000".into()),
+            sex: Set("female".into()),
+            birth_date: Set(founded),
+            phone_enc: Set(None),
+            phone_idx: Set(None),
+            phone_masked: Set(None),
+            kind: Set("staff".into()),
+            employment_status: Set("employed".into()),
+            member_since: Set(None),
+            frontline: Set(n % 3 == 0),
+            high_temperature: Set(false),
+            honours: Set(String::new()),
+            status: Set("active".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        });
+        workers::Entity::insert_many(rows.collect::<Vec<_>>())
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+    }
+    let backend = sea_orm::ConnectionTrait::get_database_backend(&app.db);
+    if backend == sea_orm::DatabaseBackend::Postgres {
+        // Fresh bulk loads have no planner statistics until autovacuum runs; production has them.
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, "ANALYZE")
+            .await
+            .unwrap();
+    }
+    let backend = format!("{backend:?}");
+    println!(
+        "Siji benchmark on {backend}: {n_enterprises} enterprises ({n_covered} covered), {n_workers} workers, 11 counties"
+    );
+    println!("data written in {:.1} s", started.elapsed().as_secs_f64());
+
+    let get = |path: String| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let res = app.get_as(&path, &admin).await;
+            assert_eq!(res.status(), StatusCode::OK, "{path}");
+            res.bytes().await.unwrap();
+        }
+    };
+    let report_json: serde_json::Value = app
+        .get_as(
+            "/api/v1/stats/wage-agreement-coverage?as_of=2017-12-31",
+            &admin,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    println!("coverage on 2017-12-31: {}", report_json["total"]);
+
+    report(
+        "coverage, total",
+        time(20, |_| {
+            get("/api/v1/stats/wage-agreement-coverage?as_of=2017-12-31".into())
+        })
+        .await,
+    );
+    report(
+        "coverage, by county",
+        time(20, |_| {
+            get("/api/v1/stats/wage-agreement-coverage?as_of=2017-12-31&group_by=county".into())
+        })
+        .await,
+    );
+    report(
+        "coverage, by mode",
+        time(20, |_| {
+            get("/api/v1/stats/wage-agreement-coverage?as_of=2017-12-31&group_by=mode".into())
+        })
+        .await,
+    );
+    report(
+        "uncovered enterprises, first page",
+        time(20, |_| {
+            get(
+                "/api/v1/stats/wage-agreement-coverage/enterprises?as_of=2017-12-31&covered=false"
+                    .into(),
+            )
+        })
+        .await,
+    );
+    report(
+        "workers, first page of 50",
+        time(50, |_| get("/api/v1/workers?limit=50".into())).await,
+    );
+    report(
+        "workers, page of 50 with count=true",
+        time(20, |_| get("/api/v1/workers?limit=50&count=true".into())).await,
+    );
+    report(
+        "workers, frontline filter, page of 200",
+        time(20, |_| {
+            get("/api/v1/workers?limit=200&frontline=true".into())
+        })
+        .await,
+    );
+    // A cursor from deep in the list.
+    let mut cursor = String::new();
+    for _ in 0..(n_workers / 200 / 2).max(1) {
+        let page: serde_json::Value = app
+            .get_as(&format!("/api/v1/workers?limit=200{cursor}"), &admin)
+            .await
+            .json()
+            .await
+            .unwrap();
+        cursor = format!(
+            "&cursor={}",
+            page["next_cursor"].as_str().unwrap_or_default()
+        );
+    }
+    report(
+        "workers, page of 50 from the middle (keyset)",
+        time(50, |_| get(format!("/api/v1/workers?limit=50{cursor}"))).await,
+    );
+
+    let (peak_before, _) = memory();
+    let started = Instant::now();
+    let res = app
+        .authed(Method::GET, "/api/v1/workers", &admin)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    let mut bytes = 0usize;
+    let mut res = res;
+    while let Some(chunk) = res.chunk().await.unwrap() {
+        bytes += chunk.len();
+    }
+    let (peak_after, rss) = memory();
+    println!(
+        "{:<48} {:.2} s, {:.1} MiB of CSV, peak memory {:.1} → {:.1} MiB (now {:.1} MiB)",
+        format!("CSV export of all {n_workers} workers"),
+        started.elapsed().as_secs_f64(),
+        bytes as f64 / 1_048_576.0,
+        peak_before,
+        peak_after,
+        rss
+    );
+}
