@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod docs;
 pub mod domain;
+mod enums;
 pub mod http;
 pub mod listing;
 pub mod pii;

@@ -70,6 +70,14 @@ impl Scope {
     }
 }
 
+/// The county (县市区) an organisation belongs to, from its path: the node one level below the
+/// root, or the root itself for what the city keeps.
+pub fn county_of(path: &str) -> Option<Uuid> {
+    let mut ids = path.split('/').filter_map(|s| Uuid::parse_str(s).ok());
+    let root = ids.next();
+    ids.next().or(root)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

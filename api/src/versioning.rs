@@ -3,7 +3,7 @@
 //! so concurrent edits are caught by the database, not only by comparing `If-Match` in code.
 
 use chrono::{DateTime, Utc};
-use entity::{api_clients, enterprises, orgs, users, wage_agreements, workers};
+use entity::{api_clients, beneficiaries, enterprises, orgs, users, wage_agreements, workers};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PrimaryKeyTrait, QueryFilter, TransactionTrait,
@@ -36,7 +36,8 @@ versioned!(
     api_clients,
     enterprises,
     workers,
-    wage_agreements
+    wage_agreements,
+    beneficiaries
 );
 
 /// An update of record `id` at `version`, bumping the version; add the changed columns.

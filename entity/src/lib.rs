@@ -3,7 +3,11 @@
 
 pub mod api_clients;
 pub mod audit_events;
+pub mod beneficiaries;
+pub mod beneficiary_visits;
 pub mod enterprises;
+pub mod household_members;
+pub mod living_standards;
 pub mod login_throttle;
 pub mod minimum_wages;
 pub mod negotiation_rounds;

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_organisations_and_accounts;
 mod m20261124_000002_registry;
 mod m20261124_000003_wage_agreements;
+mod m20261124_000004_hardship_archive;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_organisations_and_accounts::Migration),
             Box::new(m20261124_000002_registry::Migration),
             Box::new(m20261124_000003_wage_agreements::Migration),
+            Box::new(m20261124_000004_hardship_archive::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ pub mod tags {
     pub const AGREEMENTS: &str = "wage-agreements";
     pub const STANDARDS: &str = "standards";
     pub const STATS: &str = "stats";
+    pub const ARCHIVE: &str = "beneficiaries";
     pub const OPERATIONS: &str = "operations";
 }
 
@@ -75,6 +76,7 @@ like one that does not exist."#;
         (name = tags::AGREEMENTS, description = "Collective wage agreements (工资集体协商 / 集体合同): single-enterprise, industry-wide (行业性) and regional (区域性); negotiation rounds, signing, filing (备案), expiry and termination."),
         (name = tags::STANDARDS, description = "Local standards kept by administrators per county, such as the statutory minimum wage (最低工资标准)."),
         (name = tags::STATS, description = "Statistics for the dashboard, such as the coverage of collective wage agreements (建制率)."),
+        (name = tags::ARCHIVE, description = "The hardship archive (困难职工档案): one archive per household, its members, the eligibility computed from the county's minimum living standard (低保标准), and its lifecycle: temporary → formal (after a verification visit by someone other than its creator) → lifted out (解困脱困, reopened if it falls back, 返困) or cancelled. Aid is given only by the archive (依档帮扶)."),
         (name = tags::AUDIT, description = "The append-only audit trail (审计日志): every write, sign-in and permission denial."),
         (name = tags::OPERATIONS, description = "Liveness, readiness and service metadata for operators and load balancers."),
     ),

@@ -6,6 +6,7 @@ mod access;
 mod agreements;
 mod audit;
 mod auth;
+mod beneficiaries;
 mod docs;
 mod errors;
 mod health;

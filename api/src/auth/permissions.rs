@@ -125,13 +125,23 @@ pub enum Permission {
     /// Record agreements, negotiation rounds, signing, filing and termination.
     #[serde(rename = "agreements.write")]
     AgreementsWrite,
-    /// Keep the local standards (statutory minimum wages) of one's counties.
+    /// Keep the local standards (statutory minimum wages, minimum living standards) of one's
+    /// counties.
     #[serde(rename = "standards.write")]
     StandardsWrite,
+    /// Read the hardship archive (困难职工档案).
+    #[serde(rename = "archive.read")]
+    ArchiveRead,
+    /// Create and maintain archives: households, lifting out, cancelling, follow-ups.
+    #[serde(rename = "archive.write")]
+    ArchiveWrite,
+    /// Record verification visits (入户核实); never for an archive one created oneself.
+    #[serde(rename = "archive.verify")]
+    ArchiveVerify,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 16] = [
         Permission::OrgsRead,
         Permission::OrgsWrite,
         Permission::UsersRead,
@@ -145,6 +155,9 @@ impl Permission {
         Permission::AgreementsRead,
         Permission::AgreementsWrite,
         Permission::StandardsWrite,
+        Permission::ArchiveRead,
+        Permission::ArchiveWrite,
+        Permission::ArchiveVerify,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -162,6 +175,9 @@ impl Permission {
             Permission::AgreementsRead => "agreements.read",
             Permission::AgreementsWrite => "agreements.write",
             Permission::StandardsWrite => "standards.write",
+            Permission::ArchiveRead => "archive.read",
+            Permission::ArchiveWrite => "archive.write",
+            Permission::ArchiveVerify => "archive.verify",
         }
     }
 
@@ -198,6 +214,9 @@ pub fn granted(role: Role) -> &'static [Permission] {
             AgreementsRead,
             AgreementsWrite,
             StandardsWrite,
+            ArchiveRead,
+            ArchiveWrite,
+            ArchiveVerify,
         ],
         Role::CountyAdmin => &[
             OrgsRead,
@@ -212,6 +231,9 @@ pub fn granted(role: Role) -> &'static [Permission] {
             AgreementsRead,
             AgreementsWrite,
             StandardsWrite,
+            ArchiveRead,
+            ArchiveWrite,
+            ArchiveVerify,
         ],
         Role::Operator => &[
             OrgsRead,
@@ -219,8 +241,17 @@ pub fn granted(role: Role) -> &'static [Permission] {
             RegistryWrite,
             AgreementsRead,
             AgreementsWrite,
+            ArchiveRead,
+            ArchiveWrite,
+            ArchiveVerify,
         ],
-        Role::Approver => &[OrgsRead, RegistryRead, AgreementsRead],
+        Role::Approver => &[
+            OrgsRead,
+            RegistryRead,
+            AgreementsRead,
+            ArchiveRead,
+            ArchiveVerify,
+        ],
         Role::Auditor => &[
             OrgsRead,
             UsersRead,
@@ -228,6 +259,7 @@ pub fn granted(role: Role) -> &'static [Permission] {
             AuditRead,
             RegistryRead,
             AgreementsRead,
+            ArchiveRead,
         ],
         Role::Integration => &[
             OrgsRead,
@@ -235,6 +267,7 @@ pub fn granted(role: Role) -> &'static [Permission] {
             RegistryWrite,
             AgreementsRead,
             AgreementsWrite,
+            ArchiveRead,
         ],
     }
 }

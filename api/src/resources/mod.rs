@@ -3,11 +3,13 @@
 
 pub mod audit_events;
 pub mod auth;
+pub mod beneficiaries;
 pub mod clients;
 pub mod coverage;
 pub mod enterprises;
 pub mod health;
 pub mod imports;
+pub mod living_standards;
 pub mod me;
 pub mod minimum_wages;
 pub mod orgs;
@@ -35,6 +37,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(wage_agreements::configure)
             .configure(minimum_wages::configure)
             .configure(coverage::configure)
+            .configure(beneficiaries::configure)
+            .configure(living_standards::configure)
             .configure(audit_events::configure),
     );
 }

@@ -23,7 +23,7 @@ use crate::resources::orgs::queries as orgs;
 use crate::resources::wage_agreements::dto::NegotiationMode;
 use crate::spreadsheet::{Format, export};
 use crate::state::AppState;
-use crate::tenancy::Scope;
+use crate::tenancy::{Scope, county_of};
 
 /// How to break the figure down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -129,14 +129,6 @@ fn mode_label(mode: NegotiationMode) -> &'static str {
         NegotiationMode::Joint => "联合协商",
         NegotiationMode::Online => "网上协商",
     }
-}
-
-/// The county an org belongs to: its ancestor one level below the root (the root itself for
-/// records kept at the city).
-fn county_of(path: &str) -> Option<Uuid> {
-    let mut ids = path.split('/').filter_map(|s| Uuid::parse_str(s).ok());
-    let root = ids.next();
-    ids.next().or(root)
 }
 
 async fn report(

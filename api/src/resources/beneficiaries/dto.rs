@@ -1,0 +1,488 @@
+//! Request and response types of the hardship archive.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{beneficiaries, beneficiary_visits, household_members};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::enums::string_enum;
+use crate::resources::workers::dto::{EmploymentStatus, validate_id_number};
+
+string_enum!(
+    /// Hardship category (困难类别), derived by the eligibility rules (or overridden with a reason).
+    Category {
+        /// Deep hardship (深度困难): per-capita monthly income below the minimum living standard.
+        Deep = "deep",
+        /// Relative hardship (相对困难): below twice the standard.
+        Relative = "relative",
+        /// Sudden hardship (意外致困): accident or disaster costs above 80% of the year's income.
+        Sudden = "sudden",
+        /// Not eligible (不符合条件) by the rules.
+        NotEligible = "not_eligible",
+    }
+);
+
+string_enum!(
+    /// A cause of hardship (致困原因); several may apply.
+    Cause {
+        /// Illness (因病).
+        Illness = "illness",
+        /// Disability (因残).
+        Disability = "disability",
+        /// Disaster or accident (因灾/意外).
+        DisasterAccident = "disaster_accident",
+        /// Children's education (因学).
+        ChildEducation = "child_education",
+        /// Unemployment or lay-off (失业/下岗).
+        Unemployment = "unemployment",
+        /// Single parent (单亲).
+        SingleParent = "single_parent",
+        /// Other (其他).
+        Other = "other",
+    }
+);
+
+string_enum!(
+    /// Where an archive is: `temporary` (after a first visit; emergency aid only) → `formal`
+    /// (after a verification visit by someone other than its creator) → `lifted_out` (解困脱困;
+    /// can be reopened, 返困) or `cancelled`.
+    ArchiveStatus {
+        /// Temporary (临时档案).
+        Temporary = "temporary",
+        /// Formal (正式档案).
+        Formal = "formal",
+        /// Lifted out of hardship (解困脱困).
+        LiftedOut = "lifted_out",
+        /// Cancelled (销档).
+        Cancelled = "cancelled",
+    }
+);
+
+string_enum!(
+    /// A member's relation to the head of household.
+    Relation {
+        /// Spouse (配偶).
+        Spouse = "spouse",
+        /// Child (子女).
+        Child = "child",
+        /// Parent (父母).
+        Parent = "parent",
+        /// Other (其他).
+        Other = "other",
+    }
+);
+
+string_enum!(
+    /// Health condition.
+    Health {
+        /// Healthy (健康).
+        Healthy = "healthy",
+        /// Chronic illness (慢性病).
+        ChronicIllness = "chronic_illness",
+        /// Serious illness (大病).
+        SeriousIllness = "serious_illness",
+        /// Disability (残疾).
+        Disabled = "disabled",
+    }
+);
+
+string_enum!(
+    /// School stage of a child.
+    Stage {
+        /// Primary school (小学).
+        Primary = "primary",
+        /// Junior secondary (初中).
+        JuniorSecondary = "junior_secondary",
+        /// Senior secondary (高中).
+        SeniorSecondary = "senior_secondary",
+        /// Vocational school (中职/高职).
+        Vocational = "vocational",
+        /// Undergraduate (本科/大专).
+        Undergraduate = "undergraduate",
+        /// Postgraduate (研究生).
+        Postgraduate = "postgraduate",
+    }
+);
+
+string_enum!(
+    /// Why a household was lifted out of hardship.
+    LiftOutReason {
+        /// Income above the line (收入超过标准).
+        IncomeAboveLine = "income_above_line",
+        /// Re-employed (再就业).
+        ReEmployed = "re_employed",
+        /// Other (其他).
+        Other = "other",
+    }
+);
+
+string_enum!(
+    /// Why an archive was cancelled.
+    CancelReason {
+        /// Retired (退休).
+        Retired = "retired",
+        /// Moved away (迁出).
+        MovedAway = "moved_away",
+        /// Deceased (死亡).
+        Deceased = "deceased",
+        /// Duplicate (重复建档).
+        Duplicate = "duplicate",
+        /// Fraud (弄虚作假).
+        Fraud = "fraud",
+    }
+);
+
+string_enum!(
+    /// How a follow-up contact was made.
+    Channel {
+        /// Home visit (入户).
+        Visit = "visit",
+        /// Telephone (电话).
+        Phone = "phone",
+        /// Online (网络).
+        Online = "online",
+    }
+);
+
+pub fn parse_causes(stored: &str) -> Vec<Cause> {
+    stored.split(',').filter_map(Cause::parse).collect()
+}
+
+pub fn store_causes(causes: &[Cause]) -> String {
+    Cause::ALL
+        .iter()
+        .filter(|c| causes.contains(c))
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A household member. The ID number is masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub relation: Relation,
+    /// Masked: `110105********002X`.
+    pub id_number: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub health: Health,
+    pub employment_status: Option<EmploymentStatus>,
+    pub school: Option<String>,
+    pub stage: Option<Stage>,
+    pub grade: Option<i32>,
+    pub admission_year: Option<i32>,
+    /// This member heads another live archive (the same person archived twice?).
+    pub heads_another_archive: bool,
+}
+
+impl MemberResponse {
+    pub fn new(m: household_members::Model, heads_another_archive: bool) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            relation: Relation::parse(&m.relation).unwrap_or(Relation::Other),
+            id_number: m.id_number_masked,
+            birth_date: m.birth_date,
+            health: Health::parse(&m.health).unwrap_or(Health::Healthy),
+            employment_status: m
+                .employment_status
+                .as_deref()
+                .and_then(EmploymentStatus::parse),
+            school: m.school,
+            stage: m.stage.as_deref().and_then(Stage::parse),
+            grade: m.grade,
+            admission_year: m.admission_year,
+            heads_another_archive,
+        }
+    }
+}
+
+/// A visit or follow-up contact.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitResponse {
+    pub id: Uuid,
+    /// `first`, `verification`, `reverification` or `follow_up`.
+    pub kind: String,
+    pub visited_on: NaiveDate,
+    pub visitor_id: Uuid,
+    pub visitor_name: String,
+    pub channel: Option<String>,
+    pub findings: String,
+    pub result: Option<String>,
+}
+
+impl From<beneficiary_visits::Model> for VisitResponse {
+    fn from(v: beneficiary_visits::Model) -> Self {
+        Self {
+            id: v.id,
+            kind: v.kind,
+            visited_on: v.visited_on,
+            visitor_id: v.visitor_id,
+            visitor_name: v.visitor_name,
+            channel: v.channel,
+            findings: v.findings,
+            result: v.result,
+        }
+    }
+}
+
+/// How the category was reached.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Eligibility {
+    /// What the rules give.
+    pub computed_category: Category,
+    /// The rule that placed the household, in words.
+    pub rule: String,
+    /// (annual income − rigid expenses) ÷ 12 ÷ household size, in fen.
+    pub per_capita_monthly_fen: i64,
+    /// When staff overrode the rules: their written reason.
+    pub override_reason: Option<String>,
+}
+
+/// A hardship archive (困难职工档案) of one household.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BeneficiaryResponse {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    /// The registry worker who heads the household.
+    pub head_worker_id: Uuid,
+    pub status: ArchiveStatus,
+    /// The category in force: the computed one, or the override.
+    pub category: Category,
+    pub eligibility: Eligibility,
+    pub causes: Vec<Cause>,
+    pub needs: Option<String>,
+    pub household_size: i32,
+    pub annual_income_fen: i64,
+    pub rigid_expenses_fen: i64,
+    pub accident_costs_fen: i64,
+    pub migrant_worker: bool,
+    pub employment_started_on: Option<NaiveDate>,
+    /// On long-term assistance (长效救助).
+    pub long_term_assistance: bool,
+    pub last_verified_on: Option<NaiveDate>,
+    /// A year after the last verification.
+    pub reverify_due_on: Option<NaiveDate>,
+    /// Why it was lifted out or cancelled.
+    pub closed_reason: Option<String>,
+    pub closed_note: Option<String>,
+    pub members: Vec<MemberResponse>,
+    pub visits: Vec<VisitResponse>,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl BeneficiaryResponse {
+    pub fn new(
+        b: beneficiaries::Model,
+        members: Vec<MemberResponse>,
+        visits: Vec<VisitResponse>,
+    ) -> Self {
+        Self {
+            id: b.id,
+            org_id: b.org_id,
+            head_worker_id: b.head_worker_id,
+            status: ArchiveStatus::parse(&b.status).unwrap_or(ArchiveStatus::Temporary),
+            category: Category::parse(&b.category).unwrap_or(Category::NotEligible),
+            eligibility: Eligibility {
+                computed_category: Category::parse(&b.computed_category)
+                    .unwrap_or(Category::NotEligible),
+                rule: b.eligibility_rule,
+                per_capita_monthly_fen: b.per_capita_monthly_fen,
+                override_reason: b.override_reason,
+            },
+            causes: parse_causes(&b.causes),
+            needs: b.needs,
+            household_size: b.household_size,
+            annual_income_fen: b.annual_income_fen,
+            rigid_expenses_fen: b.rigid_expenses_fen,
+            accident_costs_fen: b.accident_costs_fen,
+            migrant_worker: b.migrant_worker,
+            employment_started_on: b.employment_started_on,
+            long_term_assistance: b.long_term_assistance,
+            last_verified_on: b.last_verified_on,
+            reverify_due_on: b.reverify_due_on,
+            closed_reason: b.closed_reason,
+            closed_note: b.closed_note,
+            members,
+            visits,
+            created_by: b.created_by,
+            created_at: b.created_at,
+            updated_at: b.updated_at,
+            version: b.version,
+        }
+    }
+}
+
+/// A household member to record.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRequest {
+    #[validate(length(min = 1, max = 50))]
+    pub name: String,
+    pub relation: Relation,
+    /// Validated in full; birth date is derived from it.
+    #[validate(custom(function = "validate_id_number"))]
+    pub id_number: Option<String>,
+    /// Only when there is no ID number.
+    pub birth_date: Option<NaiveDate>,
+    pub health: Health,
+    pub employment_status: Option<EmploymentStatus>,
+    #[validate(length(max = 200))]
+    pub school: Option<String>,
+    pub stage: Option<Stage>,
+    #[validate(range(min = 1, max = 12))]
+    pub grade: Option<i32>,
+    #[validate(range(min = 1950, max = 2100))]
+    pub admission_year: Option<i32>,
+}
+
+/// A staff override of the computed category.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryOverride {
+    pub category: Category,
+    /// Required: why the rules do not fit this household (audited).
+    #[validate(length(min = 10, max = 500))]
+    pub reason: String,
+}
+
+/// The first home visit that the archive is created after.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirstVisit {
+    pub visited_on: NaiveDate,
+    #[validate(length(min = 1, max = 2000))]
+    pub findings: String,
+}
+
+/// Create a temporary archive after a first visit.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "head_worker_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001",
+    "household_size": 3, "annual_income_fen": 3000000, "rigid_expenses_fen": 600000, "causes": ["illness", "child_education"],
+    "needs": "子女大学学费", "migrant_worker": false, "long_term_assistance": false,
+    "members": [{"name": "张小明", "relation": "child", "id_number": "370811200801011234", "health": "healthy",
+                 "school": "山东大学", "stage": "undergraduate", "grade": 1, "admission_year": 2026}],
+    "first_visit": {"visited_on": "2026-09-01", "findings": "家中一人患病，子女考入大学"}
+}))]
+pub struct CreateBeneficiaryRequest {
+    /// The organisation (in your subtree) that keeps the archive.
+    pub org_id: Uuid,
+    /// The registry worker heading the household (in your subtree); one live archive each.
+    pub head_worker_id: Uuid,
+    #[validate(range(min = 1, max = 30))]
+    pub household_size: i32,
+    /// Household income over the year, in fen.
+    #[validate(range(min = 0, max = 2_000_000_000))]
+    pub annual_income_fen: i64,
+    /// Rigid expenses (刚性支出: medical, education…) over the year, in fen.
+    #[validate(range(min = 0, max = 2_000_000_000))]
+    pub rigid_expenses_fen: i64,
+    /// Costs of an accident or disaster this year, in fen (for sudden hardship).
+    #[serde(default)]
+    #[validate(range(min = 0, max = 2_000_000_000))]
+    pub accident_costs_fen: i64,
+    #[validate(length(min = 1, max = 7))]
+    pub causes: Vec<Cause>,
+    #[validate(length(max = 1000))]
+    pub needs: Option<String>,
+    #[serde(default)]
+    pub migrant_worker: bool,
+    /// For migrant workers: since when they have been employed (one year is required).
+    pub employment_started_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub long_term_assistance: bool,
+    /// Up to 30 members besides the head.
+    #[serde(default)]
+    #[validate(nested)]
+    pub members: Vec<MemberRequest>,
+    #[validate(nested)]
+    pub category_override: Option<CategoryOverride>,
+    #[validate(nested)]
+    pub first_visit: FirstVisit,
+}
+
+/// The verification home visit (入户核实) that makes a temporary archive formal.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"visited_on": "2026-09-10", "findings": "情况属实", "confirmed": true}))]
+pub struct VerifyRequest {
+    pub visited_on: NaiveDate,
+    #[validate(length(min = 1, max = 2000))]
+    pub findings: String,
+    /// `true`: the household is as archived (→ formal); `false`: recorded, stays temporary.
+    pub confirmed: bool,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "re_employed", "note": "户主再就业，月收入4500元"}))]
+pub struct LiftOutRequest {
+    pub reason: LiftOutReason,
+    #[validate(length(max = 500))]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "moved_away", "note": "迁往外市"}))]
+pub struct CancelRequest {
+    pub reason: CancelReason,
+    #[validate(length(max = 500))]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"contacted_on": "2027-03-01", "channel": "phone", "outcome": "收入稳定"}))]
+pub struct FollowUpRequest {
+    pub contacted_on: NaiveDate,
+    pub channel: Channel,
+    #[validate(length(min = 1, max = 2000))]
+    pub outcome: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"note": "户主再次失业（返困）"}))]
+pub struct ReopenRequest {
+    #[validate(length(min = 2, max = 500))]
+    pub note: String,
+}
+
+/// Worklist filters. Sorted by creation, oldest first.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BeneficiaryListQuery {
+    pub status: Option<ArchiveStatus>,
+    pub category: Option<Category>,
+    pub cause: Option<Cause>,
+    /// Only archives kept in this organisation's subtree (e.g. a county).
+    pub within_org_id: Option<Uuid>,
+    /// Formal archives due for re-verification within this many days (overdue ones included).
+    #[validate(range(min = 0, max = 3650))]
+    pub reverify_due_within_days: Option<u32>,
+    /// Formal archives whose re-verification is overdue.
+    pub reverify_overdue: Option<bool>,
+    /// Live archives not updated for a year.
+    pub stale: Option<bool>,
+    /// Created on or after this day.
+    pub created_from: Option<NaiveDate>,
+    /// Created before this day.
+    pub created_to: Option<NaiveDate>,
+    pub migrant_worker: Option<bool>,
+    /// Households with a child entering university this year (the autumn campaign's pool, 金秋助学).
+    pub entering_university: Option<bool>,
+    #[validate(range(min = 1, max = 200))]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub count: Option<bool>,
+}

@@ -1,0 +1,148 @@
+//! Keeping and reading minimum living standards.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::Utc;
+use entity::living_standards::{self, Column};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use siji_openapi::tags;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::audit::{self, Event};
+use crate::auth::{Caller, Permission};
+use crate::http::pagination::page_by_id;
+use crate::http::{ApiError, Json, Page, PageRequest, Query};
+use crate::resources::orgs::queries as orgs;
+use crate::state::AppState;
+
+/// A minimum living standard for one year.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "year": 2026, "monthly_fen": 80000}))]
+pub struct LivingStandardResponse {
+    pub id: Uuid,
+    /// The county (or city) it applies to, with its subtree.
+    pub org_id: Uuid,
+    pub year: i32,
+    /// Per person per month, in fen (80000 = 800 yuan).
+    pub monthly_fen: i64,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "year": 2026, "monthly_fen": 80000}))]
+pub struct CreateLivingStandardRequest {
+    pub org_id: Uuid,
+    #[validate(range(min = 2000, max = 2100))]
+    pub year: i32,
+    #[validate(range(min = 1, max = 100_000_000))]
+    pub monthly_fen: i64,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LivingStandardListQuery {
+    pub org_id: Option<Uuid>,
+    #[validate(range(min = 2000, max = 2100))]
+    pub year: Option<i32>,
+    #[validate(range(min = 1, max = 200))]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub count: Option<bool>,
+}
+
+/// Record a minimum living standard.
+///
+/// For an organisation of your subtree (usually a county) and a year; the standard of the
+/// nearest organisation above a household applies. One per organisation and year (409
+/// `duplicate`).
+#[utoipa::path(
+    tag = tags::STANDARDS,
+    operation_id = "create_living_standard",
+    request_body = CreateLivingStandardRequest,
+    extensions(("x-permission" = json!("standards.write"))),
+    responses(
+        (status = 201, description = "Recorded", body = LivingStandardResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+    ),
+)]
+#[post("/living-standards")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateLivingStandardRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller
+        .require(&state.db, Permission::StandardsWrite)
+        .await?;
+    let b = body.into_inner();
+    let org = orgs::find(&state.db, &caller.scope(), b.org_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let row = living_standards::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org.id),
+        year: Set(b.year),
+        monthly_fen: Set(b.monthly_fen),
+        created_at: Set(Utc::now()),
+    };
+    let txn = state.db.begin().await?;
+    let s = living_standards::Entity::insert(row)
+        .exec_with_returning(&txn)
+        .await?;
+    let changes = json!({ "org_id": s.org_id, "year": s.year, "monthly_fen": s.monthly_fen });
+    audit::record(
+        &txn,
+        &caller.actor(),
+        Event::new("living_standard.create")
+            .on("living_standard", s.id)
+            .changes(changes),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(HttpResponse::Created().json(LivingStandardResponse {
+        id: s.id,
+        org_id: s.org_id,
+        year: s.year,
+        monthly_fen: s.monthly_fen,
+    }))
+}
+
+/// List minimum living standards of your subtree.
+#[utoipa::path(
+    tag = tags::STANDARDS,
+    operation_id = "list_living_standards",
+    params(LivingStandardListQuery),
+    extensions(("x-permission" = json!("orgs.read"))),
+    responses((status = 200, description = "One page", body = Page<LivingStandardResponse>)),
+)]
+#[get("/living-standards")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<LivingStandardListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::OrgsRead).await?;
+    let q = query.into_inner();
+    let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
+    let mut select = living_standards::Entity::find().filter(caller.scope().owns(Column::OrgId));
+    if let Some(org) = q.org_id {
+        select = select.filter(Column::OrgId.eq(org));
+    }
+    if let Some(year) = q.year {
+        select = select.filter(Column::Year.eq(year));
+    }
+    let page = page_by_id(&state.db, select, Column::Id, |s| s.id, &page, Order::Asc).await?;
+    Ok(
+        HttpResponse::Ok().json(page.map(|s| LivingStandardResponse {
+            id: s.id,
+            org_id: s.org_id,
+            year: s.year,
+            monthly_fen: s.monthly_fen,
+        })),
+    )
+}

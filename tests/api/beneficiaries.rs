@@ -1,0 +1,624 @@
+//! The hardship archive: eligibility on its boundaries, overrides, the lifecycle and the
+//! four-eyes rule, one live archive per worker, members' personal data, worklists, counts,
+//! tenancy.
+
+use chrono::Datelike;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    County, PASSWORD, TestApp, assert_problem, json_body, nth_id_number, spawn_app,
+};
+
+const STANDARD: i64 = 80_000; // 800 yuan per person per month
+
+async fn setup() -> (TestApp, String, County, String) {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let year = chrono::Utc::now().year();
+    let res = app
+        .post_as(
+            "/api/v1/living-standards",
+            &a.admin,
+            &json!({"org_id": a.org_id, "year": year, "monthly_fen": STANDARD}),
+        )
+        .await;
+    json_body(res, StatusCode::CREATED).await;
+    // A second staff member for four-eyes verification.
+    app.create_user(&a.admin, &a.org_id, "370811.approver", &["approver"])
+        .await;
+    let approver = app.login("370811.approver", PASSWORD).await.access;
+    (app, admin, a, approver)
+}
+
+/// A household of 3 whose disposable income per person per month is exactly `per_capita`.
+fn household(org: &str, head: &str, per_capita: i64) -> Value {
+    json!({
+        "org_id": org, "head_worker_id": head, "household_size": 3,
+        "annual_income_fen": per_capita * 36 + 120_000, "rigid_expenses_fen": 120_000,
+        "causes": ["illness"], "first_visit": {"visited_on": "2026-09-01", "findings": "家中一人患病"}
+    })
+}
+
+async fn head(app: &TestApp, county: &County, n: u32) -> String {
+    app.create_worker(
+        &county.operator,
+        &county.org_id,
+        &format!("户主{n}"),
+        &nth_id_number(n),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn create(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
+    app.post_as("/api/v1/beneficiaries", token, body).await
+}
+
+#[tokio::test]
+async fn eligibility_on_its_boundaries_and_overrides() {
+    let (app, admin, a, _) = setup().await;
+    let cases = [
+        (STANDARD - 1, "deep"),
+        (STANDARD, "relative"),
+        (STANDARD + 1, "relative"),
+        (2 * STANDARD - 1, "relative"),
+    ];
+    for (n, (per_capita, expected)) in cases.iter().enumerate() {
+        let w = head(&app, &a, n as u32).await;
+        let b = json_body(
+            create(&app, &a.operator, &household(&a.org_id, &w, *per_capita)).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(b["category"], *expected, "per capita {per_capita}");
+        assert_eq!(b["eligibility"]["computed_category"], *expected);
+        assert_eq!(b["eligibility"]["per_capita_monthly_fen"], *per_capita);
+        assert!(
+            b["eligibility"]["rule"]
+                .as_str()
+                .unwrap()
+                .starts_with(expected)
+        );
+        assert_eq!(b["status"], "temporary");
+    }
+
+    // At twice the standard: not eligible without an override, which needs a written reason.
+    let w = head(&app, &a, 10).await;
+    let problem = assert_problem(
+        create(&app, &a.operator, &household(&a.org_id, &w, 2 * STANDARD)).await,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "category_override");
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not eligible")
+    );
+    let mut body = household(&a.org_id, &w, 2 * STANDARD);
+    body["category_override"] = json!({"category": "relative", "reason": "短"});
+    let problem = assert_problem(
+        create(&app, &a.operator, &body).await,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "category_override.reason");
+    body["category_override"] =
+        json!({"category": "relative", "reason": "户主突发重病，收入骤降，需临时帮扶"});
+    let b = json_body(create(&app, &a.operator, &body).await, StatusCode::CREATED).await;
+    assert_eq!(
+        (
+            b["category"].as_str(),
+            b["eligibility"]["computed_category"].as_str()
+        ),
+        (Some("relative"), Some("not_eligible"))
+    );
+    let events = json_body(
+        app.get_as(
+            "/api/v1/audit-events?action=beneficiary.create&limit=1",
+            &admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        events["items"][0]["changes"]["override_reason"],
+        "户主突发重病，收入骤降，需临时帮扶"
+    );
+
+    // Sudden hardship: accident costs above 80% of income.
+    let w = head(&app, &a, 11).await;
+    let mut body = household(&a.org_id, &w, 3 * STANDARD);
+    let income = body["annual_income_fen"].as_i64().unwrap();
+    body["accident_costs_fen"] = json!(income * 8 / 10);
+    assert_problem(
+        create(&app, &a.operator, &body).await,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    body["accident_costs_fen"] = json!(income * 8 / 10 + 1);
+    body["causes"] = json!(["disaster_accident"]);
+    assert_eq!(
+        json_body(create(&app, &a.operator, &body).await, StatusCode::CREATED).await["category"],
+        "sudden"
+    );
+
+    // Migrant workers need a year of employment on record.
+    let w = head(&app, &a, 12).await;
+    let mut body = household(&a.org_id, &w, STANDARD / 2);
+    body["migrant_worker"] = json!(true);
+    body["employment_started_on"] =
+        json!((chrono::Utc::now().date_naive() - chrono::Days::new(100)).to_string());
+    assert_problem(
+        create(&app, &a.operator, &body).await,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    body["employment_started_on"] = json!("2020-01-01");
+    assert_eq!(
+        json_body(create(&app, &a.operator, &body).await, StatusCode::CREATED).await["category"],
+        "deep"
+    );
+
+    // Without a standard for the county and year, nothing can be assessed.
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let w = head(&app, &b, 20).await;
+    assert_problem(
+        create(&app, &b.operator, &household(&b.org_id, &w, 1)).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn lifecycle_four_eyes_reverification_and_reopening() {
+    let (app, _admin, a, approver) = setup().await;
+    let w = head(&app, &a, 1).await;
+    let b = json_body(
+        create(&app, &a.operator, &household(&a.org_id, &w, STANDARD / 2)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = b["id"].as_str().unwrap().to_owned();
+    let path = |op: &str| format!("/api/v1/beneficiaries/{id}/{op}");
+    let visit = json!({"visited_on": "2025-06-01", "findings": "情况属实", "confirmed": true});
+
+    // Not by its creator; not lifted out or followed up while temporary.
+    assert_problem(
+        app.post_as(&path("verify"), &a.operator, &visit).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        app.post_as(
+            &path("lift-out"),
+            &a.operator,
+            &json!({"reason": "re_employed"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    assert_problem(
+        app.post_as(&path("reverify"), &approver, &visit).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    let res = app
+        .authed(Method::POST, &path("verify"), &approver)
+        .header("if-match", "\"7\"")
+        .json(&visit)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "precondition_failed").await;
+
+    let formal = json_body(
+        app.post_as(&path("verify"), &approver, &visit).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(formal["status"], "formal");
+    assert_eq!(formal["last_verified_on"], "2025-06-01");
+    assert_eq!(formal["reverify_due_on"], "2026-06-01");
+    assert_problem(
+        app.post_as(&path("verify"), &approver, &visit).await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+
+    // Overdue for re-verification (due 2026-06-01, before today) until re-verified.
+    let overdue = json_body(
+        app.get_as(
+            "/api/v1/beneficiaries?reverify_overdue=true&count=true",
+            &a.operator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(overdue["total"], 1);
+    let today = chrono::Utc::now().date_naive();
+    let again = json!({"visited_on": today.to_string(), "findings": "仍困难", "confirmed": true});
+    let re = json_body(
+        app.post_as(&path("reverify"), &approver, &again).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        re["reverify_due_on"],
+        today
+            .checked_add_months(chrono::Months::new(12))
+            .unwrap()
+            .to_string()
+    );
+    let overdue = json_body(
+        app.get_as(
+            "/api/v1/beneficiaries?reverify_overdue=true&count=true",
+            &a.operator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(overdue["total"], 0);
+    let due = json_body(
+        app.get_as(
+            "/api/v1/beneficiaries?reverify_due_within_days=400&count=true",
+            &a.operator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(due["total"], 1);
+
+    // Lifted out, followed up, then reopened on the same archive with its history.
+    let out = json_body(
+        app.post_as(
+            &path("lift-out"),
+            &a.operator,
+            &json!({"reason": "re_employed", "note": "再就业"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (out["status"].as_str(), out["closed_reason"].as_str()),
+        (Some("lifted_out"), Some("re_employed"))
+    );
+    json_body(
+        app.post_as(
+            &path("follow-ups"),
+            &a.operator,
+            &json!({"contacted_on": today.to_string(), "channel": "phone", "outcome": "收入稳定"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    // A new archive for the same head is refused: reopen instead.
+    let problem = assert_problem(
+        create(&app, &a.operator, &household(&a.org_id, &w, STANDARD / 2)).await,
+        StatusCode::CONFLICT,
+        "duplicate",
+    )
+    .await;
+    assert_eq!(problem["existing_id"], id.as_str());
+    let reopened = json_body(
+        app.post_as(
+            &path("reopen"),
+            &a.operator,
+            &json!({"note": "户主再次失业"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(reopened["status"], "formal");
+    assert_eq!(reopened["id"], id.as_str());
+    let kinds: Vec<&str> = reopened["visits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["verification", "first", "reverification", "follow_up"]
+    );
+    assert_problem(
+        app.post_as(&path("reopen"), &a.operator, &json!({"note": "x返困"}))
+            .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+
+    // Cancelled: final.
+    let cancelled = json_body(
+        app.post_as(
+            &path("cancel"),
+            &a.operator,
+            &json!({"reason": "moved_away"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled");
+    for op in ["reopen", "lift-out", "verify"] {
+        let body = match op {
+            "reopen" => json!({"note": "返困了"}),
+            "lift-out" => json!({"reason": "other"}),
+            _ => visit.clone(),
+        };
+        let token = if op == "verify" {
+            &approver
+        } else {
+            &a.operator
+        };
+        assert_eq!(
+            app.post_as(&path(op), token, &body).await.status(),
+            StatusCode::CONFLICT,
+            "{op}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_live_archive_per_worker_members_masked_and_flagged() {
+    let (app, admin, a, _) = setup().await;
+    let w1 = head(&app, &a, 1).await;
+    let w2 = head(&app, &a, 2).await;
+    let first = json_body(
+        create(&app, &a.operator, &household(&a.org_id, &w1, STANDARD / 2)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let problem = assert_problem(
+        create(&app, &a.operator, &household(&a.org_id, &w1, STANDARD / 2)).await,
+        StatusCode::CONFLICT,
+        "duplicate",
+    )
+    .await;
+    assert_eq!(problem["existing_id"], first["id"]);
+
+    // Another county cannot reach the worker at all: the same answer as for no worker.
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let year = chrono::Utc::now().year();
+    json_body(
+        app.post_as(
+            "/api/v1/living-standards",
+            &b.admin,
+            &json!({"org_id": b.org_id, "year": year, "monthly_fen": STANDARD}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_problem(
+        create(&app, &b.operator, &household(&b.org_id, &w1, STANDARD / 2)).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        app.get_as(
+            &format!("/api/v1/beneficiaries/{}", first["id"].as_str().unwrap()),
+            &b.admin,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let list = json_body(
+        app.get_as("/api/v1/beneficiaries?count=true", &b.admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list["total"], 0);
+
+    // A member who heads another live archive is flagged; members' ID numbers are masked.
+    let this_year = chrono::Utc::now().year();
+    let mut body = household(&a.org_id, &w2, STANDARD / 2);
+    body["members"] = json!([
+        {"name": "户主1", "relation": "spouse", "id_number": nth_id_number(1), "health": "chronic_illness"},
+        {"name": "张小明", "relation": "child", "id_number": "11010519491231002X", "health": "healthy",
+         "school": "山东大学", "stage": "undergraduate", "grade": 1, "admission_year": this_year},
+        {"name": "张小红", "relation": "child", "birth_date": "2015-05-01", "health": "healthy", "stage": "primary", "grade": 5}
+    ]);
+    body["causes"] = json!(["illness", "child_education"]);
+    let second = json_body(create(&app, &a.operator, &body).await, StatusCode::CREATED).await;
+    let members = second["members"].as_array().unwrap();
+    let spouse = members.iter().find(|m| m["relation"] == "spouse").unwrap();
+    assert_eq!(spouse["heads_another_archive"], true);
+    let child = members.iter().find(|m| m["name"] == "张小明").unwrap();
+    assert_eq!(
+        (child["id_number"].as_str(), child["birth_date"].as_str()),
+        (Some("110105********002X"), Some("1949-12-31"))
+    );
+    assert_eq!(child["heads_another_archive"], false);
+    let text = second.to_string();
+    assert!(!text.contains("11010519491231002X") && !text.contains(&nth_id_number(1)));
+    let backend = app.db.get_database_backend();
+    let rows = app
+        .db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT * FROM household_members",
+        ))
+        .await
+        .unwrap();
+    assert!(!format!("{rows:?}").contains("11010519491231002X"));
+
+    // Invalid member ID numbers name the member.
+    let w3 = head(&app, &a, 3).await;
+    let mut bad = household(&a.org_id, &w3, STANDARD / 2);
+    bad["members"] = json!([{"name": "x", "relation": "child", "id_number": "110105194912310021", "health": "healthy"}]);
+    let problem = assert_problem(
+        create(&app, &a.operator, &bad).await,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "members[0].id_number");
+}
+
+#[tokio::test]
+async fn worklists_and_counts() {
+    let (app, admin, a, approver) = setup().await;
+    let this_year = chrono::Utc::now().year();
+    let town = app
+        .create_org(&a.admin, &a.org_id, "township", "某街道工会", "370811")
+        .await;
+    let town_id = town["id"].as_str().unwrap();
+
+    // 1: deep, illness, with a child entering university this year, verified.
+    let w = head(&app, &a, 1).await;
+    let mut body = household(&a.org_id, &w, STANDARD / 2);
+    body["causes"] = json!(["illness", "child_education"]);
+    body["members"] = json!([{"name": "张小明", "relation": "child", "birth_date": "2008-01-01", "health": "healthy",
+                              "stage": "undergraduate", "grade": 1, "admission_year": this_year}]);
+    let first = json_body(create(&app, &a.operator, &body).await, StatusCode::CREATED).await;
+    json_body(app.post_as(&format!("/api/v1/beneficiaries/{}/verify", first["id"].as_str().unwrap()), &approver,
+        &json!({"visited_on": chrono::Utc::now().date_naive().to_string(), "findings": "属实", "confirmed": true})).await, StatusCode::OK).await;
+    // 2: relative, unemployment, migrant, kept by the township, child at university since last year.
+    let w = head(&app, &a, 2).await;
+    let mut body = household(town_id, &w, STANDARD + 100);
+    body["causes"] = json!(["unemployment"]);
+    body["migrant_worker"] = json!(true);
+    body["employment_started_on"] = json!("2019-03-01");
+    body["members"] = json!([{"name": "李小刚", "relation": "child", "birth_date": "2006-01-01", "health": "healthy",
+                              "stage": "undergraduate", "grade": 2, "admission_year": this_year - 1}]);
+    let second = json_body(create(&app, &a.operator, &body).await, StatusCode::CREATED).await;
+    // 3: deep, disability, made stale.
+    let w = head(&app, &a, 3).await;
+    let mut body = household(&a.org_id, &w, STANDARD / 3);
+    body["causes"] = json!(["disability"]);
+    let third = json_body(create(&app, &a.operator, &body).await, StatusCode::CREATED).await;
+    // A year without updates cannot be waited for: age the row in the database.
+    let income = STANDARD / 3 * 36 + 120_000;
+    let aged = format!(
+        "UPDATE beneficiaries SET updated_at = '2024-01-01T00:00:00+00:00' WHERE annual_income_fen = {income}"
+    );
+    app.db.execute_unprepared(&aged).await.unwrap();
+
+    let ids = |page: &Value| {
+        let mut v: Vec<String> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let get = |q: &str| {
+        let (app, token, q) = (&app, a.operator.clone(), q.to_owned());
+        async move {
+            json_body(
+                app.get_as(&format!("/api/v1/beneficiaries?{q}"), &token)
+                    .await,
+                StatusCode::OK,
+            )
+            .await
+        }
+    };
+    let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        ids(&get("entering_university=true").await),
+        vec![id(&first)]
+    );
+    assert_eq!(ids(&get("category=deep").await), {
+        let mut v = vec![id(&first), id(&third)];
+        v.sort();
+        v
+    });
+    assert_eq!(ids(&get("cause=unemployment").await), vec![id(&second)]);
+    assert_eq!(ids(&get("cause=illness").await), vec![id(&first)]);
+    assert_eq!(ids(&get("status=formal").await), vec![id(&first)]);
+    assert_eq!(ids(&get("migrant_worker=true").await), vec![id(&second)]);
+    assert_eq!(
+        ids(&get(&format!("within_org_id={town_id}")).await),
+        vec![id(&second)]
+    );
+    assert_eq!(ids(&get("stale=true").await), vec![id(&third)]);
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
+    assert_eq!(
+        get(&format!("created_from={tomorrow}")).await["items"],
+        json!([])
+    );
+    assert_eq!(
+        get(&format!("created_to={tomorrow}&count=true")).await["total"],
+        3
+    );
+    for bad in [
+        "cause=laziness",
+        "status=open",
+        "entering_university=maybe",
+        "created_from=yesterday",
+    ] {
+        assert_problem(
+            app.get_as(&format!("/api/v1/beneficiaries?{bad}"), &a.operator)
+                .await,
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        )
+        .await;
+    }
+
+    // The dashboard: category × cause × county.
+    let counts = json_body(
+        app.get_as("/api/v1/stats/beneficiaries", &admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    let cell = |category: &str, cause: &str| {
+        counts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["category"] == category && c["cause"] == cause)
+            .map(|c| c["count"].as_u64().unwrap())
+    };
+    assert_eq!(cell("deep", "illness"), Some(1));
+    assert_eq!(cell("deep", "child_education"), Some(1));
+    assert_eq!(cell("deep", "disability"), Some(1));
+    assert_eq!(cell("relative", "unemployment"), Some(1));
+    assert!(
+        counts
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["county_id"] == a.org_id.as_str() && c["county"] == "任城区总工会")
+    );
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    assert_eq!(
+        json_body(
+            app.get_as("/api/v1/stats/beneficiaries", &b.admin).await,
+            StatusCode::OK
+        )
+        .await,
+        json!([])
+    );
+}
