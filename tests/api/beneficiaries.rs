@@ -622,3 +622,147 @@ async fn worklists_and_counts() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn archives_import_from_a_county_spreadsheet() {
+    let (app, _admin, a, _) = setup().await;
+    for n in [1, 3, 4] {
+        head(&app, &a, n).await;
+    }
+    let year = chrono::Utc::now().year();
+    let low = STANDARD * 36 / 2 / 100; // yuan per year: half the standard per person (3 people)
+    let csv = format!(
+        "与户主关系,姓名,身份证号,出生日期,健康状况,学段,入学年份,家庭人口,家庭年收入(元),刚性支出(元),致困原因,走访日期,走访情况\n\
+         子女,孤儿行,,2010-01-01,健康,,,,,,,,\n\
+         户主,户主1,{h1},,,,,3,{low},0,因病、因学,2026-09-01,家中一人患病\n\
+         配偶,王芳,,1980-01-01,慢性病,,,,,,,,\n\
+         子女,张小明,,2008-01-01,健康,本科,{year},,,,,,\n\
+         户主,未登记,{unknown},,,,,3,{low},0,因病,,\n\
+         子女,某某,,2012-01-01,健康,,,,,,,,\n\
+         户主,户主3,{h3},,,,,3,{low},0,失业,,\n\
+         子女,坏号码,110105194912310021,,健康,,,,,,,,\n\
+         户主,户主4,{h4},,,,,3,9000000,0,其他,,\n",
+        h1 = nth_id_number(1),
+        unknown = nth_id_number(99),
+        h3 = nth_id_number(3),
+        h4 = nth_id_number(4),
+    );
+    let upload = || {
+        app.authed(Method::POST, "/api/v1/imports/beneficiaries", &a.operator)
+            .header("content-type", "text/csv")
+            .body(csv.clone())
+            .send()
+    };
+    let report = json_body(upload().await.unwrap(), StatusCode::OK).await;
+    let outcome = |row: u64| {
+        let r = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["row"] == row)
+            .unwrap_or_else(|| panic!("row {row}: {report}"));
+        let codes: Vec<String> = r["errors"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .map(|e| {
+                        format!(
+                            "{}:{}",
+                            e["field"].as_str().unwrap(),
+                            e["code"].as_str().unwrap()
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        (r["outcome"].as_str().unwrap().to_owned(), codes)
+    };
+    assert_eq!(report["total_rows"], 9);
+    assert_eq!(
+        outcome(2),
+        ("rejected".into(), vec!["与户主关系:no_head".into()])
+    );
+    assert_eq!(outcome(3).0, "created");
+    assert_eq!(outcome(4).0, "created");
+    assert_eq!(outcome(5).0, "created");
+    assert_eq!(
+        outcome(6),
+        ("rejected".into(), vec!["身份证号:not_found".into()])
+    );
+    assert_eq!(
+        outcome(7),
+        ("rejected".into(), vec![":household_rejected".into()])
+    );
+    assert_eq!(
+        outcome(8),
+        ("rejected".into(), vec![":member_rejected".into()])
+    );
+    assert_eq!(
+        outcome(9),
+        ("rejected".into(), vec!["身份证号:checksum".into()])
+    );
+    assert_eq!(outcome(10).0, "rejected");
+    assert!(outcome(10).1[0].starts_with("category_override:not_eligible"));
+    assert!(
+        !report.to_string().contains("110105194912310021"),
+        "no ID number in the report"
+    );
+
+    let archive = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["row"] == 3)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = json_body(
+        app.get_as(&format!("/api/v1/beneficiaries/{archive}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            b["category"].as_str(),
+            b["members"].as_array().map(Vec::len)
+        ),
+        (Some("deep"), Some(2))
+    );
+    assert_eq!(b["causes"], json!(["illness", "child_education"]));
+    let pool = json_body(
+        app.get_as(
+            "/api/v1/beneficiaries?entering_university=true&count=true",
+            &a.operator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(pool["total"], 1);
+
+    // The same file again: nothing new.
+    let again = json_body(upload().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(
+        (again["created"].as_u64(), again["skipped"].as_u64()),
+        (Some(0), Some(3))
+    );
+    let all = json_body(
+        app.get_as("/api/v1/beneficiaries?count=true", &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(all["total"], 1);
+    let template = app
+        .get_as(
+            "/api/v1/imports/beneficiaries/template?format=csv",
+            &a.operator,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(template.contains("与户主关系,姓名,身份证号"));
+}

@@ -103,7 +103,19 @@ pub async fn create(
     body: Json<CreateBeneficiaryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::ArchiveWrite).await?;
-    let b = body.into_inner();
+    let archive = register(&state, &caller, body.into_inner(), "api").await?;
+    respond(&state, archive, true).await
+}
+
+/// Create one archive (from the API or an import): scope, the living standard, eligibility,
+/// the one-live-archive rule, members' personal data protected; the archive, its members, the
+/// first visit and the audit event in one transaction.
+pub async fn register(
+    state: &AppState,
+    caller: &Caller,
+    b: CreateBeneficiaryRequest,
+    via: &str,
+) -> Result<beneficiaries::Model, ApiError> {
     let scope = caller.scope();
     let org = orgs::find(&state.db, &scope, b.org_id)
         .await?
@@ -265,7 +277,7 @@ pub async fn create(
     .exec_without_returning(&txn)
     .await?;
     let changes = json!({ "category": category, "computed_category": computed, "override_reason": override_reason,
-                          "household_size": b.household_size, "head_worker_id": head.id });
+                          "household_size": b.household_size, "head_worker_id": head.id, "via": via });
     audit::record(
         &txn,
         &caller.actor(),
@@ -275,7 +287,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    respond(&state, archive, true).await
+    Ok(archive)
 }
 
 /// Get an archive, with its members (ID numbers masked), visits and eligibility explanation.

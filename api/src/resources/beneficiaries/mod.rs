@@ -3,6 +3,8 @@
 
 pub mod dto;
 mod handlers;
+
+pub use handlers::register;
 pub mod queries;
 
 use utoipa_actix_web::service_config::ServiceConfig;

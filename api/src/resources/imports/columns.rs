@@ -299,6 +299,173 @@ const TEXT_TYPES: &[(&str, &str)] = &[
     ("其他", "other"),
 ];
 
+/// The archive template: one row per household head (与户主关系 = 户主) with the household's
+/// columns, followed by one row per member.
+pub const ARCHIVE_COLUMNS: &[Column] = &[
+    Column {
+        name: "relation",
+        headers: &["与户主关系", "关系"],
+        convert: Convert::Choice(RELATIONS),
+        note: "户主/配偶/子女/父母/其他；户主行开始一户，其后各行为该户成员",
+    },
+    Column {
+        name: "name",
+        headers: &["姓名"],
+        convert: Convert::Text,
+        note: "必填",
+    },
+    Column {
+        name: "id_number",
+        headers: &["身份证号"],
+        convert: Convert::Text,
+        note: "户主必填（须已在职工库登记）；成员选填",
+    },
+    Column {
+        name: "birth_date",
+        headers: &["出生日期"],
+        convert: Convert::Date,
+        note: "成员无身份证号时填写",
+    },
+    Column {
+        name: "health",
+        headers: &["健康状况"],
+        convert: Convert::Choice(HEALTH),
+        note: "健康/慢性病/大病/残疾",
+    },
+    Column {
+        name: "employment_status",
+        headers: &["就业状况"],
+        convert: Convert::Choice(EMPLOYMENT),
+        note: "在岗/下岗/失业/退休",
+    },
+    Column {
+        name: "school",
+        headers: &["学校"],
+        convert: Convert::Text,
+        note: "在学子女",
+    },
+    Column {
+        name: "stage",
+        headers: &["学段"],
+        convert: Convert::Choice(STAGES),
+        note: "小学/初中/高中/中职/本科/研究生",
+    },
+    Column {
+        name: "grade",
+        headers: &["年级"],
+        convert: Convert::Integer,
+        note: "",
+    },
+    Column {
+        name: "admission_year",
+        headers: &["入学年份"],
+        convert: Convert::Integer,
+        note: "如 2026",
+    },
+    Column {
+        name: "household_size",
+        headers: &["家庭人口"],
+        convert: Convert::Integer,
+        note: "户主行必填",
+    },
+    Column {
+        name: "annual_income_fen",
+        headers: &["家庭年收入(元)"],
+        convert: Convert::YuanToFen,
+        note: "户主行必填",
+    },
+    Column {
+        name: "rigid_expenses_fen",
+        headers: &["刚性支出(元)"],
+        convert: Convert::YuanToFen,
+        note: "户主行必填：医疗、教育等",
+    },
+    Column {
+        name: "accident_costs_fen",
+        headers: &["意外支出(元)"],
+        convert: Convert::YuanToFen,
+        note: "因灾因意外的支出",
+    },
+    Column {
+        name: "causes",
+        headers: &["致困原因"],
+        convert: Convert::Choices(CAUSES),
+        note: "因病、因残、因灾、因学、失业、单亲、其他（可多项）",
+    },
+    Column {
+        name: "needs",
+        headers: &["困难需求"],
+        convert: Convert::Text,
+        note: "",
+    },
+    Column {
+        name: "migrant_worker",
+        headers: &["农民工"],
+        convert: Convert::Flag,
+        note: "是/否",
+    },
+    Column {
+        name: "employment_started_on",
+        headers: &["务工起始日期"],
+        convert: Convert::Date,
+        note: "农民工须满一年",
+    },
+    Column {
+        name: "long_term_assistance",
+        headers: &["长效救助"],
+        convert: Convert::Flag,
+        note: "是/否",
+    },
+    Column {
+        name: "visited_on",
+        headers: &["走访日期"],
+        convert: Convert::Date,
+        note: "首次入户走访日期",
+    },
+    Column {
+        name: "findings",
+        headers: &["走访情况"],
+        convert: Convert::Text,
+        note: "",
+    },
+];
+
+const RELATIONS: &[(&str, &str)] = &[
+    ("户主", "head"),
+    ("本人", "head"),
+    ("配偶", "spouse"),
+    ("子女", "child"),
+    ("父母", "parent"),
+    ("其他", "other"),
+];
+const HEALTH: &[(&str, &str)] = &[
+    ("健康", "healthy"),
+    ("慢性病", "chronic_illness"),
+    ("大病", "serious_illness"),
+    ("残疾", "disabled"),
+];
+const STAGES: &[(&str, &str)] = &[
+    ("小学", "primary"),
+    ("初中", "junior_secondary"),
+    ("高中", "senior_secondary"),
+    ("中职", "vocational"),
+    ("高职", "vocational"),
+    ("本科", "undergraduate"),
+    ("大专", "undergraduate"),
+    ("研究生", "postgraduate"),
+];
+const CAUSES: &[(&str, &str)] = &[
+    ("因病", "illness"),
+    ("因残", "disability"),
+    ("因灾", "disaster_accident"),
+    ("意外", "disaster_accident"),
+    ("因学", "child_education"),
+    ("失业", "unemployment"),
+    ("下岗", "unemployment"),
+    ("单亲", "single_parent"),
+    ("其他", "other"),
+];
+
 /// "5.5" × 100 as an integer, exactly (no floating point): percent → bp, yuan → fen.
 fn hundredths(cell: &str) -> Option<i64> {
     let (whole, frac) = cell.split_once('.').unwrap_or((cell, ""));

@@ -14,13 +14,16 @@ use serde_json::{Map, Value, json};
 use siji_openapi::tags;
 use uuid::Uuid;
 
-use super::columns::{self, AGREEMENT_COLUMNS, Column, ENTERPRISE_COLUMNS, WORKER_COLUMNS};
+use super::columns::{
+    self, AGREEMENT_COLUMNS, ARCHIVE_COLUMNS, Column, ENTERPRISE_COLUMNS, WORKER_COLUMNS,
+};
 use super::dto::*;
 use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::domain::{id_number, uscc};
 use crate::http::{ApiError, ErrorCode, FieldError, Query};
 use crate::pii::PiiField;
+use crate::resources::beneficiaries::dto::CreateBeneficiaryRequest;
 use crate::resources::enterprises::dto::CreateEnterpriseRequest;
 use crate::resources::wage_agreements::dto::{CreateAgreementRequest, FileRequest, SignRequest};
 use crate::resources::workers::dto::CreateWorkerRequest;
@@ -638,6 +641,353 @@ pub async fn agreement_template(
     template(
         "wage-agreements-template",
         AGREEMENT_COLUMNS,
+        query.0.format.unwrap_or(TemplateFormat::Xlsx),
+    )
+}
+
+/// Import hardship archives.
+///
+/// One row per household head (与户主关系 = 户主, identified by the ID number of a worker already
+/// in your registry) with the household's columns, followed by one row per member; see the
+/// template. Each household goes through the same eligibility rules and registration as
+/// `POST /api/v1/beneficiaries` (a household the rules find not eligible is rejected: overrides
+/// need a written reason and are made through the API). A head who already has a live archive
+/// in your subtree is `skipped`, so importing the same file again creates nothing new. Member
+/// rows share their household's outcome, or are rejected with their own errors.
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "import_beneficiaries",
+    params(ImportQuery),
+    request_body(description = "The spreadsheet", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+    extensions(("x-permission" = json!("archive.write"))),
+    responses(
+        (status = 200, description = "The per-row report", body = ImportReport),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[post("/imports/beneficiaries")]
+pub async fn import_beneficiaries(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    query: Query<ImportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::ArchiveWrite).await?;
+    let org_id = target_org(&state, &caller, query.0.org_id).await?;
+    let (format, bytes) = upload(&req, payload, state.settings.import_limit).await?;
+    let required = [
+        "relation",
+        "name",
+        "id_number",
+        "household_size",
+        "annual_income_fen",
+        "rigid_expenses_fen",
+        "causes",
+    ];
+    let rows = rows(&bytes, format, ARCHIVE_COLUMNS, &required)?;
+    let header = |name: &str| {
+        rows.header_of
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_owned())
+    };
+
+    // Households: a head row and the member rows after it.
+    let mut reports = Vec::new();
+    let mut households: Vec<(
+        (usize, Map<String, Value>),
+        Vec<(usize, Map<String, Value>)>,
+    )> = Vec::new();
+    for (number, fields) in rows.rows.clone() {
+        if fields.get("relation").and_then(Value::as_str) == Some("head") {
+            households.push(((number, fields), Vec::new()));
+        } else if let Some(last) = households.last_mut() {
+            last.1.push((number, fields));
+        } else {
+            reports.push(rejected(
+                number,
+                vec![FieldError::new(
+                    header("relation"),
+                    "no_head",
+                    "a member row must follow its household head's row",
+                )],
+            ));
+        }
+    }
+
+    let household_fields = [
+        "household_size",
+        "annual_income_fen",
+        "rigid_expenses_fen",
+        "accident_costs_fen",
+        "causes",
+        "needs",
+        "migrant_worker",
+        "employment_started_on",
+        "long_term_assistance",
+    ];
+    let member_fields = [
+        "name",
+        "relation",
+        "id_number",
+        "birth_date",
+        "health",
+        "employment_status",
+        "school",
+        "stage",
+        "grade",
+        "admission_year",
+    ];
+    let mut seen: HashMap<Uuid, usize> = HashMap::new();
+    for ((head_row, head), members) in households {
+        let member_rows: Vec<usize> = members.iter().map(|(n, _)| *n).collect();
+        let share = |outcome: RowOutcome, id: Option<Uuid>, reports: &mut Vec<RowReport>| {
+            for n in &member_rows {
+                let errors = if outcome == RowOutcome::Rejected {
+                    vec![FieldError::new(
+                        "",
+                        "household_rejected",
+                        format!("its household (row {head_row}) was not saved"),
+                    )]
+                } else {
+                    Vec::new()
+                };
+                reports.push(RowReport {
+                    row: *n,
+                    outcome,
+                    id,
+                    errors,
+                });
+            }
+        };
+        // The head: a worker of the caller's registry, found by ID number through the blind index.
+        let number = head
+            .get("id_number")
+            .and_then(Value::as_str)
+            .map(id_number::normalise)
+            .unwrap_or_default();
+        let idx = state.pii.blind_index(PiiField::IdNumber, &number);
+        let worker = crate::resources::workers::queries::scoped(&caller.scope())
+            .filter(entity::workers::Column::IdNumberIdx.eq(idx))
+            .one(&state.db)
+            .await?;
+        let Some(worker) = worker else {
+            let message =
+                "no worker with this ID number in your organisation; register the worker first";
+            reports.push(rejected(
+                head_row,
+                vec![FieldError::new(header("id_number"), "not_found", message)],
+            ));
+            share(RowOutcome::Rejected, None, &mut reports);
+            continue;
+        };
+        if let Some(first) = seen.get(&worker.id) {
+            reports.push(rejected(
+                head_row,
+                vec![FieldError::new(
+                    header("id_number"),
+                    "repeated_row",
+                    format!("repeats row {first}"),
+                )],
+            ));
+            share(RowOutcome::Rejected, None, &mut reports);
+            continue;
+        }
+        seen.insert(worker.id, head_row);
+        // Already archived and live: skipped (the same file imported again).
+        let live = entity::beneficiaries::Entity::find()
+            .filter(entity::beneficiaries::Column::LiveHeadWorkerId.eq(worker.id))
+            .one(&state.db)
+            .await?;
+        if let Some(live) = live {
+            let visible =
+                crate::resources::beneficiaries::queries::find(&state.db, &caller.scope(), live.id)
+                    .await?
+                    .is_some();
+            let outcome = if visible {
+                RowOutcome::Skipped
+            } else {
+                RowOutcome::Rejected
+            };
+            let errors = if visible {
+                Vec::new()
+            } else {
+                vec![FieldError::new(
+                    header("id_number"),
+                    "registered_elsewhere",
+                    "already archived by another organisation",
+                )]
+            };
+            reports.push(RowReport {
+                row: head_row,
+                outcome,
+                id: visible.then_some(live.id),
+                errors,
+            });
+            share(outcome, visible.then_some(live.id), &mut reports);
+            continue;
+        }
+
+        let mut request = Map::new();
+        request.insert("org_id".into(), json!(org_id));
+        request.insert("head_worker_id".into(), json!(worker.id));
+        for name in household_fields {
+            if let Some(v) = head.get(name) {
+                request.insert(name.into(), v.clone());
+            }
+        }
+        let visited_on = head
+            .get("visited_on")
+            .cloned()
+            .unwrap_or_else(|| json!(chrono::Utc::now().date_naive().to_string()));
+        let findings = head
+            .get("findings")
+            .cloned()
+            .unwrap_or_else(|| json!("导入"));
+        request.insert(
+            "first_visit".into(),
+            json!({ "visited_on": visited_on, "findings": findings }),
+        );
+        let member_values: Vec<Value> = members
+            .iter()
+            .map(|(_, m)| {
+                let mut member: Map<String, Value> = member_fields
+                    .iter()
+                    .filter_map(|f| m.get(*f).map(|v| ((*f).to_owned(), v.clone())))
+                    .collect();
+                member.entry("health").or_insert(json!("healthy"));
+                Value::Object(member)
+            })
+            .collect();
+        request.insert("members".into(), Value::Array(member_values));
+
+        let result = match parse_row::<CreateBeneficiaryRequest>(request) {
+            Ok(r) => crate::resources::beneficiaries::register(&state, &caller, r, "import")
+                .await
+                .map(|b| b.id),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(id) => {
+                reports.push(RowReport {
+                    row: head_row,
+                    outcome: RowOutcome::Created,
+                    id: Some(id),
+                    errors: Vec::new(),
+                });
+                share(RowOutcome::Created, Some(id), &mut reports);
+            }
+            Err(ApiError::Validation(errors)) => {
+                // `members[i].field` belongs on member i's row; the rest on the head's row.
+                let mut head_errors = Vec::new();
+                let mut by_member: HashMap<usize, Vec<FieldError>> = HashMap::new();
+                for mut e in errors {
+                    let member = e
+                        .field
+                        .strip_prefix("members[")
+                        .and_then(|rest| rest.split_once("]."))
+                        .and_then(|(i, f)| i.parse::<usize>().ok().map(|i| (i, f.to_owned())));
+                    match member {
+                        Some((i, field)) => {
+                            e.field = field;
+                            by_member.entry(i).or_default().push(e);
+                        }
+                        None => head_errors.push(e),
+                    }
+                }
+                if head_errors.is_empty() {
+                    head_errors.push(FieldError::new(
+                        "",
+                        "member_rejected",
+                        "a member row of this household is invalid",
+                    ));
+                }
+                reports.push(rejected(head_row, rows.rename(head_errors)));
+                for (i, n) in member_rows.iter().enumerate() {
+                    let errors =
+                        by_member
+                            .remove(&i)
+                            .map(|e| rows.rename(e))
+                            .unwrap_or_else(|| {
+                                vec![FieldError::new(
+                                    "",
+                                    "household_rejected",
+                                    format!("its household (row {head_row}) was not saved"),
+                                )]
+                            });
+                    reports.push(rejected(*n, errors));
+                }
+            }
+            Err(ApiError::Duplicate { .. }) => {
+                let message = "this worker's household was lifted out: reopen that archive instead";
+                reports.push(rejected(
+                    head_row,
+                    vec![FieldError::new(
+                        header("id_number"),
+                        "reopen_instead",
+                        message,
+                    )],
+                ));
+                share(RowOutcome::Rejected, None, &mut reports);
+            }
+            Err(ApiError::Conflict { detail, .. }) => {
+                reports.push(rejected(
+                    head_row,
+                    vec![FieldError::new("", "conflict", detail)],
+                ));
+                share(RowOutcome::Rejected, None, &mut reports);
+            }
+            Err(ApiError::NotFound) => {
+                reports.push(rejected(
+                    head_row,
+                    vec![FieldError::new(
+                        "",
+                        "not_found",
+                        "refers to something outside your organisation",
+                    )],
+                ));
+                share(RowOutcome::Rejected, None, &mut reports);
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    reports.sort_by_key(|r| r.row);
+    let report = report(reports);
+    let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
+    audit::record(
+        &state.db,
+        &caller.actor(),
+        Event::new("beneficiary.import").changes(summary),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// The archive import template.
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "beneficiary_import_template",
+    params(TemplateQuery),
+    extensions(("x-permission" = json!("archive.read"))),
+    responses((status = 200, description = "The template", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ))),
+)]
+#[get("/imports/beneficiaries/template")]
+pub async fn beneficiary_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<TemplateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::ArchiveRead).await?;
+    template(
+        "beneficiaries-template",
+        ARCHIVE_COLUMNS,
         query.0.format.unwrap_or(TemplateFormat::Xlsx),
     )
 }

@@ -12,5 +12,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::import_workers)
         .service(handlers::import_enterprises)
         .service(handlers::agreement_template)
-        .service(handlers::import_agreements);
+        .service(handlers::import_agreements)
+        .service(handlers::beneficiary_template)
+        .service(handlers::import_beneficiaries);
 }
