@@ -267,7 +267,7 @@ pub async fn register(
     }
     beneficiary_visits::Entity::insert(visit(
         id,
-        &caller,
+        caller,
         "first",
         b.first_visit.visited_on,
         b.first_visit.findings,

@@ -59,6 +59,9 @@ async fn upload(
     Ok((format, body))
 }
 
+/// A spreadsheet row: its number and its cells by canonical column.
+type Row = (usize, Map<String, Value>);
+
 /// Rows of a table as `{canonical column: JSON value}`, with the file's header for each column.
 struct Rows {
     header_of: HashMap<&'static str, String>,
@@ -698,10 +701,7 @@ pub async fn import_beneficiaries(
 
     // Households: a head row and the member rows after it.
     let mut reports = Vec::new();
-    let mut households: Vec<(
-        (usize, Map<String, Value>),
-        Vec<(usize, Map<String, Value>)>,
-    )> = Vec::new();
+    let mut households: Vec<(Row, Vec<Row>)> = Vec::new();
     for (number, fields) in rows.rows.clone() {
         if fields.get("relation").and_then(Value::as_str) == Some("head") {
             households.push(((number, fields), Vec::new()));
