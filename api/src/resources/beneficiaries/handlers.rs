@@ -456,6 +456,28 @@ async fn load(
     Ok(b)
 }
 
+/// Close an archive (lifted out or cancelled): it is no longer its head's live archive.
+async fn close(
+    state: &AppState,
+    caller: &Caller,
+    b: &beneficiaries::Model,
+    to: ArchiveStatus,
+    reason: &str,
+    note: Option<String>,
+    action: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    use beneficiaries::Column as B;
+    let change = versioning::update::<beneficiaries::Entity>(b.id, b.version, Utc::now())
+        .col_expr(B::Status, Expr::value(to.as_str()))
+        .col_expr(B::LiveHeadWorkerId, Expr::value(Option::<Uuid>::None))
+        .col_expr(B::ClosedReason, Expr::value(reason))
+        .col_expr(B::ClosedNote, Expr::value(note));
+    let event = Event::new(action)
+        .on("beneficiary", b.id)
+        .changes(json!({ "reason": reason }));
+    transition(state, caller, b, change, None, event).await
+}
+
 /// Verify an archive (入户核实).
 ///
 /// Records the verification home visit of a `temporary` archive. It must be recorded by someone
@@ -609,7 +631,6 @@ pub async fn lift_out(
     if_match: IfMatch,
     body: Json<LiftOutRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    use beneficiaries::Column as B;
     caller.require(&state.db, Permission::ArchiveWrite).await?;
     let r = body.into_inner();
     let b = load(
@@ -621,15 +642,16 @@ pub async fn lift_out(
         "lifted out",
     )
     .await?;
-    let change = versioning::update::<beneficiaries::Entity>(b.id, b.version, Utc::now())
-        .col_expr(B::Status, Expr::value(ArchiveStatus::LiftedOut.as_str()))
-        .col_expr(B::LiveHeadWorkerId, Expr::value(Option::<Uuid>::None))
-        .col_expr(B::ClosedReason, Expr::value(r.reason.as_str()))
-        .col_expr(B::ClosedNote, Expr::value(r.note.clone()));
-    let event = Event::new("beneficiary.lift_out")
-        .on("beneficiary", b.id)
-        .changes(json!({ "reason": r.reason }));
-    transition(&state, &caller, &b, change, None, event).await
+    close(
+        &state,
+        &caller,
+        &b,
+        ArchiveStatus::LiftedOut,
+        r.reason.as_str(),
+        r.note,
+        "beneficiary.lift_out",
+    )
+    .await
 }
 
 /// Cancel an archive (销档).
@@ -657,7 +679,6 @@ pub async fn cancel(
     if_match: IfMatch,
     body: Json<CancelRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    use beneficiaries::Column as B;
     caller.require(&state.db, Permission::ArchiveWrite).await?;
     let r = body.into_inner();
     let allowed = [
@@ -666,15 +687,16 @@ pub async fn cancel(
         ArchiveStatus::LiftedOut,
     ];
     let b = load(&state, &caller, *id, if_match, &allowed, "cancelled").await?;
-    let change = versioning::update::<beneficiaries::Entity>(b.id, b.version, Utc::now())
-        .col_expr(B::Status, Expr::value(ArchiveStatus::Cancelled.as_str()))
-        .col_expr(B::LiveHeadWorkerId, Expr::value(Option::<Uuid>::None))
-        .col_expr(B::ClosedReason, Expr::value(r.reason.as_str()))
-        .col_expr(B::ClosedNote, Expr::value(r.note.clone()));
-    let event = Event::new("beneficiary.cancel")
-        .on("beneficiary", b.id)
-        .changes(json!({ "reason": r.reason }));
-    transition(&state, &caller, &b, change, None, event).await
+    close(
+        &state,
+        &caller,
+        &b,
+        ArchiveStatus::Cancelled,
+        r.reason.as_str(),
+        r.note,
+        "beneficiary.cancel",
+    )
+    .await
 }
 
 /// Record a follow-up contact with a lifted-out household.

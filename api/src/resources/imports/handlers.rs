@@ -231,6 +231,38 @@ async fn target_org(
     }
 }
 
+/// The start of every import: the target organisation (in scope) and the uploaded file.
+async fn start(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    payload: web::Payload,
+    org_id: Option<Uuid>,
+) -> Result<(Uuid, Format, Vec<u8>), ApiError> {
+    let org_id = target_org(state, caller, org_id).await?;
+    let (format, bytes) = upload(req, payload, state.settings.import_limit).await?;
+    Ok((org_id, format, bytes))
+}
+
+/// The end of every import: the report, and one audit event summarising it.
+async fn finish(
+    state: &AppState,
+    caller: &Caller,
+    reports: Vec<RowReport>,
+    action: &'static str,
+    org_id: Uuid,
+) -> Result<HttpResponse, ApiError> {
+    let report = report(reports);
+    let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
+    audit::record(
+        &state.db,
+        &caller.actor(),
+        Event::new(action).changes(summary),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
 /// Resolve the 所属企业 cell: a USCC, or the exact name of an enterprise in the caller's subtree.
 async fn resolve_enterprise(
     state: &AppState,
@@ -289,8 +321,7 @@ pub async fn import_workers(
     query: Query<ImportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryWrite).await?;
-    let org_id = target_org(&state, &caller, query.0.org_id).await?;
-    let (format, bytes) = upload(&req, payload, state.settings.import_limit).await?;
+    let (org_id, format, bytes) = start(&state, &caller, &req, payload, query.0.org_id).await?;
     let rows = rows(&bytes, format, WORKER_COLUMNS, &["name", "id_number"])?;
 
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -349,15 +380,7 @@ pub async fn import_workers(
         };
         reports.push(outcome(number, result, &rows, "id_number")?);
     }
-    let report = report(reports);
-    let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
-    audit::record(
-        &state.db,
-        &caller.actor(),
-        Event::new("worker.import").changes(summary),
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(report))
+    finish(&state, &caller, reports, "worker.import", org_id).await
 }
 
 /// Import enterprises.
@@ -388,8 +411,7 @@ pub async fn import_enterprises(
     query: Query<ImportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryWrite).await?;
-    let org_id = target_org(&state, &caller, query.0.org_id).await?;
-    let (format, bytes) = upload(&req, payload, state.settings.import_limit).await?;
+    let (org_id, format, bytes) = start(&state, &caller, &req, payload, query.0.org_id).await?;
     let rows = rows(
         &bytes,
         format,
@@ -444,15 +466,7 @@ pub async fn import_enterprises(
         };
         reports.push(outcome(number, result, &rows, "uscc")?);
     }
-    let report = report(reports);
-    let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
-    audit::record(
-        &state.db,
-        &caller.actor(),
-        Event::new("enterprise.import").changes(summary),
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(report))
+    finish(&state, &caller, reports, "enterprise.import", org_id).await
 }
 
 /// The agreement already recorded in the caller's subtree that this row describes: same title,
@@ -515,8 +529,7 @@ pub async fn import_agreements(
     caller
         .require(&state.db, Permission::AgreementsWrite)
         .await?;
-    let org_id = target_org(&state, &caller, query.0.org_id).await?;
-    let (format, bytes) = upload(&req, payload, state.settings.import_limit).await?;
+    let (org_id, format, bytes) = start(&state, &caller, &req, payload, query.0.org_id).await?;
     let rows = rows(
         &bytes,
         format,
@@ -610,15 +623,7 @@ pub async fn import_agreements(
         };
         reports.push(outcome(number, result, &rows, "title")?);
     }
-    let report = report(reports);
-    let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
-    audit::record(
-        &state.db,
-        &caller.actor(),
-        Event::new("wage_agreement.import").changes(summary),
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(report))
+    finish(&state, &caller, reports, "wage_agreement.import", org_id).await
 }
 
 /// The agreement import template.
@@ -680,8 +685,7 @@ pub async fn import_beneficiaries(
     query: Query<ImportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::ArchiveWrite).await?;
-    let org_id = target_org(&state, &caller, query.0.org_id).await?;
-    let (format, bytes) = upload(&req, payload, state.settings.import_limit).await?;
+    let (org_id, format, bytes) = start(&state, &caller, &req, payload, query.0.org_id).await?;
     let required = [
         "relation",
         "name",
@@ -956,15 +960,7 @@ pub async fn import_beneficiaries(
         }
     }
     reports.sort_by_key(|r| r.row);
-    let report = report(reports);
-    let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
-    audit::record(
-        &state.db,
-        &caller.actor(),
-        Event::new("beneficiary.import").changes(summary),
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(report))
+    finish(&state, &caller, reports, "beneficiary.import", org_id).await
 }
 
 /// The archive import template.
