@@ -387,6 +387,29 @@ async fn lifecycle_minimum_wage_and_overlaps() {
 
     // Another county sees none of it.
     let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let standards = json_body(
+        app.get_as(
+            &format!("/api/v1/minimum-wages?org_id={}&count=true", a.org_id),
+            &a.operator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            standards["total"].as_u64(),
+            standards["items"][0]["monthly_fen"].as_i64()
+        ),
+        (Some(1), Some(210_000))
+    );
+    let none = json_body(
+        app.get_as("/api/v1/minimum-wages?count=true", &b.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(none["total"], 0);
     assert_problem(
         app.get_as(&format!("/api/v1/wage-agreements/{cid}"), &b.admin)
             .await,

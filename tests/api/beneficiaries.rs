@@ -173,6 +173,45 @@ async fn eligibility_on_its_boundaries_and_overrides() {
 
     // Without a standard for the county and year, nothing can be assessed.
     let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let year = chrono::Utc::now().year();
+    let mine = json_body(
+        app.get_as(
+            &format!("/api/v1/living-standards?year={year}&count=true"),
+            &a.operator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            mine["total"].as_u64(),
+            mine["items"][0]["monthly_fen"].as_i64()
+        ),
+        (Some(1), Some(STANDARD))
+    );
+    let theirs = json_body(
+        app.get_as("/api/v1/living-standards?count=true", &b.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(theirs["total"], 0);
+    let duplicate = json!({"org_id": a.org_id, "year": year, "monthly_fen": 1});
+    assert_problem(
+        app.post_as("/api/v1/living-standards", &a.admin, &duplicate)
+            .await,
+        StatusCode::CONFLICT,
+        "duplicate",
+    )
+    .await;
+    assert_problem(
+        app.post_as("/api/v1/living-standards", &b.admin, &duplicate)
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
     let w = head(&app, &b, 20).await;
     assert_problem(
         create(&app, &b.operator, &household(&b.org_id, &w, 1)).await,
