@@ -267,6 +267,23 @@ async fn lifecycle_four_eyes_reverification_and_reopening() {
         .unwrap();
     assert_problem(res, StatusCode::PRECONDITION_FAILED, "precondition_failed").await;
 
+    // Follow-ups are for lifted-out households only.
+    let contact = json!({"contacted_on": "2025-07-01", "channel": "visit", "outcome": "x"});
+    assert_problem(
+        app.post_as(&path("follow-ups"), &a.operator, &contact)
+            .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    assert_problem(
+        app.post_as(&path("reopen"), &a.operator, &json!({"note": "返困了"}))
+            .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+
     let formal = json_body(
         app.post_as(&path("verify"), &approver, &visit).await,
         StatusCode::OK,
@@ -390,6 +407,33 @@ async fn lifecycle_four_eyes_reverification_and_reopening() {
         "conflict",
     )
     .await;
+
+    assert_problem(
+        app.post_as(&path("follow-ups"), &a.operator, &contact)
+            .await,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+
+    // A temporary archive can be cancelled straight away (a duplicate, say).
+    let w2 = head(&app, &a, 2).await;
+    let other = json_body(
+        create(&app, &a.operator, &household(&a.org_id, &w2, STANDARD / 2)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let res = app
+        .post_as(
+            &format!(
+                "/api/v1/beneficiaries/{}/cancel",
+                other["id"].as_str().unwrap()
+            ),
+            &a.operator,
+            &json!({"reason": "duplicate"}),
+        )
+        .await;
+    assert_eq!(json_body(res, StatusCode::OK).await["status"], "cancelled");
 
     // Cancelled: final.
     let cancelled = json_body(
