@@ -849,3 +849,95 @@ async fn archives_import_from_a_county_spreadsheet() {
         .unwrap();
     assert!(template.contains("与户主关系,姓名,身份证号"));
 }
+
+#[tokio::test]
+async fn correcting_an_archive_assesses_it_again() {
+    let (app, admin, a, _) = setup().await;
+    let w = head(&app, &a, 1).await;
+    let b = json_body(
+        create(&app, &a.operator, &household(&a.org_id, &w, STANDARD / 2)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(b["category"], "deep");
+    let path = format!("/api/v1/beneficiaries/{}", b["id"].as_str().unwrap());
+
+    // Income up to just below twice the standard: relative, explained.
+    let income = (2 * STANDARD - 1) * 36 + 120_000;
+    let res = app
+        .authed(Method::PATCH, &path, &a.operator)
+        .header("if-match", "\"1\"")
+        .json(&json!({"annual_income_fen": income, "needs": "医疗"}))
+        .send()
+        .await
+        .unwrap();
+    let updated = json_body(res, StatusCode::OK).await;
+    assert_eq!(
+        (updated["category"].as_str(), updated["version"].as_i64()),
+        (Some("relative"), Some(2))
+    );
+    assert!(
+        updated["eligibility"]["rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("relative")
+    );
+    assert_eq!(updated["needs"], "医疗");
+    // A stale ETag is refused; figures that are no longer eligible need an override.
+    let res = app
+        .authed(Method::PATCH, &path, &a.operator)
+        .header("if-match", "\"1\"")
+        .json(&json!({"needs": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "precondition_failed").await;
+    let richer = json!({"annual_income_fen": 2 * STANDARD * 36 + 120_000});
+    let problem = assert_problem(
+        app.patch_as(&path, &a.operator, &richer).await,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "category_override");
+    let mut overridden = richer.clone();
+    overridden["category_override"] =
+        json!({"category": "relative", "reason": "收入为一次性补偿款，不可持续"});
+    let kept = json_body(
+        app.patch_as(&path, &a.operator, &overridden).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            kept["category"].as_str(),
+            kept["eligibility"]["computed_category"].as_str()
+        ),
+        (Some("relative"), Some("not_eligible"))
+    );
+    for field in ["status", "category", "head_worker_id", "version"] {
+        let problem = assert_problem(
+            app.patch_as(&path, &a.operator, &json!({field: "x"})).await,
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(problem["errors"][0]["code"], "unknown_field", "{field}");
+    }
+    let events = json_body(
+        app.get_as("/api/v1/audit-events?action=beneficiary.update", &admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(events["items"][0]["changes"]["from_category"], "relative");
+    // Another county cannot touch it.
+    let other = app.county(&admin, "兖州区总工会", "370812").await;
+    assert_problem(
+        app.patch_as(&path, &other.admin, &json!({"needs": "x"}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}

@@ -409,6 +409,32 @@ pub struct CreateBeneficiaryRequest {
     pub first_visit: FirstVisit,
 }
 
+/// Correct a live archive's household figures. Absent fields are unchanged; the category is
+/// assessed again with the county's standard for the current year.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"annual_income_fen": 2400000, "needs": "医疗费用"}))]
+pub struct UpdateBeneficiaryRequest {
+    #[validate(range(min = 1, max = 30))]
+    pub household_size: Option<i32>,
+    #[validate(range(min = 0, max = 2_000_000_000))]
+    pub annual_income_fen: Option<i64>,
+    #[validate(range(min = 0, max = 2_000_000_000))]
+    pub rigid_expenses_fen: Option<i64>,
+    #[validate(range(min = 0, max = 2_000_000_000))]
+    pub accident_costs_fen: Option<i64>,
+    #[validate(length(min = 1, max = 7))]
+    pub causes: Option<Vec<Cause>>,
+    #[validate(length(max = 1000))]
+    pub needs: Option<String>,
+    pub migrant_worker: Option<bool>,
+    pub employment_started_on: Option<NaiveDate>,
+    pub long_term_assistance: Option<bool>,
+    /// Replaces any earlier override; needed when the new figures are not eligible.
+    #[validate(nested)]
+    pub category_override: Option<CategoryOverride>,
+}
+
 /// The verification home visit (入户核实) that makes a temporary archive formal.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,7 +1,7 @@
 //! Archive handlers. The lifecycle is explicit operations, each checked against the current
 //! status, conditional on the version (`If-Match`), and audited with the visit it records.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use entity::{beneficiaries, beneficiary_visits, household_members};
 use sea_orm::sea_query::{Expr, ExprTrait, Query as SqlQuery};
@@ -141,30 +141,7 @@ pub async fn register(
         employment_started_on: b.employment_started_on,
     };
     let assessment = eligibility::assess(&household, standard, today());
-    let computed = match assessment.category {
-        Some(eligibility::Category::Deep) => Category::Deep,
-        Some(eligibility::Category::Relative) => Category::Relative,
-        Some(eligibility::Category::Sudden) => Category::Sudden,
-        None => Category::NotEligible,
-    };
-    let (category, override_reason) = match &b.category_override {
-        Some(o) => (o.category, Some(o.reason.clone())),
-        None if computed == Category::NotEligible => {
-            return Err(ApiError::field(
-                "category_override",
-                "not_eligible",
-                format!("{}; an override needs a written reason", assessment.rule),
-            ));
-        }
-        None => (computed, None),
-    };
-    if category == Category::NotEligible {
-        return Err(ApiError::field(
-            "category_override.category",
-            "not_eligible",
-            "an archive needs a hardship category",
-        ));
-    }
+    let (category, computed, override_reason) = decide(&assessment, b.category_override.as_ref())?;
     // One live archive per worker, city-wide (the unique index guards the race).
     if let Some(existing) = beneficiaries::Entity::find()
         .filter(beneficiaries::Column::LiveHeadWorkerId.eq(head.id))
@@ -454,6 +431,141 @@ async fn load(
         });
     }
     Ok(b)
+}
+
+/// Which category applies, from the assessment and an optional override; 400 when the household
+/// is not eligible and nothing overrides that.
+fn decide(
+    assessment: &eligibility::Assessment,
+    category_override: Option<&CategoryOverride>,
+) -> Result<(Category, Category, Option<String>), ApiError> {
+    let computed = match assessment.category {
+        Some(eligibility::Category::Deep) => Category::Deep,
+        Some(eligibility::Category::Relative) => Category::Relative,
+        Some(eligibility::Category::Sudden) => Category::Sudden,
+        None => Category::NotEligible,
+    };
+    let (category, reason) = match category_override {
+        Some(o) => (o.category, Some(o.reason.clone())),
+        None if computed == Category::NotEligible => {
+            return Err(ApiError::field(
+                "category_override",
+                "not_eligible",
+                format!("{}; an override needs a written reason", assessment.rule),
+            ));
+        }
+        None => (computed, None),
+    };
+    if category == Category::NotEligible {
+        return Err(ApiError::field(
+            "category_override.category",
+            "not_eligible",
+            "an archive needs a hardship category",
+        ));
+    }
+    Ok((category, computed, reason))
+}
+
+/// Correct an archive.
+///
+/// Changes the household figures of a `temporary` or `formal` archive and assesses the category
+/// again against the county's minimum living standard for the current year; the answer explains
+/// the new placement. A household no longer eligible needs `category_override` with a written
+/// reason (or lifting out). Honours `If-Match`; audited with the old and new category.
+#[utoipa::path(
+    tag = tags::ARCHIVE,
+    operation_id = "update_beneficiary",
+    params(("id" = Uuid, Path, description = "Archive id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    request_body = UpdateBeneficiaryRequest,
+    extensions(("x-permission" = json!("archive.write"))),
+    responses(
+        (status = 200, description = "Updated and re-assessed", body = BeneficiaryResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[patch("/beneficiaries/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<UpdateBeneficiaryRequest>,
+) -> Result<HttpResponse, ApiError> {
+    use beneficiaries::Column as B;
+    caller.require(&state.db, Permission::ArchiveWrite).await?;
+    let u = body.into_inner();
+    let b = load(
+        &state,
+        &caller,
+        *id,
+        if_match,
+        &[ArchiveStatus::Temporary, ArchiveStatus::Formal],
+        "corrected",
+    )
+    .await?;
+    let org = orgs::find(&state.db, &caller.scope(), b.org_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let year = today().year();
+    let standard = queries::living_standard(&state.db, &org, year)
+        .await?
+        .ok_or_else(|| ApiError::Conflict {
+            code: ErrorCode::Conflict,
+            detail: format!(
+                "no minimum living standard (低保标准) is recorded for this county in {year}"
+            ),
+        })?;
+    let household = Household {
+        size: u.household_size.unwrap_or(b.household_size) as u32,
+        annual_income_fen: u.annual_income_fen.unwrap_or(b.annual_income_fen),
+        rigid_expenses_fen: u.rigid_expenses_fen.unwrap_or(b.rigid_expenses_fen),
+        accident_costs_fen: u.accident_costs_fen.unwrap_or(b.accident_costs_fen),
+        migrant_worker: u.migrant_worker.unwrap_or(b.migrant_worker),
+        employment_started_on: u.employment_started_on.or(b.employment_started_on),
+    };
+    let assessment = eligibility::assess(&household, standard, today());
+    let (category, computed, override_reason) = decide(&assessment, u.category_override.as_ref())?;
+    let mut change = versioning::update::<beneficiaries::Entity>(b.id, b.version, Utc::now())
+        .col_expr(B::HouseholdSize, Expr::value(household.size as i32))
+        .col_expr(B::AnnualIncomeFen, Expr::value(household.annual_income_fen))
+        .col_expr(
+            B::RigidExpensesFen,
+            Expr::value(household.rigid_expenses_fen),
+        )
+        .col_expr(
+            B::AccidentCostsFen,
+            Expr::value(household.accident_costs_fen),
+        )
+        .col_expr(B::MigrantWorker, Expr::value(household.migrant_worker))
+        .col_expr(
+            B::EmploymentStartedOn,
+            Expr::value(household.employment_started_on),
+        )
+        .col_expr(
+            B::PerCapitaMonthlyFen,
+            Expr::value(assessment.per_capita_monthly_fen),
+        )
+        .col_expr(B::Category, Expr::value(category.as_str()))
+        .col_expr(B::ComputedCategory, Expr::value(computed.as_str()))
+        .col_expr(B::EligibilityRule, Expr::value(assessment.rule.clone()))
+        .col_expr(B::OverrideReason, Expr::value(override_reason.clone()));
+    if let Some(causes) = &u.causes {
+        change = change.col_expr(B::Causes, Expr::value(store_causes(causes)));
+    }
+    if let Some(needs) = &u.needs {
+        change = change.col_expr(B::Needs, Expr::value(needs.clone()));
+    }
+    if let Some(long_term) = u.long_term_assistance {
+        change = change.col_expr(B::LongTermAssistance, Expr::value(long_term));
+    }
+    let changes = json!({ "from_category": b.category, "category": category, "computed_category": computed,
+                          "override_reason": override_reason, "per_capita_monthly_fen": assessment.per_capita_monthly_fen });
+    let event = Event::new("beneficiary.update")
+        .on("beneficiary", b.id)
+        .changes(changes);
+    transition(&state, &caller, &b, change, None, event).await
 }
 
 /// Close an archive (lifted out or cancelled): it is no longer its head's live archive.

@@ -13,6 +13,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(handlers::create)
         .service(handlers::list)
         .service(handlers::get)
+        .service(handlers::update)
         .service(handlers::verify)
         .service(handlers::reverify)
         .service(handlers::lift_out)
