@@ -9,7 +9,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::EntityTrait;
 
 use crate::auth::Role;
-use crate::config::{BootstrapSettings, DatabaseSettings, LogSettings, Settings};
+use crate::config::{BootstrapSettings, DataSettings, DatabaseSettings, LogSettings, Settings};
 use crate::startup::Application;
 use crate::{bootstrap, db, docs, telemetry};
 
@@ -81,6 +81,19 @@ enum AdminAction {
         org_id: Option<uuid::Uuid>,
         #[command(flatten)]
         bootstrap: BootstrapSettings,
+    },
+    /// Re-encrypt stored personal data under the current `SIJI_DATA_KEY`, so that keys listed in
+    /// `SIJI_DATA_KEYS_PREVIOUS` can be retired afterwards. Start the servers with the new key
+    /// first; then this is safe to run while they serve, and again at any time.
+    Reencrypt {
+        #[command(flatten)]
+        data: DataSettings,
+        /// Values rewritten per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch_size: u64,
+        /// Only count the values that are not under the current key.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -215,6 +228,30 @@ async fn admin(conn: &sea_orm::DatabaseConnection, action: AdminAction) -> Resul
                         other => other.to_string(),
                     })?;
             tracing::info!(user_id = %user.id, username = %user.username, "user created");
+            Ok(())
+        }
+        AdminAction::Reencrypt {
+            data,
+            batch_size,
+            dry_run,
+        } => {
+            let pii = crate::auth::secrets::data_protector(conn, &data)
+                .await
+                .map_err(|e| e.to_string())?;
+            let reports = crate::pii::rotation::reencrypt(conn, &pii, batch_size, dry_run)
+                .await
+                .map_err(|e| e.to_string())?;
+            let verb = if dry_run { "to rewrite" } else { "rewritten" };
+            #[allow(clippy::print_stdout)]
+            for r in reports {
+                println!(
+                    "{}.{}: {} {verb} under key {}",
+                    r.table,
+                    r.column,
+                    r.rewritten,
+                    pii.current_key_id()
+                );
+            }
             Ok(())
         }
     }

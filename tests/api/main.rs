@@ -12,6 +12,7 @@ mod errors;
 mod health;
 mod helpers;
 mod imports;
+mod key_rotation;
 mod orgs;
 mod registry;
 mod tokens;

@@ -4,5 +4,6 @@
 
 pub mod mask;
 pub mod protector;
+pub mod rotation;
 
 pub use protector::{DataProtector, PiiField};

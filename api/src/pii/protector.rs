@@ -90,6 +90,16 @@ impl DataProtector {
         })
     }
 
+    /// The id of the key new values are encrypted under.
+    pub fn current_key_id(&self) -> &str {
+        &self.current_id
+    }
+
+    /// Whether values under this key id can be read.
+    pub fn has_key(&self, key_id: &str) -> bool {
+        self.ciphers.contains_key(key_id)
+    }
+
     pub fn encrypt(&self, field: PiiField, plaintext: &str) -> Result<String, ApiError> {
         let cipher = self
             .ciphers
