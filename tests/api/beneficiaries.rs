@@ -941,3 +941,162 @@ async fn correcting_an_archive_assesses_it_again() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn correcting_members_keeps_adds_and_removes_them() {
+    let (app, admin, a, _) = setup().await;
+    let w = head(&app, &a, 1).await;
+    let this_year = chrono::Utc::now().year();
+    let mut body = household(&a.org_id, &w, STANDARD / 2);
+    body["members"] = json!([
+        {"name": "王芳", "relation": "spouse", "id_number": "11010519491231002X", "health": "healthy"},
+        {"name": "张小明", "relation": "child", "birth_date": "2008-05-01", "health": "healthy",
+         "school": "济宁一中", "stage": "senior_secondary", "grade": 3, "admission_year": this_year - 3}
+    ]);
+    let created = json_body(create(&app, &a.operator, &body).await, StatusCode::CREATED).await;
+    let path = format!("/api/v1/beneficiaries/{}", created["id"].as_str().unwrap());
+    let member = |archive: &Value, name: &str| {
+        archive["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .cloned()
+    };
+    let spouse = member(&created, "王芳").unwrap();
+    let child = member(&created, "张小明").unwrap();
+    let stored_spouse = || async {
+        let backend = app.db.get_database_backend();
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT id_number_enc FROM household_members WHERE name = '王芳'",
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "id_number_enc").unwrap())
+            .collect::<Vec<_>>()
+    };
+    let ciphertext = stored_spouse().await;
+    let entering = "/api/v1/beneficiaries?entering_university=true&count=true";
+    let before = json_body(app.get_as(entering, &a.admin).await, StatusCode::OK).await;
+    assert_eq!(before["total"], 0);
+
+    // The child starts university, the spouse falls ill (the ID number is not sent again: the
+    // client only ever saw the mask), a parent moves in.
+    let correction = json!({"members": [
+        {"id": spouse["id"], "name": "王芳", "relation": "spouse", "health": "serious_illness"},
+        {"id": child["id"], "name": "张小明", "relation": "child", "birth_date": "2008-05-01", "health": "healthy",
+         "school": "山东大学", "stage": "undergraduate", "grade": 1, "admission_year": this_year},
+        {"name": "李秀英", "relation": "parent", "birth_date": "1950-03-02", "health": "chronic_illness"}
+    ]});
+    let updated = json_body(
+        app.patch_as(&path, &a.operator, &correction).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(updated["members"].as_array().unwrap().len(), 3);
+    let spouse_now = member(&updated, "王芳").unwrap();
+    assert_eq!(spouse_now["id"], spouse["id"]);
+    assert_eq!(
+        (
+            spouse_now["health"].as_str(),
+            spouse_now["id_number"].as_str(),
+            spouse_now["birth_date"].as_str()
+        ),
+        (
+            Some("serious_illness"),
+            Some("110105********002X"),
+            Some("1949-12-31")
+        )
+    );
+    assert_eq!(stored_spouse().await, ciphertext);
+    let child_now = member(&updated, "张小明").unwrap();
+    assert_eq!(child_now["id"], child["id"]);
+    assert_eq!(child_now["stage"], "undergraduate");
+    assert!(member(&updated, "李秀英").unwrap()["id"].is_string());
+    let after = json_body(app.get_as(entering, &a.admin).await, StatusCode::OK).await;
+    assert_eq!(after["total"], 1);
+
+    // Leaving a member out removes it; the others keep their ids.
+    let fewer = json!({"members": [
+        {"id": child["id"], "name": "张小明", "relation": "child", "health": "healthy",
+         "school": "山东大学", "stage": "undergraduate", "grade": 1, "admission_year": this_year}
+    ]});
+    let updated = json_body(
+        app.patch_as(&path, &a.operator, &fewer).await,
+        StatusCode::OK,
+    )
+    .await;
+    let names: Vec<_> = updated["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap(), m["id"].clone()))
+        .collect();
+    assert_eq!(names, [("张小明", child["id"].clone())]);
+    assert!(stored_spouse().await.is_empty());
+
+    // A member of another archive, the same member twice, an id on a new archive: each refused,
+    // naming the entry.
+    let w2 = head(&app, &a, 2).await;
+    let mut other = household(&a.org_id, &w2, STANDARD / 2);
+    other["members"] = json!([{"name": "赵六", "relation": "child", "birth_date": "2012-01-01", "health": "healthy"}]);
+    let other = json_body(create(&app, &a.operator, &other).await, StatusCode::CREATED).await;
+    let stranger = other["members"][0]["id"].clone();
+    let entry =
+        |id: &Value| json!({"id": id, "name": "x", "relation": "child", "health": "healthy"});
+    for (members, field, code) in [
+        (json!([entry(&stranger)]), "members[0].id", "unknown_member"),
+        (
+            json!([entry(&child["id"]), entry(&child["id"])]),
+            "members[1].id",
+            "duplicate",
+        ),
+    ] {
+        let problem = assert_problem(
+            app.patch_as(&path, &a.operator, &json!({ "members": members }))
+                .await,
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(
+            (
+                problem["errors"][0]["field"].as_str(),
+                problem["errors"][0]["code"].as_str()
+            ),
+            (Some(field), Some(code))
+        );
+    }
+    let w3 = head(&app, &a, 3).await;
+    let mut with_id = household(&a.org_id, &w3, STANDARD / 2);
+    with_id["members"] = json!([entry(&child["id"])]);
+    let problem = assert_problem(
+        create(&app, &a.operator, &with_id).await,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "members[0].id");
+    // The refused corrections changed nothing; the audit trail has counts, not people.
+    let unchanged = json_body(app.get_as(&path, &a.admin).await, StatusCode::OK).await;
+    assert_eq!(unchanged["version"], updated["version"]);
+    let events = json_body(
+        app.get_as("/api/v1/audit-events?action=beneficiary.update", &admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let summaries: Vec<_> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["changes"]["members"].clone())
+        .collect();
+    assert!(summaries.contains(&json!({"kept": 2, "added": 1, "removed": 0})));
+    assert!(summaries.contains(&json!({"kept": 1, "added": 0, "removed": 2})));
+    assert!(!events.to_string().contains("王芳") && !events.to_string().contains("1101051949"));
+}

@@ -323,6 +323,9 @@ impl BeneficiaryResponse {
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberRequest {
+    /// Only when correcting an archive: the existing member this entry keeps and updates (its
+    /// stored ID number stays unless a new one is given). Absent: a new member.
+    pub id: Option<Uuid>,
     #[validate(length(min = 1, max = 50))]
     pub name: String,
     pub relation: Relation,
@@ -413,7 +416,14 @@ pub struct CreateBeneficiaryRequest {
 /// assessed again with the county's standard for the current year.
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"annual_income_fen": 2400000, "needs": "医疗费用"}))]
+#[schema(example = json!({
+    "annual_income_fen": 2400000, "needs": "医疗费用、子女学费",
+    "members": [
+        {"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f30", "name": "张小明", "relation": "child", "health": "healthy",
+         "school": "山东大学", "stage": "undergraduate", "grade": 1, "admission_year": 2026},
+        {"name": "李秀英", "relation": "parent", "birth_date": "1950-03-02", "health": "serious_illness"}
+    ]
+}))]
 pub struct UpdateBeneficiaryRequest {
     #[validate(range(min = 1, max = 30))]
     pub household_size: Option<i32>,
@@ -433,6 +443,11 @@ pub struct UpdateBeneficiaryRequest {
     /// Replaces any earlier override; needed when the new figures are not eligible.
     #[validate(nested)]
     pub category_override: Option<CategoryOverride>,
+    /// The whole member list as it should now be: entries with an `id` keep and update that
+    /// member, entries without one add a member, members left out are removed. Absent: the
+    /// members are unchanged. Up to 30 members besides the head.
+    #[validate(nested)]
+    pub members: Option<Vec<MemberRequest>>,
 }
 
 /// The verification home visit (入户核实) that makes a temporary archive formal.

@@ -22,6 +22,7 @@ use crate::domain::eligibility::{self, Household};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, ErrorCode, IfMatch, Json, Page, PageRequest, Query};
+use crate::pii::DataProtector;
 use crate::resources::orgs::queries as orgs;
 use crate::resources::workers::queries::{self as workers, protect_id_number};
 use crate::state::AppState;
@@ -171,36 +172,20 @@ pub async fn register(
             existing_id: visible.then_some(previous.id),
         });
     }
-    if b.members.len() > 30 {
-        return Err(ApiError::field("members", "length", "at most 30 members"));
-    }
+    check_member_count(&b.members)?;
+    let id = Uuid::now_v7();
     let mut members = Vec::new();
     for (i, m) in b.members.into_iter().enumerate() {
-        let stored = m
-            .id_number
-            .as_deref()
-            .map(|raw| protect_id_number(&state.pii, &format!("members[{i}].id_number"), raw))
-            .transpose()?;
-        let birth_date = stored.as_ref().map(|s| s.birth_date).or(m.birth_date);
-        members.push(household_members::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            beneficiary_id: Set(Uuid::nil()),
-            name: Set(m.name),
-            relation: Set(m.relation.as_str().to_owned()),
-            id_number_enc: Set(stored.as_ref().map(|s| s.enc.clone())),
-            id_number_idx: Set(stored.as_ref().map(|s| s.idx.clone())),
-            id_number_masked: Set(stored.map(|s| s.masked)),
-            birth_date: Set(birth_date),
-            health: Set(m.health.as_str().to_owned()),
-            employment_status: Set(m.employment_status.map(|e| e.as_str().to_owned())),
-            school: Set(m.school),
-            stage: Set(m.stage.map(|s| s.as_str().to_owned())),
-            grade: Set(m.grade),
-            admission_year: Set(m.admission_year),
-        });
+        if m.id.is_some() {
+            return Err(ApiError::field(
+                format!("members[{i}].id"),
+                "not_allowed",
+                "a new archive has no members to keep yet",
+            ));
+        }
+        members.push(member_row(&state.pii, i, m, id, None)?);
     }
     let (actor_id, now) = (caller.id, Utc::now());
-    let id = Uuid::now_v7();
     let row = beneficiaries::ActiveModel {
         id: Set(id),
         org_id: Set(org.id),
@@ -235,9 +220,6 @@ pub async fn register(
         .exec_with_returning(&txn)
         .await?;
     if !members.is_empty() {
-        for m in &mut members {
-            m.beneficiary_id = Set(id);
-        }
         household_members::Entity::insert_many(members)
             .exec_without_returning(&txn)
             .await?;
@@ -386,22 +368,156 @@ pub async fn list(
 
 /// Apply a transition: status check, versioned update, the visit it records, audit; one
 /// transaction.
+/// A row written in the same transaction as an archive's change.
+enum Write {
+    Visit(beneficiary_visits::ActiveModel),
+    AddMember(household_members::ActiveModel),
+    UpdateMember(household_members::ActiveModel),
+    RemoveMembers(Vec<Uuid>),
+}
+
+fn check_member_count(members: &[MemberRequest]) -> Result<(), ApiError> {
+    if members.len() > 30 {
+        return Err(ApiError::field("members", "length", "at most 30 members"));
+    }
+    Ok(())
+}
+
+/// A member row from a request entry: its ID number protected (birth date derived from it), or,
+/// for a kept member given no new number, the stored one left as it is.
+fn member_row(
+    pii: &DataProtector,
+    i: usize,
+    m: MemberRequest,
+    beneficiary_id: Uuid,
+    kept: Option<&household_members::Model>,
+) -> Result<household_members::ActiveModel, ApiError> {
+    let stored = m
+        .id_number
+        .as_deref()
+        .map(|raw| protect_id_number(pii, &format!("members[{i}].id_number"), raw))
+        .transpose()?;
+    let (enc, idx, masked, birth_date) = match (stored, kept) {
+        (Some(s), _) => (Some(s.enc), Some(s.idx), Some(s.masked), Some(s.birth_date)),
+        (None, Some(k)) if k.id_number_enc.is_some() => (
+            k.id_number_enc.clone(),
+            k.id_number_idx.clone(),
+            k.id_number_masked.clone(),
+            k.birth_date,
+        ),
+        (None, _) => (None, None, None, m.birth_date),
+    };
+    Ok(household_members::ActiveModel {
+        id: Set(kept.map_or_else(Uuid::now_v7, |k| k.id)),
+        beneficiary_id: Set(beneficiary_id),
+        name: Set(m.name),
+        relation: Set(m.relation.as_str().to_owned()),
+        id_number_enc: Set(enc),
+        id_number_idx: Set(idx),
+        id_number_masked: Set(masked),
+        birth_date: Set(birth_date),
+        health: Set(m.health.as_str().to_owned()),
+        employment_status: Set(m.employment_status.map(|e| e.as_str().to_owned())),
+        school: Set(m.school),
+        stage: Set(m.stage.map(|s| s.as_str().to_owned())),
+        grade: Set(m.grade),
+        admission_year: Set(m.admission_year),
+    })
+}
+
+/// The writes that turn an archive's members into `wanted`, and a summary for the audit event.
+async fn member_changes(
+    state: &AppState,
+    archive: Uuid,
+    wanted: Vec<MemberRequest>,
+) -> Result<(Vec<Write>, serde_json::Value), ApiError> {
+    check_member_count(&wanted)?;
+    let existing = household_members::Entity::find()
+        .filter(household_members::Column::BeneficiaryId.eq(archive))
+        .all(&state.db)
+        .await?;
+    let mut kept_ids = std::collections::HashSet::new();
+    let mut writes = Vec::new();
+    let (mut added, mut updated) = (0, 0);
+    for (i, m) in wanted.into_iter().enumerate() {
+        let kept = match m.id {
+            None => None,
+            Some(member_id) => {
+                if !kept_ids.insert(member_id) {
+                    return Err(ApiError::field(
+                        format!("members[{i}].id"),
+                        "duplicate",
+                        "the same member is listed twice",
+                    ));
+                }
+                let found = existing.iter().find(|e| e.id == member_id);
+                Some(found.ok_or_else(|| {
+                    ApiError::field(
+                        format!("members[{i}].id"),
+                        "unknown_member",
+                        "is not a member of this archive",
+                    )
+                })?)
+            }
+        };
+        let row = member_row(&state.pii, i, m, archive, kept)?;
+        if kept.is_some() {
+            updated += 1;
+            writes.push(Write::UpdateMember(row));
+        } else {
+            added += 1;
+            writes.push(Write::AddMember(row));
+        }
+    }
+    let removed: Vec<Uuid> = existing
+        .iter()
+        .map(|e| e.id)
+        .filter(|id| !kept_ids.contains(id))
+        .collect();
+    let summary = json!({ "kept": updated, "added": added, "removed": removed.len() });
+    if !removed.is_empty() {
+        writes.push(Write::RemoveMembers(removed));
+    }
+    Ok((writes, summary))
+}
+
 async fn transition(
     state: &AppState,
     caller: &Caller,
     archive: &beneficiaries::Model,
     change: UpdateMany<beneficiaries::Entity>,
-    recorded: Option<beneficiary_visits::ActiveModel>,
+    writes: Vec<Write>,
     event: Event,
 ) -> Result<HttpResponse, ApiError> {
     let txn = state.db.begin().await?;
+    // The versioned update goes first: a concurrent change makes it miss (412) before any
+    // dependent row is written.
     if change.exec(&txn).await?.rows_affected != 1 {
         return Err(ApiError::PreconditionFailed);
     }
-    if let Some(v) = recorded {
-        beneficiary_visits::Entity::insert(v)
-            .exec_without_returning(&txn)
-            .await?;
+    for write in writes {
+        match write {
+            Write::Visit(v) => {
+                beneficiary_visits::Entity::insert(v)
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+            Write::AddMember(m) => {
+                household_members::Entity::insert(m)
+                    .exec_without_returning(&txn)
+                    .await?;
+            }
+            Write::UpdateMember(m) => {
+                household_members::Entity::update(m).exec(&txn).await?;
+            }
+            Write::RemoveMembers(ids) => {
+                household_members::Entity::delete_many()
+                    .filter(household_members::Column::BeneficiaryId.eq(archive.id))
+                    .filter(household_members::Column::Id.is_in(ids))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
     }
     audit::record(&txn, &caller.actor(), event).await?;
     let archive = beneficiaries::Entity::find_by_id(archive.id)
@@ -468,10 +584,13 @@ fn decide(
 
 /// Correct an archive.
 ///
-/// Changes the household figures of a `temporary` or `formal` archive and assesses the category
-/// again against the county's minimum living standard for the current year; the answer explains
-/// the new placement. A household no longer eligible needs `category_override` with a written
-/// reason (or lifting out). Honours `If-Match`; audited with the old and new category.
+/// Changes the household figures and members of a `temporary` or `formal` archive and assesses
+/// the category again against the county's minimum living standard for the current year; the
+/// answer explains the new placement. A household no longer eligible needs `category_override`
+/// with a written reason (or lifting out). `members`, when given, is the whole list as it should
+/// now be: keep a member by its `id` (a child starting university gets its new school, stage and
+/// `admission_year` this way), add one without an `id`, remove one by leaving it out. Honours
+/// `If-Match`; audited with the old and new category and the member counts, never member data.
 #[utoipa::path(
     tag = tags::ARCHIVE,
     operation_id = "update_beneficiary",
@@ -560,12 +679,20 @@ pub async fn update(
     if let Some(long_term) = u.long_term_assistance {
         change = change.col_expr(B::LongTermAssistance, Expr::value(long_term));
     }
+    let (writes, members) = match u.members {
+        Some(wanted) => {
+            let (writes, summary) = member_changes(&state, b.id, wanted).await?;
+            (writes, Some(summary))
+        }
+        None => (vec![], None),
+    };
     let changes = json!({ "from_category": b.category, "category": category, "computed_category": computed,
-                          "override_reason": override_reason, "per_capita_monthly_fen": assessment.per_capita_monthly_fen });
+                          "override_reason": override_reason, "per_capita_monthly_fen": assessment.per_capita_monthly_fen,
+                          "members": members });
     let event = Event::new("beneficiary.update")
         .on("beneficiary", b.id)
         .changes(changes);
-    transition(&state, &caller, &b, change, None, event).await
+    transition(&state, &caller, &b, change, writes, event).await
 }
 
 /// Close an archive (lifted out or cancelled): it is no longer its head's live archive.
@@ -587,7 +714,7 @@ async fn close(
     let event = Event::new(action)
         .on("beneficiary", b.id)
         .changes(json!({ "reason": reason }));
-    transition(state, caller, b, change, None, event).await
+    transition(state, caller, b, change, vec![], event).await
 }
 
 /// Verify an archive (入户核实).
@@ -655,7 +782,15 @@ pub async fn verify(
         Some(result),
         None,
     );
-    transition(&state, &caller, &b, change, Some(recorded), event).await
+    transition(
+        &state,
+        &caller,
+        &b,
+        change,
+        vec![Write::Visit(recorded)],
+        event,
+    )
+    .await
 }
 
 /// Re-verify a formal archive.
@@ -715,7 +850,15 @@ pub async fn reverify(
         Some(result),
         None,
     );
-    transition(&state, &caller, &b, change, Some(recorded), event).await
+    transition(
+        &state,
+        &caller,
+        &b,
+        change,
+        vec![Write::Visit(recorded)],
+        event,
+    )
+    .await
 }
 
 /// Lift a household out of hardship (解困脱困).
@@ -855,7 +998,15 @@ pub async fn follow_up(
         None,
         Some(f.channel.as_str()),
     );
-    transition(&state, &caller, &b, change, Some(recorded), event).await
+    transition(
+        &state,
+        &caller,
+        &b,
+        change,
+        vec![Write::Visit(recorded)],
+        event,
+    )
+    .await
 }
 
 /// Reopen a lifted-out household that fell back into hardship (返困).
@@ -905,7 +1056,7 @@ pub async fn reopen(
     let event = Event::new("beneficiary.reopen")
         .on("beneficiary", b.id)
         .changes(json!({ "note": r.note }));
-    transition(&state, &caller, &b, change, None, event).await
+    transition(&state, &caller, &b, change, vec![], event).await
 }
 
 /// One cell of the dashboard: archives of a category with a cause in a county.
