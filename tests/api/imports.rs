@@ -496,7 +496,16 @@ async fn templates_and_masked_exports() {
         Some(&Data::String("统一社会信用代码".into()))
     );
 
-    let body = json!({"org_id": a.org_id, "name": "张三明", "id_number": "11010519491231002X", "phone": "13800138000", "kind": "staff", "employment_status": "employed"});
+    let employer = app
+        .create_enterprise(
+            &a.operator,
+            &a.org_id,
+            "济宁机床厂",
+            &uscc("91370811MA3C00000"),
+        )
+        .await;
+    let body = json!({"org_id": a.org_id, "name": "张三明", "id_number": "11010519491231002X", "phone": "13800138000",
+                      "enterprise_id": employer["id"], "kind": "staff", "employment_status": "employed"});
     json_body(
         app.post_as("/api/v1/workers", &a.operator, &body).await,
         StatusCode::CREATED,
@@ -531,6 +540,24 @@ async fn templates_and_masked_exports() {
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[0].contains("身份证号"));
     assert!(lines[1].contains("110105********002X") && lines[1].contains("138****8000"));
+    // Staff read names: the organisation and the employer, beside their ids.
+    assert!(
+        lines[0].contains("所属组织,所属企业ID,所属企业"),
+        "{}",
+        lines[0]
+    );
+    let cells: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(
+        (cells[6], cells[7], cells[8], cells[9]),
+        (
+            a.org_id.as_str(),
+            "任城区总工会",
+            employer["id"].as_str().unwrap(),
+            "济宁机床厂"
+        ),
+        "{}",
+        lines[1]
+    );
     assert!(!text.contains("11010519491231002X") && !text.contains("13800138000"));
 
     let res = app
@@ -569,10 +596,23 @@ async fn templates_and_masked_exports() {
         .unwrap();
     assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
     let res = app
-        .authed(Method::GET, "/api/v1/enterprises", &a.operator)
+        .authed(Method::GET, "/api/v1/enterprises", &b.operator)
         .header("accept", "text/csv")
         .send()
         .await
         .unwrap();
     assert_eq!(res.text().await.unwrap().lines().count(), 1);
+    let res = app
+        .authed(Method::GET, "/api/v1/enterprises", &a.operator)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[1].contains(",济宁机床厂,") && lines[1].ends_with(",任城区总工会,active"),
+        "{text}"
+    );
 }

@@ -1,6 +1,8 @@
 //! Exporting a filtered list: CSV streamed in keyset-ordered chunks (memory stays flat however
 //! long the list), or XLSX written in constant-memory mode. Values are whatever the resource's
-//! row function gives: personal data is already masked there.
+//! row function gives: personal data is already masked there. Rows show the names of the
+//! organisation and enterprise they belong to (staff read names, not ids), looked up once per
+//! chunk within the caller's subtree.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -9,10 +11,14 @@ use futures_util::{Stream, StreamExt, stream};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
+use std::collections::{HashMap, HashSet};
+
+use entity::{enterprises, orgs};
 use uuid::Uuid;
 
 use super::Format;
 use crate::http::ApiError;
+use crate::tenancy::Scope;
 
 const CHUNK: u64 = 500;
 
@@ -23,24 +29,89 @@ pub struct Export<E: EntityTrait, C: ColumnTrait> {
     pub select: Select<E>,
     pub id_column: C,
     pub id_of: fn(&E::Model) -> Uuid,
-    pub row: fn(E::Model) -> Vec<String>,
+    /// The organisation and the enterprise (if any) a row belongs to, for their names.
+    pub belongs_to: fn(&E::Model) -> (Uuid, Option<Uuid>),
+    pub row: fn(E::Model, &Names) -> Vec<String>,
+    /// Names are looked up only within this subtree: nothing outside it is shown.
+    pub scope: Scope,
+}
+
+/// The names of the organisations and enterprises one chunk of rows belongs to.
+#[derive(Debug, Default)]
+pub struct Names {
+    orgs: HashMap<Uuid, String>,
+    enterprises: HashMap<Uuid, String>,
+}
+
+impl Names {
+    pub fn org(&self, id: Uuid) -> String {
+        self.orgs.get(&id).cloned().unwrap_or_default()
+    }
+
+    pub fn enterprise(&self, id: Option<Uuid>) -> String {
+        id.and_then(|id| self.enterprises.get(&id).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Two queries per chunk, however many rows it holds.
+    async fn of<M>(
+        db: &DatabaseConnection,
+        scope: &Scope,
+        models: &[M],
+        belongs_to: fn(&M) -> (Uuid, Option<Uuid>),
+    ) -> Result<Self, sea_orm::DbErr> {
+        let (mut org_ids, mut enterprise_ids) = (HashSet::new(), HashSet::new());
+        for model in models {
+            let (org, enterprise) = belongs_to(model);
+            org_ids.insert(org);
+            enterprise_ids.extend(enterprise);
+        }
+        let mut names = Names::default();
+        if !org_ids.is_empty() {
+            names.orgs = scope
+                .orgs()
+                .filter(orgs::Column::Id.is_in(org_ids))
+                .select_only()
+                .columns([orgs::Column::Id, orgs::Column::Name])
+                .into_tuple::<(Uuid, String)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+        }
+        if !enterprise_ids.is_empty() {
+            names.enterprises = enterprises::Entity::find()
+                .filter(scope.owns(enterprises::Column::OrgId))
+                .filter(enterprises::Column::Id.is_in(enterprise_ids))
+                .select_only()
+                .columns([enterprises::Column::Id, enterprises::Column::Name])
+                .into_tuple::<(Uuid, String)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .collect();
+        }
+        Ok(names)
+    }
 }
 
 fn disposition(stem: &str, format: Format) -> String {
     format!("attachment; filename=\"{stem}.{}\"", format.extension())
 }
 
+/// The next chunk of rows after `after`, with the names they refer to.
 async fn chunk<E: EntityTrait, C: ColumnTrait>(
     db: &DatabaseConnection,
-    select: &Select<E>,
-    id_column: C,
+    export: &Export<E, C>,
     after: Option<Uuid>,
-) -> Result<Vec<E::Model>, sea_orm::DbErr> {
-    let mut query = select.clone().order_by_asc(id_column);
+) -> Result<(Vec<E::Model>, Names), sea_orm::DbErr> {
+    let mut query = export.select.clone().order_by_asc(export.id_column);
     if let Some(after) = after {
-        query = query.filter(id_column.gt(after));
+        query = query.filter(export.id_column.gt(after));
     }
-    query.limit(CHUNK).all(db).await
+    let models = query.limit(CHUNK).all(db).await?;
+    let names = Names::of(db, &export.scope, &models, export.belongs_to).await?;
+    Ok((models, names))
 }
 
 /// A cell as a spreadsheet will not evaluate it: text starting with `=`, `+`, `-`, `@` (or a
@@ -111,13 +182,13 @@ where
             if done {
                 return None;
             }
-            match chunk(&db, &export.select, export.id_column, after).await {
-                Ok(models) => {
+            match chunk(&db, &export, after).await {
+                Ok((models, names)) => {
                     let finished = (models.len() as u64) < CHUNK;
                     let last = models.last().map(export.id_of).or(after);
                     let mut bytes = Vec::new();
                     for model in models {
-                        bytes.extend_from_slice(&csv_line(&(export.row)(model)));
+                        bytes.extend_from_slice(&csv_line(&(export.row)(model, &names)));
                     }
                     Some((Ok(Bytes::from(bytes)), (db, export, last, finished)))
                 }
@@ -143,11 +214,11 @@ where
     let mut row_index: u32 = 1;
     let mut after = None;
     loop {
-        let models = chunk(db, &export.select, export.id_column, after).await?;
+        let (models, names) = chunk(db, &export, after).await?;
         let finished = (models.len() as u64) < CHUNK;
         after = models.last().map(export.id_of).or(after);
         for model in models {
-            for (col, value) in (export.row)(model).iter().enumerate() {
+            for (col, value) in (export.row)(model, &names).iter().enumerate() {
                 // Text cells: ID-like values must not turn into numbers.
                 sheet
                     .write_string(row_index, col as u16, value)

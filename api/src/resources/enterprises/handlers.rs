@@ -20,7 +20,7 @@ use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, name_prefix};
 use crate::listing::{RecordKind, set_record_status};
 use crate::resources::orgs::queries as orgs;
-use crate::spreadsheet::export::{self, Export};
+use crate::spreadsheet::export::{self, Export, Names};
 use crate::state::AppState;
 use crate::versioning;
 
@@ -188,7 +188,9 @@ pub async fn list(
             select,
             id_column: Column::Id,
             id_of: |e| e.id,
+            belongs_to: |e| (e.org_id, None),
             row: export_row,
+            scope,
         };
         return export::respond(state.db.clone(), format, file).await;
     }
@@ -208,10 +210,11 @@ const EXPORT_HEADERS: &[&str] = &[
     "会员人数",
     "过剩产能企业",
     "所属组织ID",
+    "所属组织",
     "状态",
 ];
 
-fn export_row(e: enterprises::Model) -> Vec<String> {
+fn export_row(e: enterprises::Model, names: &Names) -> Vec<String> {
     let number = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_default();
     vec![
         e.id.to_string(),
@@ -227,6 +230,7 @@ fn export_row(e: enterprises::Model) -> Vec<String> {
         number(e.member_count),
         if e.overcapacity { "是" } else { "否" }.to_owned(),
         e.org_id.to_string(),
+        names.org(e.org_id),
         e.status,
     ]
 }

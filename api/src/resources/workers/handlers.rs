@@ -24,7 +24,7 @@ use crate::listing::{RecordKind, set_record_status};
 use crate::pii::PiiField;
 use crate::resources::enterprises::queries as enterprises;
 use crate::resources::orgs::queries as orgs;
-use crate::spreadsheet::export::{self, Export};
+use crate::spreadsheet::export::{self, Export, Names};
 use crate::state::AppState;
 use crate::tenancy::Scope;
 use crate::versioning;
@@ -230,7 +230,9 @@ pub async fn list(
             select,
             id_column: Column::Id,
             id_of: |w| w.id,
+            belongs_to: |w| (w.org_id, w.enterprise_id),
             row: export_row,
+            scope,
         };
         return export::respond(state.db.clone(), format, file).await;
     }
@@ -246,7 +248,9 @@ const EXPORT_HEADERS: &[&str] = &[
     "出生日期",
     "手机号",
     "所属组织ID",
+    "所属组织",
     "所属企业ID",
+    "所属企业",
     "职工类别",
     "就业状态",
     "入会日期",
@@ -257,7 +261,7 @@ const EXPORT_HEADERS: &[&str] = &[
 ];
 
 /// One export row: the same masks as every response.
-fn export_row(w: workers::Model) -> Vec<String> {
+fn export_row(w: workers::Model, names: &Names) -> Vec<String> {
     let flag = |b: bool| if b { "是" } else { "否" }.to_owned();
     vec![
         w.id.to_string(),
@@ -267,7 +271,9 @@ fn export_row(w: workers::Model) -> Vec<String> {
         w.birth_date.to_string(),
         w.phone_masked.unwrap_or_default(),
         w.org_id.to_string(),
+        names.org(w.org_id),
         w.enterprise_id.map(|e| e.to_string()).unwrap_or_default(),
+        names.enterprise(w.enterprise_id),
         w.kind,
         w.employment_status,
         w.member_since.map(|d| d.to_string()).unwrap_or_default(),
