@@ -244,6 +244,31 @@ pub struct Eligibility {
 
 /// A hardship archive (困难职工档案) of one household.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "head_worker_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e1101", "status": "formal", "category": "deep",
+    "eligibility": {
+        "computed_category": "deep",
+        "rule": "deep hardship: per-capita monthly income 400.00 yuan is below the minimum living standard of 800.00 yuan",
+        "per_capita_monthly_fen": 40000, "override_reason": null
+    },
+    "causes": ["illness", "child_education"], "needs": "医疗费用、子女学费",
+    "household_size": 3, "annual_income_fen": 1560000, "rigid_expenses_fen": 120000, "accident_costs_fen": 0,
+    "migrant_worker": false, "employment_started_on": null, "long_term_assistance": false,
+    "last_verified_on": "2026-09-10", "reverify_due_on": "2027-09-10", "closed_reason": null, "closed_note": null,
+    "members": [{
+        "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f30", "name": "张小明", "relation": "child",
+        "id_number": "110105********002X", "birth_date": "2008-05-01", "health": "healthy", "employment_status": null,
+        "school": "山东大学", "stage": "undergraduate", "grade": 1, "admission_year": 2026, "heads_another_archive": false
+    }],
+    "visits": [{
+        "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e3001", "kind": "verification", "visited_on": "2026-09-10",
+        "visitor_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4001", "visitor_name": "李审核", "channel": null,
+        "findings": "户主患慢性病，子女考入大学", "result": "confirmed"
+    }],
+    "created_by": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002", "created_at": "2026-09-01T08:00:00Z",
+    "updated_at": "2026-09-10T09:30:00Z", "version": 2
+}))]
 pub struct BeneficiaryResponse {
     pub id: Uuid,
     pub org_id: Uuid,
