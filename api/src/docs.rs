@@ -23,6 +23,8 @@ use crate::http::responses::*;
         NotFound,
         Conflict,
         PreconditionFailed,
+        IdempotencyKeyInFlight,
+        IdempotencyKeyReused,
         PayloadTooLarge,
         UnsupportedMediaType,
         TooManyRequests,

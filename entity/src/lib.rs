@@ -7,6 +7,7 @@ pub mod beneficiaries;
 pub mod beneficiary_visits;
 pub mod enterprises;
 pub mod household_members;
+pub mod idempotency_keys;
 pub mod living_standards;
 pub mod login_throttle;
 pub mod minimum_wages;

@@ -8,6 +8,7 @@ mod m20261124_000001_organisations_and_accounts;
 mod m20261124_000002_registry;
 mod m20261124_000003_wage_agreements;
 mod m20261124_000004_hardship_archive;
+mod m20261124_000005_idempotency_keys;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_registry::Migration),
             Box::new(m20261124_000003_wage_agreements::Migration),
             Box::new(m20261124_000004_hardship_archive::Migration),
+            Box::new(m20261124_000005_idempotency_keys::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
 use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, json_body, nth_id_number, spawn_app, uscc};
@@ -615,4 +616,135 @@ async fn templates_and_masked_exports() {
         lines[1].contains(",济宁机床厂,") && lines[1].ends_with(",任城区总工会,active"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_first_report() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let csv = |n: u32| {
+        format!(
+            "姓名,身份证号\n甲,{}\n乙,{}\n",
+            nth_id_number(n),
+            nth_id_number(n + 1)
+        )
+        .into_bytes()
+    };
+    let send = |key: &str, body: Vec<u8>, token: &str| {
+        app.authed(Method::POST, "/api/v1/imports/workers", token)
+            .header("content-type", "text/csv")
+            .header("idempotency-key", key)
+            .body(body)
+            .send()
+    };
+    let replayed = |res: &reqwest::Response| res.headers().get("idempotent-replayed").cloned();
+
+    let first = send("import-1", csv(1), &a.operator).await.unwrap();
+    assert_eq!(replayed(&first), None);
+    let first = json_body(first, StatusCode::OK).await;
+    assert_eq!(first["created"], 2);
+    // The same request again: the first report, not a second run (which would say `skipped`).
+    let again = send("import-1", csv(1), &a.operator).await.unwrap();
+    assert_eq!(replayed(&again).unwrap(), "true");
+    assert_eq!(json_body(again, StatusCode::OK).await, first);
+    // The same key with another file, or on another endpoint: 422.
+    assert_problem(
+        send("import-1", csv(5), &a.operator).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+    let other_endpoint = app
+        .authed(Method::POST, "/api/v1/imports/enterprises", &a.operator)
+        .header("content-type", "text/csv")
+        .header("idempotency-key", "import-1")
+        .body(csv(1))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(
+        other_endpoint,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+    // Keys are per caller: another account's identical key is its own.
+    let other = send("import-1", csv(1), &a.admin).await.unwrap();
+    assert_eq!(replayed(&other), None);
+    assert_eq!(json_body(other, StatusCode::OK).await["skipped"], 2);
+    // A malformed key is refused before anything runs.
+    let problem = assert_problem(
+        send(&"k".repeat(201), csv(7), &a.operator).await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_header",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
+
+    // A failed request releases its key: the corrected file goes through under it.
+    assert_problem(
+        send("import-2", b"nonsense,columns\n1,2\n".to_vec(), &a.operator)
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    let fixed = json_body(
+        send("import-2", csv(10), &a.operator).await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(fixed["created"], 2);
+
+    // A request still running holds its key (409) until it is abandoned; then a retry runs.
+    let backend = app.db.get_database_backend();
+    let exec = |sql: String| {
+        let db = app.db.clone();
+        async move {
+            db.execute_raw(Statement::from_string(backend, sql))
+                .await
+                .unwrap()
+        }
+    };
+    exec("UPDATE idempotency_keys SET status_code = NULL, response_body = NULL, completed_at = NULL \
+          WHERE key = 'import-2'".into())
+        .await;
+    assert_problem(
+        send("import-2", csv(10), &a.operator).await.unwrap(),
+        StatusCode::CONFLICT,
+        "idempotency_key_in_flight",
+    )
+    .await;
+    // RFC 3339, as sea-orm writes times on SQLite (PostgreSQL casts it).
+    let stale = (chrono::Utc::now() - chrono::Duration::minutes(11)).to_rfc3339();
+    exec(format!(
+        "UPDATE idempotency_keys SET created_at = '{stale}' WHERE key = 'import-2'"
+    ))
+    .await;
+    let retried = send("import-2", csv(10), &a.operator).await.unwrap();
+    assert_eq!(replayed(&retried), None);
+    assert_eq!(json_body(retried, StatusCode::OK).await["skipped"], 2);
+
+    // Two racing retries: one runs, the other is told to wait or gets the same report.
+    let (x, y) = tokio::join!(
+        send("import-3", csv(20), &a.operator),
+        send("import-3", csv(20), &a.operator)
+    );
+    let mut runs = 0;
+    for res in [x.unwrap(), y.unwrap()] {
+        match (res.status(), replayed(&res)) {
+            (StatusCode::OK, None) => runs += 1,
+            (StatusCode::OK, Some(_)) | (StatusCode::CONFLICT, _) => {}
+            (status, _) => panic!("unexpected {status}"),
+        }
+    }
+    assert_eq!(runs, 1);
+    let count = json_body(
+        app.get_as("/api/v1/workers?count=true", &a.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(count["total"], 6);
 }

@@ -5,6 +5,7 @@
 pub mod concurrency;
 pub mod extract;
 pub mod fallback;
+pub mod idempotency;
 pub mod pagination;
 pub mod problem;
 pub mod request_id;

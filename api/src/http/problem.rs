@@ -49,6 +49,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 415: the request body has a content type this operation does not accept.
     UnsupportedMediaType,
+    /// 409: a request with the same `Idempotency-Key` is still being processed.
+    IdempotencyKeyInFlight,
     /// 422: an `Idempotency-Key` was reused with a different request body.
     IdempotencyKeyReused,
     /// 429: too many requests; retry after the number of seconds in `Retry-After`.
@@ -69,7 +71,7 @@ impl ErrorCode {
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Conflict | Duplicate => StatusCode::CONFLICT,
+            Conflict | Duplicate | IdempotencyKeyInFlight => StatusCode::CONFLICT,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -98,6 +100,7 @@ impl ErrorCode {
             PreconditionFailed => "Precondition failed",
             PayloadTooLarge => "Request body too large",
             UnsupportedMediaType => "Unsupported media type",
+            IdempotencyKeyInFlight => "A request with this idempotency key is in progress",
             IdempotencyKeyReused => "Idempotency key reused with a different request",
             TooManyRequests => "Too many requests",
             InternalError => "Internal server error",
@@ -124,6 +127,7 @@ impl ErrorCode {
             PreconditionFailed => "precondition_failed",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",
+            IdempotencyKeyInFlight => "idempotency_key_in_flight",
             IdempotencyKeyReused => "idempotency_key_reused",
             TooManyRequests => "too_many_requests",
             InternalError => "internal_error",

@@ -69,6 +69,28 @@ pub struct Conflict(Problem);
 }))]
 pub struct PreconditionFailed(Problem);
 
+/// A request with the same `Idempotency-Key` is still being processed; retry after it finishes
+/// to get its response (`idempotency_key_in_flight`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/idempotency_key_in_flight", "title": "A request with this idempotency key is in progress",
+    "status": 409, "code": "idempotency_key_in_flight",
+    "detail": "a request with this Idempotency-Key is still being processed; retry later",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct IdempotencyKeyInFlight(Problem);
+
+/// The `Idempotency-Key` was already used with a different request (another body, path or
+/// query); use a new key for a new request (`idempotency_key_reused`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/idempotency_key_reused", "title": "Idempotency key reused with a different request",
+    "status": 422, "code": "idempotency_key_reused",
+    "detail": "idempotency key reused with a different request body",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct IdempotencyKeyReused(Problem);
+
 /// The request body is larger than the server's limit (`payload_too_large`).
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json", example = json!({

@@ -21,6 +21,7 @@ use super::dto::*;
 use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::domain::{id_number, uscc};
+use crate::http::idempotency::{self, Replayable};
 use crate::http::{ApiError, ErrorCode, FieldError, Query};
 use crate::pii::PiiField;
 use crate::resources::beneficiaries::dto::CreateBeneficiaryRequest;
@@ -251,7 +252,7 @@ async fn finish(
     reports: Vec<RowReport>,
     action: &'static str,
     org_id: Uuid,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Replayable, ApiError> {
     let report = report(reports);
     let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
     audit::record(
@@ -260,7 +261,7 @@ async fn finish(
         Event::new(action).changes(summary),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(report))
+    Replayable::ok(&report)
 }
 
 /// Resolve the 所属企业 cell: a USCC, or the exact name of an enterprise in the caller's subtree.
@@ -301,15 +302,17 @@ async fn resolve_enterprise(
 #[utoipa::path(
     tag = tags::IMPORTS,
     operation_id = "import_workers",
-    params(ImportQuery),
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key replays the first report instead of importing again (kept 7 days)")),
     request_body(description = "The spreadsheet", content(
         (String = "text/csv"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     extensions(("x-permission" = json!("registry.write"))),
     responses(
-        (status = 200, description = "The per-row report", body = ImportReport),
+        (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
         (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
     ),
 )]
 #[post("/imports/workers")]
@@ -322,65 +325,69 @@ pub async fn import_workers(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryWrite).await?;
     let (org_id, format, bytes) = start(&state, &caller, &req, payload, query.0.org_id).await?;
-    let rows = rows(&bytes, format, WORKER_COLUMNS, &["name", "id_number"])?;
+    // Everything after reading the file runs once per Idempotency-Key.
+    let work = async {
+        let rows = rows(&bytes, format, WORKER_COLUMNS, &["name", "id_number"])?;
 
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut reports = Vec::new();
-    for (number, mut fields) in rows.rows.clone() {
-        // A person twice in one file: the second is rejected, pointing at the first.
-        let key = fields
-            .get("id_number")
-            .and_then(Value::as_str)
-            .map(id_number::normalise)
-            .unwrap_or_default();
-        let key = state.pii.blind_index(PiiField::IdNumber, &key);
-        if let Some(first) = seen.get(&key) {
-            let header = rows.header_of.get("id_number").cloned().unwrap_or_default();
-            reports.push(rejected(
-                number,
-                vec![FieldError::new(
-                    header,
-                    "repeated_row",
-                    format!("repeats row {first}"),
-                )],
-            ));
-            continue;
-        }
-        seen.insert(key, number);
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut reports = Vec::new();
+        for (number, mut fields) in rows.rows.clone() {
+            // A person twice in one file: the second is rejected, pointing at the first.
+            let key = fields
+                .get("id_number")
+                .and_then(Value::as_str)
+                .map(id_number::normalise)
+                .unwrap_or_default();
+            let key = state.pii.blind_index(PiiField::IdNumber, &key);
+            if let Some(first) = seen.get(&key) {
+                let header = rows.header_of.get("id_number").cloned().unwrap_or_default();
+                reports.push(rejected(
+                    number,
+                    vec![FieldError::new(
+                        header,
+                        "repeated_row",
+                        format!("repeats row {first}"),
+                    )],
+                ));
+                continue;
+            }
+            seen.insert(key, number);
 
-        fields.insert("org_id".into(), json!(org_id));
-        fields.entry("kind").or_insert(json!("staff"));
-        fields
-            .entry("employment_status")
-            .or_insert(json!("employed"));
-        if let Some(cell) = fields.remove("enterprise") {
-            match resolve_enterprise(&state, &caller, cell.as_str().unwrap_or_default()).await {
-                Ok(id) => {
-                    fields.insert("enterprise_id".into(), json!(id));
-                }
-                Err(message) => {
-                    let header = rows
-                        .header_of
-                        .get("enterprise")
-                        .cloned()
-                        .unwrap_or_default();
-                    reports.push(rejected(
-                        number,
-                        vec![FieldError::new(header, "not_found", message)],
-                    ));
-                    continue;
+            fields.insert("org_id".into(), json!(org_id));
+            fields.entry("kind").or_insert(json!("staff"));
+            fields
+                .entry("employment_status")
+                .or_insert(json!("employed"));
+            if let Some(cell) = fields.remove("enterprise") {
+                match resolve_enterprise(&state, &caller, cell.as_str().unwrap_or_default()).await {
+                    Ok(id) => {
+                        fields.insert("enterprise_id".into(), json!(id));
+                    }
+                    Err(message) => {
+                        let header = rows
+                            .header_of
+                            .get("enterprise")
+                            .cloned()
+                            .unwrap_or_default();
+                        reports.push(rejected(
+                            number,
+                            vec![FieldError::new(header, "not_found", message)],
+                        ));
+                        continue;
+                    }
                 }
             }
+            let result = match parse_row::<CreateWorkerRequest>(fields) {
+                Ok(request) => worker_resource::register(&state, &caller, request, "import")
+                    .await
+                    .map(|w| w.id),
+                Err(err) => Err(err),
+            };
+            reports.push(outcome(number, result, &rows, "id_number")?);
         }
-        let result = match parse_row::<CreateWorkerRequest>(fields) {
-            Ok(request) => worker_resource::register(&state, &caller, request, "import")
-                .await
-                .map(|w| w.id),
-            Err(err) => Err(err),
-        };
-        reports.push(outcome(number, result, &rows, "id_number")?);
-    }
-    finish(&state, &caller, reports, "worker.import", org_id).await
+        finish(&state, &caller, reports, "worker.import", org_id).await
+    };
+    idempotency::once(&state.db, caller.id, &req, &bytes, work).await
 }
 
 /// Import enterprises.
@@ -391,15 +398,17 @@ pub async fn import_workers(
 #[utoipa::path(
     tag = tags::IMPORTS,
     operation_id = "import_enterprises",
-    params(ImportQuery),
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key replays the first report instead of importing again (kept 7 days)")),
     request_body(description = "The spreadsheet", content(
         (String = "text/csv"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     extensions(("x-permission" = json!("registry.write"))),
     responses(
-        (status = 200, description = "The per-row report", body = ImportReport),
+        (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
         (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
     ),
 )]
 #[post("/imports/enterprises")]
@@ -412,61 +421,65 @@ pub async fn import_enterprises(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryWrite).await?;
     let (org_id, format, bytes) = start(&state, &caller, &req, payload, query.0.org_id).await?;
-    let rows = rows(
-        &bytes,
-        format,
-        ENTERPRISE_COLUMNS,
-        &["name", "uscc", "ownership", "industry"],
-    )?;
+    // Everything after reading the file runs once per Idempotency-Key.
+    let work = async {
+        let rows = rows(
+            &bytes,
+            format,
+            ENTERPRISE_COLUMNS,
+            &["name", "uscc", "ownership", "industry"],
+        )?;
 
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut reports = Vec::new();
-    for (number, mut fields) in rows.rows.clone() {
-        let code = fields
-            .get("uscc")
-            .and_then(Value::as_str)
-            .map(uscc::normalise)
-            .unwrap_or_default();
-        if let Some(first) = seen.get(&code) {
-            let header = rows.header_of.get("uscc").cloned().unwrap_or_default();
-            reports.push(rejected(
-                number,
-                vec![FieldError::new(
-                    header,
-                    "repeated_row",
-                    format!("repeats row {first}"),
-                )],
-            ));
-            continue;
-        }
-        seen.insert(code.clone(), number);
-        // Already registered: skipped if it is ours to see, otherwise rejected without details.
-        if let Some(existing) = enterprises::Entity::find()
-            .filter(enterprises::Column::Uscc.eq(code))
-            .one(&state.db)
-            .await?
-        {
-            let visible =
-                enterprise_resource::queries::find(&state.db, &caller.scope(), existing.id)
-                    .await?
-                    .is_some();
-            let result = Err(ApiError::Duplicate {
-                detail: String::new(),
-                existing_id: visible.then_some(existing.id),
-            });
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut reports = Vec::new();
+        for (number, mut fields) in rows.rows.clone() {
+            let code = fields
+                .get("uscc")
+                .and_then(Value::as_str)
+                .map(uscc::normalise)
+                .unwrap_or_default();
+            if let Some(first) = seen.get(&code) {
+                let header = rows.header_of.get("uscc").cloned().unwrap_or_default();
+                reports.push(rejected(
+                    number,
+                    vec![FieldError::new(
+                        header,
+                        "repeated_row",
+                        format!("repeats row {first}"),
+                    )],
+                ));
+                continue;
+            }
+            seen.insert(code.clone(), number);
+            // Already registered: skipped if it is ours to see, otherwise rejected without details.
+            if let Some(existing) = enterprises::Entity::find()
+                .filter(enterprises::Column::Uscc.eq(code))
+                .one(&state.db)
+                .await?
+            {
+                let visible =
+                    enterprise_resource::queries::find(&state.db, &caller.scope(), existing.id)
+                        .await?
+                        .is_some();
+                let result = Err(ApiError::Duplicate {
+                    detail: String::new(),
+                    existing_id: visible.then_some(existing.id),
+                });
+                reports.push(outcome(number, result, &rows, "uscc")?);
+                continue;
+            }
+            fields.insert("org_id".into(), json!(org_id));
+            let result = match parse_row::<CreateEnterpriseRequest>(fields) {
+                Ok(request) => enterprise_resource::register(&state, &caller, request, "import")
+                    .await
+                    .map(|e| e.id),
+                Err(err) => Err(err),
+            };
             reports.push(outcome(number, result, &rows, "uscc")?);
-            continue;
         }
-        fields.insert("org_id".into(), json!(org_id));
-        let result = match parse_row::<CreateEnterpriseRequest>(fields) {
-            Ok(request) => enterprise_resource::register(&state, &caller, request, "import")
-                .await
-                .map(|e| e.id),
-            Err(err) => Err(err),
-        };
-        reports.push(outcome(number, result, &rows, "uscc")?);
-    }
-    finish(&state, &caller, reports, "enterprise.import", org_id).await
+        finish(&state, &caller, reports, "enterprise.import", org_id).await
+    };
+    idempotency::once(&state.db, caller.id, &req, &bytes, work).await
 }
 
 /// The agreement already recorded in the caller's subtree that this row describes: same title,
@@ -507,15 +520,17 @@ async fn same_agreement(
 #[utoipa::path(
     tag = tags::IMPORTS,
     operation_id = "import_wage_agreements",
-    params(ImportQuery),
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key replays the first report instead of importing again (kept 7 days)")),
     request_body(description = "The spreadsheet", content(
         (String = "text/csv"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     extensions(("x-permission" = json!("agreements.write"))),
     responses(
-        (status = 200, description = "The per-row report", body = ImportReport),
+        (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
         (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
     ),
 )]
 #[post("/imports/wage-agreements")]
@@ -530,100 +545,106 @@ pub async fn import_agreements(
         .require(&state.db, Permission::AgreementsWrite)
         .await?;
     let (org_id, format, bytes) = start(&state, &caller, &req, payload, query.0.org_id).await?;
-    let rows = rows(
-        &bytes,
-        format,
-        AGREEMENT_COLUMNS,
-        &["title", "scope", "mode", "text_type", "enterprises"],
-    )?;
-    let header = |name: &str| {
-        rows.header_of
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| name.to_owned())
-    };
+    // Everything after reading the file runs once per Idempotency-Key.
+    let work = async {
+        let rows = rows(
+            &bytes,
+            format,
+            AGREEMENT_COLUMNS,
+            &["title", "scope", "mode", "text_type", "enterprises"],
+        )?;
+        let header = |name: &str| {
+            rows.header_of
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| name.to_owned())
+        };
 
-    let mut reports = Vec::new();
-    for (number, mut fields) in rows.rows.clone() {
-        // 覆盖企业: USCCs of enterprises in the caller's subtree.
-        let codes: Vec<String> = fields
-            .remove("enterprises")
-            .and_then(|v| v.as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|v| v.as_str().map(uscc::normalise))
-            .collect();
-        let found = enterprise_resource::queries::scoped(&caller.scope())
-            .filter(enterprises::Column::Uscc.is_in(codes.clone()))
-            .all(&state.db)
-            .await?;
-        if codes.is_empty()
-            || found.len() != codes.iter().collect::<std::collections::HashSet<_>>().len()
-        {
-            let message = "every USCC must name an enterprise in your organisation";
-            reports.push(rejected(
-                number,
-                vec![FieldError::new(header("enterprises"), "not_found", message)],
-            ));
-            continue;
-        }
-        let term_fields = [
-            "signed_on",
-            "effective_from",
-            "effective_to",
-            "wage_rise_bp",
-            "minimum_wage_fen",
-            "workers_covered",
-        ];
-        let mut terms = Map::new();
-        for name in term_fields {
-            if let Some(value) = fields.remove(name) {
-                terms.insert(name.to_owned(), value);
+        let mut reports = Vec::new();
+        for (number, mut fields) in rows.rows.clone() {
+            // 覆盖企业: USCCs of enterprises in the caller's subtree.
+            let codes: Vec<String> = fields
+                .remove("enterprises")
+                .and_then(|v| v.as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| v.as_str().map(uscc::normalise))
+                .collect();
+            let found = enterprise_resource::queries::scoped(&caller.scope())
+                .filter(enterprises::Column::Uscc.is_in(codes.clone()))
+                .all(&state.db)
+                .await?;
+            if codes.is_empty()
+                || found.len() != codes.iter().collect::<std::collections::HashSet<_>>().len()
+            {
+                let message = "every USCC must name an enterprise in your organisation";
+                reports.push(rejected(
+                    number,
+                    vec![FieldError::new(header("enterprises"), "not_found", message)],
+                ));
+                continue;
             }
-        }
-        let mut filing = Map::new();
-        for name in ["filed_on", "filing_number"] {
-            if let Some(value) = fields.remove(name) {
-                filing.insert(name.to_owned(), value);
-            }
-        }
-        fields.insert("org_id".into(), json!(org_id));
-        fields.insert(
-            "enterprise_ids".into(),
-            json!(found.iter().map(|e| e.id).collect::<Vec<_>>()),
-        );
-
-        let parsed = parse_row::<CreateAgreementRequest>(fields).and_then(|create| {
-            let signed = if terms.is_empty() {
-                None
-            } else {
-                let filed = if filing.is_empty() {
-                    None
-                } else {
-                    Some(parse_row::<FileRequest>(filing)?)
-                };
-                Some((parse_row::<SignRequest>(terms)?, filed))
-            };
-            Ok((create, signed))
-        });
-        let result = match parsed {
-            Ok((create, signed)) => {
-                let from = signed.as_ref().map(|(t, _)| t.effective_from);
-                match same_agreement(&state, &caller, &create, from).await? {
-                    Some(existing) => Err(ApiError::Duplicate {
-                        detail: String::new(),
-                        existing_id: Some(existing),
-                    }),
-                    None => agreement_resource::register(&state, &caller, create, signed, "import")
-                        .await
-                        .map(|a| a.id),
+            let term_fields = [
+                "signed_on",
+                "effective_from",
+                "effective_to",
+                "wage_rise_bp",
+                "minimum_wage_fen",
+                "workers_covered",
+            ];
+            let mut terms = Map::new();
+            for name in term_fields {
+                if let Some(value) = fields.remove(name) {
+                    terms.insert(name.to_owned(), value);
                 }
             }
-            Err(err) => Err(err),
-        };
-        reports.push(outcome(number, result, &rows, "title")?);
-    }
-    finish(&state, &caller, reports, "wage_agreement.import", org_id).await
+            let mut filing = Map::new();
+            for name in ["filed_on", "filing_number"] {
+                if let Some(value) = fields.remove(name) {
+                    filing.insert(name.to_owned(), value);
+                }
+            }
+            fields.insert("org_id".into(), json!(org_id));
+            fields.insert(
+                "enterprise_ids".into(),
+                json!(found.iter().map(|e| e.id).collect::<Vec<_>>()),
+            );
+
+            let parsed = parse_row::<CreateAgreementRequest>(fields).and_then(|create| {
+                let signed = if terms.is_empty() {
+                    None
+                } else {
+                    let filed = if filing.is_empty() {
+                        None
+                    } else {
+                        Some(parse_row::<FileRequest>(filing)?)
+                    };
+                    Some((parse_row::<SignRequest>(terms)?, filed))
+                };
+                Ok((create, signed))
+            });
+            let result = match parsed {
+                Ok((create, signed)) => {
+                    let from = signed.as_ref().map(|(t, _)| t.effective_from);
+                    match same_agreement(&state, &caller, &create, from).await? {
+                        Some(existing) => Err(ApiError::Duplicate {
+                            detail: String::new(),
+                            existing_id: Some(existing),
+                        }),
+                        None => {
+                            agreement_resource::register(&state, &caller, create, signed, "import")
+                                .await
+                                .map(|a| a.id)
+                        }
+                    }
+                }
+                Err(err) => Err(err),
+            };
+            reports.push(outcome(number, result, &rows, "title")?);
+        }
+        finish(&state, &caller, reports, "wage_agreement.import", org_id).await
+    };
+    idempotency::once(&state.db, caller.id, &req, &bytes, work).await
 }
 
 /// The agreement import template.
@@ -665,15 +686,17 @@ pub async fn agreement_template(
 #[utoipa::path(
     tag = tags::IMPORTS,
     operation_id = "import_beneficiaries",
-    params(ImportQuery),
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key replays the first report instead of importing again (kept 7 days)")),
     request_body(description = "The spreadsheet", content(
         (String = "text/csv"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     extensions(("x-permission" = json!("archive.write"))),
     responses(
-        (status = 200, description = "The per-row report", body = ImportReport),
+        (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
         (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
     ),
 )]
 #[post("/imports/beneficiaries")]
@@ -686,281 +709,289 @@ pub async fn import_beneficiaries(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::ArchiveWrite).await?;
     let (org_id, format, bytes) = start(&state, &caller, &req, payload, query.0.org_id).await?;
-    let required = [
-        "relation",
-        "name",
-        "id_number",
-        "household_size",
-        "annual_income_fen",
-        "rigid_expenses_fen",
-        "causes",
-    ];
-    let rows = rows(&bytes, format, ARCHIVE_COLUMNS, &required)?;
-    let header = |name: &str| {
-        rows.header_of
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| name.to_owned())
-    };
+    // Everything after reading the file runs once per Idempotency-Key.
+    let work = async {
+        let required = [
+            "relation",
+            "name",
+            "id_number",
+            "household_size",
+            "annual_income_fen",
+            "rigid_expenses_fen",
+            "causes",
+        ];
+        let rows = rows(&bytes, format, ARCHIVE_COLUMNS, &required)?;
+        let header = |name: &str| {
+            rows.header_of
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| name.to_owned())
+        };
 
-    // Households: a head row and the member rows after it.
-    let mut reports = Vec::new();
-    let mut households: Vec<(Row, Vec<Row>)> = Vec::new();
-    for (number, fields) in rows.rows.clone() {
-        if fields.get("relation").and_then(Value::as_str) == Some("head") {
-            households.push(((number, fields), Vec::new()));
-        } else if let Some(last) = households.last_mut() {
-            last.1.push((number, fields));
-        } else {
-            reports.push(rejected(
-                number,
-                vec![FieldError::new(
-                    header("relation"),
-                    "no_head",
-                    "a member row must follow its household head's row",
-                )],
-            ));
-        }
-    }
-
-    let household_fields = [
-        "household_size",
-        "annual_income_fen",
-        "rigid_expenses_fen",
-        "accident_costs_fen",
-        "causes",
-        "needs",
-        "migrant_worker",
-        "employment_started_on",
-        "long_term_assistance",
-    ];
-    let member_fields = [
-        "name",
-        "relation",
-        "id_number",
-        "birth_date",
-        "health",
-        "employment_status",
-        "school",
-        "stage",
-        "grade",
-        "admission_year",
-    ];
-    let mut seen: HashMap<Uuid, usize> = HashMap::new();
-    for ((head_row, head), members) in households {
-        let member_rows: Vec<usize> = members.iter().map(|(n, _)| *n).collect();
-        let share = |outcome: RowOutcome, id: Option<Uuid>, reports: &mut Vec<RowReport>| {
-            for n in &member_rows {
-                let errors = if outcome == RowOutcome::Rejected {
+        // Households: a head row and the member rows after it.
+        let mut reports = Vec::new();
+        let mut households: Vec<(Row, Vec<Row>)> = Vec::new();
+        for (number, fields) in rows.rows.clone() {
+            if fields.get("relation").and_then(Value::as_str) == Some("head") {
+                households.push(((number, fields), Vec::new()));
+            } else if let Some(last) = households.last_mut() {
+                last.1.push((number, fields));
+            } else {
+                reports.push(rejected(
+                    number,
                     vec![FieldError::new(
-                        "",
-                        "household_rejected",
-                        format!("its household (row {head_row}) was not saved"),
-                    )]
-                } else {
-                    Vec::new()
-                };
-                reports.push(RowReport {
-                    row: *n,
-                    outcome,
-                    id,
-                    errors,
-                });
+                        header("relation"),
+                        "no_head",
+                        "a member row must follow its household head's row",
+                    )],
+                ));
             }
-        };
-        // The head: a worker of the caller's registry, found by ID number through the blind index.
-        let number = head
-            .get("id_number")
-            .and_then(Value::as_str)
-            .map(id_number::normalise)
-            .unwrap_or_default();
-        let idx = state.pii.blind_index(PiiField::IdNumber, &number);
-        let worker = crate::resources::workers::queries::scoped(&caller.scope())
-            .filter(entity::workers::Column::IdNumberIdx.eq(idx))
-            .one(&state.db)
-            .await?;
-        let Some(worker) = worker else {
-            let message =
-                "no worker with this ID number in your organisation; register the worker first";
-            reports.push(rejected(
-                head_row,
-                vec![FieldError::new(header("id_number"), "not_found", message)],
-            ));
-            share(RowOutcome::Rejected, None, &mut reports);
-            continue;
-        };
-        if let Some(first) = seen.get(&worker.id) {
-            reports.push(rejected(
-                head_row,
-                vec![FieldError::new(
-                    header("id_number"),
-                    "repeated_row",
-                    format!("repeats row {first}"),
-                )],
-            ));
-            share(RowOutcome::Rejected, None, &mut reports);
-            continue;
-        }
-        seen.insert(worker.id, head_row);
-        // Already archived and live: skipped (the same file imported again).
-        let live = entity::beneficiaries::Entity::find()
-            .filter(entity::beneficiaries::Column::LiveHeadWorkerId.eq(worker.id))
-            .one(&state.db)
-            .await?;
-        if let Some(live) = live {
-            let visible =
-                crate::resources::beneficiaries::queries::find(&state.db, &caller.scope(), live.id)
-                    .await?
-                    .is_some();
-            let outcome = if visible {
-                RowOutcome::Skipped
-            } else {
-                RowOutcome::Rejected
-            };
-            let errors = if visible {
-                Vec::new()
-            } else {
-                vec![FieldError::new(
-                    header("id_number"),
-                    "registered_elsewhere",
-                    "already archived by another organisation",
-                )]
-            };
-            reports.push(RowReport {
-                row: head_row,
-                outcome,
-                id: visible.then_some(live.id),
-                errors,
-            });
-            share(outcome, visible.then_some(live.id), &mut reports);
-            continue;
         }
 
-        let mut request = Map::new();
-        request.insert("org_id".into(), json!(org_id));
-        request.insert("head_worker_id".into(), json!(worker.id));
-        for name in household_fields {
-            if let Some(v) = head.get(name) {
-                request.insert(name.into(), v.clone());
-            }
-        }
-        let visited_on = head
-            .get("visited_on")
-            .cloned()
-            .unwrap_or_else(|| json!(chrono::Utc::now().date_naive().to_string()));
-        let findings = head
-            .get("findings")
-            .cloned()
-            .unwrap_or_else(|| json!("导入"));
-        request.insert(
-            "first_visit".into(),
-            json!({ "visited_on": visited_on, "findings": findings }),
-        );
-        let member_values: Vec<Value> = members
-            .iter()
-            .map(|(_, m)| {
-                let mut member: Map<String, Value> = member_fields
-                    .iter()
-                    .filter_map(|f| m.get(*f).map(|v| ((*f).to_owned(), v.clone())))
-                    .collect();
-                member.entry("health").or_insert(json!("healthy"));
-                Value::Object(member)
-            })
-            .collect();
-        request.insert("members".into(), Value::Array(member_values));
-
-        let result = match parse_row::<CreateBeneficiaryRequest>(request) {
-            Ok(r) => crate::resources::beneficiaries::register(&state, &caller, r, "import")
-                .await
-                .map(|b| b.id),
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(id) => {
-                reports.push(RowReport {
-                    row: head_row,
-                    outcome: RowOutcome::Created,
-                    id: Some(id),
-                    errors: Vec::new(),
-                });
-                share(RowOutcome::Created, Some(id), &mut reports);
-            }
-            Err(ApiError::Validation(errors)) => {
-                // `members[i].field` belongs on member i's row; the rest on the head's row.
-                let mut head_errors = Vec::new();
-                let mut by_member: HashMap<usize, Vec<FieldError>> = HashMap::new();
-                for mut e in errors {
-                    let member = e
-                        .field
-                        .strip_prefix("members[")
-                        .and_then(|rest| rest.split_once("]."))
-                        .and_then(|(i, f)| i.parse::<usize>().ok().map(|i| (i, f.to_owned())));
-                    match member {
-                        Some((i, field)) => {
-                            e.field = field;
-                            by_member.entry(i).or_default().push(e);
-                        }
-                        None => head_errors.push(e),
-                    }
+        let household_fields = [
+            "household_size",
+            "annual_income_fen",
+            "rigid_expenses_fen",
+            "accident_costs_fen",
+            "causes",
+            "needs",
+            "migrant_worker",
+            "employment_started_on",
+            "long_term_assistance",
+        ];
+        let member_fields = [
+            "name",
+            "relation",
+            "id_number",
+            "birth_date",
+            "health",
+            "employment_status",
+            "school",
+            "stage",
+            "grade",
+            "admission_year",
+        ];
+        let mut seen: HashMap<Uuid, usize> = HashMap::new();
+        for ((head_row, head), members) in households {
+            let member_rows: Vec<usize> = members.iter().map(|(n, _)| *n).collect();
+            let share = |outcome: RowOutcome, id: Option<Uuid>, reports: &mut Vec<RowReport>| {
+                for n in &member_rows {
+                    let errors = if outcome == RowOutcome::Rejected {
+                        vec![FieldError::new(
+                            "",
+                            "household_rejected",
+                            format!("its household (row {head_row}) was not saved"),
+                        )]
+                    } else {
+                        Vec::new()
+                    };
+                    reports.push(RowReport {
+                        row: *n,
+                        outcome,
+                        id,
+                        errors,
+                    });
                 }
-                if head_errors.is_empty() {
-                    head_errors.push(FieldError::new(
-                        "",
-                        "member_rejected",
-                        "a member row of this household is invalid",
-                    ));
-                }
-                reports.push(rejected(head_row, rows.rename(head_errors)));
-                for (i, n) in member_rows.iter().enumerate() {
-                    let errors =
-                        by_member
-                            .remove(&i)
-                            .map(|e| rows.rename(e))
-                            .unwrap_or_else(|| {
-                                vec![FieldError::new(
-                                    "",
-                                    "household_rejected",
-                                    format!("its household (row {head_row}) was not saved"),
-                                )]
-                            });
-                    reports.push(rejected(*n, errors));
-                }
-            }
-            Err(ApiError::Duplicate { .. }) => {
-                let message = "this worker's household was lifted out: reopen that archive instead";
+            };
+            // The head: a worker of the caller's registry, found by ID number through the blind index.
+            let number = head
+                .get("id_number")
+                .and_then(Value::as_str)
+                .map(id_number::normalise)
+                .unwrap_or_default();
+            let idx = state.pii.blind_index(PiiField::IdNumber, &number);
+            let worker = crate::resources::workers::queries::scoped(&caller.scope())
+                .filter(entity::workers::Column::IdNumberIdx.eq(idx))
+                .one(&state.db)
+                .await?;
+            let Some(worker) = worker else {
+                let message =
+                    "no worker with this ID number in your organisation; register the worker first";
+                reports.push(rejected(
+                    head_row,
+                    vec![FieldError::new(header("id_number"), "not_found", message)],
+                ));
+                share(RowOutcome::Rejected, None, &mut reports);
+                continue;
+            };
+            if let Some(first) = seen.get(&worker.id) {
                 reports.push(rejected(
                     head_row,
                     vec![FieldError::new(
                         header("id_number"),
-                        "reopen_instead",
-                        message,
+                        "repeated_row",
+                        format!("repeats row {first}"),
                     )],
                 ));
                 share(RowOutcome::Rejected, None, &mut reports);
+                continue;
             }
-            Err(ApiError::Conflict { detail, .. }) => {
-                reports.push(rejected(
-                    head_row,
-                    vec![FieldError::new("", "conflict", detail)],
-                ));
-                share(RowOutcome::Rejected, None, &mut reports);
-            }
-            Err(ApiError::NotFound) => {
-                reports.push(rejected(
-                    head_row,
+            seen.insert(worker.id, head_row);
+            // Already archived and live: skipped (the same file imported again).
+            let live = entity::beneficiaries::Entity::find()
+                .filter(entity::beneficiaries::Column::LiveHeadWorkerId.eq(worker.id))
+                .one(&state.db)
+                .await?;
+            if let Some(live) = live {
+                let visible = crate::resources::beneficiaries::queries::find(
+                    &state.db,
+                    &caller.scope(),
+                    live.id,
+                )
+                .await?
+                .is_some();
+                let outcome = if visible {
+                    RowOutcome::Skipped
+                } else {
+                    RowOutcome::Rejected
+                };
+                let errors = if visible {
+                    Vec::new()
+                } else {
                     vec![FieldError::new(
-                        "",
-                        "not_found",
-                        "refers to something outside your organisation",
-                    )],
-                ));
-                share(RowOutcome::Rejected, None, &mut reports);
+                        header("id_number"),
+                        "registered_elsewhere",
+                        "already archived by another organisation",
+                    )]
+                };
+                reports.push(RowReport {
+                    row: head_row,
+                    outcome,
+                    id: visible.then_some(live.id),
+                    errors,
+                });
+                share(outcome, visible.then_some(live.id), &mut reports);
+                continue;
             }
-            Err(other) => return Err(other),
+
+            let mut request = Map::new();
+            request.insert("org_id".into(), json!(org_id));
+            request.insert("head_worker_id".into(), json!(worker.id));
+            for name in household_fields {
+                if let Some(v) = head.get(name) {
+                    request.insert(name.into(), v.clone());
+                }
+            }
+            let visited_on = head
+                .get("visited_on")
+                .cloned()
+                .unwrap_or_else(|| json!(chrono::Utc::now().date_naive().to_string()));
+            let findings = head
+                .get("findings")
+                .cloned()
+                .unwrap_or_else(|| json!("导入"));
+            request.insert(
+                "first_visit".into(),
+                json!({ "visited_on": visited_on, "findings": findings }),
+            );
+            let member_values: Vec<Value> = members
+                .iter()
+                .map(|(_, m)| {
+                    let mut member: Map<String, Value> = member_fields
+                        .iter()
+                        .filter_map(|f| m.get(*f).map(|v| ((*f).to_owned(), v.clone())))
+                        .collect();
+                    member.entry("health").or_insert(json!("healthy"));
+                    Value::Object(member)
+                })
+                .collect();
+            request.insert("members".into(), Value::Array(member_values));
+
+            let result = match parse_row::<CreateBeneficiaryRequest>(request) {
+                Ok(r) => crate::resources::beneficiaries::register(&state, &caller, r, "import")
+                    .await
+                    .map(|b| b.id),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(id) => {
+                    reports.push(RowReport {
+                        row: head_row,
+                        outcome: RowOutcome::Created,
+                        id: Some(id),
+                        errors: Vec::new(),
+                    });
+                    share(RowOutcome::Created, Some(id), &mut reports);
+                }
+                Err(ApiError::Validation(errors)) => {
+                    // `members[i].field` belongs on member i's row; the rest on the head's row.
+                    let mut head_errors = Vec::new();
+                    let mut by_member: HashMap<usize, Vec<FieldError>> = HashMap::new();
+                    for mut e in errors {
+                        let member = e
+                            .field
+                            .strip_prefix("members[")
+                            .and_then(|rest| rest.split_once("]."))
+                            .and_then(|(i, f)| i.parse::<usize>().ok().map(|i| (i, f.to_owned())));
+                        match member {
+                            Some((i, field)) => {
+                                e.field = field;
+                                by_member.entry(i).or_default().push(e);
+                            }
+                            None => head_errors.push(e),
+                        }
+                    }
+                    if head_errors.is_empty() {
+                        head_errors.push(FieldError::new(
+                            "",
+                            "member_rejected",
+                            "a member row of this household is invalid",
+                        ));
+                    }
+                    reports.push(rejected(head_row, rows.rename(head_errors)));
+                    for (i, n) in member_rows.iter().enumerate() {
+                        let errors =
+                            by_member
+                                .remove(&i)
+                                .map(|e| rows.rename(e))
+                                .unwrap_or_else(|| {
+                                    vec![FieldError::new(
+                                        "",
+                                        "household_rejected",
+                                        format!("its household (row {head_row}) was not saved"),
+                                    )]
+                                });
+                        reports.push(rejected(*n, errors));
+                    }
+                }
+                Err(ApiError::Duplicate { .. }) => {
+                    let message =
+                        "this worker's household was lifted out: reopen that archive instead";
+                    reports.push(rejected(
+                        head_row,
+                        vec![FieldError::new(
+                            header("id_number"),
+                            "reopen_instead",
+                            message,
+                        )],
+                    ));
+                    share(RowOutcome::Rejected, None, &mut reports);
+                }
+                Err(ApiError::Conflict { detail, .. }) => {
+                    reports.push(rejected(
+                        head_row,
+                        vec![FieldError::new("", "conflict", detail)],
+                    ));
+                    share(RowOutcome::Rejected, None, &mut reports);
+                }
+                Err(ApiError::NotFound) => {
+                    reports.push(rejected(
+                        head_row,
+                        vec![FieldError::new(
+                            "",
+                            "not_found",
+                            "refers to something outside your organisation",
+                        )],
+                    ));
+                    share(RowOutcome::Rejected, None, &mut reports);
+                }
+                Err(other) => return Err(other),
+            }
         }
-    }
-    reports.sort_by_key(|r| r.row);
-    finish(&state, &caller, reports, "beneficiary.import", org_id).await
+        reports.sort_by_key(|r| r.row);
+        finish(&state, &caller, reports, "beneficiary.import", org_id).await
+    };
+    idempotency::once(&state.db, caller.id, &req, &bytes, work).await
 }
 
 /// The archive import template.
