@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod imports;
 mod key_rotation;
+mod migrations;
 mod orgs;
 mod registry;
 mod tokens;
