@@ -44,7 +44,47 @@ pub fn document() -> Document {
     doc.merge(collected);
     doc.merge(SharedComponents::openapi());
     add_common_responses(&mut doc);
+    describe_enum_values(&mut doc);
     doc
+}
+
+/// utoipa keeps an enumeration's own doc comment but drops its values' comments; they carry the
+/// Chinese terms integrators need, so each documented enumeration's schema gets them back: as a
+/// list in its description and as `x-enum-descriptions` (read by code generators).
+fn describe_enum_values(doc: &mut Document) {
+    use utoipa::openapi::schema::Schema;
+    let Some(schemas) = doc.components.as_mut().map(|c| &mut c.schemas) else {
+        return;
+    };
+    for described in crate::resources::meta::catalogue::catalogue() {
+        let Some(RefOr::T(Schema::Object(object))) = schemas.get_mut(described.name) else {
+            continue;
+        };
+        let lines: Vec<String> = described
+            .values
+            .iter()
+            .map(|v| format!("- `{}`: {}", v.value, v.description))
+            .collect();
+        let description = object.description.take().unwrap_or_default();
+        object.description = Some(format!("{description}\n\n{}", lines.join("\n")));
+        let in_order: Vec<serde_json::Value> = object
+            .enum_values
+            .iter()
+            .flatten()
+            .map(|value| {
+                let text = described
+                    .values
+                    .iter()
+                    .find(|v| value.as_str() == Some(v.value))
+                    .map_or("", |v| v.description);
+                serde_json::Value::from(text)
+            })
+            .collect();
+        object
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert("x-enum-descriptions".to_owned(), in_order.into());
+    }
 }
 
 /// Every operation of the document with its path and method, for checks and rewrites.

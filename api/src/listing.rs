@@ -5,6 +5,8 @@ use sea_orm::{ColumnTrait, Condition};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::enums::string_enum;
+
 /// Which records a list shows: archived ones are hidden unless asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -31,26 +33,16 @@ impl StatusFilter {
 pub const RECORD_ACTIVE: &str = "active";
 pub const RECORD_ARCHIVED: &str = "archived";
 
-/// Lifecycle of registry records: money and agreements point at them, so they are archived,
-/// never deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordStatus {
-    /// In use (在册).
-    Active,
-    /// Archived (归档): hidden from lists unless asked for, kept for history.
-    Archived,
-}
-
-impl RecordStatus {
-    pub fn parse(s: &str) -> Self {
-        if s == RECORD_ARCHIVED {
-            RecordStatus::Archived
-        } else {
-            RecordStatus::Active
-        }
+string_enum!(
+    /// Lifecycle of registry records: money and agreements point at them, so they are archived,
+    /// never deleted.
+    RecordStatus {
+        /// In use (在册).
+        Active = "active",
+        /// Archived (归档): hidden from lists unless asked for, kept for history.
+        Archived = "archived",
     }
-}
+);
 
 pub fn name_prefix(column: impl ColumnTrait, prefix: &str) -> Condition {
     Condition::all()

@@ -29,6 +29,7 @@ pub mod tags {
     pub const STATS: &str = "stats";
     pub const ARCHIVE: &str = "beneficiaries";
     pub const OPERATIONS: &str = "operations";
+    pub const META: &str = "meta";
 }
 
 const DESCRIPTION: &str = r#"Siji (四季) is the JSON REST API of a city federation of trade unions (市总工会):
@@ -78,6 +79,7 @@ like one that does not exist."#;
         (name = tags::STATS, description = "Statistics for the dashboard, such as the coverage of collective wage agreements (建制率)."),
         (name = tags::ARCHIVE, description = "The hardship archive (困难职工档案): one archive per household, its members, the eligibility computed from the county's minimum living standard (低保标准), and its lifecycle: temporary → formal (after a verification visit by someone other than its creator) → lifted out (解困脱困, reopened if it falls back, 返困) or cancelled. Aid is given only by the archive (依档帮扶)."),
         (name = tags::AUDIT, description = "The append-only audit trail (审计日志): every write, sign-in and permission denial."),
+        (name = tags::META, description = "What front-ends need to show the API's codes to people: every enumeration value with its Chinese label (标签) and meaning."),
         (name = tags::OPERATIONS, description = "Liveness, readiness and service metadata for operators and load balancers."),
     ),
 )]

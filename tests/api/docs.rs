@@ -118,3 +118,85 @@ fn every_operation_is_fully_documented() {
     }
     assert!(count > 0);
 }
+
+/// Each enumeration value says what it means, with its Chinese term, in the document and in the
+/// catalogue front-ends read their labels from.
+#[tokio::test]
+async fn enumeration_values_carry_their_chinese_terms() {
+    let doc = serde_json::to_value(siji_api::docs::document()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let category = &schemas["Category"];
+    assert_eq!(
+        category["x-enum-descriptions"].as_array().unwrap().len(),
+        category["enum"].as_array().unwrap().len()
+    );
+    assert!(
+        category["description"]
+            .as_str()
+            .unwrap()
+            .contains("- `deep`: Deep hardship (深度困难)")
+    );
+
+    let app = spawn_app().await;
+    assert_eq!(
+        app.get("/api/v1/meta/enums").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let token = app.admin_token().await;
+    let catalogue = json_body(
+        app.get_as("/api/v1/meta/enums", &token).await,
+        StatusCode::OK,
+    )
+    .await;
+    let enums = catalogue["enums"].as_array().unwrap();
+    let label = |name: &str, value: &str| {
+        enums.iter().find(|e| e["name"] == name).unwrap()["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["value"] == value)
+            .unwrap()["label"]
+            .clone()
+    };
+    assert_eq!(label("Category", "deep"), "深度困难");
+    assert_eq!(label("OrgLevel", "township"), "乡镇(街道)工会");
+    assert_eq!(label("AgreementStatus", "filed"), "已备案");
+    // Every domain enumeration is in the catalogue (technical ones are not: their values are
+    // English by design).
+    let technical = [
+        "ErrorCode",
+        "Permission",
+        "Role",
+        "GroupBy",
+        "RevealField",
+        "RowOutcome",
+    ];
+    for (name, schema) in schemas {
+        if schema.get("enum").is_some() && !technical.contains(&name.as_str()) {
+            assert!(
+                enums.iter().any(|e| e["name"] == name.as_str()),
+                "{name} is not in the enumeration catalogue (resources/meta/catalogue.rs)"
+            );
+        }
+    }
+    // Every value of every listed enumeration has a label, and every listed name is a schema
+    // whose values are exactly the catalogue's.
+    for e in enums {
+        let name = e["name"].as_str().unwrap();
+        let values: Vec<&Value> = e["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| &v["value"])
+            .collect();
+        let schema_values: Vec<&Value> = schemas[name]["enum"].as_array().unwrap().iter().collect();
+        assert_eq!(values, schema_values, "{name}");
+        for v in e["values"].as_array().unwrap() {
+            assert!(
+                v["label"].is_string(),
+                "{name}.{}: no Chinese label",
+                v["value"]
+            );
+        }
+    }
+}

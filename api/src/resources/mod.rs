@@ -11,6 +11,7 @@ pub mod health;
 pub mod imports;
 pub mod living_standards;
 pub mod me;
+pub mod meta;
 pub mod minimum_wages;
 pub mod orgs;
 pub mod users;
@@ -28,6 +29,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         scope("/api/v1")
             .configure(auth::configure)
             .configure(me::configure)
+            .configure(meta::configure)
             .configure(orgs::configure)
             .configure(users::configure)
             .configure(clients::configure)

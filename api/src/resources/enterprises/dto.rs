@@ -8,57 +8,30 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::domain::uscc;
+use crate::enums::string_enum;
 use crate::http::extract::double_option;
 use crate::listing::{RecordStatus, StatusFilter};
 use crate::resources::orgs::dto::validate_uscc;
 
-/// Ownership type (所有制类型).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Ownership {
-    /// State-owned (国有).
-    State,
-    /// Collectively owned (集体).
-    Collective,
-    /// Private, non-public economy (私营/非公).
-    Private,
-    /// Foreign-invested (外商投资).
-    Foreign,
-    /// Hong Kong, Macao or Taiwan invested (港澳台投资).
-    HkMacaoTaiwan,
-    /// Mixed ownership / joint-stock (混合所有制/股份制).
-    Mixed,
-    /// Other (其他).
-    Other,
-}
-
-impl Ownership {
-    pub const ALL: [Ownership; 7] = [
-        Ownership::State,
-        Ownership::Collective,
-        Ownership::Private,
-        Ownership::Foreign,
-        Ownership::HkMacaoTaiwan,
-        Ownership::Mixed,
-        Ownership::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Ownership::State => "state",
-            Ownership::Collective => "collective",
-            Ownership::Private => "private",
-            Ownership::Foreign => "foreign",
-            Ownership::HkMacaoTaiwan => "hk_macao_taiwan",
-            Ownership::Mixed => "mixed",
-            Ownership::Other => "other",
-        }
+string_enum!(
+    /// Ownership type (所有制类型).
+    Ownership {
+        /// State-owned (国有).
+        State = "state",
+        /// Collectively owned (集体).
+        Collective = "collective",
+        /// Private, non-public economy (私营/非公).
+        Private = "private",
+        /// Foreign-invested (外商投资).
+        Foreign = "foreign",
+        /// Hong Kong, Macao or Taiwan invested (港澳台投资).
+        HkMacaoTaiwan = "hk_macao_taiwan",
+        /// Mixed ownership / joint-stock (混合所有制/股份制).
+        Mixed = "mixed",
+        /// Other (其他).
+        Other = "other",
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|o| o.as_str() == s)
-    }
-}
+);
 
 /// An industry section of GB/T 4754-2017 (国民经济行业分类门类): one letter A–T, e.g. `C`
 /// manufacturing (制造业), `E` construction (建筑业), `N` water, environment and public
@@ -124,7 +97,7 @@ impl From<enterprises::Model> for EnterpriseResponse {
             headcount: e.headcount,
             member_count: e.member_count,
             overcapacity: e.overcapacity,
-            status: RecordStatus::parse(&e.status),
+            status: RecordStatus::parse(&e.status).unwrap_or(RecordStatus::Active),
             created_at: e.created_at,
             updated_at: e.updated_at,
             version: e.version,

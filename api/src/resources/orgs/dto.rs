@@ -8,43 +8,25 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::domain::{division_code, uscc};
+use crate::enums::string_enum;
 use crate::http::extract::double_option;
 
-/// The level of a node in the union organisation tree (工会三级组织网络).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgLevel {
-    /// City federation of trade unions (市总工会): the root.
-    City,
-    /// County or district federation (县市区总工会).
-    County,
-    /// Township or street union (乡镇(街道)工会).
-    Township,
-    /// Enterprise union (企业工会).
-    Enterprise,
-}
+string_enum!(
+    /// The level of a node in the union organisation tree (工会三级组织网络).
+    #[derive(PartialOrd, Ord)]
+    OrgLevel {
+        /// City federation of trade unions (市总工会): the root.
+        City = "city",
+        /// County or district federation (县市区总工会).
+        County = "county",
+        /// Township or street union (乡镇(街道)工会).
+        Township = "township",
+        /// Enterprise union (企业工会).
+        Enterprise = "enterprise",
+    }
+);
 
 impl OrgLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgLevel::City => "city",
-            OrgLevel::County => "county",
-            OrgLevel::Township => "township",
-            OrgLevel::Enterprise => "enterprise",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            OrgLevel::City,
-            OrgLevel::County,
-            OrgLevel::Township,
-            OrgLevel::Enterprise,
-        ]
-        .into_iter()
-        .find(|l| l.as_str() == s)
-    }
-
     /// A node's level must be strictly below its parent's (an enterprise union may sit under a
     /// township, a county or the city directly).
     pub fn may_be_child_of(self, parent: OrgLevel) -> bool {

@@ -58,7 +58,9 @@ string_enum!(
 string_enum!(
     /// Sex, derived from the ID number (17th digit: odd male, even female).
     Sex {
+        /// Male (男).
         Male = "male",
+        /// Female (女).
         Female = "female",
     }
 );
@@ -159,7 +161,7 @@ impl From<workers::Model> for WorkerResponse {
             frontline: w.frontline,
             high_temperature: w.high_temperature,
             honours: parse_honours(&w.honours),
-            status: RecordStatus::parse(&w.status),
+            status: RecordStatus::parse(&w.status).unwrap_or(RecordStatus::Active),
             created_at: w.created_at,
             updated_at: w.updated_at,
             version: w.version,
