@@ -124,15 +124,7 @@ pub async fn register(
     let head = workers::find(&state.db, &scope, b.head_worker_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let year = today().year();
-    let standard = queries::living_standard(&state.db, &org, year)
-        .await?
-        .ok_or_else(|| ApiError::Conflict {
-            code: ErrorCode::Conflict,
-            detail: format!(
-                "no minimum living standard (低保标准) is recorded for this county in {year}"
-            ),
-        })?;
+    let standard = standard_this_year(state, &org).await?;
     let household = Household {
         size: b.household_size as u32,
         annual_income_fen: b.annual_income_fen,
@@ -549,6 +541,19 @@ async fn load(
     Ok(b)
 }
 
+/// The county's minimum living standard (低保标准) for the current year; 409 when none is kept.
+async fn standard_this_year(state: &AppState, org: &entity::orgs::Model) -> Result<i64, ApiError> {
+    let year = today().year();
+    queries::living_standard(&state.db, org, year)
+        .await?
+        .ok_or_else(|| ApiError::Conflict {
+            code: ErrorCode::Conflict,
+            detail: format!(
+                "no minimum living standard (低保标准) is recorded for this county in {year}"
+            ),
+        })
+}
+
 /// Which category applies, from the assessment and an optional override; 400 when the household
 /// is not eligible and nothing overrides that.
 fn decide(
@@ -627,15 +632,7 @@ pub async fn update(
     let org = orgs::find(&state.db, &caller.scope(), b.org_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let year = today().year();
-    let standard = queries::living_standard(&state.db, &org, year)
-        .await?
-        .ok_or_else(|| ApiError::Conflict {
-            code: ErrorCode::Conflict,
-            detail: format!(
-                "no minimum living standard (低保标准) is recorded for this county in {year}"
-            ),
-        })?;
+    let standard = standard_this_year(&state, &org).await?;
     let household = Household {
         size: u.household_size.unwrap_or(b.household_size) as u32,
         annual_income_fen: u.annual_income_fen.unwrap_or(b.annual_income_fen),

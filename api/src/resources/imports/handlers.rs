@@ -207,6 +207,30 @@ fn parse_row<T: serde::de::DeserializeOwned + validator::Validate>(
     Ok(value)
 }
 
+/// A record already seen on an earlier row of the same file: the later row is rejected,
+/// pointing at the first.
+fn repeated<K: std::hash::Hash + Eq>(
+    seen: &mut HashMap<K, usize>,
+    key: K,
+    row: usize,
+    rows: &Rows,
+    column: &str,
+) -> Option<RowReport> {
+    if let Some(first) = seen.get(&key) {
+        let header = rows.header_of.get(column).cloned().unwrap_or_default();
+        return Some(rejected(
+            row,
+            vec![FieldError::new(
+                header,
+                "repeated_row",
+                format!("repeats row {first}"),
+            )],
+        ));
+    }
+    seen.insert(key, row);
+    None
+}
+
 fn report(rows: Vec<RowReport>) -> ImportReport {
     let count = |o| rows.iter().filter(|r| r.outcome == o).count();
     ImportReport {
@@ -339,19 +363,10 @@ pub async fn import_workers(
                 .map(id_number::normalise)
                 .unwrap_or_default();
             let key = state.pii.blind_index(PiiField::IdNumber, &key);
-            if let Some(first) = seen.get(&key) {
-                let header = rows.header_of.get("id_number").cloned().unwrap_or_default();
-                reports.push(rejected(
-                    number,
-                    vec![FieldError::new(
-                        header,
-                        "repeated_row",
-                        format!("repeats row {first}"),
-                    )],
-                ));
+            if let Some(report) = repeated(&mut seen, key, number, &rows, "id_number") {
+                reports.push(report);
                 continue;
             }
-            seen.insert(key, number);
 
             fields.insert("org_id".into(), json!(org_id));
             fields.entry("kind").or_insert(json!("staff"));
@@ -438,19 +453,10 @@ pub async fn import_enterprises(
                 .and_then(Value::as_str)
                 .map(uscc::normalise)
                 .unwrap_or_default();
-            if let Some(first) = seen.get(&code) {
-                let header = rows.header_of.get("uscc").cloned().unwrap_or_default();
-                reports.push(rejected(
-                    number,
-                    vec![FieldError::new(
-                        header,
-                        "repeated_row",
-                        format!("repeats row {first}"),
-                    )],
-                ));
+            if let Some(report) = repeated(&mut seen, code.clone(), number, &rows, "uscc") {
+                reports.push(report);
                 continue;
             }
-            seen.insert(code.clone(), number);
             // Already registered: skipped if it is ours to see, otherwise rejected without details.
             if let Some(existing) = enterprises::Entity::find()
                 .filter(enterprises::Column::Uscc.eq(code))
@@ -814,19 +820,11 @@ pub async fn import_beneficiaries(
                 share(RowOutcome::Rejected, None, &mut reports);
                 continue;
             };
-            if let Some(first) = seen.get(&worker.id) {
-                reports.push(rejected(
-                    head_row,
-                    vec![FieldError::new(
-                        header("id_number"),
-                        "repeated_row",
-                        format!("repeats row {first}"),
-                    )],
-                ));
+            if let Some(report) = repeated(&mut seen, worker.id, head_row, &rows, "id_number") {
+                reports.push(report);
                 share(RowOutcome::Rejected, None, &mut reports);
                 continue;
             }
-            seen.insert(worker.id, head_row);
             // Already archived and live: skipped (the same file imported again).
             let live = entity::beneficiaries::Entity::find()
                 .filter(entity::beneficiaries::Column::LiveHeadWorkerId.eq(worker.id))
