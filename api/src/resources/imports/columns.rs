@@ -180,6 +180,7 @@ const OWNERSHIP: &[(&str, &str)] = &[
     ("外资", "foreign"),
     ("外商投资", "foreign"),
     ("港澳台", "hk_macao_taiwan"),
+    ("港澳台投资", "hk_macao_taiwan"),
     ("混合所有制", "mixed"),
     ("股份制", "mixed"),
     ("其他", "other"),
@@ -296,6 +297,7 @@ const TEXT_TYPES: &[(&str, &str)] = &[
     ("女职工权益保护", "women_rights"),
     ("劳动安全卫生专项集体合同", "labour_safety"),
     ("劳动安全卫生", "labour_safety"),
+    ("其他专项集体合同", "other"),
     ("其他", "other"),
 ];
 
@@ -546,5 +548,66 @@ mod tests {
         assert_eq!(hundredths("-1.5"), Some(-150));
         assert_eq!(hundredths("1.234"), None);
         assert_eq!(hundredths("abc"), None);
+    }
+}
+
+/// The import's Chinese labels are written here, the enumerations' in their doc comments: these
+/// checks keep the two in step.
+#[cfg(test)]
+mod enumeration_tests {
+    use super::*;
+    use crate::enums::{Documented, chinese_term};
+    use crate::resources::beneficiaries::dto as archive;
+    use crate::resources::enterprises::dto::Ownership;
+    use crate::resources::wage_agreements::dto as agreements;
+    use crate::resources::workers::dto as workers;
+
+    fn disagreements<E: Documented>(table: &[(&str, &str)]) -> Vec<String> {
+        let mut found = Vec::new();
+        for (label, code) in table {
+            if !E::VALUES.iter().any(|(value, _)| value == code) {
+                found.push(format!(
+                    "{}: `{label}` maps to `{code}`, which is not a value",
+                    E::NAME
+                ));
+            }
+        }
+        for (value, doc) in E::VALUES {
+            for part in chinese_term(doc).into_iter().flat_map(|t| t.split('/')) {
+                if !table.iter().any(|(l, c)| *l == part && c == value) {
+                    found.push(format!(
+                        "{}: the label `{part}` of `{value}` is not accepted",
+                        E::NAME
+                    ));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn import_labels_agree_with_the_enumerations() {
+        let found = [
+            disagreements::<workers::WorkerKind>(WORKER_KINDS),
+            disagreements::<workers::EmploymentStatus>(EMPLOYMENT),
+            disagreements::<workers::Honour>(HONOURS),
+            disagreements::<Ownership>(OWNERSHIP),
+            disagreements::<agreements::AgreementScope>(SCOPES),
+            disagreements::<agreements::NegotiationMode>(MODES),
+            disagreements::<agreements::TextType>(TEXT_TYPES),
+            // `户主` marks the head's own row; it is not a member's relation.
+            disagreements::<archive::Relation>(
+                &RELATIONS
+                    .iter()
+                    .copied()
+                    .filter(|(_, code)| *code != "head")
+                    .collect::<Vec<_>>(),
+            ),
+            disagreements::<archive::Health>(HEALTH),
+            disagreements::<archive::Stage>(STAGES),
+            disagreements::<archive::Cause>(CAUSES),
+        ]
+        .concat();
+        assert!(found.is_empty(), "{}", found.join("\n"));
     }
 }
