@@ -1100,3 +1100,103 @@ async fn correcting_members_keeps_adds_and_removes_them() {
     assert!(summaries.contains(&json!({"kept": 1, "added": 0, "removed": 2})));
     assert!(!events.to_string().contains("王芳") && !events.to_string().contains("1101051949"));
 }
+
+#[tokio::test]
+async fn a_members_id_number_is_revealed_only_with_the_permission_and_audited() {
+    let (app, admin, a, _) = setup().await;
+    let w = head(&app, &a, 1).await;
+    let mut body = household(&a.org_id, &w, STANDARD / 2);
+    body["members"] = json!([
+        {"name": "张小明", "relation": "child", "id_number": "11010519491231002X", "health": "healthy"},
+        {"name": "张小红", "relation": "child", "birth_date": "2015-05-01", "health": "healthy"}
+    ]);
+    let archive = json_body(create(&app, &a.operator, &body).await, StatusCode::CREATED).await;
+    let id = archive["id"].as_str().unwrap();
+    let member = |name: &str| {
+        archive["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (with_number, without) = (member("张小明"), member("张小红"));
+    let path = |m: &str| format!("/api/v1/beneficiaries/{id}/members/{m}/reveal");
+    let reason = json!({"fields": ["id_number"], "reason": "核对金秋助学申请人身份"});
+
+    // Operators may read archives but not plaintext.
+    assert_problem(
+        app.post_as(&path(&with_number), &a.operator, &reason).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let res = app.post_as(&path(&with_number), &a.admin, &reason).await;
+    assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
+    let revealed = json_body(res, StatusCode::OK).await;
+    assert_eq!(
+        (revealed["id"].as_str(), revealed["id_number"].as_str()),
+        (Some(with_number.as_str()), Some("11010519491231002X"))
+    );
+    let nothing = json_body(
+        app.post_as(&path(&without), &a.admin, &reason).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(nothing.get("id_number").is_none(), "{nothing}");
+    // Members have no phone; a reason is required.
+    for bad in [
+        json!({"fields": ["phone"], "reason": "核对身份信息"}),
+        json!({"fields": ["id_number"]}),
+    ] {
+        assert_problem(
+            app.post_as(&path(&with_number), &a.admin, &bad).await,
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+        )
+        .await;
+    }
+    // Another county, another archive's member, an unknown member: all simply not found.
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    assert_problem(
+        app.post_as(&path(&with_number), &b.admin, &reason).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let w2 = head(&app, &a, 2).await;
+    let other = json_body(
+        create(&app, &a.operator, &household(&a.org_id, &w2, STANDARD / 2)).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let wrong_archive = format!(
+        "/api/v1/beneficiaries/{}/members/{with_number}/reveal",
+        other["id"].as_str().unwrap()
+    );
+    for p in [wrong_archive, path(&uuid::Uuid::now_v7().to_string())] {
+        assert_problem(
+            app.post_as(&p, &a.admin, &reason).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+    }
+    // Audited with the reason, never the value.
+    let events = json_body(
+        app.get_as(
+            "/api/v1/audit-events?action=beneficiary.member_reveal",
+            &admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let items = events["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["changes"]["reason"], "核对金秋助学申请人身份");
+    assert!(!events.to_string().contains("11010519491231002X"));
+}

@@ -22,8 +22,9 @@ use crate::domain::eligibility::{self, Household};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, ErrorCode, IfMatch, Json, Page, PageRequest, Query};
-use crate::pii::DataProtector;
+use crate::pii::{DataProtector, PiiField};
 use crate::resources::orgs::queries as orgs;
+use crate::resources::workers::dto::{RevealField, RevealRequest, RevealResponse};
 use crate::resources::workers::queries::{self as workers, protect_id_number};
 use crate::state::AppState;
 use crate::versioning;
@@ -690,6 +691,70 @@ pub async fn update(
         .on("beneficiary", b.id)
         .changes(changes);
     transition(&state, &caller, &b, change, writes, event).await
+}
+
+/// Reveal a household member's ID number.
+///
+/// Returns the plaintext ID number of one member of an archive in your subtree (for example to
+/// check the identity of a student applying for tuition aid, 金秋助学). Only `id_number` can be
+/// asked for; it is absent from the answer when none is recorded. Needs its own permission and a
+/// written reason, and leaves an audit event (`beneficiary.member_reveal`, with the reason, never
+/// the value). The answer is marked `Cache-Control: no-store`.
+#[utoipa::path(
+    tag = tags::ARCHIVE,
+    operation_id = "reveal_household_member",
+    params(
+        ("id" = Uuid, Path, description = "Archive id"),
+        ("member_id" = Uuid, Path, description = "Household member id"),
+    ),
+    request_body = RevealRequest,
+    extensions(("x-permission" = json!("pii.reveal"))),
+    responses(
+        (status = 200, description = "The plaintext (`id` is the member's)", body = RevealResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[post("/beneficiaries/{id}/members/{member_id}/reveal")]
+pub async fn reveal_member(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(Uuid, Uuid)>,
+    body: Json<RevealRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::PiiReveal).await?;
+    let (archive_id, member_id) = path.into_inner();
+    let b = body.into_inner();
+    if b.fields.contains(&RevealField::Phone) {
+        return Err(ApiError::field(
+            "fields",
+            "not_recorded",
+            "household members have no phone on record; only `id_number` can be revealed",
+        ));
+    }
+    let archive = queries::find(&state.db, &caller.scope(), archive_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let member = household_members::Entity::find_by_id(member_id)
+        .filter(household_members::Column::BeneficiaryId.eq(archive.id))
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let id_number = member
+        .id_number_enc
+        .as_deref()
+        .map(|enc| state.pii.decrypt(PiiField::IdNumber, enc))
+        .transpose()?;
+    let event = Event::new("beneficiary.member_reveal")
+        .on("household_member", member.id)
+        .changes(json!({ "beneficiary_id": archive.id, "fields": b.fields, "reason": b.reason }));
+    audit::record(&state.db, &caller.actor(), event).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(RevealResponse {
+            id: member.id,
+            id_number,
+            phone: None,
+        }))
 }
 
 /// Close an archive (lifted out or cancelled): it is no longer its head's live archive.

@@ -14,6 +14,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::list)
         .service(handlers::get)
         .service(handlers::update)
+        .service(handlers::reveal_member)
         .service(handlers::verify)
         .service(handlers::reverify)
         .service(handlers::lift_out)

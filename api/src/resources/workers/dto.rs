@@ -314,7 +314,7 @@ pub struct RevealRequest {
     pub reason: String,
 }
 
-/// Plaintext personal data of one worker. Do not store or log it.
+/// Plaintext personal data of one worker (or household member). Do not store or log it.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001", "id_number": "11010519491231002X"}))]
 pub struct RevealResponse {
