@@ -40,6 +40,27 @@ macro_rules! string_enum {
 
 pub(crate) use string_enum;
 
+/// What people read for a stored value: its Chinese term, or the value itself when it has none
+/// (or is not one of the enumeration's).
+pub fn label<E: Documented>(value: &str) -> &str {
+    E::VALUES
+        .iter()
+        .find(|(v, _)| *v == value)
+        .and_then(|(_, doc)| chinese_term(doc))
+        .unwrap_or(value)
+}
+
+/// A stored comma-separated list of values as people read it: `illness,unemployment` →
+/// `因病、失业`.
+pub fn labels<E: Documented>(stored: &str) -> String {
+    stored
+        .split(',')
+        .filter(|v| !v.is_empty())
+        .map(label::<E>)
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
 /// The Chinese term of a value's description: the first parenthesised text holding Chinese
 /// characters (`Filed with the labour bureau (已备案).` → `已备案`; nested brackets are kept:
 /// `乡镇(街道)工会`).

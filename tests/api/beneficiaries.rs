@@ -1200,3 +1200,90 @@ async fn a_members_id_number_is_revealed_only_with_the_permission_and_audited() 
     assert_eq!(items[0]["changes"]["reason"], "核对金秋助学申请人身份");
     assert!(!events.to_string().contains("11010519491231002X"));
 }
+
+#[tokio::test]
+async fn worklists_export_as_spreadsheets_for_county_staff() {
+    let (app, admin, a, _) = setup().await;
+    let this_year = chrono::Utc::now().year();
+    let w1 = head(&app, &a, 1).await;
+    let mut entering = household(&a.org_id, &w1, STANDARD / 2);
+    entering["members"] = json!([{"name": "张小明", "relation": "child", "id_number": "11010519491231002X",
+        "health": "healthy", "school": "山东大学", "stage": "undergraduate", "grade": 1, "admission_year": this_year}]);
+    entering["causes"] = json!(["illness", "child_education"]);
+    let archive = json_body(
+        create(&app, &a.operator, &entering).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let w2 = head(&app, &a, 2).await;
+    json_body(
+        create(
+            &app,
+            &a.operator,
+            &household(&a.org_id, &w2, STANDARD + STANDARD / 2),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let export = |token: &str, query: &str, accept: &str| {
+        app.authed(Method::GET, &format!("/api/v1/beneficiaries{query}"), token)
+            .header("accept", accept)
+            .send()
+    };
+
+    let res = export(&a.operator, "?entering_university=true", "text/csv")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("beneficiaries.csv")
+    );
+    let text = res.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].contains("户主姓名,户主身份证号"), "{}", lines[0]);
+    let cells: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(cells[0], archive["id"].as_str().unwrap());
+    assert_eq!(
+        (cells[1], cells[4], cells[5], cells[6], cells[7]),
+        (
+            "户主1",
+            "任城区总工会",
+            "临时档案",
+            "深度困难",
+            "因病、因学"
+        )
+    );
+    assert!(cells[2].contains("********"), "{}", cells[2]);
+    // Amounts in yuan: 400 yuan per person per month.
+    assert_eq!(cells[12], "400.00");
+    assert!(!text.contains(&nth_id_number(1)) && !text.contains("11010519491231002X"));
+
+    // XLSX, the whole list; another county's export is empty; paging does not apply.
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let bytes = export(&a.admin, "", xlsx)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(bytes.starts_with(b"PK"));
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let text = export(&b.admin, "", "text/csv")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert_problem(
+        export(&a.admin, "?limit=10", "text/csv").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
+}

@@ -559,6 +559,13 @@ async fn templates_and_masked_exports() {
         "{}",
         lines[1]
     );
+    // Codes are written as the labels staff use (the import reads them back).
+    assert_eq!(
+        (cells[3], cells[10], cells[11], cells[cells.len() - 1]),
+        ("女", "职工", "在岗", "在册"),
+        "{}",
+        lines[1]
+    );
     assert!(!text.contains("11010519491231002X") && !text.contains("13800138000"));
 
     let res = app
@@ -613,7 +620,7 @@ async fn templates_and_masked_exports() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(
-        lines[1].contains(",济宁机床厂,") && lines[1].ends_with(",任城区总工会,active"),
+        lines[1].contains(",济宁机床厂,") && lines[1].ends_with(",任城区总工会,在册"),
         "{text}"
     );
 }

@@ -12,6 +12,8 @@
 
 use chrono::NaiveDate;
 
+use super::money::yuan;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {
     Deep,
@@ -36,10 +38,6 @@ pub struct Assessment {
     pub per_capita_monthly_fen: i64,
     /// Which rule placed the household where, in words for staff.
     pub rule: String,
-}
-
-fn yuan(fen: i64) -> String {
-    format!("{}.{:02}", fen / 100, (fen % 100).abs())
 }
 
 pub fn assess(h: &Household, standard_fen: i64, today: NaiveDate) -> Assessment {

@@ -1,8 +1,8 @@
 //! Exporting a filtered list: CSV streamed in keyset-ordered chunks (memory stays flat however
 //! long the list), or XLSX written in constant-memory mode. Values are whatever the resource's
 //! row function gives: personal data is already masked there. Rows show the names of the
-//! organisation and enterprise they belong to (staff read names, not ids), looked up once per
-//! chunk within the caller's subtree.
+//! organisation, enterprise and worker they refer to (staff read names, not ids), looked up once
+//! per chunk within the caller's subtree.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use std::collections::{HashMap, HashSet};
 
-use entity::{enterprises, orgs};
+use entity::{enterprises, orgs, workers};
 use uuid::Uuid;
 
 use super::Format;
@@ -29,18 +29,42 @@ pub struct Export<E: EntityTrait, C: ColumnTrait> {
     pub select: Select<E>,
     pub id_column: C,
     pub id_of: fn(&E::Model) -> Uuid,
-    /// The organisation and the enterprise (if any) a row belongs to, for their names.
-    pub belongs_to: fn(&E::Model) -> (Uuid, Option<Uuid>),
+    /// What a row refers to, for the names.
+    pub refers_to: fn(&E::Model) -> Refs,
     pub row: fn(E::Model, &Names) -> Vec<String>,
     /// Names are looked up only within this subtree: nothing outside it is shown.
     pub scope: Scope,
 }
 
-/// The names of the organisations and enterprises one chunk of rows belongs to.
+/// A flag as a cell: 是 / 否.
+pub fn yes_no(flag: bool) -> String {
+    if flag { "是" } else { "否" }.to_owned()
+}
+
+/// The records one row refers to.
+pub struct Refs {
+    pub org: Uuid,
+    pub enterprise: Option<Uuid>,
+    pub worker: Option<Uuid>,
+}
+
+impl Refs {
+    pub fn org(org: Uuid) -> Self {
+        Self {
+            org,
+            enterprise: None,
+            worker: None,
+        }
+    }
+}
+
+/// The names of the organisations, enterprises and workers one chunk of rows refers to.
 #[derive(Debug, Default)]
 pub struct Names {
     orgs: HashMap<Uuid, String>,
     enterprises: HashMap<Uuid, String>,
+    /// A worker's name and masked ID number.
+    workers: HashMap<Uuid, (String, String)>,
 }
 
 impl Names {
@@ -53,18 +77,25 @@ impl Names {
             .unwrap_or_default()
     }
 
-    /// Two queries per chunk, however many rows it holds.
+    /// A worker's name and masked ID number.
+    pub fn worker(&self, id: Uuid) -> (String, String) {
+        self.workers.get(&id).cloned().unwrap_or_default()
+    }
+
+    /// At most three queries per chunk, however many rows it holds.
     async fn of<M>(
         db: &DatabaseConnection,
         scope: &Scope,
         models: &[M],
-        belongs_to: fn(&M) -> (Uuid, Option<Uuid>),
+        refers_to: fn(&M) -> Refs,
     ) -> Result<Self, sea_orm::DbErr> {
-        let (mut org_ids, mut enterprise_ids) = (HashSet::new(), HashSet::new());
+        let (mut org_ids, mut enterprise_ids, mut worker_ids) =
+            (HashSet::new(), HashSet::new(), HashSet::new());
         for model in models {
-            let (org, enterprise) = belongs_to(model);
-            org_ids.insert(org);
-            enterprise_ids.extend(enterprise);
+            let refs = refers_to(model);
+            org_ids.insert(refs.org);
+            enterprise_ids.extend(refs.enterprise);
+            worker_ids.extend(refs.worker);
         }
         let mut names = Names::default();
         if !org_ids.is_empty() {
@@ -91,6 +122,23 @@ impl Names {
                 .into_iter()
                 .collect();
         }
+        if !worker_ids.is_empty() {
+            names.workers = workers::Entity::find()
+                .filter(scope.owns(workers::Column::OrgId))
+                .filter(workers::Column::Id.is_in(worker_ids))
+                .select_only()
+                .columns([
+                    workers::Column::Id,
+                    workers::Column::Name,
+                    workers::Column::IdNumberMasked,
+                ])
+                .into_tuple::<(Uuid, String, String)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|(id, name, masked)| (id, (name, masked)))
+                .collect();
+        }
         Ok(names)
     }
 }
@@ -110,7 +158,7 @@ async fn chunk<E: EntityTrait, C: ColumnTrait>(
         query = query.filter(export.id_column.gt(after));
     }
     let models = query.limit(CHUNK).all(db).await?;
-    let names = Names::of(db, &export.scope, &models, export.belongs_to).await?;
+    let names = Names::of(db, &export.scope, &models, export.refers_to).await?;
     Ok((models, names))
 }
 

@@ -19,6 +19,8 @@ use crate::auth::tokens::PrincipalKind;
 use crate::auth::{Caller, Permission};
 use crate::domain::eligibility::{self, Household};
 
+use crate::domain::money::yuan;
+use crate::enums::{label, labels};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, ErrorCode, IfMatch, Json, Page, PageRequest, Query};
@@ -26,6 +28,7 @@ use crate::pii::{DataProtector, PiiField};
 use crate::resources::orgs::queries as orgs;
 use crate::resources::workers::dto::{RevealField, RevealRequest, RevealResponse};
 use crate::resources::workers::queries::{self as workers, protect_id_number};
+use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
 use crate::versioning;
 
@@ -270,23 +273,34 @@ pub async fn get(
 ///
 /// Archives of your subtree, oldest first, keyset-paginated, filtered by category, cause,
 /// status, county, re-verification due or overdue, not updated for a year, creation period,
-/// migrant workers, or households with a child entering university this year (金秋助学).
+/// migrant workers, or households with a child entering university this year (金秋助学). With
+/// `Accept: text/csv` or the XLSX media type, the whole filtered list as a spreadsheet for
+/// county staff (head's name and masked ID number, Chinese labels, amounts in yuan), streamed.
 #[utoipa::path(
     tag = tags::ARCHIVE,
     operation_id = "list_beneficiaries",
     params(BeneficiaryListQuery),
     extensions(("x-permission" = json!("archive.read"))),
-    responses((status = 200, description = "One page", body = Page<BeneficiaryResponse>)),
+    responses((status = 200, description = "One page as JSON; or, when `Accept` asks for `text/csv` or XLSX, the whole filtered list as a file (streamed, personal data masked)", content(
+        (Page<BeneficiaryResponse> = "application/json"),
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ))),
 )]
 #[get("/beneficiaries")]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
+    req: actix_web::HttpRequest,
     query: Query<BeneficiaryListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     use beneficiaries::Column as B;
     caller.require(&state.db, Permission::ArchiveRead).await?;
     let q = query.into_inner();
+    let export_format = export::requested(&req);
+    if export_format.is_some() {
+        export::refuse_paging(q.limit, q.cursor.as_deref(), q.count)?;
+    }
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let scope = caller.scope();
     let day = today();
@@ -350,6 +364,23 @@ pub async fn list(
             .filter(B::Id.in_subquery(entering))
             .filter(B::Status.is_in(live));
     }
+    if let Some(format) = export_format {
+        let file = Export {
+            file_stem: "beneficiaries",
+            headers: EXPORT_HEADERS,
+            select,
+            id_column: B::Id,
+            id_of: |b| b.id,
+            refers_to: |b| Refs {
+                org: b.org_id,
+                enterprise: None,
+                worker: Some(b.head_worker_id),
+            },
+            row: export_row,
+            scope,
+        };
+        return export::respond(state.db.clone(), format, file).await;
+    }
     let page = page_by_id(&state.db, select, B::Id, |b| b.id, &page, Order::Asc).await?;
     let items = queries::responses(&state.db, page.items).await?;
     Ok(HttpResponse::Ok().json(Page {
@@ -357,6 +388,57 @@ pub async fn list(
         next_cursor: page.next_cursor,
         total: page.total,
     }))
+}
+
+const EXPORT_HEADERS: &[&str] = &[
+    "记录ID",
+    "户主姓名",
+    "户主身份证号",
+    "所属组织ID",
+    "所属组织",
+    "档案状态",
+    "困难类别",
+    "致困原因",
+    "家庭人口",
+    "家庭年收入(元)",
+    "刚性支出(元)",
+    "意外支出(元)",
+    "人均月收入(元)",
+    "农民工",
+    "长效帮扶",
+    "最近核实日期",
+    "复核到期日",
+    "困难需求",
+    "建档时间",
+    "更新时间",
+];
+
+/// One export row: labels instead of codes, yuan instead of fen, the head's ID number masked.
+fn export_row(b: beneficiaries::Model, names: &Names) -> Vec<String> {
+    let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let (head_name, head_id_number) = names.worker(b.head_worker_id);
+    vec![
+        b.id.to_string(),
+        head_name,
+        head_id_number,
+        b.org_id.to_string(),
+        names.org(b.org_id),
+        label::<ArchiveStatus>(&b.status).to_owned(),
+        label::<Category>(&b.category).to_owned(),
+        labels::<Cause>(&b.causes),
+        b.household_size.to_string(),
+        yuan(b.annual_income_fen),
+        yuan(b.rigid_expenses_fen),
+        yuan(b.accident_costs_fen),
+        yuan(b.per_capita_monthly_fen),
+        yes_no(b.migrant_worker),
+        yes_no(b.long_term_assistance),
+        date(b.last_verified_on),
+        date(b.reverify_due_on),
+        b.needs.unwrap_or_default(),
+        b.created_at.to_rfc3339(),
+        b.updated_at.to_rfc3339(),
+    ]
 }
 
 /// Apply a transition: status check, versioned update, the visit it records, audit; one

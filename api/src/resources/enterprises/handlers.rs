@@ -14,13 +14,14 @@ use super::queries;
 use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::domain::uscc;
+use crate::enums::label;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, name_prefix};
-use crate::listing::{RecordKind, set_record_status};
+use crate::listing::{RecordKind, RecordStatus, set_record_status};
 use crate::resources::orgs::queries as orgs;
-use crate::spreadsheet::export::{self, Export, Names};
+use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
 use crate::versioning;
 
@@ -188,7 +189,7 @@ pub async fn list(
             select,
             id_column: Column::Id,
             id_of: |e| e.id,
-            belongs_to: |e| (e.org_id, None),
+            refers_to: |e| Refs::org(e.org_id),
             row: export_row,
             scope,
         };
@@ -220,7 +221,7 @@ fn export_row(e: enterprises::Model, names: &Names) -> Vec<String> {
         e.id.to_string(),
         e.name,
         e.uscc,
-        e.ownership,
+        label::<Ownership>(&e.ownership).to_owned(),
         e.industry,
         e.address.unwrap_or_default(),
         e.union_founded_on
@@ -228,10 +229,10 @@ fn export_row(e: enterprises::Model, names: &Names) -> Vec<String> {
             .unwrap_or_default(),
         number(e.headcount),
         number(e.member_count),
-        if e.overcapacity { "是" } else { "否" }.to_owned(),
+        yes_no(e.overcapacity),
         e.org_id.to_string(),
         names.org(e.org_id),
-        e.status,
+        label::<RecordStatus>(&e.status).to_owned(),
     ]
 }
 

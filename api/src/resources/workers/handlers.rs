@@ -16,15 +16,16 @@ use super::queries::{self, ensure_new_person, protect_id_number, protect_phone};
 use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::domain::{id_number, phone};
+use crate::enums::{label, labels};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, StatusFilter, name_prefix};
-use crate::listing::{RecordKind, set_record_status};
+use crate::listing::{RecordKind, RecordStatus, set_record_status};
 use crate::pii::PiiField;
 use crate::resources::enterprises::queries as enterprises;
 use crate::resources::orgs::queries as orgs;
-use crate::spreadsheet::export::{self, Export, Names};
+use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
 use crate::tenancy::Scope;
 use crate::versioning;
@@ -230,7 +231,11 @@ pub async fn list(
             select,
             id_column: Column::Id,
             id_of: |w| w.id,
-            belongs_to: |w| (w.org_id, w.enterprise_id),
+            refers_to: |w| Refs {
+                org: w.org_id,
+                enterprise: w.enterprise_id,
+                worker: None,
+            },
             row: export_row,
             scope,
         };
@@ -262,25 +267,24 @@ const EXPORT_HEADERS: &[&str] = &[
 
 /// One export row: the same masks as every response.
 fn export_row(w: workers::Model, names: &Names) -> Vec<String> {
-    let flag = |b: bool| if b { "是" } else { "否" }.to_owned();
     vec![
         w.id.to_string(),
         w.name,
         w.id_number_masked,
-        w.sex,
+        label::<Sex>(&w.sex).to_owned(),
         w.birth_date.to_string(),
         w.phone_masked.unwrap_or_default(),
         w.org_id.to_string(),
         names.org(w.org_id),
         w.enterprise_id.map(|e| e.to_string()).unwrap_or_default(),
         names.enterprise(w.enterprise_id),
-        w.kind,
-        w.employment_status,
+        label::<WorkerKind>(&w.kind).to_owned(),
+        label::<EmploymentStatus>(&w.employment_status).to_owned(),
         w.member_since.map(|d| d.to_string()).unwrap_or_default(),
-        flag(w.frontline),
-        flag(w.high_temperature),
-        w.honours,
-        w.status,
+        yes_no(w.frontline),
+        yes_no(w.high_temperature),
+        labels::<Honour>(&w.honours),
+        label::<RecordStatus>(&w.status).to_owned(),
     ]
 }
 
