@@ -289,8 +289,22 @@ pub fn requested(req: &actix_web::HttpRequest) -> Option<Format> {
         .and_then(|accept| accept.split(',').find_map(Format::from_media_type))
 }
 
-/// Exports are the whole filtered list: paging parameters make no sense there.
-pub fn refuse_paging(
+/// The export a list request asks for, refusing paging parameters with it: an export is the
+/// whole filtered list.
+pub fn requested_list(
+    req: &actix_web::HttpRequest,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+    count: Option<bool>,
+) -> Result<Option<Format>, ApiError> {
+    let format = requested(req);
+    if format.is_some() {
+        refuse_paging(limit, cursor, count)?;
+    }
+    Ok(format)
+}
+
+fn refuse_paging(
     limit: Option<u32>,
     cursor: Option<&str>,
     count: Option<bool>,

@@ -149,10 +149,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryRead).await?;
     let q = query.into_inner();
-    let export_format = export::requested(&req);
-    if export_format.is_some() {
-        export::refuse_paging(q.limit, q.cursor.as_deref(), q.count)?;
-    }
+    let export_format = export::requested_list(&req, q.limit, q.cursor.as_deref(), q.count)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let scope = caller.scope();
     let mut select =
