@@ -906,30 +906,14 @@ pub async fn verify(
             .col_expr(B::LastVerifiedOn, Expr::value(v.visited_on))
             .col_expr(B::ReverifyDueOn, Expr::value(a_year_after(v.visited_on)));
     }
-    let result = if v.confirmed {
-        "confirmed"
-    } else {
-        "not_confirmed"
-    };
-    let event = Event::new("beneficiary.verify")
-        .on("beneficiary", b.id)
-        .changes(json!({ "visited_on": v.visited_on, "result": result }));
-    let recorded = visit(
-        b.id,
-        &caller,
-        "verification",
-        v.visited_on,
-        v.findings,
-        Some(result),
-        None,
-    );
-    transition(
+    record_verification(
         &state,
         &caller,
         &b,
         change,
-        vec![Write::Visit(recorded)],
-        event,
+        v,
+        "beneficiary.verify",
+        "verification",
     )
     .await
 }
@@ -974,27 +958,49 @@ pub async fn reverify(
     let change = versioning::update::<beneficiaries::Entity>(b.id, b.version, Utc::now())
         .col_expr(B::LastVerifiedOn, Expr::value(v.visited_on))
         .col_expr(B::ReverifyDueOn, Expr::value(a_year_after(v.visited_on)));
+    record_verification(
+        &state,
+        &caller,
+        &b,
+        change,
+        v,
+        "beneficiary.reverify",
+        "reverification",
+    )
+    .await
+}
+
+/// The end of a (re-)verification: the visit with its result, the audit event, the change.
+async fn record_verification(
+    state: &AppState,
+    caller: &Caller,
+    b: &beneficiaries::Model,
+    change: UpdateMany<beneficiaries::Entity>,
+    v: VerifyRequest,
+    action: &'static str,
+    kind: &str,
+) -> Result<HttpResponse, ApiError> {
     let result = if v.confirmed {
         "confirmed"
     } else {
         "not_confirmed"
     };
-    let event = Event::new("beneficiary.reverify")
+    let event = Event::new(action)
         .on("beneficiary", b.id)
         .changes(json!({ "visited_on": v.visited_on, "result": result }));
     let recorded = visit(
         b.id,
-        &caller,
-        "reverification",
+        caller,
+        kind,
         v.visited_on,
         v.findings,
         Some(result),
         None,
     );
     transition(
-        &state,
-        &caller,
-        &b,
+        state,
+        caller,
+        b,
         change,
         vec![Write::Visit(recorded)],
         event,
