@@ -62,6 +62,9 @@ pub struct Settings {
     /// Largest accepted spreadsheet upload, in bytes.
     #[arg(long, env = "SIJI_IMPORT_LIMIT", default_value_t = DEFAULT_IMPORT_LIMIT)]
     pub import_limit: usize,
+    /// Most data rows one spreadsheet import may hold (larger files are refused whole, 413).
+    #[arg(long, env = "SIJI_IMPORT_MAX_ROWS", default_value_t = crate::spreadsheet::read::DEFAULT_MAX_ROWS)]
+    pub import_max_rows: usize,
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "SIJI_WORKERS")]
     pub workers: Option<usize>,
@@ -185,6 +188,7 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
             import_limit: DEFAULT_IMPORT_LIMIT,
+            import_max_rows: crate::spreadsheet::read::DEFAULT_MAX_ROWS,
             workers: None,
             shutdown_timeout_secs: DEFAULT_SHUTDOWN_TIMEOUT_SECS,
             auth: AuthSettings::default(),

@@ -9,6 +9,7 @@ mod auth;
 mod beneficiaries;
 mod docs;
 mod errors;
+mod hardening;
 mod health;
 mod helpers;
 mod imports;

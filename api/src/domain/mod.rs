@@ -1,9 +1,10 @@
 //! Pure rules of the domain, with no I/O and no HTTP: identifiers and their check characters,
-//! eligibility, money.
+//! eligibility, money, what text input may hold.
 
 pub mod division_code;
 pub mod eligibility;
 pub mod id_number;
 pub mod money;
 pub mod phone;
+pub mod text;
 pub mod uscc;

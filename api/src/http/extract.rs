@@ -5,6 +5,11 @@
 //! `validation_failed`), then runs the type's `validator` rules. `Query<T>` does the same for query
 //! strings (400 `invalid_query`). Messages name the field and the expectation, never the value
 //! that was sent: it may be someone's ID number.
+//!
+//! This is also the one place where text enters the server, so the rules every text input
+//! follows are here: a request body is a JSON object (an array would be matched to fields by
+//! position), no string or key holds a control character (`domain::text`), and a query string
+//! or form body must percent-decode to valid UTF-8.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -19,6 +24,7 @@ use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use super::problem::{ApiError, ErrorCode, FieldError};
+use crate::domain::text;
 
 /// The largest request body accepted, in bytes (from `SIJI_BODY_LIMIT`).
 #[derive(Debug, Clone, Copy)]
@@ -127,6 +133,10 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Form<T> {
         );
         Box::pin(async move {
             let body = body.await?;
+            let bad = check_urlencoded(&body);
+            if !bad.is_empty() {
+                return Err(ApiError::Validation(bad));
+            }
             let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&body));
             let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
                 let path = err.path().to_string();
@@ -151,8 +161,71 @@ where
     serde::Deserialize::deserialize(de).map(Some)
 }
 
+/// At most this many control-character errors are listed for one request.
+const MAX_TEXT_ERRORS: usize = 20;
+
+/// Every string (and key) of a JSON value that holds a control character, by path.
+fn control_characters(value: &serde_json::Value, path: &str, out: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    if out.len() >= MAX_TEXT_ERRORS {
+        return;
+    }
+    match value {
+        Value::String(s) if text::has_control(s) => out.push(FieldError::new(
+            path,
+            text::CONTROL_CODE,
+            text::CONTROL_MESSAGE,
+        )),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                control_characters(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                if text::has_control(key) {
+                    out.push(FieldError::new(
+                        path,
+                        text::CONTROL_CODE,
+                        "has a key with a control character",
+                    ));
+                    continue;
+                }
+                control_characters(item, &join(path, key), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn malformed(err: &serde_json::Error) -> ApiError {
+    ApiError::BadRequest {
+        code: ErrorCode::InvalidJson,
+        detail: format!(
+            "the body is not well-formed JSON (line {}, column {})",
+            err.line(),
+            err.column()
+        ),
+        errors: Vec::new(),
+    }
+}
+
 /// Deserialise JSON, turning serde's errors into field errors without the submitted values.
+/// The body must be an object whose text holds no control characters.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
+    if !value.is_object() {
+        return Err(ApiError::field(
+            "",
+            "invalid_type",
+            "the body must be a JSON object",
+        ));
+    }
+    let mut bad = Vec::new();
+    control_characters(&value, "", &mut bad);
+    if !bad.is_empty() {
+        return Err(ApiError::Validation(bad));
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -161,15 +234,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             serde_json::error::Category::Data => {
                 ApiError::Validation(vec![serde_field_error(&path, &inner.to_string())])
             }
-            _ => ApiError::BadRequest {
-                code: ErrorCode::InvalidJson,
-                detail: format!(
-                    "the body is not well-formed JSON (line {}, column {})",
-                    inner.line(),
-                    inner.column()
-                ),
-                errors: Vec::new(),
-            },
+            _ => malformed(&inner),
         }
     })
 }
@@ -194,7 +259,52 @@ impl<T: DeserializeOwned + Validate> FromRequest for Query<T> {
     }
 }
 
+/// Each parameter of a query string or form body that does not percent-decode to valid UTF-8,
+/// or that decodes to a control character (`form_urlencoded` alone would pass both on, the first
+/// as U+FFFD).
+fn check_urlencoded(input: &[u8]) -> Vec<FieldError> {
+    let decode = |part: &[u8]| -> Result<String, &'static str> {
+        let plus: Vec<u8> = part
+            .iter()
+            .map(|b| if *b == b'+' { b' ' } else { *b })
+            .collect();
+        let text = percent_encoding::percent_decode(&plus)
+            .decode_utf8()
+            .map_err(|_| "invalid_utf8")?;
+        if text::has_control(&text) {
+            return Err(text::CONTROL_CODE);
+        }
+        Ok(text.into_owned())
+    };
+    let mut errors = Vec::new();
+    for pair in input.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let (key, value) = match pair.iter().position(|b| *b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &pair[..0]),
+        };
+        let (field, code) = match (decode(key), decode(value)) {
+            (Err(code), _) => (String::new(), code),
+            (Ok(name), Err(code)) => (name.chars().take(64).collect(), code),
+            (Ok(_), Ok(_)) => continue,
+        };
+        let message = if code == "invalid_utf8" {
+            "is not percent-encoded UTF-8"
+        } else {
+            text::CONTROL_MESSAGE
+        };
+        errors.push(FieldError::new(field, code, message));
+        if errors.len() >= MAX_TEXT_ERRORS {
+            break;
+        }
+    }
+    errors
+}
+
 pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
+    let bad = check_urlencoded(query.as_bytes());
+    if !bad.is_empty() {
+        return Err(query_error(bad));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let value: T = serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -338,14 +448,8 @@ fn default_message(code: &str) -> String {
 
 /// Problems for the framework's own extractors, should a handler use `web::Path` and friends.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|_err: PathError, _req| {
-        ApiError::BadRequest {
-            code: ErrorCode::InvalidPath,
-            detail: "a path parameter is malformed (ids are UUIDs)".to_owned(),
-            errors: Vec::new(),
-        }
-        .into()
-    })
+    web::PathConfig::default()
+        .error_handler(|_err: PathError, req| super::fallback::malformed_path(req).into())
 }
 
 pub fn query_config() -> web::QueryConfig {
@@ -432,6 +536,61 @@ mod tests {
         assert_eq!(f[0].field, "age");
         assert_eq!(f[0].code, "invalid_type");
         assert!(!f[0].message.contains("1101"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn only_objects_without_control_characters_are_bodies() {
+        let f = fields(
+            parse_json::<Body>(br#"["ab", 1]"#)
+                .err()
+                .unwrap_or(ApiError::NotFound),
+        );
+        assert_eq!(
+            (f[0].field.as_str(), f[0].code.as_str()),
+            ("", "invalid_type")
+        );
+        let f = fields(
+            parse_json::<Body>(
+                br#"{"name":"a\u0000b","age":1,"members":[{"id_number":"\u001b"}]}"#,
+            )
+            .err()
+            .unwrap_or(ApiError::NotFound),
+        );
+        let named: Vec<_> = f
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("members[0].id_number", "control_character"),
+                ("name", "control_character")
+            ]
+        );
+        assert!(parse_json::<Body>(br#"{"name":"two\nlines","age":1}"#).is_ok());
+    }
+
+    #[test]
+    fn query_strings_decode_strictly() {
+        let f = fields(
+            parse_query::<Q>("limit=%FF")
+                .err()
+                .unwrap_or(ApiError::NotFound),
+        );
+        assert_eq!(
+            (f[0].field.as_str(), f[0].code.as_str()),
+            ("limit", "invalid_utf8")
+        );
+        let f = fields(
+            parse_query::<Q>("limit=1%00")
+                .err()
+                .unwrap_or(ApiError::NotFound),
+        );
+        assert_eq!(
+            (f[0].field.as_str(), f[0].code.as_str()),
+            ("limit", "control_character")
+        );
+        assert!(parse_query::<Q>("limit=5&").is_ok());
     }
 
     #[test]

@@ -37,6 +37,23 @@ impl RouteTable {
         Self(routes)
     }
 
+    /// The methods of the fixed paths (no `{parameter}`) that are exactly `path`: when a request
+    /// for `/orgs/tree` was taken by `/orgs/{id}` and its id failed to parse, the client meant
+    /// `/orgs/tree` with a method it does not have.
+    fn allowed_fixed(&self, path: &str) -> Vec<Method> {
+        let mut allowed: Vec<Method> = Vec::new();
+        for (def, methods) in &self.0 {
+            if def.pattern().is_some_and(|p| !p.contains('{')) && def.is_match(path) {
+                for m in methods {
+                    if !allowed.contains(m) {
+                        allowed.push(m.clone());
+                    }
+                }
+            }
+        }
+        allowed
+    }
+
     fn allowed(&self, path: &str) -> Vec<Method> {
         let mut allowed: Vec<Method> = Vec::new();
         for (def, methods) in &self.0 {
@@ -57,10 +74,31 @@ pub async fn not_matched(
     req: HttpRequest,
     table: web::Data<RouteTable>,
 ) -> Result<HttpResponse, ApiError> {
-    let allowed = table.allowed(req.path());
+    // A fixed path (`/orgs/tree`) speaks for itself, whatever `/orgs/{id}` allows.
+    let mut allowed = table.allowed_fixed(req.path());
+    if allowed.is_empty() {
+        allowed = table.allowed(req.path());
+    }
     if allowed.is_empty() || allowed.contains(req.method()) {
         Err(ApiError::NotFound)
     } else {
         Err(ApiError::MethodNotAllowed(allowed))
+    }
+}
+
+/// What a malformed path parameter answers: 405 when the path is really a fixed path under
+/// another method, otherwise 400 `invalid_path`.
+pub fn malformed_path(req: &HttpRequest) -> ApiError {
+    let allowed = req
+        .app_data::<web::Data<RouteTable>>()
+        .map(|table| table.allowed_fixed(req.path()))
+        .unwrap_or_default();
+    if !allowed.is_empty() && !allowed.contains(req.method()) {
+        return ApiError::MethodNotAllowed(allowed);
+    }
+    ApiError::BadRequest {
+        code: super::problem::ErrorCode::InvalidPath,
+        detail: "a path parameter is malformed (ids are UUIDs)".to_owned(),
+        errors: Vec::new(),
     }
 }

@@ -47,6 +47,9 @@ pub enum ErrorCode {
     PreconditionFailed,
     /// 413: the request body is larger than the configured limit.
     PayloadTooLarge,
+    /// 413: an uploaded file is past one of the import limits (rows, columns, cells, unpacked
+    /// size, compression ratio); `errors[0].code` names the limit.
+    ImportLimitExceeded,
     /// 415: the request body has a content type this operation does not accept.
     UnsupportedMediaType,
     /// 409: a request with the same `Idempotency-Key` is still being processed.
@@ -73,7 +76,7 @@ impl ErrorCode {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Conflict | Duplicate | IdempotencyKeyInFlight => StatusCode::CONFLICT,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            PayloadTooLarge | ImportLimitExceeded => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -99,6 +102,7 @@ impl ErrorCode {
             Duplicate => "Already exists",
             PreconditionFailed => "Precondition failed",
             PayloadTooLarge => "Request body too large",
+            ImportLimitExceeded => "File past an import limit",
             UnsupportedMediaType => "Unsupported media type",
             IdempotencyKeyInFlight => "A request with this idempotency key is in progress",
             IdempotencyKeyReused => "Idempotency key reused with a different request",
@@ -126,6 +130,7 @@ impl ErrorCode {
             Duplicate => "duplicate",
             PreconditionFailed => "precondition_failed",
             PayloadTooLarge => "payload_too_large",
+            ImportLimitExceeded => "import_limit_exceeded",
             UnsupportedMediaType => "unsupported_media_type",
             IdempotencyKeyInFlight => "idempotency_key_in_flight",
             IdempotencyKeyReused => "idempotency_key_reused",
@@ -268,6 +273,9 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("request body exceeds {0} bytes")]
     PayloadTooLarge(usize),
+    /// An uploaded file past an import limit; the field error names the limit.
+    #[error("the file {}", .0.message)]
+    LimitExceeded(FieldError),
     #[error("expected content type {0}")]
     UnsupportedMediaType(&'static str),
     #[error("idempotency key reused with a different request body")]
@@ -311,6 +319,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::PreconditionFailed => ErrorCode::PreconditionFailed,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            Self::LimitExceeded(_) => ErrorCode::ImportLimitExceeded,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::TooManyRequests(_) => ErrorCode::TooManyRequests,
@@ -340,6 +349,7 @@ impl ApiError {
                 problem.errors = errors.clone()
             }
             Self::Duplicate { existing_id, .. } => problem.existing_id = *existing_id,
+            Self::LimitExceeded(error) => problem.errors = vec![error.clone()],
             _ => {}
         }
         problem

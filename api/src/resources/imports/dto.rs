@@ -33,9 +33,13 @@ pub struct RowReport {
 
 /// The result of an import: valid rows are saved (each with its audit event), invalid rows are
 /// reported and nothing of them is saved. Importing the same file again creates nothing new.
+///
+/// The counts cover every row. `rows` lists the first 1,000 rows of the file and, after those,
+/// only rejected rows (up to 1,000 more), in file order; `rows_omitted` counts the rows left out
+/// of the list, so a report stays small however long the file.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
-    "total_rows": 3, "created": 1, "skipped": 1, "rejected": 1,
+    "total_rows": 3, "created": 1, "skipped": 1, "rejected": 1, "rows_omitted": 0,
     "rows": [
         {"row": 2, "outcome": "created", "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001"},
         {"row": 3, "outcome": "skipped", "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2002"},
@@ -47,6 +51,8 @@ pub struct ImportReport {
     pub created: usize,
     pub skipped: usize,
     pub rejected: usize,
+    /// Rows decided but not listed in `rows` (past the list's bound).
+    pub rows_omitted: usize,
     pub rows: Vec<RowReport>,
 }
 

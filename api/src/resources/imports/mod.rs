@@ -3,16 +3,19 @@
 mod columns;
 mod dto;
 mod handlers;
+mod households;
+mod rows;
+mod templates;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(handlers::worker_template)
-        .service(handlers::enterprise_template)
+    cfg.service(templates::worker_template)
+        .service(templates::enterprise_template)
         .service(handlers::import_workers)
         .service(handlers::import_enterprises)
-        .service(handlers::agreement_template)
+        .service(templates::agreement_template)
         .service(handlers::import_agreements)
-        .service(handlers::beneficiary_template)
-        .service(handlers::import_beneficiaries);
+        .service(templates::beneficiary_template)
+        .service(households::import_beneficiaries);
 }

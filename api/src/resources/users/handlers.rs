@@ -13,6 +13,7 @@ use super::dto::*;
 use super::queries;
 use crate::audit::{self, Event};
 use crate::auth::permissions::{Role, may_assign, store_roles};
+use crate::auth::tokens::PrincipalKind;
 use crate::auth::{Caller, Permission, password};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
@@ -359,7 +360,9 @@ pub async fn enable(
 /// Reset another account's password.
 ///
 /// Sets a new password (same policy as always) and revokes the account's tokens, so whoever
-/// held the old password is signed out. The password never appears in the audit trail.
+/// held the old password is signed out. The password never appears in the audit trail. Your own
+/// password is not reset here (403): change it with `POST /api/v1/me/password`, which asks for
+/// the current one, so that a stolen access token cannot become a permanent takeover.
 #[utoipa::path(
     tag = tags::USERS,
     operation_id = "reset_user_password",
@@ -368,6 +371,7 @@ pub async fn enable(
     extensions(("x-permission" = json!("users.write"))),
     responses(
         (status = 204, description = "Password reset"),
+        (status = 403, response = crate::http::responses::Forbidden),
         (status = 404, response = crate::http::responses::NotFound),
     ),
 )]
@@ -382,6 +386,12 @@ pub async fn reset_password(
     let user = queries::find(&state.db, &caller.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    if caller.kind == PrincipalKind::User && user.id == caller.id {
+        return Err(ApiError::Forbidden(
+            "your own password is changed with POST /api/v1/me/password, giving the current one"
+                .to_owned(),
+        ));
+    }
     let new_password = body.into_inner().new_password;
     password::check_policy("new_password", &new_password, &user.username)?;
     set_password(&state, &caller, &user, new_password, "user.password_reset").await?;

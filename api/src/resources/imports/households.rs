@@ -1,0 +1,399 @@
+//! Import of hardship archives: a household head's row and the member rows after it make one
+//! archive, registered exactly as `POST /api/v1/beneficiaries` would.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Map, Value, json};
+use siji_openapi::tags;
+use uuid::Uuid;
+
+use super::columns::ARCHIVE_COLUMNS;
+use super::dto::*;
+use super::rows::{Report, Row, Rows, outside, parse_row, rejected, start};
+use crate::auth::{Caller, Permission};
+use crate::domain::id_number;
+use crate::http::idempotency;
+use crate::http::{ApiError, FieldError, Query};
+use crate::pii::PiiField;
+use crate::resources::beneficiaries::dto::CreateBeneficiaryRequest;
+use crate::state::AppState;
+
+const REQUIRED: [&str; 7] = [
+    "relation",
+    "name",
+    "id_number",
+    "household_size",
+    "annual_income_fen",
+    "rigid_expenses_fen",
+    "causes",
+];
+
+/// Columns of the head's row that describe the household.
+const HOUSEHOLD_FIELDS: [&str; 9] = [
+    "household_size",
+    "annual_income_fen",
+    "rigid_expenses_fen",
+    "accident_costs_fen",
+    "causes",
+    "needs",
+    "migrant_worker",
+    "employment_started_on",
+    "long_term_assistance",
+];
+
+/// Columns of every row (the head's too) that describe a person.
+const MEMBER_FIELDS: [&str; 10] = [
+    "name",
+    "relation",
+    "id_number",
+    "birth_date",
+    "health",
+    "employment_status",
+    "school",
+    "stage",
+    "grade",
+    "admission_year",
+];
+
+/// A head row and the member rows after it, with the cells of any of them that could not be
+/// read (a control character): such a household is rejected whole.
+struct Household {
+    head: Row,
+    members: Vec<Row>,
+    unreadable: Vec<(usize, Vec<FieldError>)>,
+}
+
+/// Import hardship archives.
+///
+/// One row per household head (与户主关系 = 户主, identified by the ID number of a worker already
+/// in your registry) with the household's columns, followed by one row per member; see the
+/// template. Each household goes through the same eligibility rules and registration as
+/// `POST /api/v1/beneficiaries` (a household the rules find not eligible is rejected: overrides
+/// need a written reason and are made through the API). A head who already has a live archive
+/// in your subtree is `skipped`, so importing the same file again creates nothing new. Member
+/// rows share their household's outcome, or are rejected with their own errors.
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "import_beneficiaries",
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key replays the first report instead of importing again (kept 7 days)")),
+    request_body(description = "The spreadsheet", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    )),
+    extensions(("x-permission" = json!("archive.write"))),
+    responses(
+        (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/imports/beneficiaries")]
+pub async fn import_beneficiaries(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    payload: web::Payload,
+    query: Query<ImportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::ArchiveWrite).await?;
+    let upload = start(&state, &caller, &req, payload, query.0.org_id).await?;
+    let org_id = upload.org_id;
+    // Everything after reading the file runs once per Idempotency-Key.
+    let work = async {
+        let mut rows = Rows::open(&state, &upload, ARCHIVE_COLUMNS, &REQUIRED).await?;
+        let mut report = Report::default();
+        let mut seen: HashMap<Uuid, usize> = HashMap::new();
+        let mut pending: Option<Household> = None;
+        while let Some((number, fields, errors)) = rows.next_checked().await? {
+            if fields.get("relation").and_then(Value::as_str) == Some("head") {
+                if let Some(household) = pending.take() {
+                    import_household(
+                        &state,
+                        &caller,
+                        org_id,
+                        &rows,
+                        &mut seen,
+                        household,
+                        &mut report,
+                    )
+                    .await?;
+                }
+                let unreadable = if errors.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![(number, errors)]
+                };
+                pending = Some(Household {
+                    head: (number, fields),
+                    members: Vec::new(),
+                    unreadable,
+                });
+            } else if let Some(household) = pending.as_mut() {
+                if !errors.is_empty() {
+                    household.unreadable.push((number, errors));
+                }
+                household.members.push((number, fields));
+            } else if !errors.is_empty() {
+                report.push(rejected(number, errors));
+            } else {
+                report.push(rejected(
+                    number,
+                    vec![FieldError::new(
+                        rows.header("relation"),
+                        "no_head",
+                        "a member row must follow its household head's row",
+                    )],
+                ));
+            }
+        }
+        if let Some(household) = pending.take() {
+            import_household(
+                &state,
+                &caller,
+                org_id,
+                &rows,
+                &mut seen,
+                household,
+                &mut report,
+            )
+            .await?;
+        }
+        report
+            .finish(&state, &caller, "beneficiary.import", org_id)
+            .await
+    };
+    idempotency::once(&state.db, caller.id, &req, &upload.bytes, work).await
+}
+
+/// Decide one household and report each of its rows.
+async fn import_household(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Uuid,
+    rows: &Rows,
+    seen: &mut HashMap<Uuid, usize>,
+    household: Household,
+    report: &mut Report,
+) -> Result<(), ApiError> {
+    let Household {
+        head: (head_row, head),
+        members,
+        unreadable,
+    } = household;
+    let member_rows: Vec<usize> = members.iter().map(|(n, _)| *n).collect();
+    if !unreadable.is_empty() {
+        let mut own: HashMap<usize, Vec<FieldError>> = unreadable.into_iter().collect();
+        for n in std::iter::once(head_row).chain(member_rows.iter().copied()) {
+            let errors = own.remove(&n).unwrap_or_else(|| {
+                vec![FieldError::new(
+                    "",
+                    "household_rejected",
+                    format!("a row of its household (row {head_row}) cannot be read"),
+                )]
+            });
+            report.push(rejected(n, errors));
+        }
+        return Ok(());
+    }
+    let share = |outcome: RowOutcome, id: Option<Uuid>, report: &mut Report| {
+        for n in &member_rows {
+            let errors = if outcome == RowOutcome::Rejected {
+                vec![FieldError::new(
+                    "",
+                    "household_rejected",
+                    format!("its household (row {head_row}) was not saved"),
+                )]
+            } else {
+                Vec::new()
+            };
+            report.push(RowReport {
+                row: *n,
+                outcome,
+                id,
+                errors,
+            });
+        }
+    };
+    // The head: a worker of the caller's registry, found by ID number through the blind index.
+    let number = head
+        .get("id_number")
+        .and_then(Value::as_str)
+        .map(id_number::normalise)
+        .unwrap_or_default();
+    let idx = state.pii.blind_index(PiiField::IdNumber, &number);
+    let worker = crate::resources::workers::queries::scoped(&caller.scope())
+        .filter(entity::workers::Column::IdNumberIdx.eq(idx))
+        .one(&state.db)
+        .await?;
+    let Some(worker) = worker else {
+        let message =
+            "no worker with this ID number in your organisation; register the worker first";
+        report.push(rejected(
+            head_row,
+            vec![FieldError::new(
+                rows.header("id_number"),
+                "not_found",
+                message,
+            )],
+        ));
+        share(RowOutcome::Rejected, None, report);
+        return Ok(());
+    };
+    if let Some(line) = rows.repeated(seen, worker.id, head_row, "id_number") {
+        report.push(line);
+        share(RowOutcome::Rejected, None, report);
+        return Ok(());
+    }
+    // Already archived and live: skipped (the same file imported again).
+    let live = entity::beneficiaries::Entity::find()
+        .filter(entity::beneficiaries::Column::LiveHeadWorkerId.eq(worker.id))
+        .one(&state.db)
+        .await?;
+    if let Some(live) = live {
+        let visible =
+            crate::resources::beneficiaries::queries::find(&state.db, &caller.scope(), live.id)
+                .await?
+                .is_some();
+        let outcome = if visible {
+            RowOutcome::Skipped
+        } else {
+            RowOutcome::Rejected
+        };
+        let errors = if visible {
+            Vec::new()
+        } else {
+            vec![FieldError::new(
+                rows.header("id_number"),
+                "registered_elsewhere",
+                "already archived by another organisation",
+            )]
+        };
+        report.push(RowReport {
+            row: head_row,
+            outcome,
+            id: visible.then_some(live.id),
+            errors,
+        });
+        share(outcome, visible.then_some(live.id), report);
+        return Ok(());
+    }
+
+    let mut request = Map::new();
+    request.insert("org_id".into(), json!(org_id));
+    request.insert("head_worker_id".into(), json!(worker.id));
+    for name in HOUSEHOLD_FIELDS {
+        if let Some(v) = head.get(name) {
+            request.insert(name.into(), v.clone());
+        }
+    }
+    let visited_on = head
+        .get("visited_on")
+        .cloned()
+        .unwrap_or_else(|| json!(chrono::Utc::now().date_naive().to_string()));
+    let findings = head
+        .get("findings")
+        .cloned()
+        .unwrap_or_else(|| json!("导入"));
+    request.insert(
+        "first_visit".into(),
+        json!({ "visited_on": visited_on, "findings": findings }),
+    );
+    let member_values: Vec<Value> = members
+        .iter()
+        .map(|(_, m)| {
+            let mut member: Map<String, Value> = MEMBER_FIELDS
+                .iter()
+                .filter_map(|f| m.get(*f).map(|v| ((*f).to_owned(), v.clone())))
+                .collect();
+            member.entry("health").or_insert(json!("healthy"));
+            Value::Object(member)
+        })
+        .collect();
+    request.insert("members".into(), Value::Array(member_values));
+
+    let result = match parse_row::<CreateBeneficiaryRequest>(request) {
+        Ok(r) => crate::resources::beneficiaries::register(state, caller, r, "import")
+            .await
+            .map(|b| b.id),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(id) => {
+            report.push(RowReport {
+                row: head_row,
+                outcome: RowOutcome::Created,
+                id: Some(id),
+                errors: Vec::new(),
+            });
+            share(RowOutcome::Created, Some(id), report);
+        }
+        Err(ApiError::Validation(errors)) => {
+            // `members[i].field` belongs on member i's row; the rest on the head's row.
+            let mut head_errors = Vec::new();
+            let mut by_member: HashMap<usize, Vec<FieldError>> = HashMap::new();
+            for mut e in errors {
+                let member = e
+                    .field
+                    .strip_prefix("members[")
+                    .and_then(|rest| rest.split_once("]."))
+                    .and_then(|(i, f)| i.parse::<usize>().ok().map(|i| (i, f.to_owned())));
+                match member {
+                    Some((i, field)) => {
+                        e.field = field;
+                        by_member.entry(i).or_default().push(e);
+                    }
+                    None => head_errors.push(e),
+                }
+            }
+            if head_errors.is_empty() {
+                head_errors.push(FieldError::new(
+                    "",
+                    "member_rejected",
+                    "a member row of this household is invalid",
+                ));
+            }
+            report.push(rejected(head_row, rows.rename(head_errors)));
+            for (i, n) in member_rows.iter().enumerate() {
+                let errors = by_member
+                    .remove(&i)
+                    .map(|e| rows.rename(e))
+                    .unwrap_or_else(|| {
+                        vec![FieldError::new(
+                            "",
+                            "household_rejected",
+                            format!("its household (row {head_row}) was not saved"),
+                        )]
+                    });
+                report.push(rejected(*n, errors));
+            }
+        }
+        Err(ApiError::Duplicate { .. }) => {
+            let message = "this worker's household was lifted out: reopen that archive instead";
+            report.push(rejected(
+                head_row,
+                vec![FieldError::new(
+                    rows.header("id_number"),
+                    "reopen_instead",
+                    message,
+                )],
+            ));
+            share(RowOutcome::Rejected, None, report);
+        }
+        Err(ApiError::Conflict { detail, .. }) => {
+            report.push(rejected(
+                head_row,
+                vec![FieldError::new("", "conflict", detail)],
+            ));
+            share(RowOutcome::Rejected, None, report);
+        }
+        Err(ApiError::NotFound) => {
+            report.push(rejected(head_row, outside()));
+            share(RowOutcome::Rejected, None, report);
+        }
+        Err(other) => return Err(other),
+    }
+    Ok(())
+}

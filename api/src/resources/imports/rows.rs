@@ -1,0 +1,391 @@
+//! What every import shares: reading the upload, turning spreadsheet rows into the fields of a
+//! JSON request, and building the per-row report. Rows are read as a stream (see
+//! `spreadsheet::read`), so an import holds one row at a time, and the report keeps a bounded
+//! number of rows however long the file is.
+
+use std::collections::HashMap;
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::web::{self, Bytes, BytesMut};
+use futures_util::StreamExt;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::columns::{self, Column};
+use super::dto::{ImportReport, RowOutcome, RowReport};
+use crate::audit::{self, Event};
+use crate::auth::Caller;
+use crate::domain::text;
+use crate::http::idempotency::Replayable;
+use crate::http::{ApiError, FieldError};
+use crate::resources::orgs;
+use crate::spreadsheet::{Format, read};
+use crate::state::AppState;
+
+/// The report lists every row while it is short: the first this many rows of the file…
+pub const REPORT_FIRST_ROWS: usize = 1_000;
+/// …and after those only rejected rows, at most this many more (what staff must fix).
+pub const REPORT_MORE_REJECTED: usize = 1_000;
+
+/// Read the uploaded file: its format from `Content-Type`, its size within the import limit.
+async fn upload(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<(Format, Bytes), ApiError> {
+    let format = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Format::from_media_type)
+        .ok_or(ApiError::UnsupportedMediaType(
+            "text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ))?;
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::PayloadTooLarge(limit))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((format, body.freeze()))
+}
+
+/// An upload accepted for import: where its records go, and the file.
+pub struct Upload {
+    pub org_id: Uuid,
+    pub format: Format,
+    pub bytes: Bytes,
+}
+
+/// The start of every import: the target organisation (in scope) and the uploaded file.
+pub async fn start(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    payload: web::Payload,
+    org_id: Option<Uuid>,
+) -> Result<Upload, ApiError> {
+    let org_id = match org_id {
+        Some(id) => {
+            orgs::queries::find(&state.db, &caller.scope(), id)
+                .await?
+                .ok_or(ApiError::NotFound)?
+                .id
+        }
+        None => caller.org.id,
+    };
+    let (format, bytes) = upload(req, payload, state.settings.import_limit).await?;
+    Ok(Upload {
+        org_id,
+        format,
+        bytes,
+    })
+}
+
+/// A spreadsheet row: its number and its cells by canonical column.
+pub type Row = (usize, Map<String, Value>);
+
+/// The rows of an upload as `{canonical column: JSON value}`, with the file's header for each
+/// column (errors are reported under the header the user wrote).
+pub struct Rows {
+    pub header_of: HashMap<&'static str, String>,
+    spec: &'static [Column],
+    mapped: Vec<Option<&'static str>>,
+    sheet: read::Sheet,
+}
+
+impl Rows {
+    /// Check the file against the import limits and its header against the template.
+    pub async fn open(
+        state: &AppState,
+        upload: &Upload,
+        spec: &'static [Column],
+        required: &[&'static str],
+    ) -> Result<Self, ApiError> {
+        let limits = read::Limits::with_max_rows(state.settings.import_max_rows);
+        let sheet = read::open(upload.bytes.clone(), upload.format, limits).await?;
+        let mapped = read::map_columns(&sheet.headers, &columns::aliases(spec), required)?;
+        let mut header_of = HashMap::new();
+        for (header, name) in sheet.headers.iter().zip(&mapped) {
+            if let Some(name) = name {
+                header_of.insert(*name, header.clone());
+            }
+        }
+        Ok(Self {
+            header_of,
+            spec,
+            mapped,
+            sheet,
+        })
+    }
+
+    /// The header the file uses for a canonical column (the column's name if it has none).
+    pub fn header(&self, name: &str) -> String {
+        self.header_of
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_owned())
+    }
+
+    /// The next row whose cells are plain text. A row with a control character in a cell is
+    /// rejected into `report` here, before any lookup sees the cell.
+    pub async fn next(&mut self, report: &mut Report) -> Result<Option<Row>, ApiError> {
+        while let Some((number, fields, errors)) = self.next_checked().await? {
+            if errors.is_empty() {
+                return Ok(Some((number, fields)));
+            }
+            report.push(rejected(number, errors));
+        }
+        Ok(None)
+    }
+
+    /// The next row with its plain-text cells as fields, and an error for each cell that holds
+    /// a control character (left out of the fields): for imports whose rows belong together.
+    pub async fn next_checked(
+        &mut self,
+    ) -> Result<Option<(usize, Map<String, Value>, Vec<FieldError>)>, ApiError> {
+        let Some((number, cells)) = self.sheet.next().await? else {
+            return Ok(None);
+        };
+        let mut fields = Map::new();
+        let mut errors = Vec::new();
+        for (cell, name) in cells.iter().zip(&self.mapped) {
+            let Some(name) = name else { continue };
+            if text::has_control(cell) {
+                errors.push(FieldError::new(
+                    self.header(name),
+                    text::CONTROL_CODE,
+                    text::CONTROL_MESSAGE,
+                ));
+                continue;
+            }
+            let column = self.spec.iter().find(|c| c.name == *name);
+            if let Some(value) = column.and_then(|c| columns::convert(c.convert, cell)) {
+                fields.insert((*name).to_owned(), value);
+            }
+        }
+        Ok(Some((number, fields, errors)))
+    }
+
+    /// Field errors named by the column header the user wrote.
+    pub fn rename(&self, errors: Vec<FieldError>) -> Vec<FieldError> {
+        errors
+            .into_iter()
+            .map(|mut e| {
+                let root = e
+                    .field
+                    .split(['.', '['])
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let root = match root.as_str() {
+                    "enterprise_id" => "enterprise".to_owned(),
+                    "enterprise_ids" => "enterprises".to_owned(),
+                    _ => root,
+                };
+                if let Some(header) = self.header_of.get(root.as_str()) {
+                    e.field = header.clone();
+                }
+                e
+            })
+            .collect()
+    }
+
+    /// A record already seen on an earlier row of the same file: the later row is rejected,
+    /// pointing at the first.
+    pub fn repeated<K: std::hash::Hash + Eq>(
+        &self,
+        seen: &mut HashMap<K, usize>,
+        key: K,
+        row: usize,
+        column: &str,
+    ) -> Option<RowReport> {
+        if let Some(first) = seen.get(&key) {
+            return Some(rejected(
+                row,
+                vec![FieldError::new(
+                    self.header(column),
+                    "repeated_row",
+                    format!("repeats row {first}"),
+                )],
+            ));
+        }
+        seen.insert(key, row);
+        None
+    }
+
+    /// A row's outcome from what registering it answered.
+    pub fn outcome(
+        &self,
+        row: usize,
+        result: Result<Uuid, ApiError>,
+        key_field: &'static str,
+    ) -> Result<RowReport, ApiError> {
+        Ok(match result {
+            Ok(id) => RowReport {
+                row,
+                outcome: RowOutcome::Created,
+                id: Some(id),
+                errors: Vec::new(),
+            },
+            Err(ApiError::Duplicate {
+                existing_id: Some(id),
+                ..
+            }) => RowReport {
+                row,
+                outcome: RowOutcome::Skipped,
+                id: Some(id),
+                errors: Vec::new(),
+            },
+            Err(ApiError::Duplicate {
+                existing_id: None, ..
+            })
+            | Err(ApiError::Conflict {
+                code: crate::http::ErrorCode::Duplicate,
+                ..
+            }) => rejected(
+                row,
+                vec![FieldError::new(
+                    self.header(key_field),
+                    "registered_elsewhere",
+                    "is already registered by another organisation",
+                )],
+            ),
+            Err(ApiError::Validation(errors)) => rejected(row, self.rename(errors)),
+            Err(ApiError::Conflict { detail, .. }) => {
+                rejected(row, vec![FieldError::new("", "conflict", detail)])
+            }
+            Err(ApiError::NotFound) => rejected(row, outside()),
+            // A database or internal failure is the request's, never a row's.
+            Err(other) => return Err(other),
+        })
+    }
+}
+
+pub fn outside() -> Vec<FieldError> {
+    vec![FieldError::new(
+        "",
+        "not_found",
+        "refers to something outside your organisation",
+    )]
+}
+
+pub fn rejected(row: usize, errors: Vec<FieldError>) -> RowReport {
+    RowReport {
+        row,
+        outcome: RowOutcome::Rejected,
+        id: None,
+        errors,
+    }
+}
+
+/// A row through exactly the path a JSON request body takes: types, then validation.
+pub fn parse_row<T: serde::de::DeserializeOwned + validator::Validate>(
+    fields: Map<String, Value>,
+) -> Result<T, ApiError> {
+    let bytes = serde_json::to_vec(&Value::Object(fields))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let value: T = crate::http::extract::parse_json(&bytes)?;
+    crate::http::extract::validate(&value)?;
+    Ok(value)
+}
+
+/// The report as rows are decided: counts over the whole file, and a bounded list of rows
+/// (the first [`REPORT_FIRST_ROWS`], then only rejected ones, [`REPORT_MORE_REJECTED`] more).
+#[derive(Default)]
+pub struct Report {
+    total: usize,
+    created: usize,
+    skipped: usize,
+    rejected: usize,
+    rows: Vec<RowReport>,
+    more_rejected: usize,
+    omitted: usize,
+}
+
+impl Report {
+    pub fn push(&mut self, row: RowReport) {
+        self.total += 1;
+        match row.outcome {
+            RowOutcome::Created => self.created += 1,
+            RowOutcome::Skipped => self.skipped += 1,
+            RowOutcome::Rejected => self.rejected += 1,
+        }
+        if self.rows.len() < REPORT_FIRST_ROWS {
+            self.rows.push(row);
+        } else if row.outcome == RowOutcome::Rejected && self.more_rejected < REPORT_MORE_REJECTED {
+            self.more_rejected += 1;
+            self.rows.push(row);
+        } else {
+            self.omitted += 1;
+        }
+    }
+
+    fn into_report(mut self) -> ImportReport {
+        // Rows of a household are decided together, so they may arrive out of file order.
+        self.rows.sort_by_key(|r| r.row);
+        ImportReport {
+            total_rows: self.total,
+            created: self.created,
+            skipped: self.skipped,
+            rejected: self.rejected,
+            rows_omitted: self.omitted,
+            rows: self.rows,
+        }
+    }
+
+    /// The end of every import: the report, and one audit event summarising it.
+    pub async fn finish(
+        self,
+        state: &AppState,
+        caller: &Caller,
+        action: &'static str,
+        org_id: Uuid,
+    ) -> Result<Replayable, ApiError> {
+        let report = self.into_report();
+        let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
+        audit::record(
+            &state.db,
+            &caller.actor(),
+            Event::new(action).changes(summary),
+        )
+        .await?;
+        Replayable::ok(&report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_report_stays_bounded_and_keeps_what_must_be_fixed() {
+        let mut report = Report::default();
+        for n in 0..5_000 {
+            let row = if n % 2 == 0 {
+                RowReport {
+                    row: n,
+                    outcome: RowOutcome::Created,
+                    id: None,
+                    errors: Vec::new(),
+                }
+            } else {
+                rejected(n, vec![FieldError::new("a", "b", "c")])
+            };
+            report.push(row);
+        }
+        let report = report.into_report();
+        assert_eq!(report.total_rows, 5_000);
+        assert_eq!((report.created, report.rejected), (2_500, 2_500));
+        assert_eq!(report.rows.len(), REPORT_FIRST_ROWS + REPORT_MORE_REJECTED);
+        assert_eq!(report.rows_omitted, 5_000 - report.rows.len());
+        assert!(
+            report.rows[REPORT_FIRST_ROWS..]
+                .iter()
+                .all(|r| r.outcome == RowOutcome::Rejected)
+        );
+    }
+}

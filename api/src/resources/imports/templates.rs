@@ -1,0 +1,171 @@
+//! The import templates: an empty spreadsheet per import with the columns it understands,
+//! in Chinese, and a 说明 sheet describing each column.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, web};
+use siji_openapi::tags;
+
+use super::columns::{
+    AGREEMENT_COLUMNS, ARCHIVE_COLUMNS, Column, ENTERPRISE_COLUMNS, WORKER_COLUMNS,
+};
+use super::dto::*;
+use crate::auth::{Caller, Permission};
+use crate::http::{ApiError, Query};
+use crate::spreadsheet::Format;
+use crate::state::AppState;
+
+/// The agreement import template.
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "wage_agreement_import_template",
+    params(TemplateQuery),
+    extensions(("x-permission" = json!("agreements.read"))),
+    responses((status = 200, description = "The template", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ))),
+)]
+#[get("/imports/wage-agreements/template")]
+pub async fn agreement_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<TemplateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller
+        .require(&state.db, Permission::AgreementsRead)
+        .await?;
+    template(
+        "wage-agreements-template",
+        AGREEMENT_COLUMNS,
+        query.0.format.unwrap_or(TemplateFormat::Xlsx),
+    )
+}
+
+/// The archive import template.
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "beneficiary_import_template",
+    params(TemplateQuery),
+    extensions(("x-permission" = json!("archive.read"))),
+    responses((status = 200, description = "The template", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ))),
+)]
+#[get("/imports/beneficiaries/template")]
+pub async fn beneficiary_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<TemplateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::ArchiveRead).await?;
+    template(
+        "beneficiaries-template",
+        ARCHIVE_COLUMNS,
+        query.0.format.unwrap_or(TemplateFormat::Xlsx),
+    )
+}
+
+fn template(
+    stem: &str,
+    spec: &'static [Column],
+    format: TemplateFormat,
+) -> Result<HttpResponse, ApiError> {
+    let headers: Vec<&str> = spec.iter().map(|c| c.headers[0]).collect();
+    let (media, body) = match format {
+        TemplateFormat::Csv => {
+            let mut writer = csv::WriterBuilder::new().from_writer(b"\xEF\xBB\xBF".to_vec());
+            writer
+                .write_record(&headers)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            (
+                Format::Csv,
+                writer
+                    .into_inner()
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            )
+        }
+        TemplateFormat::Xlsx => {
+            let fail = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(e.to_string());
+            let mut workbook = rust_xlsxwriter::Workbook::new();
+            let text = rust_xlsxwriter::Format::new().set_num_format("@");
+            let sheet = workbook.add_worksheet().set_name("导入").map_err(fail)?;
+            for (col, header) in headers.iter().enumerate() {
+                sheet.write_string(0, col as u16, *header).map_err(fail)?;
+                // Text cells, so that ID numbers keep all 18 characters.
+                sheet.set_column_format(col as u16, &text).map_err(fail)?;
+                sheet.set_column_width(col as u16, 20).map_err(fail)?;
+            }
+            let notes = workbook.add_worksheet().set_name("说明").map_err(fail)?;
+            for (row, (label, text)) in [("列 / column", "说明 / notes")]
+                .into_iter()
+                .chain(spec.iter().map(|c| (c.headers[0], c.note)))
+                .enumerate()
+            {
+                notes.write_string(row as u32, 0, label).map_err(fail)?;
+                notes.write_string(row as u32, 1, text).map_err(fail)?;
+            }
+            (Format::Xlsx, workbook.save_to_buffer().map_err(fail)?)
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(media.media_type())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{stem}.{}\"", media.extension()),
+        ))
+        .body(body))
+}
+
+/// The worker import template.
+///
+/// An empty spreadsheet with the columns the import understands, in Chinese (XLSX with a 说明
+/// sheet describing each column, or CSV in UTF-8 with BOM).
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "worker_import_template",
+    params(TemplateQuery),
+    extensions(("x-permission" = json!("registry.read"))),
+    responses((status = 200, description = "The template", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ))),
+)]
+#[get("/imports/workers/template")]
+pub async fn worker_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<TemplateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryRead).await?;
+    template(
+        "workers-template",
+        WORKER_COLUMNS,
+        query.0.format.unwrap_or(TemplateFormat::Xlsx),
+    )
+}
+
+/// The enterprise import template.
+#[utoipa::path(
+    tag = tags::IMPORTS,
+    operation_id = "enterprise_import_template",
+    params(TemplateQuery),
+    extensions(("x-permission" = json!("registry.read"))),
+    responses((status = 200, description = "The template", content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ))),
+)]
+#[get("/imports/enterprises/template")]
+pub async fn enterprise_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<TemplateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, Permission::RegistryRead).await?;
+    template(
+        "enterprises-template",
+        ENTERPRISE_COLUMNS,
+        query.0.format.unwrap_or(TemplateFormat::Xlsx),
+    )
+}
