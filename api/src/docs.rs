@@ -15,7 +15,14 @@ use crate::http::responses::*;
 
 #[derive(OpenApi)]
 #[openapi(components(
-    schemas(Problem, FieldError, ErrorCode),
+    // Query-parameter enumerations are referenced but not collected from the routes.
+    schemas(
+        Problem,
+        FieldError,
+        ErrorCode,
+        crate::listing::StatusFilter,
+        crate::resources::imports::TemplateFormat
+    ),
     responses(
         BadRequest,
         Unauthorized,
@@ -26,6 +33,7 @@ use crate::http::responses::*;
         IdempotencyKeyInFlight,
         IdempotencyKeyReused,
         PayloadTooLarge,
+        ImportTooLarge,
         UnsupportedMediaType,
         TooManyRequests,
         InternalError,
@@ -117,6 +125,10 @@ fn ensure(op: &mut Operation, status: &str, response: &str) {
 fn add_common_responses(doc: &mut Document) {
     for (_, _, op) in operations_mut(doc) {
         ensure(op, "500", "InternalError");
+        // Everything but the liveness probe reads the database, which can be unreachable.
+        if op.operation_id.as_deref() != Some("healthz") {
+            ensure(op, "503", "ServiceUnavailable");
+        }
         if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
             ensure(op, "400", "BadRequest");
         }
@@ -141,12 +153,18 @@ fn document_permission(op: &mut Operation) {
         .and_then(|v| v.as_str())
         .map(str::to_owned)
     else {
+        // Public: say so, rather than leave generators to guess.
+        op.security = Some(Vec::new());
         return;
     };
-    op.security = Some(vec![SecurityRequirement::new(
-        siji_openapi::BEARER_SCHEME,
-        Vec::<String>::new(),
-    )]);
+    // A staff bearer token, or a machine client's token from the client-credentials flow.
+    op.security = Some(vec![
+        SecurityRequirement::new(siji_openapi::BEARER_SCHEME, Vec::<String>::new()),
+        SecurityRequirement::new(
+            siji_openapi::CLIENT_CREDENTIALS_SCHEME,
+            Vec::<String>::new(),
+        ),
+    ]);
     ensure(op, "401", "Unauthorized");
     let sentence = match Permission::parse(&declared) {
         Some(permission) => {

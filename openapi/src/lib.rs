@@ -4,7 +4,9 @@
 //! generated from the code. The committed snapshot lives beside this crate in `openapi.json`.
 
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes, SecurityScheme,
+};
 use utoipa::openapi::{OpenApi as Document, Server};
 
 /// Path of the committed document, relative to the workspace root.
@@ -12,6 +14,10 @@ pub const COMMITTED_DOCUMENT_PATH: &str = "openapi/openapi.json";
 
 /// Name of the bearer-token security scheme operations refer to.
 pub const BEARER_SCHEME: &str = "bearer";
+
+/// Name of the OAuth2 client-credentials scheme (machine clients), so that generated clients and
+/// Swagger UI can fetch a token themselves.
+pub const CLIENT_CREDENTIALS_SCHEME: &str = "client_credentials";
 
 /// Tags, one per resource family, in the order integrators read them.
 pub mod tags {
@@ -60,7 +66,8 @@ like one that does not exist."#;
 #[derive(OpenApi)]
 #[openapi(
     info(
-        title = "Siji (四季) union services API",
+        // ASCII: generators turn the title into a package name. 四季 is in the description.
+        title = "Siji Union Services API",
         description = DESCRIPTION,
         contact(name = "Siji maintainers", email = "siji@example.org"),
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
@@ -102,6 +109,16 @@ pub fn base_document() -> Document {
                 ))
                 .build(),
         ),
+    );
+    components.add_security_scheme(
+        CLIENT_CREDENTIALS_SCHEME,
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [Flow::ClientCredentials(ClientCredentials::new(
+                "/api/v1/auth/token",
+                Scopes::new(),
+            ))],
+            "County systems and partners: a machine client's `client_id` and `client_secret` exchanged at `POST /api/v1/auth/token` for an access token, sent as `Authorization: Bearer <token>`.",
+        )),
     );
     doc
 }

@@ -100,6 +100,19 @@ pub struct IdempotencyKeyReused(Problem);
 }))]
 pub struct PayloadTooLarge(Problem);
 
+/// The uploaded file is larger than `SIJI_IMPORT_LIMIT` (`payload_too_large`), or past one of
+/// the import limits (`import_limit_exceeded`: rows, columns, filled cells, the unpacked size of
+/// an XLSX or its compression ratio; `errors[0].code` names the limit). Nothing of the file is
+/// saved.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/import_limit_exceeded", "title": "File past an import limit", "status": 413,
+    "code": "import_limit_exceeded", "detail": "the file has more than 100000 data rows; split it into several files",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "errors": [{"field": "file", "code": "too_many_rows", "message": "has more than 100000 data rows; split it into several files"}]
+}))]
+pub struct ImportTooLarge(Problem);
+
 /// The body's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
 #[derive(ToResponse)]
 #[response(content_type = "application/problem+json", example = json!({

@@ -5,7 +5,8 @@ use utoipa::ToSchema;
 
 /// The process is up.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"status": "ok", "version": "0.1.0"}))]
+// `Health` is also a household member's state of health.
+#[schema(as = ServiceHealth, example = json!({"status": "ok", "version": "0.1.0"}))]
 pub struct Health {
     /// Always `ok`.
     pub status: &'static str,

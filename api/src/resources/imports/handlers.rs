@@ -77,6 +77,7 @@ async fn resolve_enterprise(
         (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
+        (status = 413, response = crate::http::responses::ImportTooLarge),
         (status = 422, response = crate::http::responses::IdempotencyKeyReused),
     ),
 )]
@@ -164,6 +165,7 @@ pub async fn import_workers(
         (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
+        (status = 413, response = crate::http::responses::ImportTooLarge),
         (status = 422, response = crate::http::responses::IdempotencyKeyReused),
     ),
 )]
@@ -281,6 +283,7 @@ async fn same_agreement(
         (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
+        (status = 413, response = crate::http::responses::ImportTooLarge),
         (status = 422, response = crate::http::responses::IdempotencyKeyReused),
     ),
 )]

@@ -87,6 +87,7 @@ struct Household {
         (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
+        (status = 413, response = crate::http::responses::ImportTooLarge),
         (status = 422, response = crate::http::responses::IdempotencyKeyReused),
     ),
 )]

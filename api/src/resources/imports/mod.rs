@@ -7,6 +7,8 @@ mod households;
 mod rows;
 mod templates;
 
+pub use dto::TemplateFormat;
+
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
