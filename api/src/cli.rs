@@ -40,6 +40,10 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Run jobs (imports, …) without serving HTTP: any number of workers may share one
+    /// PostgreSQL database with the servers (run those with `SIJI_JOB_RUNNERS=0` to leave all
+    /// jobs to the workers).
+    Worker(Settings),
     /// Print the OpenAPI document (or write it to a file).
     Openapi {
         /// Write to this file instead of standard output (e.g. `openapi/openapi.json`).
@@ -149,6 +153,26 @@ async fn execute(command: Command) -> Result<(), String> {
                 handle.stop(true).await;
             });
             app.run_until_stopped().await.map_err(|e| e.to_string())
+        }
+        Command::Worker(settings) => {
+            if settings.jobs.runners == 0 {
+                return Err("SIJI_JOB_RUNNERS is 0: this worker would run nothing".into());
+            }
+            let state = std::sync::Arc::new(
+                crate::startup::prepare(settings)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+            let runners = crate::jobs::runner::start(state.clone());
+            tracing::info!(
+                runners = state.settings.jobs.runners,
+                "Siji worker running jobs"
+            );
+            shutdown_signal().await;
+            tracing::info!("shutdown signal received; giving running jobs back to the queue");
+            runners.stop().await;
+            let _ = state.db.close_by_ref().await;
+            Ok(())
         }
         Command::Migrate { database, action } => {
             let conn = db::connect(&database).await.map_err(|e| e.to_string())?;

@@ -72,11 +72,47 @@ pub struct Settings {
     #[arg(long, env = "SIJI_SHUTDOWN_TIMEOUT", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
     pub shutdown_timeout_secs: u64,
     #[command(flatten)]
+    pub jobs: JobSettings,
+    #[command(flatten)]
     pub auth: AuthSettings,
     #[command(flatten)]
     pub bootstrap: BootstrapSettings,
     #[command(flatten)]
     pub data: DataSettings,
+}
+
+/// The job runner (long work: imports now, bank files and timed transitions later).
+#[derive(Debug, Clone, Args)]
+pub struct JobSettings {
+    /// How many jobs this process runs at once; 0 runs none (leave them to `siji worker`).
+    #[arg(long, env = "SIJI_JOB_RUNNERS", default_value_t = 2)]
+    pub runners: usize,
+    /// Milliseconds between looks for due jobs when none was announced in this process.
+    #[arg(long, env = "SIJI_JOB_POLL_MS", default_value_t = 1000)]
+    pub poll_ms: u64,
+    /// Seconds a runner holds a job without renewing; a job whose runner died is taken up again
+    /// after this.
+    #[arg(long, env = "SIJI_JOB_LEASE_SECS", default_value_t = 30)]
+    pub lease_secs: u64,
+    /// The first retry of a failed attempt waits this long (milliseconds); each next one twice as
+    /// long.
+    #[arg(long, env = "SIJI_JOB_RETRY_BASE_MS", default_value_t = 5000)]
+    pub retry_base_ms: u64,
+    /// Attempts a job gets before it is marked failed.
+    #[arg(long, env = "SIJI_JOB_MAX_ATTEMPTS", default_value_t = 3)]
+    pub max_attempts: i32,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            runners: 2,
+            poll_ms: 1000,
+            lease_secs: 30,
+            retry_base_ms: 5000,
+            max_attempts: 3,
+        }
+    }
 }
 
 /// Keys protecting personal data at rest.
@@ -191,6 +227,7 @@ impl Default for Settings {
             import_max_rows: crate::spreadsheet::read::DEFAULT_MAX_ROWS,
             workers: None,
             shutdown_timeout_secs: DEFAULT_SHUTDOWN_TIMEOUT_SECS,
+            jobs: JobSettings::default(),
             auth: AuthSettings::default(),
             bootstrap: BootstrapSettings::default(),
             data: DataSettings::default(),

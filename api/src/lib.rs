@@ -12,6 +12,7 @@ pub mod docs;
 pub mod domain;
 mod enums;
 pub mod http;
+pub mod jobs;
 pub mod listing;
 pub mod pii;
 pub mod resources;

@@ -44,39 +44,48 @@ pub struct Application {
     port: u16,
     server: Server,
     db: DatabaseConnection,
+    state: web::Data<AppState>,
+}
+
+/// Everything but the listener: connect, migrate, first-start setup, the secrets. `siji worker`
+/// needs exactly this.
+pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
+    let db = db::connect(&settings.database)
+        .await
+        .map_err(StartupError::Database)?;
+    if settings.auto_migrate {
+        Migrator::up(&db, None)
+            .await
+            .map_err(StartupError::Migration)?;
+    }
+    let root = bootstrap::ensure_root_org(&db, &settings.bootstrap).await?;
+    bootstrap::ensure_admin(&db, &root, &settings.bootstrap).await?;
+    let secret =
+        secrets::jwt_secret(&db, settings.auth.jwt_secret.as_ref().map(|s| s.0.as_str())).await?;
+    let auth = auth_state(&settings, &secret);
+    let pii = secrets::data_protector(&db, &settings.data).await?;
+    Ok(AppState {
+        db,
+        settings,
+        auth,
+        pii,
+        jobs: crate::jobs::Wake::default(),
+    })
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let db = db::connect(&settings.database)
-            .await
-            .map_err(StartupError::Database)?;
-        if settings.auto_migrate {
-            Migrator::up(&db, None)
-                .await
-                .map_err(StartupError::Migration)?;
-        }
-        let root = bootstrap::ensure_root_org(&db, &settings.bootstrap).await?;
-        bootstrap::ensure_admin(&db, &root, &settings.bootstrap).await?;
-        let secret =
-            secrets::jwt_secret(&db, settings.auth.jwt_secret.as_ref().map(|s| s.0.as_str()))
-                .await?;
-        let auth = auth_state(&settings, &secret);
-        let pii = secrets::data_protector(&db, &settings.data).await?;
-
         let listener = TcpListener::bind(settings.bind).map_err(StartupError::Bind)?;
         let port = listener.local_addr().map_err(StartupError::Bind)?.port();
-        let server = serve(
-            listener,
-            AppState {
-                db: db.clone(),
-                settings,
-                auth,
-                pii,
-            },
-        )
-        .map_err(StartupError::Bind)?;
-        Ok(Self { port, server, db })
+        let state = web::Data::new(prepare(settings).await?);
+        let db = state.db.clone();
+        let server = serve(listener, state.clone()).map_err(StartupError::Bind)?;
+        Ok(Self {
+            port,
+            server,
+            db,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -93,10 +102,12 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serve until stopped (SIGINT/SIGTERM or the handle), let in-flight requests finish, then
-    /// close the database pool.
+    /// Serve (and run jobs) until stopped (SIGINT/SIGTERM or the handle), let in-flight requests
+    /// finish, give running jobs back to the queue, then close the database pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let runners = crate::jobs::runner::start(self.state.clone().into_inner());
         let result = self.server.await;
+        runners.stop().await;
         tracing::info!("server stopped; closing the database pool");
         let _ = self.db.close_by_ref().await;
         result
@@ -175,13 +186,12 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
-fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
     let document = docs::document();
     let routes = web::Data::new(RouteTable::from_document(&document));
     let body_limit = state.settings.body_limit;
     let workers = state.settings.workers;
     let shutdown = state.settings.shutdown_timeout_secs;
-    let state = web::Data::new(state);
 
     let mut server = HttpServer::new(move || {
         let settings = &state.settings;

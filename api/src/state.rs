@@ -12,4 +12,6 @@ pub struct AppState {
     pub settings: Settings,
     pub auth: AuthState,
     pub pii: DataProtector,
+    /// Wakes this process's job runners when a request enqueues a job.
+    pub jobs: crate::jobs::Wake,
 }

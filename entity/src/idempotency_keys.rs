@@ -16,6 +16,8 @@ pub struct Model {
     /// Null while the first request is still running.
     pub status_code: Option<i32>,
     pub response_body: Option<String>,
+    /// The `Location` header of the response (a `202 Accepted` names its job).
+    pub location: Option<String>,
     pub created_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
 }

@@ -8,6 +8,7 @@ pub mod beneficiary_visits;
 pub mod enterprises;
 pub mod household_members;
 pub mod idempotency_keys;
+pub mod jobs;
 pub mod living_standards;
 pub mod login_throttle;
 pub mod minimum_wages;

@@ -9,6 +9,7 @@ mod m20261124_000002_registry;
 mod m20261124_000003_wage_agreements;
 mod m20261124_000004_hardship_archive;
 mod m20261124_000005_idempotency_keys;
+mod m20261127_000006_jobs;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_wage_agreements::Migration),
             Box::new(m20261124_000004_hardship_archive::Migration),
             Box::new(m20261124_000005_idempotency_keys::Migration),
+            Box::new(m20261127_000006_jobs::Migration),
         ]
     }
 }

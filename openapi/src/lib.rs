@@ -30,6 +30,7 @@ pub mod tags {
     pub const ENTERPRISES: &str = "enterprises";
     pub const WORKERS: &str = "workers";
     pub const IMPORTS: &str = "imports";
+    pub const JOBS: &str = "jobs";
     pub const AGREEMENTS: &str = "wage-agreements";
     pub const STANDARDS: &str = "standards";
     pub const STATS: &str = "stats";
@@ -80,7 +81,8 @@ like one that does not exist."#;
         (name = tags::CLIENTS, description = "Machine clients: county systems that sync their records with the `integration` role."),
         (name = tags::ENTERPRISES, description = "The registry of unionised enterprises (建会企业), keyed city-wide by their Unified Social Credit Code (统一社会信用代码)."),
         (name = tags::WORKERS, description = "The registry of workers (职工). One resident ID number (居民身份证号) is one person city-wide. ID numbers and phones are encrypted at rest and masked in every response; plaintext only through the audited reveal operation."),
-        (name = tags::IMPORTS, description = "Spreadsheet imports (CSV or XLSX, Chinese column headers) into the registry, with downloadable templates and a per-row report."),
+        (name = tags::IMPORTS, description = "Spreadsheet imports (CSV or XLSX, Chinese column headers) into the registry, with downloadable templates. A file is checked at once (limits, columns) and then imported as a job, whose result is a per-row report."),
+        (name = tags::JOBS, description = "Long work (作业) such as imports: a request that starts it answers `202 Accepted` with the job's URL in `Location`; poll the job for its progress and result. Jobs survive restarts and are retried when an attempt fails for a reason that may pass."),
         (name = tags::AGREEMENTS, description = "Collective wage agreements (工资集体协商 / 集体合同): single-enterprise, industry-wide (行业性) and regional (区域性); negotiation rounds, signing, filing (备案), expiry and termination."),
         (name = tags::STANDARDS, description = "Local standards kept by administrators per county, such as the statutory minimum wage (最低工资标准)."),
         (name = tags::STATS, description = "Statistics for the dashboard, such as the coverage of collective wage agreements (建制率)."),

@@ -770,7 +770,7 @@ async fn a_city_at_exactly_ninety_six_point_nine_percent() {
             .send()
             .await
             .unwrap();
-        let report = json_body(res, StatusCode::OK).await;
+        let report = app.import_report(res, &county.operator).await;
         assert_eq!(report["rejected"], 0, "{report}");
         ids.extend(
             report["rows"]
@@ -886,7 +886,9 @@ async fn agreements_import_from_a_spreadsheet_with_a_per_row_report() {
             .body(csv.clone())
             .send()
     };
-    let report = json_body(upload().await.unwrap(), StatusCode::OK).await;
+    let report = app
+        .import_report(upload().await.unwrap(), &a.operator)
+        .await;
     assert_eq!(
         (report["created"].as_u64(), report["rejected"].as_u64()),
         (Some(2), Some(4)),
@@ -960,7 +962,9 @@ async fn agreements_import_from_a_spreadsheet_with_a_per_row_report() {
     );
 
     // The same file again: the recorded agreements are skipped, nothing is created twice.
-    let again = json_body(upload().await.unwrap(), StatusCode::OK).await;
+    let again = app
+        .import_report(upload().await.unwrap(), &a.operator)
+        .await;
     assert_eq!(
         (
             again["created"].as_u64(),

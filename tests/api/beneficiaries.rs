@@ -736,7 +736,9 @@ async fn archives_import_from_a_county_spreadsheet() {
             .body(csv.clone())
             .send()
     };
-    let report = json_body(upload().await.unwrap(), StatusCode::OK).await;
+    let report = app
+        .import_report(upload().await.unwrap(), &a.operator)
+        .await;
     let outcome = |row: u64| {
         let r = report["rows"]
             .as_array()
@@ -826,7 +828,9 @@ async fn archives_import_from_a_county_spreadsheet() {
     assert_eq!(pool["total"], 1);
 
     // The same file again: nothing new.
-    let again = json_body(upload().await.unwrap(), StatusCode::OK).await;
+    let again = app
+        .import_report(upload().await.unwrap(), &a.operator)
+        .await;
     assert_eq!(
         (again["created"].as_u64(), again["skipped"].as_u64()),
         (Some(0), Some(3))

@@ -158,6 +158,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.bootstrap.admin_password = Some(Secret(ADMIN_PASSWORD.to_owned()));
     settings.data.data_key = Some(Secret(DATA_KEY.to_owned()));
     settings.data.index_key = Some(Secret(INDEX_KEY.to_owned()));
+    // Jobs start at once and retry quickly in tests.
+    settings.jobs.poll_ms = 50;
+    settings.jobs.retry_base_ms = 20;
+    settings.jobs.lease_secs = 5;
     configure(&mut settings);
 
     let app = Application::build(settings)
@@ -270,6 +274,39 @@ impl TestApp {
             access: body["access_token"].as_str().unwrap().to_owned(),
             refresh: body["refresh_token"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// Follow a `202 Accepted` to its job and wait until the job has ended; the job.
+    pub async fn finished_job(&self, res: Response, token: &str) -> Value {
+        let status = res.status();
+        let location = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let accepted: Value = res.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, StatusCode::ACCEPTED, "{accepted}");
+        let location = location.expect("a 202 names its job in Location");
+        assert_eq!(accepted["url"], location.as_str());
+        let started = std::time::Instant::now();
+        loop {
+            let job = json_body(self.get_as(&location, token).await, StatusCode::OK).await;
+            if job["status"] == "succeeded" || job["status"] == "failed" {
+                return job;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the job did not end: {job}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// The report of an import that was accepted (202) and then succeeded.
+    pub async fn import_report(&self, res: Response, token: &str) -> Value {
+        let job = self.finished_job(res, token).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        job["result"].clone()
     }
 
     pub async fn admin_token(&self) -> String {

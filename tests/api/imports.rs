@@ -186,7 +186,7 @@ async fn a_county_imports_hundreds_of_workers_from_xlsx_and_again_without_duplic
         file.clone(),
     )
     .await;
-    let report = json_body(res, StatusCode::OK).await;
+    let report = app.import_report(res, &a.operator).await;
     assert_eq!(
         (
             report["total_rows"].as_u64(),
@@ -286,18 +286,19 @@ async fn a_county_imports_hundreds_of_workers_from_xlsx_and_again_without_duplic
     );
 
     // The same file again: nothing new, the same rows rejected.
-    let report = json_body(
-        upload(
-            &app,
+    let report = app
+        .import_report(
+            upload(
+                &app,
+                &a.operator,
+                "/api/v1/imports/workers",
+                XLSX,
+                file.clone(),
+            )
+            .await,
             &a.operator,
-            "/api/v1/imports/workers",
-            XLSX,
-            file.clone(),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await;
     assert_eq!(
         (
             report["created"].as_u64(),
@@ -317,11 +318,12 @@ async fn a_county_imports_hundreds_of_workers_from_xlsx_and_again_without_duplic
     // Another county importing the same people learns only that they are registered elsewhere.
     let b = app.county(&admin, "兖州区总工会", "370812").await;
     let small = xlsx(&rows[..3]);
-    let report = json_body(
-        upload(&app, &b.operator, "/api/v1/imports/workers", XLSX, small).await,
-        StatusCode::OK,
-    )
-    .await;
+    let report = app
+        .import_report(
+            upload(&app, &b.operator, "/api/v1/imports/workers", XLSX, small).await,
+            &b.operator,
+        )
+        .await;
     assert_eq!(report["rejected"], 2);
     // (Row 2 named 任城's enterprise by USCC, which B cannot see.)
     assert_eq!(
@@ -336,11 +338,12 @@ async fn a_county_imports_hundreds_of_workers_from_xlsx_and_again_without_duplic
         vec![s("姓名"), s("身份证号")],
         vec![s("职工0"), nth_id_number(0)],
     ]);
-    let report = json_body(
-        upload(&app, &b.operator, "/api/v1/imports/workers", XLSX, plain).await,
-        StatusCode::OK,
-    )
-    .await;
+    let report = app
+        .import_report(
+            upload(&app, &b.operator, "/api/v1/imports/workers", XLSX, plain).await,
+            &b.operator,
+        )
+        .await;
     assert_eq!(
         row_errors(&report, 2),
         vec![("身份证号".to_owned(), "registered_elsewhere".to_owned())]
@@ -386,7 +389,7 @@ async fn enterprises_import_from_gb18030_csv() {
         gbk.clone(),
     )
     .await;
-    let report = json_body(res, StatusCode::OK).await;
+    let report = app.import_report(res, &a.operator).await;
     assert_eq!(
         (report["created"].as_u64(), report["rejected"].as_u64()),
         (Some(2), Some(2)),
@@ -421,18 +424,19 @@ async fn enterprises_import_from_gb18030_csv() {
     .await;
     assert_eq!(list["items"][0]["union_founded_on"], "2015-05-01");
 
-    let report = json_body(
-        upload(
-            &app,
+    let report = app
+        .import_report(
+            upload(
+                &app,
+                &a.operator,
+                "/api/v1/imports/enterprises",
+                "text/csv",
+                gbk,
+            )
+            .await,
             &a.operator,
-            "/api/v1/imports/enterprises",
-            "text/csv",
-            gbk,
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await;
     assert_eq!(
         (report["created"].as_u64(), report["skipped"].as_u64()),
         (Some(0), Some(2))
@@ -626,7 +630,7 @@ async fn templates_and_masked_exports() {
 }
 
 #[tokio::test]
-async fn an_idempotency_key_replays_the_first_report() {
+async fn an_idempotency_key_replays_the_same_job() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let a = app.county(&admin, "任城区总工会", "370811").await;
@@ -646,15 +650,25 @@ async fn an_idempotency_key_replays_the_first_report() {
             .send()
     };
     let replayed = |res: &reqwest::Response| res.headers().get("idempotent-replayed").cloned();
+    let location = |res: &reqwest::Response| {
+        res.headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
 
     let first = send("import-1", csv(1), &a.operator).await.unwrap();
     assert_eq!(replayed(&first), None);
-    let first = json_body(first, StatusCode::OK).await;
-    assert_eq!(first["created"], 2);
-    // The same request again: the first report, not a second run (which would say `skipped`).
+    let first_job = location(&first).unwrap();
+    let job = app.finished_job(first, &a.operator).await;
+    assert_eq!(job["result"]["created"], 2, "{job}");
+    // The same request again: the same job and answer, not a second run.
     let again = send("import-1", csv(1), &a.operator).await.unwrap();
+    assert_eq!(again.status(), StatusCode::ACCEPTED);
     assert_eq!(replayed(&again).unwrap(), "true");
-    assert_eq!(json_body(again, StatusCode::OK).await, first);
+    assert_eq!(location(&again).unwrap(), first_job);
+    let replay: Value = again.json().await.unwrap();
+    assert_eq!(replay["id"], job["id"]);
     // The same key with another file, or on another endpoint: 422.
     assert_problem(
         send("import-1", csv(5), &a.operator).await.unwrap(),
@@ -679,7 +693,7 @@ async fn an_idempotency_key_replays_the_first_report() {
     // Keys are per caller: another account's identical key is its own.
     let other = send("import-1", csv(1), &a.admin).await.unwrap();
     assert_eq!(replayed(&other), None);
-    assert_eq!(json_body(other, StatusCode::OK).await["skipped"], 2);
+    assert_eq!(app.import_report(other, &a.admin).await["skipped"], 2);
     // A malformed key is refused before anything runs.
     let problem = assert_problem(
         send(&"k".repeat(201), csv(7), &a.operator).await.unwrap(),
@@ -689,7 +703,7 @@ async fn an_idempotency_key_replays_the_first_report() {
     .await;
     assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
 
-    // A failed request releases its key: the corrected file goes through under it.
+    // A refused request keeps nothing under its key: the corrected file goes through under it.
     assert_problem(
         send("import-2", b"nonsense,columns\n1,2\n".to_vec(), &a.operator)
             .await
@@ -698,60 +712,52 @@ async fn an_idempotency_key_replays_the_first_report() {
         "validation_failed",
     )
     .await;
-    let fixed = json_body(
-        send("import-2", csv(10), &a.operator).await.unwrap(),
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(fixed["created"], 2);
+    let fixed = send("import-2", csv(10), &a.operator).await.unwrap();
+    assert_eq!(app.import_report(fixed, &a.operator).await["created"], 2);
 
-    // A request still running holds its key (409) until it is abandoned; then a retry runs.
-    let backend = app.db.get_database_backend();
-    let exec = |sql: String| {
-        let db = app.db.clone();
-        async move {
-            db.execute_raw(Statement::from_string(backend, sql))
-                .await
-                .unwrap()
-        }
-    };
-    exec("UPDATE idempotency_keys SET status_code = NULL, response_body = NULL, completed_at = NULL \
-          WHERE key = 'import-2'".into())
-        .await;
-    assert_problem(
-        send("import-2", csv(10), &a.operator).await.unwrap(),
-        StatusCode::CONFLICT,
-        "idempotency_key_in_flight",
-    )
-    .await;
-    // RFC 3339, as sea-orm writes times on SQLite (PostgreSQL casts it).
-    let stale = (chrono::Utc::now() - chrono::Duration::minutes(11)).to_rfc3339();
-    exec(format!(
-        "UPDATE idempotency_keys SET created_at = '{stale}' WHERE key = 'import-2'"
-    ))
-    .await;
-    let retried = send("import-2", csv(10), &a.operator).await.unwrap();
-    assert_eq!(replayed(&retried), None);
-    assert_eq!(json_body(retried, StatusCode::OK).await["skipped"], 2);
-
-    // Two racing retries: one runs, the other is told to wait or gets the same report.
-    let (x, y) = tokio::join!(
+    // Racing retries: the key, the job and the answer commit together, so exactly one job is
+    // created and every retry answers it.
+    let (x, y, z) = tokio::join!(
+        send("import-3", csv(20), &a.operator),
         send("import-3", csv(20), &a.operator),
         send("import-3", csv(20), &a.operator)
     );
-    let mut runs = 0;
-    for res in [x.unwrap(), y.unwrap()] {
-        match (res.status(), replayed(&res)) {
-            (StatusCode::OK, None) => runs += 1,
-            (StatusCode::OK, Some(_)) | (StatusCode::CONFLICT, _) => {}
-            (status, _) => panic!("unexpected {status}"),
+    let mut jobs = std::collections::HashSet::new();
+    let mut fresh = 0;
+    for res in [x.unwrap(), y.unwrap(), z.unwrap()] {
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        if replayed(&res).is_none() {
+            fresh += 1;
         }
+        jobs.insert(location(&res).unwrap());
     }
-    assert_eq!(runs, 1);
+    assert_eq!((fresh, jobs.len()), (1, 1));
+    let job = jobs.into_iter().next().unwrap();
+    loop {
+        let state = json_body(app.get_as(&job, &a.operator).await, StatusCode::OK).await;
+        if state["status"] == "succeeded" {
+            assert_eq!(state["result"]["created"], 2);
+            break;
+        }
+        assert_ne!(state["status"], "failed", "{state}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     let count = json_body(
         app.get_as("/api/v1/workers?count=true", &a.admin).await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(count["total"], 6);
+    let jobs = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM jobs".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(jobs, 4, "one job per accepted import, none for the replays");
 }

@@ -106,40 +106,55 @@ async fn authenticate(
 ) -> Result<Caller, ApiError> {
     let claims = state.auth.keys.verify(token)?;
     let revoked = || ApiError::Unauthenticated("the access token has been revoked".into());
-    let (name, org_id, roles) = match claims.kind {
-        PrincipalKind::User => {
-            let user = users::Entity::find_by_id(claims.sub)
-                .one(&state.db)
-                .await?
-                .ok_or_else(revoked)?;
-            if !user.active || claims.iat < user.tokens_valid_after.timestamp() {
-                return Err(revoked());
-            }
-            (user.username, user.org_id, parse_roles(&user.roles))
-        }
-        PrincipalKind::Client => {
-            let client = api_clients::Entity::find_by_id(claims.sub)
-                .one(&state.db)
-                .await?
-                .ok_or_else(revoked)?;
-            if !client.active || claims.iat < client.tokens_valid_after.timestamp() {
-                return Err(revoked());
-            }
-            (client.client_id, client.org_id, vec![Role::Integration])
-        }
-    };
-    let org = orgs::Entity::find_by_id(org_id)
-        .one(&state.db)
+    Caller::load(&state.db, claims.kind, claims.sub, Some(claims.iat), meta)
         .await?
-        .ok_or_else(revoked)?;
-    Ok(Caller {
-        kind: claims.kind,
-        id: claims.sub,
-        name,
-        org,
-        roles,
-        meta,
-    })
+        .ok_or_else(revoked)
+}
+
+impl Caller {
+    /// The principal as it is now: `None` when it no longer exists, is disabled, or (given the
+    /// time a token was issued) has had its tokens revoked since. A job runs as the caller who
+    /// started it, loaded again here, so that disabling an account stops its queued work too.
+    pub async fn load(
+        db: &DatabaseConnection,
+        kind: PrincipalKind,
+        id: Uuid,
+        issued_at: Option<i64>,
+        meta: RequestMeta,
+    ) -> Result<Option<Caller>, ApiError> {
+        let revoked_since = |valid_after: i64| issued_at.is_some_and(|iat| iat < valid_after);
+        let (name, org_id, roles) = match kind {
+            PrincipalKind::User => {
+                let Some(user) = users::Entity::find_by_id(id).one(db).await? else {
+                    return Ok(None);
+                };
+                if !user.active || revoked_since(user.tokens_valid_after.timestamp()) {
+                    return Ok(None);
+                }
+                (user.username, user.org_id, parse_roles(&user.roles))
+            }
+            PrincipalKind::Client => {
+                let Some(client) = api_clients::Entity::find_by_id(id).one(db).await? else {
+                    return Ok(None);
+                };
+                if !client.active || revoked_since(client.tokens_valid_after.timestamp()) {
+                    return Ok(None);
+                }
+                (client.client_id, client.org_id, vec![Role::Integration])
+            }
+        };
+        let Some(org) = orgs::Entity::find_by_id(org_id).one(db).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Caller {
+            kind,
+            id,
+            name,
+            org,
+            roles,
+            meta,
+        }))
+    }
 }
 
 impl FromRequest for Caller {

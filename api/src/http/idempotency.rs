@@ -2,21 +2,25 @@
 //! conventions, "Writes"). A client that did not hear the answer sends the same request again
 //! with the same key and gets the first answer back instead of a second run.
 //!
-//! The key is claimed by inserting (caller, key) under its primary key before the work starts,
-//! so two racing retries cannot both run. A successful response is stored and replayed (with
-//! `Idempotent-Replayed: true`) for the same key and the same request; the same key with another
-//! request is 422; a request still running with the key is 409. A failed request releases its key
-//! so that it can be retried. Keys are kept for [`RETENTION`]; a claim whose request never
-//! finished (the process died) is taken over after [`ABANDONED_AFTER`].
+//! The key, the work and the response it gets commit in one transaction: the key is claimed by
+//! inserting (caller, key) under its primary key inside the operation's own transaction, the
+//! operation writes, the response is stored, and all of it commits together. So a crash at any
+//! point leaves either nothing (the retry runs) or everything (the retry replays). A second
+//! request with the key while the first is still open waits on the first's row lock and then
+//! replays its answer (or, if the first failed and rolled back, runs); nothing is ever "taken
+//! over" by time. The same key with another request is 422. Long work is not done under the
+//! lock: such operations enqueue a job (`jobs`) and store the `202 Accepted` that names it.
+//! Keys are kept for [`RETENTION`].
 
-use std::future::Future;
-
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::idempotency_keys::{self, Column};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -27,110 +31,193 @@ pub const HEADER: &str = "Idempotency-Key";
 pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
 /// How long a key is remembered.
 pub const RETENTION: TimeDelta = TimeDelta::days(7);
-/// How long a claim may stay unfinished before another request may take it over.
-pub const ABANDONED_AFTER: TimeDelta = TimeDelta::minutes(10);
 
-/// A response that can be stored and replayed: a status and a JSON body.
+/// A response that can be stored and replayed: a status, a JSON body and a `Location`.
 pub struct Replayable {
     pub status: StatusCode,
     pub body: serde_json::Value,
+    pub location: Option<String>,
 }
 
 impl Replayable {
     pub fn ok(body: &impl Serialize) -> Result<Self, ApiError> {
+        Self::with_status(StatusCode::OK, body, None)
+    }
+
+    pub fn with_status(
+        status: StatusCode,
+        body: &impl Serialize,
+        location: Option<String>,
+    ) -> Result<Self, ApiError> {
         Ok(Self {
-            status: StatusCode::OK,
+            status,
             body: serde_json::to_value(body).map_err(|e| ApiError::Internal(e.to_string()))?,
+            location,
         })
     }
 
-    fn respond(&self, replayed: bool) -> HttpResponse {
+    pub fn respond(&self, replayed: bool) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         if replayed {
             response.insert_header((REPLAYED_HEADER, "true"));
+        }
+        if let Some(location) = &self.location {
+            response.insert_header((header::LOCATION, location.as_str()));
         }
         response.json(&self.body)
     }
 }
 
-/// Run `work` once per (caller, `Idempotency-Key`); without the header, just run it.
-/// `body` is the request body as received: it is part of what "the same request" means.
-pub async fn once(
-    db: &DatabaseConnection,
+/// The request's key, if it sent one, with what makes two requests "the same".
+pub struct Key {
     principal: Uuid,
-    req: &HttpRequest,
-    body: &[u8],
-    work: impl Future<Output = Result<Replayable, ApiError>>,
-) -> Result<HttpResponse, ApiError> {
-    let Some(key) = key_of(req)? else {
-        return work.await.map(|r| r.respond(false));
-    };
-    let fingerprint = fingerprint(req, body);
-    let now = Utc::now();
-    idempotency_keys::Entity::delete_many()
-        .filter(Column::CreatedAt.lt(now - RETENTION))
-        .exec(db)
-        .await?;
-    if let Some(replay) = claim(db, principal, &key, &fingerprint, now).await? {
-        return Ok(replay.respond(true));
+    key: String,
+    fingerprint: String,
+}
+
+impl Key {
+    /// The key from the header (`None` without one): 1 to 200 visible ASCII characters (a UUID
+    /// is a good choice). `body` is the request body as received.
+    pub fn of(req: &HttpRequest, principal: Uuid, body: &[u8]) -> Result<Option<Self>, ApiError> {
+        let Some(value) = req.headers().get(HEADER) else {
+            return Ok(None);
+        };
+        match value.to_str() {
+            Ok(key)
+                if (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                Ok(Some(Self {
+                    principal,
+                    key: key.to_owned(),
+                    fingerprint: fingerprint(req, body),
+                }))
+            }
+            _ => Err(ApiError::BadRequest {
+                code: ErrorCode::InvalidHeader,
+                detail: "the Idempotency-Key header is malformed".into(),
+                errors: vec![FieldError::new(
+                    HEADER,
+                    "invalid",
+                    "must be 1 to 200 visible ASCII characters",
+                )],
+            }),
+        }
     }
-    let pk = || {
-        Column::PrincipalId
-            .eq(principal)
-            .and(Column::Key.eq(key.as_str()))
-    };
-    match work.await {
-        Ok(response) => {
-            let stored = idempotency_keys::Entity::update_many()
-                .col_expr(
-                    Column::StatusCode,
-                    Expr::value(i32::from(response.status.as_u16())),
-                )
-                .col_expr(Column::ResponseBody, Expr::value(response.body.to_string()))
-                .col_expr(Column::CompletedAt, Expr::value(Utc::now()))
-                .filter(pk())
-                .exec(db)
-                .await;
-            if let Err(err) = stored {
-                // The work is done and committed; the client gets its answer. A retry within
-                // ABANDONED_AFTER answers 409, after that it runs again.
-                tracing::error!(error = %err, "could not store an idempotent response");
-            }
-            Ok(response.respond(false))
+
+    /// What an earlier request with this key settles before any work is looked at: its answer
+    /// to replay, or 422 when it was another request. `None` when the key is new (or its first
+    /// request is still open); [`Key::claim`] then decides under the lock.
+    pub async fn settled(
+        &self,
+        conn: &impl ConnectionTrait,
+    ) -> Result<Option<Replayable>, ApiError> {
+        let Some(existing) =
+            idempotency_keys::Entity::find_by_id((self.principal, self.key.clone()))
+                .one(conn)
+                .await?
+        else {
+            return Ok(None);
+        };
+        if existing.created_at < Utc::now() - RETENTION {
+            return Ok(None);
         }
-        Err(err) => {
-            let released = idempotency_keys::Entity::delete_many()
-                .filter(pk())
-                .filter(Column::CompletedAt.is_null())
-                .exec(db)
-                .await;
-            if let Err(db_err) = released {
-                tracing::error!(error = %db_err, "could not release an idempotency key");
-            }
-            Err(err)
+        if existing.fingerprint != self.fingerprint {
+            return Err(ApiError::IdempotencyKeyReused);
         }
+        stored(existing)
+    }
+
+    /// Claim the key in `txn`: `Ok(None)` to go ahead (then [`Key::complete`] in the same
+    /// transaction), or the stored response to replay. Waits while another open transaction
+    /// holds the key.
+    pub async fn claim(
+        &self,
+        txn: &DatabaseTransaction,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Replayable>, ApiError> {
+        idempotency_keys::Entity::delete_many()
+            .filter(Column::CreatedAt.lt(now - RETENTION))
+            .exec(txn)
+            .await?;
+        let row = idempotency_keys::ActiveModel {
+            principal_id: Set(self.principal),
+            key: Set(self.key.clone()),
+            fingerprint: Set(self.fingerprint.clone()),
+            status_code: Set(None),
+            response_body: Set(None),
+            location: Set(None),
+            created_at: Set(now),
+            completed_at: Set(None),
+        };
+        let inserted = idempotency_keys::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([Column::PrincipalId, Column::Key])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await;
+        match inserted {
+            Ok(n) if n > 0 => return Ok(None),
+            Ok(_) | Err(DbErr::RecordNotInserted) => {}
+            Err(err) => return Err(err.into()),
+        }
+        let existing = idempotency_keys::Entity::find_by_id((self.principal, self.key.clone()))
+            .one(txn)
+            .await?
+            .ok_or_else(|| ApiError::Internal("an idempotency key vanished".into()))?;
+        if existing.fingerprint != self.fingerprint {
+            return Err(ApiError::IdempotencyKeyReused);
+        }
+        match stored(existing)? {
+            Some(replay) => Ok(Some(replay)),
+            // Only a key stored by an earlier version of Siji (which committed the claim before
+            // the work) can be committed unanswered.
+            None => Err(ApiError::Conflict {
+                code: ErrorCode::IdempotencyKeyInFlight,
+                detail: "a request with this Idempotency-Key did not finish; send a new key".into(),
+            }),
+        }
+    }
+
+    /// Store the response in the claiming transaction.
+    pub async fn complete(
+        &self,
+        conn: &impl ConnectionTrait,
+        response: &Replayable,
+    ) -> Result<(), ApiError> {
+        idempotency_keys::Entity::update_many()
+            .col_expr(
+                Column::StatusCode,
+                Expr::value(i32::from(response.status.as_u16())),
+            )
+            .col_expr(Column::ResponseBody, Expr::value(response.body.to_string()))
+            .col_expr(Column::Location, Expr::value(response.location.clone()))
+            .col_expr(Column::CompletedAt, Expr::value(Utc::now()))
+            .filter(Column::PrincipalId.eq(self.principal))
+            .filter(Column::Key.eq(self.key.as_str()))
+            .exec(conn)
+            .await?;
+        Ok(())
     }
 }
 
-/// The key from the header: 1 to 200 visible ASCII characters (a UUID is a good choice).
-fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(HEADER) else {
+/// The answer stored under a key, if its request finished.
+fn stored(existing: idempotency_keys::Model) -> Result<Option<Replayable>, ApiError> {
+    let (Some(status), Some(body)) = (existing.status_code, existing.response_body) else {
         return Ok(None);
     };
-    match value.to_str() {
-        Ok(key) if (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => {
-            Ok(Some(key.to_owned()))
-        }
-        _ => Err(ApiError::BadRequest {
-            code: ErrorCode::InvalidHeader,
-            detail: "the Idempotency-Key header is malformed".into(),
-            errors: vec![FieldError::new(
-                HEADER,
-                "invalid",
-                "must be 1 to 200 visible ASCII characters",
-            )],
-        }),
-    }
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or_else(|| ApiError::Internal("a stored status code is invalid".into()))?;
+    let body = serde_json::from_str(&body)
+        .map_err(|_| ApiError::Internal("a stored response is not JSON".into()))?;
+    Ok(Some(Replayable {
+        status,
+        body,
+        location: existing.location,
+    }))
 }
 
 /// What makes two requests "the same": method, path, query string and body.
@@ -146,80 +233,4 @@ fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
     }
     hash.update(body);
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Claim the key for this request (`None`: go ahead), or the stored response to replay.
-async fn claim(
-    db: &DatabaseConnection,
-    principal: Uuid,
-    key: &str,
-    fingerprint: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<Replayable>, ApiError> {
-    // A key released between our insert and our read is simply claimed again.
-    for _ in 0..3 {
-        let row = idempotency_keys::ActiveModel {
-            principal_id: Set(principal),
-            key: Set(key.to_owned()),
-            fingerprint: Set(fingerprint.to_owned()),
-            status_code: Set(None),
-            response_body: Set(None),
-            created_at: Set(now),
-            completed_at: Set(None),
-        };
-        let inserted = idempotency_keys::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([Column::PrincipalId, Column::Key])
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await;
-        match inserted {
-            Ok(n) if n > 0 => return Ok(None),
-            Ok(_) | Err(DbErr::RecordNotInserted) => {}
-            Err(err) => return Err(err.into()),
-        }
-        let Some(existing) = idempotency_keys::Entity::find_by_id((principal, key.to_owned()))
-            .one(db)
-            .await?
-        else {
-            continue;
-        };
-        if existing.fingerprint != fingerprint {
-            return Err(ApiError::IdempotencyKeyReused);
-        }
-        if let (Some(status), Some(body)) = (existing.status_code, &existing.response_body) {
-            let status = u16::try_from(status)
-                .ok()
-                .and_then(|s| StatusCode::from_u16(s).ok())
-                .ok_or_else(|| ApiError::Internal("a stored status code is invalid".into()))?;
-            let body = serde_json::from_str(body)
-                .map_err(|_| ApiError::Internal("a stored response is not JSON".into()))?;
-            return Ok(Some(Replayable { status, body }));
-        }
-        if existing.created_at < now - ABANDONED_AFTER {
-            let taken = idempotency_keys::Entity::update_many()
-                .col_expr(Column::CreatedAt, Expr::value(now))
-                .filter(Column::PrincipalId.eq(principal))
-                .filter(Column::Key.eq(key))
-                .filter(Column::CreatedAt.eq(existing.created_at))
-                .filter(Column::CompletedAt.is_null())
-                .exec(db)
-                .await?;
-            if taken.rows_affected == 1 {
-                return Ok(None);
-            }
-            continue;
-        }
-        return Err(in_flight());
-    }
-    Err(in_flight())
-}
-
-fn in_flight() -> ApiError {
-    ApiError::Conflict {
-        code: ErrorCode::IdempotencyKeyInFlight,
-        detail: "a request with this Idempotency-Key is still being processed; retry later".into(),
-    }
 }

@@ -9,6 +9,7 @@ pub mod coverage;
 pub mod enterprises;
 pub mod health;
 pub mod imports;
+pub mod jobs;
 pub mod living_standards;
 pub mod me;
 pub mod meta;
@@ -36,6 +37,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(enterprises::configure)
             .configure(workers::configure)
             .configure(imports::configure)
+            .configure(jobs::configure)
             .configure(wage_agreements::configure)
             .configure(minimum_wages::configure)
             .configure(coverage::configure)

@@ -71,6 +71,8 @@ pub type RawRow = (usize, Vec<String>);
 /// An open upload: its header row, and its data rows as they are read.
 pub struct Sheet {
     pub headers: Vec<String>,
+    /// Data rows in the file (counted by the first pass).
+    pub total_rows: usize,
     rows: mpsc::Receiver<Result<RawRow, ApiError>>,
 }
 
@@ -103,17 +105,17 @@ pub async fn open(bytes: Bytes, format: Format, limits: Limits) -> Result<Sheet,
     let (header_tx, header_rx) = oneshot::channel();
     let (row_tx, row_rx) = mpsc::channel(ROWS_IN_FLIGHT);
     tokio::task::spawn_blocking(move || {
-        let checked = check(&bytes, format, limits);
-        let mut header_tx = Some(header_tx);
-        if let Err(err) = checked {
-            if let Some(tx) = header_tx.take() {
-                let _ = tx.send(Err(err));
+        let total = match check(&bytes, format, limits) {
+            Ok(total) => total,
+            Err(err) => {
+                let _ = header_tx.send(Err(err));
+                return;
             }
-            return;
-        }
+        };
+        let mut header_tx = Some(header_tx);
         let read = for_each_row(&bytes, format, limits, |row| {
             if let Some(tx) = header_tx.take() {
-                return match tx.send(Ok(row.1)) {
+                return match tx.send(Ok((row.1, total))) {
                     Ok(()) => ControlFlow::Continue(()),
                     Err(_) => ControlFlow::Break(()),
                 };
@@ -137,21 +139,55 @@ pub async fn open(bytes: Bytes, format: Format, limits: Limits) -> Result<Sheet,
             (Ok(()), None) => {}
         }
     });
-    let headers = header_rx
+    let (headers, total_rows) = header_rx
         .await
         .map_err(|_| ApiError::Internal("the spreadsheet reader stopped".into()))??;
     Ok(Sheet {
         headers,
+        total_rows,
         rows: row_rx,
     })
 }
 
-/// The first pass: every limit, before the caller sees a row.
-fn check(bytes: &[u8], format: Format, limits: Limits) -> Result<(), ApiError> {
+/// Check a file without reading it for anyone: its header row and how many data rows follow.
+/// Runs on a blocking thread.
+pub async fn inspect(
+    bytes: Bytes,
+    format: Format,
+    limits: Limits,
+) -> Result<(Vec<String>, usize), ApiError> {
+    tokio::task::spawn_blocking(move || {
+        if format == Format::Xlsx {
+            check_container(&bytes, limits)?;
+        }
+        let mut headers = None;
+        let mut rows = 0usize;
+        for_each_row(&bytes, format, limits, |row| {
+            match headers {
+                None => headers = Some(row.1),
+                Some(_) => rows += 1,
+            }
+            ControlFlow::Continue(())
+        })?;
+        let headers =
+            headers.ok_or_else(|| ApiError::field("file", "empty", "has no header row"))?;
+        Ok((headers, rows))
+    })
+    .await
+    .map_err(|_| ApiError::Internal("the spreadsheet reader stopped".into()))?
+}
+
+/// The first pass: every limit, before the caller sees a row. Answers the number of data rows.
+fn check(bytes: &[u8], format: Format, limits: Limits) -> Result<usize, ApiError> {
     if format == Format::Xlsx {
         check_container(bytes, limits)?;
     }
-    for_each_row(bytes, format, limits, |_| ControlFlow::Continue(()))
+    let mut rows = 0usize;
+    for_each_row(bytes, format, limits, |_| {
+        rows += 1;
+        ControlFlow::Continue(())
+    })?;
+    Ok(rows.saturating_sub(1))
 }
 
 /// Unpack every part of the XLSX container into nothing, counting the bytes that really come

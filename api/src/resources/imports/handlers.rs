@@ -12,13 +12,12 @@ use serde_json::{Map, Value, json};
 use siji_openapi::tags;
 use uuid::Uuid;
 
-use super::columns::{AGREEMENT_COLUMNS, ENTERPRISE_COLUMNS, WORKER_COLUMNS};
 use super::dto::*;
-use super::rows::{Report, Rows, parse_row, rejected, start};
+use super::rows::{ImportKind, Report, Rows, Upload, accept, parse_row, rejected, start};
 use crate::auth::{Caller, Permission};
 use crate::domain::{id_number, uscc};
-use crate::http::idempotency;
 use crate::http::{ApiError, FieldError, Query};
+use crate::jobs::Progress;
 use crate::pii::PiiField;
 use crate::resources::enterprises::dto::CreateEnterpriseRequest;
 use crate::resources::wage_agreements::dto::{CreateAgreementRequest, FileRequest, SignRequest};
@@ -63,18 +62,25 @@ async fn resolve_enterprise(
 /// the template). Each row is validated and registered like `POST /api/v1/workers`: valid rows
 /// are saved, invalid ones are reported (row number, column, reason) and nothing of them is
 /// saved. A person already registered in your subtree is `skipped`, so importing the same file
-/// again creates no duplicates. Unknown or missing columns reject the whole file (400).
+/// again creates no duplicates. Unknown or missing columns reject the whole file (400), and so
+/// does a file past the import limits (413), before anything is saved.
+///
+/// The file is checked at once; the import itself runs as a job (`202 Accepted`, the job in
+/// `Location`): poll `GET /api/v1/jobs/{id}` until it has `succeeded`, and read the per-row
+/// report in its `result`. If the job is interrupted (a restart), it runs again from the start
+/// and the rows it had already saved come out `skipped`.
 #[utoipa::path(
     tag = tags::IMPORTS,
     operation_id = "import_workers",
-    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key replays the first report instead of importing again (kept 7 days)")),
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key answers the same job instead of importing again (kept 7 days)")),
     request_body(description = "The spreadsheet", content(
         (String = "text/csv"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     extensions(("x-permission" = json!("registry.write"))),
     responses(
-        (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
+        (status = 202, description = "The file passed the checks and is being imported: the job (its URL also in `Location`), whose `result` is the per-row `ImportReport` when it has succeeded. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = crate::resources::jobs::dto::JobResponse,
+            headers(("Location" = String, description = "The job's URL"))),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
         (status = 413, response = crate::http::responses::ImportTooLarge),
@@ -91,60 +97,63 @@ pub async fn import_workers(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryWrite).await?;
     let upload = start(&state, &caller, &req, payload, query.0.org_id).await?;
+    accept(&state, &caller, &req, ImportKind::Workers, upload).await
+}
+
+/// The work of a worker import job: every row registered as `POST /api/v1/workers` would.
+pub async fn workers(
+    state: &AppState,
+    caller: &Caller,
+    upload: &Upload,
+    progress: Progress,
+) -> Result<Value, ApiError> {
     let org_id = upload.org_id;
-    // Everything after reading the file runs once per Idempotency-Key.
-    let work = async {
-        let mut rows = Rows::open(&state, &upload, WORKER_COLUMNS, &["name", "id_number"]).await?;
+    let mut rows = Rows::open(state, upload, ImportKind::Workers, &progress).await?;
 
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        let mut report = Report::default();
-        while let Some((number, mut fields)) = rows.next(&mut report).await? {
-            // A person twice in one file: the second is rejected, pointing at the first.
-            let key = fields
-                .get("id_number")
-                .and_then(Value::as_str)
-                .map(id_number::normalise)
-                .unwrap_or_default();
-            let key = state.pii.blind_index(PiiField::IdNumber, &key);
-            if let Some(line) = rows.repeated(&mut seen, key, number, "id_number") {
-                report.push(line);
-                continue;
-            }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut report = Report::new(progress);
+    while let Some((number, mut fields)) = rows.next(&mut report).await? {
+        // A person twice in one file: the second is rejected, pointing at the first.
+        let key = fields
+            .get("id_number")
+            .and_then(Value::as_str)
+            .map(id_number::normalise)
+            .unwrap_or_default();
+        let key = state.pii.blind_index(PiiField::IdNumber, &key);
+        if let Some(line) = rows.repeated(&mut seen, key, number, "id_number") {
+            report.push(line);
+            continue;
+        }
 
-            fields.insert("org_id".into(), json!(org_id));
-            fields.entry("kind").or_insert(json!("staff"));
-            fields
-                .entry("employment_status")
-                .or_insert(json!("employed"));
-            if let Some(cell) = fields.remove("enterprise") {
-                match resolve_enterprise(&state, &caller, cell.as_str().unwrap_or_default()).await?
-                {
-                    Ok(id) => {
-                        fields.insert("enterprise_id".into(), json!(id));
-                    }
-                    Err(message) => {
-                        let header = rows.header("enterprise");
-                        report.push(rejected(
-                            number,
-                            vec![FieldError::new(header, "not_found", message)],
-                        ));
-                        continue;
-                    }
+        fields.insert("org_id".into(), json!(org_id));
+        fields.entry("kind").or_insert(json!("staff"));
+        fields
+            .entry("employment_status")
+            .or_insert(json!("employed"));
+        if let Some(cell) = fields.remove("enterprise") {
+            match resolve_enterprise(state, caller, cell.as_str().unwrap_or_default()).await? {
+                Ok(id) => {
+                    fields.insert("enterprise_id".into(), json!(id));
+                }
+                Err(message) => {
+                    let header = rows.header("enterprise");
+                    report.push(rejected(
+                        number,
+                        vec![FieldError::new(header, "not_found", message)],
+                    ));
+                    continue;
                 }
             }
-            let result = match parse_row::<CreateWorkerRequest>(fields) {
-                Ok(request) => worker_resource::register(&state, &caller, request, "import")
-                    .await
-                    .map(|w| w.id),
-                Err(err) => Err(err),
-            };
-            report.push(rows.outcome(number, result, "id_number")?);
         }
-        report
-            .finish(&state, &caller, "worker.import", org_id)
-            .await
-    };
-    idempotency::once(&state.db, caller.id, &req, &upload.bytes, work).await
+        let result = match parse_row::<CreateWorkerRequest>(fields) {
+            Ok(request) => worker_resource::register(state, caller, request, "import")
+                .await
+                .map(|w| w.id),
+            Err(err) => Err(err),
+        };
+        report.push(rows.outcome(number, result, "id_number")?);
+    }
+    report.finish(state, caller, "worker.import", org_id).await
 }
 
 /// Import enterprises.
@@ -155,14 +164,15 @@ pub async fn import_workers(
 #[utoipa::path(
     tag = tags::IMPORTS,
     operation_id = "import_enterprises",
-    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key replays the first report instead of importing again (kept 7 days)")),
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key answers the same job instead of importing again (kept 7 days)")),
     request_body(description = "The spreadsheet", content(
         (String = "text/csv"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     extensions(("x-permission" = json!("registry.write"))),
     responses(
-        (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
+        (status = 202, description = "The file passed the checks and is being imported: the job (its URL also in `Location`), whose `result` is the per-row `ImportReport` when it has succeeded. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = crate::resources::jobs::dto::JobResponse,
+            headers(("Location" = String, description = "The job's URL"))),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
         (status = 413, response = crate::http::responses::ImportTooLarge),
@@ -179,60 +189,60 @@ pub async fn import_enterprises(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryWrite).await?;
     let upload = start(&state, &caller, &req, payload, query.0.org_id).await?;
-    let org_id = upload.org_id;
-    // Everything after reading the file runs once per Idempotency-Key.
-    let work = async {
-        let mut rows = Rows::open(
-            &state,
-            &upload,
-            ENTERPRISE_COLUMNS,
-            &["name", "uscc", "ownership", "industry"],
-        )
-        .await?;
+    accept(&state, &caller, &req, ImportKind::Enterprises, upload).await
+}
 
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        let mut report = Report::default();
-        while let Some((number, mut fields)) = rows.next(&mut report).await? {
-            let code = fields
-                .get("uscc")
-                .and_then(Value::as_str)
-                .map(uscc::normalise)
-                .unwrap_or_default();
-            if let Some(line) = rows.repeated(&mut seen, code.clone(), number, "uscc") {
-                report.push(line);
-                continue;
-            }
-            // Already registered: skipped if it is ours to see, otherwise rejected without details.
-            if let Some(existing) = enterprises::Entity::find()
-                .filter(enterprises::Column::Uscc.eq(code))
-                .one(&state.db)
-                .await?
-            {
-                let visible =
-                    enterprise_resource::queries::find(&state.db, &caller.scope(), existing.id)
-                        .await?
-                        .is_some();
-                let result = Err(ApiError::Duplicate {
-                    detail: String::new(),
-                    existing_id: visible.then_some(existing.id),
-                });
-                report.push(rows.outcome(number, result, "uscc")?);
-                continue;
-            }
-            fields.insert("org_id".into(), json!(org_id));
-            let result = match parse_row::<CreateEnterpriseRequest>(fields) {
-                Ok(request) => enterprise_resource::register(&state, &caller, request, "import")
-                    .await
-                    .map(|e| e.id),
-                Err(err) => Err(err),
-            };
-            report.push(rows.outcome(number, result, "uscc")?);
+/// The work of an enterprise import job.
+pub async fn enterprises(
+    state: &AppState,
+    caller: &Caller,
+    upload: &Upload,
+    progress: Progress,
+) -> Result<Value, ApiError> {
+    let org_id = upload.org_id;
+    let mut rows = Rows::open(state, upload, ImportKind::Enterprises, &progress).await?;
+
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut report = Report::new(progress);
+    while let Some((number, mut fields)) = rows.next(&mut report).await? {
+        let code = fields
+            .get("uscc")
+            .and_then(Value::as_str)
+            .map(uscc::normalise)
+            .unwrap_or_default();
+        if let Some(line) = rows.repeated(&mut seen, code.clone(), number, "uscc") {
+            report.push(line);
+            continue;
         }
-        report
-            .finish(&state, &caller, "enterprise.import", org_id)
-            .await
-    };
-    idempotency::once(&state.db, caller.id, &req, &upload.bytes, work).await
+        // Already registered: skipped if it is ours to see, otherwise rejected without details.
+        if let Some(existing) = enterprises::Entity::find()
+            .filter(enterprises::Column::Uscc.eq(code))
+            .one(&state.db)
+            .await?
+        {
+            let visible =
+                enterprise_resource::queries::find(&state.db, &caller.scope(), existing.id)
+                    .await?
+                    .is_some();
+            let result = Err(ApiError::Duplicate {
+                detail: String::new(),
+                existing_id: visible.then_some(existing.id),
+            });
+            report.push(rows.outcome(number, result, "uscc")?);
+            continue;
+        }
+        fields.insert("org_id".into(), json!(org_id));
+        let result = match parse_row::<CreateEnterpriseRequest>(fields) {
+            Ok(request) => enterprise_resource::register(state, caller, request, "import")
+                .await
+                .map(|e| e.id),
+            Err(err) => Err(err),
+        };
+        report.push(rows.outcome(number, result, "uscc")?);
+    }
+    report
+        .finish(state, caller, "enterprise.import", org_id)
+        .await
 }
 
 /// The agreement already recorded in the caller's subtree that this row describes: same title,
@@ -273,14 +283,15 @@ async fn same_agreement(
 #[utoipa::path(
     tag = tags::IMPORTS,
     operation_id = "import_wage_agreements",
-    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key replays the first report instead of importing again (kept 7 days)")),
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key answers the same job instead of importing again (kept 7 days)")),
     request_body(description = "The spreadsheet", content(
         (String = "text/csv"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     extensions(("x-permission" = json!("agreements.write"))),
     responses(
-        (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
+        (status = 202, description = "The file passed the checks and is being imported: the job (its URL also in `Location`), whose `result` is the per-row `ImportReport` when it has succeeded. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = crate::resources::jobs::dto::JobResponse,
+            headers(("Location" = String, description = "The job's URL"))),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
         (status = 413, response = crate::http::responses::ImportTooLarge),
@@ -299,106 +310,104 @@ pub async fn import_agreements(
         .require(&state.db, Permission::AgreementsWrite)
         .await?;
     let upload = start(&state, &caller, &req, payload, query.0.org_id).await?;
+    accept(&state, &caller, &req, ImportKind::Agreements, upload).await
+}
+
+/// The work of a wage-agreement import job.
+pub async fn agreements(
+    state: &AppState,
+    caller: &Caller,
+    upload: &Upload,
+    progress: Progress,
+) -> Result<Value, ApiError> {
     let org_id = upload.org_id;
-    // Everything after reading the file runs once per Idempotency-Key.
-    let work = async {
-        let mut rows = Rows::open(
-            &state,
-            &upload,
-            AGREEMENT_COLUMNS,
-            &["title", "scope", "mode", "text_type", "enterprises"],
-        )
-        .await?;
+    let mut rows = Rows::open(state, upload, ImportKind::Agreements, &progress).await?;
 
-        let mut report = Report::default();
-        while let Some((number, mut fields)) = rows.next(&mut report).await? {
-            // 覆盖企业: USCCs of enterprises in the caller's subtree.
-            let codes: Vec<String> = fields
-                .remove("enterprises")
-                .and_then(|v| v.as_array().cloned())
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|v| v.as_str().map(uscc::normalise))
-                .collect();
-            let found = enterprise_resource::queries::scoped(&caller.scope())
-                .filter(enterprises::Column::Uscc.is_in(codes.clone()))
-                .all(&state.db)
-                .await?;
-            if codes.is_empty()
-                || found.len() != codes.iter().collect::<std::collections::HashSet<_>>().len()
-            {
-                let message = "every USCC must name an enterprise in your organisation";
-                report.push(rejected(
-                    number,
-                    vec![FieldError::new(
-                        rows.header("enterprises"),
-                        "not_found",
-                        message,
-                    )],
-                ));
-                continue;
+    let mut report = Report::new(progress);
+    while let Some((number, mut fields)) = rows.next(&mut report).await? {
+        // 覆盖企业: USCCs of enterprises in the caller's subtree.
+        let codes: Vec<String> = fields
+            .remove("enterprises")
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| v.as_str().map(uscc::normalise))
+            .collect();
+        let found = enterprise_resource::queries::scoped(&caller.scope())
+            .filter(enterprises::Column::Uscc.is_in(codes.clone()))
+            .all(&state.db)
+            .await?;
+        if codes.is_empty()
+            || found.len() != codes.iter().collect::<std::collections::HashSet<_>>().len()
+        {
+            let message = "every USCC must name an enterprise in your organisation";
+            report.push(rejected(
+                number,
+                vec![FieldError::new(
+                    rows.header("enterprises"),
+                    "not_found",
+                    message,
+                )],
+            ));
+            continue;
+        }
+        let term_fields = [
+            "signed_on",
+            "effective_from",
+            "effective_to",
+            "wage_rise_bp",
+            "minimum_wage_fen",
+            "workers_covered",
+        ];
+        let mut terms = Map::new();
+        for name in term_fields {
+            if let Some(value) = fields.remove(name) {
+                terms.insert(name.to_owned(), value);
             }
-            let term_fields = [
-                "signed_on",
-                "effective_from",
-                "effective_to",
-                "wage_rise_bp",
-                "minimum_wage_fen",
-                "workers_covered",
-            ];
-            let mut terms = Map::new();
-            for name in term_fields {
-                if let Some(value) = fields.remove(name) {
-                    terms.insert(name.to_owned(), value);
-                }
+        }
+        let mut filing = Map::new();
+        for name in ["filed_on", "filing_number"] {
+            if let Some(value) = fields.remove(name) {
+                filing.insert(name.to_owned(), value);
             }
-            let mut filing = Map::new();
-            for name in ["filed_on", "filing_number"] {
-                if let Some(value) = fields.remove(name) {
-                    filing.insert(name.to_owned(), value);
-                }
-            }
-            fields.insert("org_id".into(), json!(org_id));
-            fields.insert(
-                "enterprise_ids".into(),
-                json!(found.iter().map(|e| e.id).collect::<Vec<_>>()),
-            );
+        }
+        fields.insert("org_id".into(), json!(org_id));
+        fields.insert(
+            "enterprise_ids".into(),
+            json!(found.iter().map(|e| e.id).collect::<Vec<_>>()),
+        );
 
-            let parsed = parse_row::<CreateAgreementRequest>(fields).and_then(|create| {
-                let signed = if terms.is_empty() {
+        let parsed = parse_row::<CreateAgreementRequest>(fields).and_then(|create| {
+            let signed = if terms.is_empty() {
+                None
+            } else {
+                let filed = if filing.is_empty() {
                     None
                 } else {
-                    let filed = if filing.is_empty() {
-                        None
-                    } else {
-                        Some(parse_row::<FileRequest>(filing)?)
-                    };
-                    Some((parse_row::<SignRequest>(terms)?, filed))
+                    Some(parse_row::<FileRequest>(filing)?)
                 };
-                Ok((create, signed))
-            });
-            let result = match parsed {
-                Ok((create, signed)) => {
-                    let from = signed.as_ref().map(|(t, _)| t.effective_from);
-                    match same_agreement(&state, &caller, &create, from).await? {
-                        Some(existing) => Err(ApiError::Duplicate {
-                            detail: String::new(),
-                            existing_id: Some(existing),
-                        }),
-                        None => {
-                            agreement_resource::register(&state, &caller, create, signed, "import")
-                                .await
-                                .map(|a| a.id)
-                        }
-                    }
-                }
-                Err(err) => Err(err),
+                Some((parse_row::<SignRequest>(terms)?, filed))
             };
-            report.push(rows.outcome(number, result, "title")?);
-        }
-        report
-            .finish(&state, &caller, "wage_agreement.import", org_id)
-            .await
-    };
-    idempotency::once(&state.db, caller.id, &req, &upload.bytes, work).await
+            Ok((create, signed))
+        });
+        let result = match parsed {
+            Ok((create, signed)) => {
+                let from = signed.as_ref().map(|(t, _)| t.effective_from);
+                match same_agreement(state, caller, &create, from).await? {
+                    Some(existing) => Err(ApiError::Duplicate {
+                        detail: String::new(),
+                        existing_id: Some(existing),
+                    }),
+                    None => agreement_resource::register(state, caller, create, signed, "import")
+                        .await
+                        .map(|a| a.id),
+                }
+            }
+            Err(err) => Err(err),
+        };
+        report.push(rows.outcome(number, result, "title")?);
+    }
+    report
+        .finish(state, caller, "wage_agreement.import", org_id)
+        .await
 }

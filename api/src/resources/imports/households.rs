@@ -9,26 +9,17 @@ use serde_json::{Map, Value, json};
 use siji_openapi::tags;
 use uuid::Uuid;
 
-use super::columns::ARCHIVE_COLUMNS;
 use super::dto::*;
-use super::rows::{Report, Row, Rows, outside, parse_row, rejected, start};
+use super::rows::{
+    ImportKind, Report, Row, Rows, Upload, accept, outside, parse_row, rejected, start,
+};
 use crate::auth::{Caller, Permission};
 use crate::domain::id_number;
-use crate::http::idempotency;
 use crate::http::{ApiError, FieldError, Query};
+use crate::jobs::Progress;
 use crate::pii::PiiField;
 use crate::resources::beneficiaries::dto::CreateBeneficiaryRequest;
 use crate::state::AppState;
-
-const REQUIRED: [&str; 7] = [
-    "relation",
-    "name",
-    "id_number",
-    "household_size",
-    "annual_income_fen",
-    "rigid_expenses_fen",
-    "causes",
-];
 
 /// Columns of the head's row that describe the household.
 const HOUSEHOLD_FIELDS: [&str; 9] = [
@@ -77,14 +68,15 @@ struct Household {
 #[utoipa::path(
     tag = tags::IMPORTS,
     operation_id = "import_beneficiaries",
-    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key replays the first report instead of importing again (kept 7 days)")),
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key answers the same job instead of importing again (kept 7 days)")),
     request_body(description = "The spreadsheet", content(
         (String = "text/csv"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     )),
     extensions(("x-permission" = json!("archive.write"))),
     responses(
-        (status = 200, description = "The per-row report (replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`)", body = ImportReport),
+        (status = 202, description = "The file passed the checks and is being imported: the job (its URL also in `Location`), whose `result` is the per-row `ImportReport` when it has succeeded. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = crate::resources::jobs::dto::JobResponse,
+            headers(("Location" = String, description = "The job's URL"))),
         (status = 404, response = crate::http::responses::NotFound),
         (status = 409, response = crate::http::responses::IdempotencyKeyInFlight),
         (status = 413, response = crate::http::responses::ImportTooLarge),
@@ -101,72 +93,78 @@ pub async fn import_beneficiaries(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::ArchiveWrite).await?;
     let upload = start(&state, &caller, &req, payload, query.0.org_id).await?;
+    accept(&state, &caller, &req, ImportKind::Beneficiaries, upload).await
+}
+
+/// The work of an archive import job: households, each registered as `POST /api/v1/beneficiaries` would.
+pub async fn beneficiaries(
+    state: &AppState,
+    caller: &Caller,
+    upload: &Upload,
+    progress: Progress,
+) -> Result<Value, ApiError> {
     let org_id = upload.org_id;
-    // Everything after reading the file runs once per Idempotency-Key.
-    let work = async {
-        let mut rows = Rows::open(&state, &upload, ARCHIVE_COLUMNS, &REQUIRED).await?;
-        let mut report = Report::default();
-        let mut seen: HashMap<Uuid, usize> = HashMap::new();
-        let mut pending: Option<Household> = None;
-        while let Some((number, fields, errors)) = rows.next_checked().await? {
-            if fields.get("relation").and_then(Value::as_str) == Some("head") {
-                if let Some(household) = pending.take() {
-                    import_household(
-                        &state,
-                        &caller,
-                        org_id,
-                        &rows,
-                        &mut seen,
-                        household,
-                        &mut report,
-                    )
-                    .await?;
-                }
-                let unreadable = if errors.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![(number, errors)]
-                };
-                pending = Some(Household {
-                    head: (number, fields),
-                    members: Vec::new(),
-                    unreadable,
-                });
-            } else if let Some(household) = pending.as_mut() {
-                if !errors.is_empty() {
-                    household.unreadable.push((number, errors));
-                }
-                household.members.push((number, fields));
-            } else if !errors.is_empty() {
-                report.push(rejected(number, errors));
-            } else {
-                report.push(rejected(
-                    number,
-                    vec![FieldError::new(
-                        rows.header("relation"),
-                        "no_head",
-                        "a member row must follow its household head's row",
-                    )],
-                ));
+    let mut rows = Rows::open(state, upload, ImportKind::Beneficiaries, &progress).await?;
+    let mut report = Report::new(progress);
+    let mut seen: HashMap<Uuid, usize> = HashMap::new();
+    let mut pending: Option<Household> = None;
+    while let Some((number, fields, errors)) = rows.next_checked().await? {
+        if fields.get("relation").and_then(Value::as_str) == Some("head") {
+            if let Some(household) = pending.take() {
+                import_household(
+                    state,
+                    caller,
+                    org_id,
+                    &rows,
+                    &mut seen,
+                    household,
+                    &mut report,
+                )
+                .await?;
             }
+            let unreadable = if errors.is_empty() {
+                Vec::new()
+            } else {
+                vec![(number, errors)]
+            };
+            pending = Some(Household {
+                head: (number, fields),
+                members: Vec::new(),
+                unreadable,
+            });
+        } else if let Some(household) = pending.as_mut() {
+            if !errors.is_empty() {
+                household.unreadable.push((number, errors));
+            }
+            household.members.push((number, fields));
+        } else if !errors.is_empty() {
+            report.push(rejected(number, errors));
+        } else {
+            report.push(rejected(
+                number,
+                vec![FieldError::new(
+                    rows.header("relation"),
+                    "no_head",
+                    "a member row must follow its household head's row",
+                )],
+            ));
         }
-        if let Some(household) = pending.take() {
-            import_household(
-                &state,
-                &caller,
-                org_id,
-                &rows,
-                &mut seen,
-                household,
-                &mut report,
-            )
-            .await?;
-        }
-        report
-            .finish(&state, &caller, "beneficiary.import", org_id)
-            .await
-    };
-    idempotency::once(&state.db, caller.id, &req, &upload.bytes, work).await
+    }
+    if let Some(household) = pending.take() {
+        import_household(
+            state,
+            caller,
+            org_id,
+            &rows,
+            &mut seen,
+            household,
+            &mut report,
+        )
+        .await?;
+    }
+    report
+        .finish(state, caller, "beneficiary.import", org_id)
+        .await
 }
 
 /// Decide one household and report each of its rows.

@@ -8,6 +8,7 @@ mod rows;
 mod templates;
 
 pub use dto::TemplateFormat;
+pub use rows::{ImportKind, run};
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

@@ -5,23 +5,172 @@
 
 use std::collections::HashMap;
 
-use actix_web::HttpRequest;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::{HttpRequest, HttpResponse};
 use futures_util::StreamExt;
+use sea_orm::TransactionTrait;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::columns::{self, Column};
+use super::columns::{
+    self, AGREEMENT_COLUMNS, ARCHIVE_COLUMNS, Column, ENTERPRISE_COLUMNS, WORKER_COLUMNS,
+};
 use super::dto::{ImportReport, RowOutcome, RowReport};
 use crate::audit::{self, Event};
-use crate::auth::Caller;
+use crate::auth::{Caller, Permission};
 use crate::domain::text;
-use crate::http::idempotency::Replayable;
+use crate::http::idempotency::{Key, Replayable};
 use crate::http::{ApiError, FieldError};
+use crate::jobs::{self, JobKind, NewJob, Progress};
+use crate::resources::jobs::dto::JobResponse;
 use crate::resources::orgs;
 use crate::spreadsheet::{Format, read};
 use crate::state::AppState;
+
+/// What an import brings in: each kind has its template and its permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    Workers,
+    Enterprises,
+    Agreements,
+    Beneficiaries,
+}
+
+impl ImportKind {
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            Self::Workers => WORKER_COLUMNS,
+            Self::Enterprises => ENTERPRISE_COLUMNS,
+            Self::Agreements => AGREEMENT_COLUMNS,
+            Self::Beneficiaries => ARCHIVE_COLUMNS,
+        }
+    }
+
+    pub fn required(self) -> &'static [&'static str] {
+        match self {
+            Self::Workers => &["name", "id_number"],
+            Self::Enterprises => &["name", "uscc", "ownership", "industry"],
+            Self::Agreements => &["title", "scope", "mode", "text_type", "enterprises"],
+            Self::Beneficiaries => &[
+                "relation",
+                "name",
+                "id_number",
+                "household_size",
+                "annual_income_fen",
+                "rigid_expenses_fen",
+                "causes",
+            ],
+        }
+    }
+
+    pub fn permission(self) -> Permission {
+        match self {
+            Self::Workers | Self::Enterprises => Permission::RegistryWrite,
+            Self::Agreements => Permission::AgreementsWrite,
+            Self::Beneficiaries => Permission::ArchiveWrite,
+        }
+    }
+}
+
+/// Accept an upload for import: check it against the limits and its header against the
+/// template (so that a bad file is refused now, 4xx), then enqueue the import as a job and answer
+/// `202 Accepted` with the job. The job, the `Idempotency-Key` and its stored answer commit
+/// together: a retry with the key replays the same job, however the first request ended.
+pub async fn accept(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    kind: ImportKind,
+    upload: Upload,
+) -> Result<HttpResponse, ApiError> {
+    let key = Key::of(req, caller.id, &upload.bytes)?;
+    if let Some(key) = &key
+        && let Some(replay) = key.settled(&state.db).await?
+    {
+        return Ok(replay.respond(true));
+    }
+    let limits = read::Limits::with_max_rows(state.settings.import_max_rows);
+    let (headers, _) = read::inspect(upload.bytes.clone(), upload.format, limits).await?;
+    read::map_columns(&headers, &columns::aliases(kind.columns()), kind.required())?;
+
+    let now = chrono::Utc::now();
+    let txn = state.db.begin().await?;
+    if let Some(key) = &key
+        && let Some(replay) = key.claim(&txn, now).await?
+    {
+        txn.commit().await?;
+        return Ok(replay.respond(true));
+    }
+    let job = jobs::enqueue(
+        &txn,
+        caller,
+        NewJob {
+            kind: JobKind::Import(kind),
+            params: json!({ "org_id": upload.org_id, "format": upload.format.extension() }),
+            payload: Some(upload.bytes.to_vec()),
+            max_attempts: state.settings.jobs.max_attempts,
+        },
+        now,
+    )
+    .await?;
+    let body = JobResponse::from_model(&job)?;
+    let response = Replayable::with_status(StatusCode::ACCEPTED, &body, Some(body.url.clone()))?;
+    if let Some(key) = &key {
+        key.complete(&txn, &response).await?;
+    }
+    txn.commit().await?;
+    state.jobs.wake();
+    Ok(response.respond(false))
+}
+
+/// An import job's work: the upload back from the job, the caller's rights checked again (they
+/// may have changed since the upload), then the rows.
+pub async fn run(
+    state: &AppState,
+    caller: &Caller,
+    kind: ImportKind,
+    job: &entity::jobs::Model,
+    progress: Progress,
+) -> Result<Value, ApiError> {
+    if !caller.can(kind.permission()) {
+        return Err(ApiError::Forbidden(format!(
+            "your roles no longer grant `{}`",
+            kind.permission().as_str()
+        )));
+    }
+    let params: Value = serde_json::from_str(&job.params)
+        .map_err(|_| ApiError::Internal("an import job's parameters are not JSON".into()))?;
+    let org_id = params["org_id"]
+        .as_str()
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .ok_or_else(|| ApiError::Internal("an import job has no organisation".into()))?;
+    let format = match params["format"].as_str() {
+        Some("csv") => Format::Csv,
+        Some("xlsx") => Format::Xlsx,
+        _ => return Err(ApiError::Internal("an import job has no format".into())),
+    };
+    orgs::queries::find(&state.db, &caller.scope(), org_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let upload = Upload {
+        org_id,
+        format,
+        bytes: Bytes::from(job.payload.clone().unwrap_or_default()),
+    };
+    match kind {
+        ImportKind::Workers => super::handlers::workers(state, caller, &upload, progress).await,
+        ImportKind::Enterprises => {
+            super::handlers::enterprises(state, caller, &upload, progress).await
+        }
+        ImportKind::Agreements => {
+            super::handlers::agreements(state, caller, &upload, progress).await
+        }
+        ImportKind::Beneficiaries => {
+            super::households::beneficiaries(state, caller, &upload, progress).await
+        }
+    }
+}
 
 /// The report lists every row while it is short: the first this many rows of the file…
 pub const REPORT_FIRST_ROWS: usize = 1_000;
@@ -102,11 +251,13 @@ impl Rows {
     pub async fn open(
         state: &AppState,
         upload: &Upload,
-        spec: &'static [Column],
-        required: &[&'static str],
+        kind: ImportKind,
+        progress: &Progress,
     ) -> Result<Self, ApiError> {
+        let (spec, required) = (kind.columns(), kind.required());
         let limits = read::Limits::with_max_rows(state.settings.import_max_rows);
         let sheet = read::open(upload.bytes.clone(), upload.format, limits).await?;
+        progress.set_total(sheet.total_rows);
         let mapped = read::map_columns(&sheet.headers, &columns::aliases(spec), required)?;
         let mut header_of = HashMap::new();
         for (header, name) in sheet.headers.iter().zip(&mapped) {
@@ -295,8 +446,10 @@ pub fn parse_row<T: serde::de::DeserializeOwned + validator::Validate>(
 
 /// The report as rows are decided: counts over the whole file, and a bounded list of rows
 /// (the first [`REPORT_FIRST_ROWS`], then only rejected ones, [`REPORT_MORE_REJECTED`] more).
+/// Each decided row advances the job's progress.
 #[derive(Default)]
 pub struct Report {
+    progress: Progress,
     total: usize,
     created: usize,
     skipped: usize,
@@ -307,7 +460,15 @@ pub struct Report {
 }
 
 impl Report {
+    pub fn new(progress: Progress) -> Self {
+        Self {
+            progress,
+            ..Self::default()
+        }
+    }
+
     pub fn push(&mut self, row: RowReport) {
+        self.progress.advance();
         self.total += 1;
         match row.outcome {
             RowOutcome::Created => self.created += 1,
@@ -344,7 +505,7 @@ impl Report {
         caller: &Caller,
         action: &'static str,
         org_id: Uuid,
-    ) -> Result<Replayable, ApiError> {
+    ) -> Result<Value, ApiError> {
         let report = self.into_report();
         let summary = json!({ "created": report.created, "skipped": report.skipped, "rejected": report.rejected, "org_id": org_id });
         audit::record(
@@ -353,7 +514,7 @@ impl Report {
             Event::new(action).changes(summary),
         )
         .await?;
-        Replayable::ok(&report)
+        serde_json::to_value(&report).map_err(|e| ApiError::Internal(e.to_string()))
     }
 }
 

@@ -1,0 +1,53 @@
+//! The kinds of job and the work each does. This is the one place that maps a stored `kind` to
+//! code; the work itself lives with its resource.
+
+use std::sync::Arc;
+
+use entity::jobs;
+
+use super::Progress;
+use crate::auth::Caller;
+use crate::http::ApiError;
+use crate::resources::imports::{self, ImportKind};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Import(ImportKind),
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Import(ImportKind::Workers),
+        JobKind::Import(ImportKind::Enterprises),
+        JobKind::Import(ImportKind::Agreements),
+        JobKind::Import(ImportKind::Beneficiaries),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Import(ImportKind::Workers) => "import.workers",
+            JobKind::Import(ImportKind::Enterprises) => "import.enterprises",
+            JobKind::Import(ImportKind::Agreements) => "import.wage_agreements",
+            JobKind::Import(ImportKind::Beneficiaries) => "import.beneficiaries",
+        }
+    }
+
+    pub fn parse(kind: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == kind)
+    }
+}
+
+/// Do the work of `job` as `caller`.
+pub async fn execute(
+    state: Arc<AppState>,
+    job: &jobs::Model,
+    caller: Caller,
+    progress: Progress,
+) -> Result<serde_json::Value, ApiError> {
+    let kind = JobKind::parse(&job.kind)
+        .ok_or_else(|| ApiError::Internal(format!("unknown job kind `{}`", job.kind)))?;
+    match kind {
+        JobKind::Import(import) => imports::run(&state, &caller, import, job, progress).await,
+    }
+}

@@ -1,0 +1,281 @@
+//! Jobs: work that takes longer than a request should. A request enqueues its job inside its own
+//! transaction (with its `Idempotency-Key` and audit event), answers `202 Accepted` with the
+//! job's URL, and a runner does the work: in the `siji` process (`SIJI_JOB_RUNNERS`) or in
+//! separate `siji worker` processes, any number of them against one PostgreSQL database.
+//!
+//! A runner claims one due job with a single conditional `UPDATE` (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL, so runners never wait for each other; SQLite serialises writers), under a lease
+//! it renews every second while the work runs, writing progress as it goes. A job whose runner
+//! died is claimed again once its lease has run out; work is written so that a second run does
+//! nothing the first already did (an import skips the rows it already saved). A failed attempt
+//! is retried with exponential backoff; a refusal (a 4xx: the file, the rights) is final.
+//!
+//! Nothing here knows HTTP: a job's work returns a JSON result or an `ApiError`, which the runner
+//! stores as a problem document.
+
+pub mod kinds;
+pub mod runner;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::jobs::{self, Column};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::auth::tokens::PrincipalKind;
+
+pub use kinds::JobKind;
+
+pub const QUEUED: &str = "queued";
+pub const RUNNING: &str = "running";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+
+/// Wakes this process's runners when a job is enqueued here, so it starts at once rather than
+/// at the next poll.
+#[derive(Debug, Default, Clone)]
+pub struct Wake(Arc<Notify>);
+
+impl Wake {
+    pub fn wake(&self) {
+        self.0.notify_waiters();
+    }
+
+    pub async fn woken(&self) {
+        self.0.notified().await;
+    }
+}
+
+/// A job to enqueue.
+pub struct NewJob {
+    pub kind: JobKind,
+    pub params: serde_json::Value,
+    pub payload: Option<Vec<u8>>,
+    pub max_attempts: i32,
+}
+
+/// Insert a queued job in the caller's transaction; it is visible to runners when that commits.
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    caller: &Caller,
+    job: NewJob,
+    now: DateTime<Utc>,
+) -> Result<jobs::Model, DbErr> {
+    let row = jobs::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(job.kind.as_str().to_owned()),
+        status: Set(QUEUED.to_owned()),
+        principal_id: Set(caller.id),
+        principal_kind: Set(principal_kind(caller.kind).to_owned()),
+        org_id: Set(caller.org.id),
+        params: Set(job.params.to_string()),
+        payload: Set(job.payload),
+        progress_done: Set(0),
+        progress_total: Set(None),
+        result: Set(None),
+        error: Set(None),
+        attempts: Set(0),
+        max_attempts: Set(Ord::max(job.max_attempts, 1)),
+        run_after: Set(now),
+        lease_until: Set(None),
+        runner: Set(None),
+        created_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+        updated_at: Set(now),
+    };
+    jobs::Entity::insert(row).exec_with_returning(conn).await
+}
+
+pub fn principal_kind(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::User => "user",
+        PrincipalKind::Client => "client",
+    }
+}
+
+pub fn parse_principal_kind(kind: &str) -> Option<PrincipalKind> {
+    match kind {
+        "user" => Some(PrincipalKind::User),
+        "client" => Some(PrincipalKind::Client),
+        _ => None,
+    }
+}
+
+/// Due: queued and not held back, or running under a lease that has run out (its runner died).
+fn due(now: DateTime<Utc>) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(Column::Status.eq(QUEUED).and(Column::RunAfter.lte(now)))
+        .add(Column::Status.eq(RUNNING).and(Column::LeaseUntil.lt(now)))
+}
+
+/// Claim the oldest due job for `runner`, or `None`. One statement: the job is ours exactly when
+/// our `UPDATE` changed it.
+pub async fn claim(
+    db: &DatabaseConnection,
+    runner: &str,
+    lease: TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<Option<jobs::Model>, DbErr> {
+    let mut candidate = jobs::Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(due(now))
+        .order_by_asc(Column::RunAfter)
+        .limit(1)
+        .into_query();
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        candidate.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let claimed = jobs::Entity::update_many()
+        .col_expr(Column::Status, Expr::value(RUNNING))
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+        .col_expr(Column::LeaseUntil, Expr::value(now + lease))
+        .col_expr(Column::Runner, Expr::value(runner))
+        .col_expr(Column::StartedAt, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.in_subquery(candidate))
+        // Checked again in the UPDATE itself: another runner may have taken it meanwhile.
+        .filter(due(now))
+        .exec_with_returning(db)
+        .await?;
+    Ok(claimed.into_iter().next())
+}
+
+/// Progress of a running job, shared between its work (which counts) and the heartbeat (which
+/// writes it down with the lease).
+#[derive(Debug, Default, Clone)]
+pub struct Progress {
+    done: Arc<AtomicI64>,
+    total: Arc<AtomicI64>,
+}
+
+impl Progress {
+    pub fn set_total(&self, total: usize) {
+        self.total
+            .store(i64::try_from(total).unwrap_or(i64::MAX), Ordering::Relaxed);
+    }
+
+    pub fn advance(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn read(&self) -> (i64, Option<i64>) {
+        let total = self.total.load(Ordering::Relaxed);
+        (
+            self.done.load(Ordering::Relaxed),
+            (total > 0).then_some(total),
+        )
+    }
+}
+
+/// Renew the lease and write the progress; `false` when the job is no longer ours.
+pub async fn heartbeat(
+    db: &DatabaseConnection,
+    id: Uuid,
+    runner: &str,
+    lease: TimeDelta,
+    progress: &Progress,
+) -> Result<bool, DbErr> {
+    let now = Utc::now();
+    let (done, total) = progress.read();
+    let updated = jobs::Entity::update_many()
+        .col_expr(Column::LeaseUntil, Expr::value(now + lease))
+        .col_expr(Column::ProgressDone, Expr::value(done))
+        .col_expr(Column::ProgressTotal, Expr::value(total))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Runner.eq(runner))
+        .filter(Column::Status.eq(RUNNING))
+        .exec(db)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
+/// How an attempt ended.
+pub enum Outcome {
+    Succeeded(serde_json::Value),
+    /// Retried after `retry_in` if attempts remain, otherwise failed.
+    Failed {
+        problem: serde_json::Value,
+        retry_in: Option<TimeDelta>,
+    },
+}
+
+/// Record the end of an attempt, if the job is still ours.
+pub async fn finish(
+    db: &DatabaseConnection,
+    job: &jobs::Model,
+    runner: &str,
+    progress: &Progress,
+    outcome: Outcome,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let (done, total) = progress.read();
+    let mut update = jobs::Entity::update_many()
+        .col_expr(
+            Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::ProgressDone, Expr::value(done))
+        .col_expr(Column::ProgressTotal, Expr::value(total))
+        .col_expr(Column::UpdatedAt, Expr::value(now));
+    update = match outcome {
+        Outcome::Succeeded(result) => update
+            .col_expr(Column::Status, Expr::value(SUCCEEDED))
+            .col_expr(Column::Result, Expr::value(result.to_string()))
+            .col_expr(Column::Error, Expr::value(Option::<String>::None))
+            .col_expr(Column::FinishedAt, Expr::value(now)),
+        Outcome::Failed {
+            problem,
+            retry_in: Some(wait),
+        } if job.attempts < job.max_attempts => update
+            .col_expr(Column::Status, Expr::value(QUEUED))
+            .col_expr(Column::Error, Expr::value(problem.to_string()))
+            .col_expr(Column::RunAfter, Expr::value(now + wait)),
+        Outcome::Failed { problem, .. } => update
+            .col_expr(Column::Status, Expr::value(FAILED))
+            .col_expr(Column::Error, Expr::value(problem.to_string()))
+            .col_expr(Column::FinishedAt, Expr::value(now)),
+    };
+    update
+        .filter(Column::Id.eq(job.id))
+        .filter(Column::Runner.eq(runner))
+        .filter(Column::Status.eq(RUNNING))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Give back the jobs a stopping runner holds, so that a restart takes them up at once rather
+/// than when their leases run out. The interrupted attempt does not count.
+pub async fn release(db: &DatabaseConnection, runner: &str) -> Result<u64, DbErr> {
+    let now = Utc::now();
+    let released = jobs::Entity::update_many()
+        .col_expr(Column::Status, Expr::value(QUEUED))
+        .col_expr(
+            Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(Column::RunAfter, Expr::value(now))
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).sub(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Runner.eq(runner))
+        .filter(Column::Status.eq(RUNNING))
+        .exec(db)
+        .await?;
+    Ok(released.rows_affected)
+}
+
+/// The first query a job's `GET` needs: the row by id (scoping is the caller's business).
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<jobs::Model>, DbErr> {
+    jobs::Entity::find_by_id(id).one(db).await
+}
