@@ -130,6 +130,13 @@ pub async fn try_build_bare() -> (
 /// Keeps a test database alive until dropped.
 pub struct TestDatabaseGuard(#[allow(dead_code)] TestDatabase);
 
+/// A fresh database (SQLite file, or PostgreSQL under `TEST_DATABASE_URL`) for a server the test
+/// runs itself, such as the real binary; dropped with the guard.
+pub async fn fresh_database_url() -> (String, TestDatabaseGuard) {
+    let (url, database) = fresh_database().await;
+    (url, TestDatabaseGuard(database))
+}
+
 /// Settings for a test server: its own database, a free port, one worker.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -161,7 +168,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     // Jobs start at once and retry quickly in tests.
     settings.jobs.poll_ms = 50;
     settings.jobs.retry_base_ms = 20;
-    settings.jobs.lease_secs = 5;
+    settings.jobs.lease_secs = 10;
     configure(&mut settings);
 
     let app = Application::build(settings)

@@ -24,7 +24,7 @@ use entity::jobs::{self, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -117,24 +117,30 @@ fn due(now: DateTime<Utc>) -> sea_orm::Condition {
         .add(Column::Status.eq(RUNNING).and(Column::LeaseUntil.lt(now)))
 }
 
-/// Claim the oldest due job for `runner`, or `None`. One statement: the job is ours exactly when
-/// our `UPDATE` changed it.
+/// Claim the oldest due job for `runner`, or `None`. In one transaction: pick the candidate (on
+/// PostgreSQL locking it and skipping rows other runners hold, so they never wait on each other),
+/// then take it with an `UPDATE` that checks again that it is due; the job is ours exactly when
+/// that `UPDATE` changed it.
 pub async fn claim(
     db: &DatabaseConnection,
     runner: &str,
     lease: TimeDelta,
     now: DateTime<Utc>,
 ) -> Result<Option<jobs::Model>, DbErr> {
+    let txn = db.begin().await?;
     let mut candidate = jobs::Entity::find()
         .select_only()
         .column(Column::Id)
         .filter(due(now))
         .order_by_asc(Column::RunAfter)
-        .limit(1)
-        .into_query();
+        .limit(1);
     if db.get_database_backend() == DatabaseBackend::Postgres {
-        candidate.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        candidate = candidate.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
+    let Some(id) = candidate.into_tuple::<Uuid>().one(&txn).await? else {
+        txn.commit().await?;
+        return Ok(None);
+    };
     let claimed = jobs::Entity::update_many()
         .col_expr(Column::Status, Expr::value(RUNNING))
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
@@ -142,11 +148,12 @@ pub async fn claim(
         .col_expr(Column::Runner, Expr::value(runner))
         .col_expr(Column::StartedAt, Expr::value(now))
         .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Id.in_subquery(candidate))
-        // Checked again in the UPDATE itself: another runner may have taken it meanwhile.
+        .filter(Column::Id.eq(id))
+        // Checked again: on SQLite another runner may have taken it since the SELECT.
         .filter(due(now))
-        .exec_with_returning(db)
+        .exec_with_returning(&txn)
         .await?;
+    txn.commit().await?;
     Ok(claimed.into_iter().next())
 }
 

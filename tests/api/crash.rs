@@ -1,0 +1,206 @@
+//! Crash safety with the real binary: `siji` is started as a child process, killed with SIGKILL
+//! in the middle of an import, and started again on the same database. Nothing accepted is lost,
+//! nothing is done twice, and the client's retry with its `Idempotency-Key` gets the same job.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    ADMIN_PASSWORD, DATA_KEY, INDEX_KEY, JWT_SECRET, fresh_database_url, nth_id_number,
+};
+
+/// `target/<profile>/siji`, built beside this test binary (`.ci/run` builds it first).
+fn siji_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let binary = profile_dir.join("siji");
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo build --bin siji` first",
+        binary.display()
+    );
+    binary
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(database_url: &str, port: u16) -> Self {
+        let child = Command::new(siji_binary())
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("SIJI_BIND", format!("127.0.0.1:{port}"))
+            .env("SIJI_WORKERS", "1")
+            .env("SIJI_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("SIJI_JWT_SECRET", JWT_SECRET)
+            .env("SIJI_DATA_KEY", DATA_KEY)
+            .env("SIJI_INDEX_KEY", INDEX_KEY)
+            .env("SIJI_JOB_RUNNERS", "1")
+            .env("SIJI_JOB_POLL_MS", "50")
+            .env("SIJI_JOB_LEASE_SECS", "3")
+            .env("SIJI_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        let client = reqwest::Client::new();
+        loop {
+            if let Ok(res) = client.get(format!("{}/healthz", server.base)).send().await
+                && res.status() == StatusCode::OK
+            {
+                return server;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "siji did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn kill(&mut self) {
+        // SIGKILL: no shutdown, no giving jobs back, no flushing.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn token(client: &reqwest::Client, base: &str) -> String {
+    let res = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = res.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn get(client: &reqwest::Client, url: String, token: &str) -> Value {
+    let res = client.get(url).bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_import_killed_mid_job_finishes_once_after_a_restart() {
+    const ROWS: u32 = 1_500;
+    let (database_url, _database) = fresh_database_url().await;
+    let port = free_port();
+    let client = reqwest::Client::new();
+    let mut csv = String::from("姓名,身份证号\n");
+    for n in 1..=ROWS {
+        csv.push_str(&format!("职工{n},{}\n", nth_id_number(n)));
+    }
+    let upload = |base: &str, token: &str| {
+        client
+            .post(format!("{base}/api/v1/imports/workers"))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .header("idempotency-key", "county-upload-0001")
+            .body(csv.clone().into_bytes())
+            .send()
+    };
+
+    let mut server = Server::start(&database_url, port).await;
+    let admin = token(&client, &server.base).await;
+    let res = upload(&server.base, &admin).await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let job_url = format!(
+        "{}{}",
+        server.base,
+        res.headers()["location"].to_str().unwrap()
+    );
+    // Kill the server once the job has saved some rows, but not all.
+    let started = Instant::now();
+    loop {
+        let job = get(&client, job_url.clone(), &admin).await;
+        let done = job["progress"]["done"].as_u64().unwrap_or(0);
+        assert_eq!(
+            job["status"], "running",
+            "finished before it could be killed: {job}"
+        );
+        if done >= 50 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{job}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.kill();
+
+    // The same database, a new process: the job's lease runs out and it is taken up again.
+    let server = Server::start(&database_url, port).await;
+    let admin = token(&client, &server.base).await;
+    // The client never heard whether its upload went through: it retries with the same key
+    // and gets the same job, not a second import.
+    let retry = upload(&server.base, &admin).await.unwrap();
+    assert_eq!(retry.status(), StatusCode::ACCEPTED);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        format!(
+            "{}{}",
+            server.base,
+            retry.headers()["location"].to_str().unwrap()
+        ),
+        job_url
+    );
+    let started = Instant::now();
+    let job = loop {
+        let job = get(&client, job_url.clone(), &admin).await;
+        if job["status"] == "succeeded" || job["status"] == "failed" {
+            break job;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "{job}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["attempts"], 2, "{job}");
+    let report = &job["result"];
+    let (created, skipped) = (
+        report["created"].as_u64().unwrap(),
+        report["skipped"].as_u64().unwrap(),
+    );
+    assert_eq!(report["rejected"], 0, "{report}");
+    assert_eq!(created + skipped, u64::from(ROWS), "{report}");
+    assert!(
+        skipped >= 50,
+        "the second attempt found the first one's rows: {report}"
+    );
+
+    // Every worker exactly once.
+    let count = get(
+        &client,
+        format!("{}/api/v1/workers?count=true&limit=1", server.base),
+        &admin,
+    )
+    .await;
+    assert_eq!(count["total"], ROWS);
+}
