@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use entity::{api_clients, beneficiaries, enterprises, orgs, users, wage_agreements, workers};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PrimaryKeyTrait, QueryFilter, TransactionTrait,
-    UpdateMany,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PrimaryKeyTrait,
+    QueryFilter, TransactionTrait, UpdateMany,
 };
 
 use crate::audit::{self, Actor, Event};
@@ -63,14 +63,27 @@ where
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
 {
     let txn = db.begin().await?;
-    if change.exec(&txn).await?.rows_affected != 1 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    audit::record(&txn, actor, event).await?;
-    let saved = E::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let saved = save_in(&txn, actor, change, id, event).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// [`save`] inside a transaction the caller holds, for an operation whose checks must run in
+/// the same transaction as its write.
+pub async fn save_in<E>(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    change: UpdateMany<E>,
+    id: Uuid,
+    event: Event,
+) -> Result<E::Model, ApiError>
+where
+    E: Versioned,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+{
+    if change.exec(txn).await?.rows_affected != 1 {
+        return Err(ApiError::PreconditionFailed);
+    }
+    audit::record(txn, actor, event).await?;
+    E::find_by_id(id).one(txn).await?.ok_or(ApiError::NotFound)
 }

@@ -993,3 +993,79 @@ async fn agreements_import_from_a_spreadsheet_with_a_per_row_report() {
         "{text}"
     );
 }
+
+/// The overlap rule holds under concurrency: agreements signed at the same moment for the same
+/// enterprises cannot both pass the check (it runs in the signing transaction, under the
+/// enterprises' locks).
+#[tokio::test]
+async fn concurrent_signings_of_overlapping_agreements_let_exactly_one_through() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let e1 = firm(&app, &a.operator, &a.org_id, 1, "C", "2015-01-01").await;
+    let e2 = firm(&app, &a.operator, &a.org_id, 2, "C", "2015-01-01").await;
+    let mut agreements = Vec::new();
+    for _ in 0..6 {
+        agreements.push(
+            open(
+                &app,
+                &a.operator,
+                &a.org_id,
+                "regional",
+                "regional",
+                "wage_special",
+                &[&e1, &e2],
+            )
+            .await,
+        );
+    }
+    let mut racing = Vec::new();
+    for (n, agreement) in agreements.iter().enumerate() {
+        // Different but overlapping terms.
+        let from = format!("2020-0{}-01", 1 + n % 6);
+        let request = app
+            .authed(
+                Method::POST,
+                &format!(
+                    "/api/v1/wage-agreements/{}/sign",
+                    agreement["id"].as_str().unwrap()
+                ),
+                &a.operator,
+            )
+            .json(&terms("2020-01-01", &from, "2022-06-30", 250_000));
+        racing.push(tokio::spawn(async move {
+            request.send().await.map(|r| r.status())
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in racing {
+        statuses.push(task.await.unwrap().unwrap());
+    }
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let conflicts = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((ok, conflicts), (1, 5), "{statuses:?}");
+    let mut signed = 0;
+    for agreement in &agreements {
+        let now = json_body(
+            app.get_as(
+                &format!(
+                    "/api/v1/wage-agreements/{}",
+                    agreement["id"].as_str().unwrap()
+                ),
+                &a.operator,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        // (A term in the past reads as `expired` once signed.)
+        if now["status"] != "negotiating" {
+            assert!(now["signed_on"].is_string(), "{now}");
+            signed += 1;
+        }
+    }
+    assert_eq!(signed, 1);
+}

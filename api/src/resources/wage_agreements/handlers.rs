@@ -123,8 +123,12 @@ pub async fn register(
         return Err(ApiError::NotFound);
     }
     let mut status = AgreementStatus::Negotiating;
+    // Recorded as signed: the rules of signing are checked in the transaction that writes it,
+    // under the covered enterprises' lock, so two agreements cannot both pass the overlap rule.
+    let txn = state.db.begin().await?;
     if let Some((terms, filing)) = &signed {
-        check_terms(&state.db, None, b.text_type.as_str(), &ids, terms).await?;
+        queries::lock_enterprises(&txn, &ids).await?;
+        check_terms(&txn, None, b.text_type.as_str(), &ids, terms).await?;
         status = AgreementStatus::Signed;
         if let Some(filing) = filing {
             if filing.filed_on < terms.signed_on {
@@ -165,7 +169,6 @@ pub async fn register(
         updated_at: Set(now),
         version: Set(1),
     };
-    let txn = state.db.begin().await?;
     let a = wage_agreements::Entity::insert(row)
         .exec_with_returning(&txn)
         .await?;
@@ -360,7 +363,7 @@ pub async fn add_round(
 /// statutory minimum wage of every covered enterprise, and no overlapping agreement of the same
 /// text type (409). Used by `sign` and by the import.
 pub async fn check_terms(
-    db: &sea_orm::DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     exclude: Option<Uuid>,
     text_type: &str,
     enterprise_ids: &[Uuid],
@@ -467,7 +470,10 @@ pub async fn sign(
     }
     let (covered, _) = queries::details(&state.db, &[a.id]).await?;
     let enterprise_ids = covered.get(&a.id).cloned().unwrap_or_default();
-    check_terms(&state.db, Some(a.id), &a.text_type, &enterprise_ids, &b).await?;
+    // The overlap rule and the write in one transaction, under the covered enterprises' lock.
+    let txn = state.db.begin().await?;
+    queries::lock_enterprises(&txn, &enterprise_ids).await?;
+    check_terms(&txn, Some(a.id), &a.text_type, &enterprise_ids, &b).await?;
     let change = versioning::update::<wage_agreements::Entity>(a.id, a.version, Utc::now())
         .col_expr(A::Status, Expr::value(AgreementStatus::Signed.as_str()))
         .col_expr(A::SignedOn, Expr::value(b.signed_on))
@@ -481,7 +487,8 @@ pub async fn sign(
     let event = Event::new("wage_agreement.sign")
         .on("wage_agreement", a.id)
         .changes(changes);
-    let a = versioning::save(&state.db, &caller.actor(), change, a.id, event).await?;
+    let a = versioning::save_in(&txn, &caller.actor(), change, a.id, event).await?;
+    txn.commit().await?;
     respond_one(&state, a, 200).await
 }
 

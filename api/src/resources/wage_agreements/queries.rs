@@ -8,9 +8,11 @@ use entity::{
     enterprises, minimum_wages, negotiation_rounds, orgs, wage_agreement_enterprises as links,
     wage_agreements,
 };
+use sea_orm::sea_query::LockType;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -88,6 +90,38 @@ pub fn in_force_on(day: NaiveDate) -> Condition {
                         .add(A::TerminatedOn.gt(day)),
                 ),
         )
+}
+
+/// Serialise the transactions that give these enterprises an agreement in force, so that the
+/// overlap check and the write that follows it cannot interleave with another's: on PostgreSQL
+/// the enterprise rows are locked (in id order, so two signings cannot deadlock); SQLite allows
+/// one writer at a time, so a first write takes that lock for the whole transaction (a read first
+/// and a write later could fail to upgrade).
+pub async fn lock_enterprises(
+    txn: &DatabaseTransaction,
+    enterprise_ids: &[Uuid],
+) -> Result<(), DbErr> {
+    use enterprises::{Column as E, Entity as Enterprises};
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        let mut ids = enterprise_ids.to_vec();
+        ids.sort();
+        Enterprises::find()
+            .select_only()
+            .column(E::Id)
+            .filter(E::Id.is_in(ids))
+            .order_by_asc(E::Id)
+            .lock(LockType::Update)
+            .into_tuple::<Uuid>()
+            .all(txn)
+            .await?;
+    } else {
+        Enterprises::update_many()
+            .col_expr(E::Version, Expr::col(E::Version))
+            .filter(E::Id.is_in(enterprise_ids.to_vec()))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Another agreement of the same text type, in force at some time within [from, to], covering
