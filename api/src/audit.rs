@@ -75,7 +75,14 @@ impl Event {
     }
 }
 
+/// Write the event and, when it changed a synced record, that record's change-log entry: both
+/// in the caller's transaction.
 pub async fn record(db: &impl ConnectionTrait, actor: &Actor, event: Event) -> Result<(), DbErr> {
+    if event.outcome == Outcome::Success
+        && let (Some(kind), Some(id)) = (event.resource_type, event.resource_id.as_deref())
+    {
+        crate::changelog::append(db, kind, id, event.action).await?;
+    }
     let row = audit_events::ActiveModel {
         id: Set(Uuid::now_v7()),
         occurred_at: Set(Utc::now()),

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod changelog;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -5,6 +5,7 @@ pub mod api_clients;
 pub mod audit_events;
 pub mod beneficiaries;
 pub mod beneficiary_visits;
+pub mod change_log;
 pub mod enterprises;
 pub mod household_members;
 pub mod idempotency_keys;

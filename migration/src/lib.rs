@@ -10,6 +10,7 @@ mod m20261124_000003_wage_agreements;
 mod m20261124_000004_hardship_archive;
 mod m20261124_000005_idempotency_keys;
 mod m20261127_000006_jobs;
+mod m20261127_000007_change_log;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_hardship_archive::Migration),
             Box::new(m20261124_000005_idempotency_keys::Migration),
             Box::new(m20261127_000006_jobs::Migration),
+            Box::new(m20261127_000007_change_log::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod agreements;
 mod audit;
 mod auth;
 mod beneficiaries;
+mod changes;
 mod crash;
 mod docs;
 mod errors;

@@ -1,0 +1,173 @@
+//! The change log of synced records (see the `change_log` migration for why it is built this
+//! way): appended in the transaction of every change, read by a cursor that never skips one.
+//!
+//! Appending happens in one place, beside the audit event (`audit::record`): every audited
+//! action on a synced kind is a change unless it only reads (a reveal), so a new operation cannot
+//! forget its change-log entry by forgetting a line.
+
+use chrono::Utc;
+use entity::change_log;
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
+    Statement,
+};
+use uuid::Uuid;
+
+/// The record kinds whose changes are logged.
+pub const SYNCED_KINDS: [&str; 5] = [
+    "org",
+    "enterprise",
+    "worker",
+    "beneficiary",
+    "wage_agreement",
+];
+
+/// Whether an audited action changes its record (reveals and exports only read).
+fn is_change(action: &str) -> bool {
+    !(action.ends_with("reveal") || action.ends_with(".export"))
+}
+
+fn op_of(action: &str) -> &'static str {
+    match action.rsplit('.').next() {
+        Some("create") => "create",
+        Some("update") => "update",
+        Some("archive") => "archive",
+        Some("restore") => "restore",
+        _ => "state",
+    }
+}
+
+/// The organisation that keeps a record and its version now (after the change, in its
+/// transaction).
+async fn owner_and_version(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    id: Uuid,
+) -> Result<Option<(Uuid, i32)>, DbErr> {
+    use entity::{beneficiaries, enterprises, orgs, wage_agreements, workers};
+    Ok(match kind {
+        "org" => orgs::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|r| (r.id, r.version)),
+        "enterprise" => enterprises::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|r| (r.org_id, r.version)),
+        "worker" => workers::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|r| (r.org_id, r.version)),
+        "beneficiary" => beneficiaries::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|r| (r.org_id, r.version)),
+        "wage_agreement" => wage_agreements::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .map(|r| (r.org_id, r.version)),
+        _ => None,
+    })
+}
+
+/// Append the change an audited action made, if it is one (called by `audit::record`).
+pub async fn append(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    id: &str,
+    action: &str,
+) -> Result<(), DbErr> {
+    if !SYNCED_KINDS.contains(&kind) || !is_change(action) {
+        return Ok(());
+    }
+    let Ok(id) = Uuid::parse_str(id) else {
+        return Ok(());
+    };
+    let Some((org_id, version)) = owner_and_version(conn, kind, id).await? else {
+        return Ok(());
+    };
+    let row = change_log::ActiveModel {
+        kind: Set(kind.to_owned()),
+        record_id: Set(id),
+        org_id: Set(org_id),
+        op: Set(op_of(action).to_owned()),
+        action: Set(action.to_owned()),
+        version: Set(version),
+        changed_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    change_log::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// Where a reader is: after the change (transaction id, seq). Start at [`Cursor::START`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub txid: i64,
+    pub seq: i64,
+}
+
+impl Cursor {
+    pub const START: Cursor = Cursor { txid: 0, seq: 0 };
+}
+
+/// One logged change.
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
+pub struct Change {
+    pub seq: i64,
+    pub txid: i64,
+    pub kind: String,
+    pub record_id: Uuid,
+    pub org_id: Uuid,
+    pub op: String,
+    pub action: String,
+    pub version: i32,
+    pub changed_at: chrono::DateTime<Utc>,
+}
+
+impl Change {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            txid: self.txid,
+            seq: self.seq,
+        }
+    }
+}
+
+/// Up to `limit` changes after `after`, in order, never one whose transaction might still be
+/// followed by an earlier one. Following the cursor of the last change returned sees every
+/// committed change exactly once.
+pub async fn read(
+    conn: &impl ConnectionTrait,
+    after: Cursor,
+    limit: u64,
+) -> Result<Vec<Change>, DbErr> {
+    let backend = conn.get_database_backend();
+    let statement = match backend {
+        DatabaseBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "SELECT seq, txid::text::bigint AS txid, kind, record_id, org_id, op, action, version, changed_at \
+             FROM change_log \
+             WHERE (txid, seq) > ($1::text::xid8, $2) \
+               AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY txid, seq LIMIT $3",
+            [
+                after.txid.to_string().into(),
+                after.seq.into(),
+                i64::try_from(limit).unwrap_or(i64::MAX).into(),
+            ],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            "SELECT seq, txid, kind, record_id, org_id, op, action, version, changed_at \
+             FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+            [
+                after.seq.into(),
+                i64::try_from(limit).unwrap_or(i64::MAX).into(),
+            ],
+        ),
+    };
+    Change::find_by_statement(statement).all(conn).await
+}
