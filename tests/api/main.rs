@@ -20,4 +20,5 @@ mod key_rotation;
 mod migrations;
 mod orgs;
 mod registry;
+mod tenancy;
 mod tokens;

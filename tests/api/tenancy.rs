@@ -1,0 +1,181 @@
+//! Tenancy, swept over the whole API: every operation in the OpenAPI document that takes a
+//! record id is called by county B's administrator (who holds every permission those operations
+//! need) on a record of county A, with the operation's own documented example as the body. Each
+//! must answer 404, exactly as for a record that does not exist. A new operation on a new kind
+//! of record fails this test until the test is given a record of that kind.
+
+use std::collections::HashMap;
+
+use chrono::Datelike;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{json_body, nth_id_number, spawn_app, uscc};
+
+/// The documented example body of an operation, if it takes one.
+fn example_body(doc: &Value, op: &Value) -> Option<Value> {
+    let content = op["requestBody"]["content"]["application/json"].as_object()?;
+    if let Some(example) = content.get("example") {
+        return Some(example.clone());
+    }
+    let reference = content.get("schema")?["$ref"].as_str()?;
+    let name = reference.rsplit('/').next()?;
+    doc["components"]["schemas"][name]["example"]
+        .as_object()
+        .map(|o| Value::Object(o.clone()))
+}
+
+#[tokio::test]
+async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+
+    // One record of every kind, in county A.
+    let township = app
+        .create_org(&admin, &a.org_id, "township", "济阳街道工会", "370811")
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = json_body(
+        app.post_as(
+            "/api/v1/clients",
+            &a.admin,
+            &json!({"name": "任城区系统", "org_id": a.org_id}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let enterprise = app
+        .create_enterprise(
+            &a.operator,
+            &a.org_id,
+            "济宁机床厂",
+            &uscc("91370811MA3C00001"),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let worker = app
+        .create_worker(&a.operator, &a.org_id, "张三", &nth_id_number(1))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let year = chrono::Utc::now().year();
+    json_body(
+        app.post_as(
+            "/api/v1/living-standards",
+            &a.admin,
+            &json!({"org_id": a.org_id, "year": year, "monthly_fen": 80_000}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let archive = json_body(
+        app.post_as(
+            "/api/v1/beneficiaries",
+            &a.operator,
+            &json!({
+                "org_id": a.org_id, "head_worker_id": worker, "household_size": 2,
+                "annual_income_fen": 600_000, "rigid_expenses_fen": 120_000, "causes": ["illness"],
+                "first_visit": {"visited_on": "2026-09-01", "findings": "家中一人患病"},
+                "members": [{"name": "张小明", "relation": "child", "id_number": nth_id_number(2),
+                             "health": "healthy"}]
+            }),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let member = archive["members"][0]["id"].as_str().unwrap().to_owned();
+    let archive = archive["id"].as_str().unwrap().to_owned();
+    let agreement = json_body(
+        app.post_as(
+            "/api/v1/wage-agreements",
+            &a.operator,
+            &json!({"org_id": a.org_id, "title": "济宁机床厂工资专项集体合同", "scope": "enterprise",
+                    "mode": "single_enterprise", "text_type": "wage_special",
+                    "enterprise_ids": [enterprise]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let upload = app
+        .authed(Method::POST, "/api/v1/imports/workers", &a.operator)
+        .header("content-type", "text/csv")
+        .body(format!("姓名,身份证号\n李四,{}\n", nth_id_number(3)))
+        .send()
+        .await
+        .unwrap();
+    let job = app.finished_job(upload, &a.operator).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ids: HashMap<&str, String> = HashMap::from([
+        ("orgs", township),
+        ("users", a.operator_user_id.clone()),
+        ("clients", client),
+        ("enterprises", enterprise),
+        ("workers", worker),
+        ("beneficiaries", archive),
+        ("wage-agreements", agreement),
+        ("jobs", job),
+    ]);
+
+    let doc = serde_json::to_value(siji_api::docs::document()).unwrap();
+    let mut swept = 0;
+    let mut failures = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.contains('{') {
+            continue;
+        }
+        let kind = path.split('/').nth(3).unwrap_or_default();
+        let id = ids.get(kind).unwrap_or_else(|| {
+            panic!("{path}: give this test a record of kind `{kind}` in county A")
+        });
+        let url = path.replace("{id}", id).replace("{member_id}", &member);
+        for (method, op) in item.as_object().unwrap() {
+            let method = match method.as_str() {
+                "get" => Method::GET,
+                "post" => Method::POST,
+                "patch" => Method::PATCH,
+                "put" => Method::PUT,
+                "delete" => Method::DELETE,
+                _ => continue,
+            };
+            let mut request = app.authed(method.clone(), &url, &b.admin);
+            if let Some(body) = example_body(&doc, op) {
+                request = request.json(&body);
+            }
+            let res = request.send().await.unwrap();
+            let status = res.status();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            swept += 1;
+            if status != StatusCode::NOT_FOUND || body["code"] != "not_found" {
+                failures.push(format!("{method} {path}: {status} {body}"));
+            }
+            // The record is there: its owner may read it.
+            if method == Method::GET {
+                let own = app.get_as(&url, &a.admin).await.status();
+                if own != StatusCode::OK {
+                    failures.push(format!("{method} {path} as county A: {own}"));
+                }
+            }
+        }
+    }
+    assert!(swept >= 35, "only {swept} operations swept");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
