@@ -13,6 +13,25 @@ use uuid::Uuid;
 
 use crate::helpers::{TestApp, json_body, nth_id_number, spawn_app};
 
+/// Follow the cursor until `enough` holds of everything read (or 20 s pass). On PostgreSQL a
+/// change becomes readable only once every older transaction of the cluster has ended, and
+/// other tests' transactions run beside this one.
+async fn drain_until(
+    app: &TestApp,
+    cursor: &mut Cursor,
+    enough: impl Fn(&[Change]) -> bool,
+) -> Vec<Change> {
+    let started = std::time::Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        seen.extend(drain(app, cursor).await);
+        if enough(&seen) || started.elapsed() > Duration::from_secs(20) {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Everything a reader gets by following the cursor from `cursor` until nothing is left.
 async fn drain(app: &TestApp, cursor: &mut Cursor) -> Vec<Change> {
     let mut out = Vec::new();
@@ -55,7 +74,11 @@ async fn each_change_of_a_synced_record_is_logged_once_with_its_version() {
         .await;
     assert_eq!(reveal.status(), StatusCode::OK);
 
-    let changes = drain(&app, &mut cursor).await;
+    let changes = drain_until(&app, &mut cursor, |seen| {
+        seen.iter()
+            .any(|c| c.record_id.to_string() == id && c.version == 2)
+    })
+    .await;
     let of_worker: Vec<(String, i32)> = changes
         .iter()
         .filter(|c| c.record_id.to_string() == id)
@@ -115,16 +138,12 @@ async fn a_reader_never_skips_a_change_that_commits_late() {
 
     slow.commit().await.unwrap();
     assert_eq!(quick.await.unwrap().unwrap(), StatusCode::CREATED);
-    let mut seen = drain(&app, &mut cursor).await;
     // The worker's change may take a moment to become readable (its transaction must be older
     // than every open one).
-    for _ in 0..50 {
-        if seen.iter().any(|c| c.kind == "worker") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        seen.extend(drain(&app, &mut cursor).await);
-    }
+    let seen = drain_until(&app, &mut cursor, |seen| {
+        seen.iter().any(|c| c.kind == "worker")
+    })
+    .await;
     let kinds: Vec<&str> = seen.iter().map(|c| c.kind.as_str()).collect();
     assert_eq!(kinds, ["org", "worker"], "{seen:?}");
     assert_eq!(seen[0].record_id, late_record);
@@ -164,10 +183,13 @@ async fn concurrent_writers_and_a_polling_reader_agree_on_every_change() {
     for writer in writers {
         writer.await.unwrap();
     }
-    for _ in 0..20 {
-        seen.extend(drain(&app, &mut cursor).await);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    seen.extend(
+        drain_until(&app, &mut cursor, |more| {
+            let workers = seen.iter().chain(more).filter(|c| c.kind == "worker");
+            workers.count() >= 60
+        })
+        .await,
+    );
 
     // Exactly once each…
     let mut unique = HashSet::new();

@@ -144,8 +144,8 @@ async fn an_import_killed_mid_job_finishes_once_after_a_restart() {
     loop {
         let job = get(&client, job_url.clone(), &admin).await;
         let done = job["progress"]["done"].as_u64().unwrap_or(0);
-        assert_eq!(
-            job["status"], "running",
+        assert!(
+            job["status"] == "running" || job["status"] == "queued",
             "finished before it could be killed: {job}"
         );
         if done >= 50 {
