@@ -2,27 +2,25 @@
 //! thin wrapper around `cli::run`; everything else lives here so tests can build the real
 //! application (`startup::Application`) with the settings they choose.
 
-pub mod audit;
 pub mod auth;
 pub mod bootstrap;
-pub mod changelog;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod docs;
-pub mod domain;
 mod enums;
 pub mod http;
 pub mod jobs;
 pub mod listing;
-pub mod pii;
 pub mod resources;
 pub mod spreadsheet;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
-pub mod tenancy;
 pub mod versioning;
+
+// The core's modules keep their old paths here (`crate::pii::…`) while operations move over.
+pub use siji_core::{audit, changelog, domain, pii, tenancy};
 
 pub use config::Settings;
 pub use startup::Application;

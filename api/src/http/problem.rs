@@ -368,6 +368,17 @@ fn classify_db_error(err: &DbErr) -> DbErrorKind {
     }
 }
 
+impl From<siji_core::CoreError> for ApiError {
+    fn from(err: siji_core::CoreError) -> Self {
+        use siji_core::CoreError;
+        match err {
+            CoreError::NotFound => Self::NotFound,
+            CoreError::Internal(message) => Self::Internal(message),
+            CoreError::Database(db) => db.into(),
+        }
+    }
+}
+
 impl From<DbErr> for ApiError {
     /// Constraint violations are the client's conflict; every other database error is ours.
     /// The constraint message is not echoed: it can contain the conflicting values.

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::http::ApiError;
+use crate::CoreError;
 
 /// Which field a value belongs to (associated data and index domain).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,11 +100,11 @@ impl DataProtector {
         self.ciphers.contains_key(key_id)
     }
 
-    pub fn encrypt(&self, field: PiiField, plaintext: &str) -> Result<String, ApiError> {
+    pub fn encrypt(&self, field: PiiField, plaintext: &str) -> Result<String, CoreError> {
         let cipher = self
             .ciphers
             .get(&self.current_id)
-            .ok_or_else(|| ApiError::Internal("the current data key is missing".into()))?;
+            .ok_or_else(|| CoreError::Internal("the current data key is missing".into()))?;
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let sealed = cipher
             .encrypt(
@@ -114,14 +114,14 @@ impl DataProtector {
                     aad: field.name().as_bytes(),
                 },
             )
-            .map_err(|_| ApiError::Internal("encryption failed".into()))?;
+            .map_err(|_| CoreError::Internal("encryption failed".into()))?;
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&sealed);
         Ok(format!("{}:{}", self.current_id, STANDARD.encode(blob)))
     }
 
-    pub fn decrypt(&self, field: PiiField, stored: &str) -> Result<String, ApiError> {
-        let fail = || ApiError::Internal(format!("cannot decrypt a stored {}", field.name()));
+    pub fn decrypt(&self, field: PiiField, stored: &str) -> Result<String, CoreError> {
+        let fail = || CoreError::Internal(format!("cannot decrypt a stored {}", field.name()));
         let (key_id, encoded) = stored.split_once(':').ok_or_else(fail)?;
         let cipher = self.ciphers.get(key_id).ok_or_else(fail)?;
         let blob = STANDARD.decode(encoded).map_err(|_| fail())?;
