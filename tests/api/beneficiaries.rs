@@ -722,9 +722,9 @@ async fn archives_import_from_a_county_spreadsheet() {
          子女,张小明,,2008-01-01,健康,本科,{year},,,,,,\n\
          户主,未登记,{unknown},,,,,3,{low},0,因病,,\n\
          子女,某某,,2012-01-01,健康,,,,,,,,\n\
-         户主,户主3,{h3},,,,,3,{low},0,失业,,\n\
+         户主,户主3,{h3},,,,,3,{low},0,失业,2026-09-02,下岗失业\n\
          子女,坏号码,110105194912310021,,健康,,,,,,,,\n\
-         户主,户主4,{h4},,,,,3,9000000,0,其他,,\n",
+         户主,户主4,{h4},,,,,3,9000000,0,其他,2026-09-03,收入较高\n",
         h1 = nth_id_number(1),
         unknown = nth_id_number(99),
         h3 = nth_id_number(3),
@@ -842,6 +842,40 @@ async fn archives_import_from_a_county_spreadsheet() {
     )
     .await;
     assert_eq!(all["total"], 1);
+
+    // No home visit in the file: the household is refused, never given a visit dated today.
+    let unvisited = format!(
+        "与户主关系,姓名,身份证号,家庭人口,家庭年收入(元),刚性支出(元),致困原因\n\
+         户主,户主3,{},3,{low},0,失业\n",
+        nth_id_number(3)
+    );
+    let res = app
+        .authed(Method::POST, "/api/v1/imports/beneficiaries", &a.operator)
+        .header("content-type", "text/csv")
+        .body(unvisited)
+        .send()
+        .await
+        .unwrap();
+    let report = app.import_report(res, &a.operator).await;
+    let errors: Vec<(String, String)> = report["rows"][0]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("走访日期".to_owned(), "required".to_owned()),
+            ("走访情况".to_owned(), "required".to_owned())
+        ],
+        "{report}"
+    );
     let template = app
         .get_as(
             "/api/v1/imports/beneficiaries/template?format=csv",

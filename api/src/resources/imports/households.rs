@@ -288,17 +288,32 @@ async fn import_household(
             request.insert(name.into(), v.clone());
         }
     }
-    let visited_on = head
-        .get("visited_on")
-        .cloned()
-        .unwrap_or_else(|| json!(chrono::Utc::now().date_naive().to_string()));
-    let findings = head
-        .get("findings")
-        .cloned()
-        .unwrap_or_else(|| json!("导入"));
+    // An archive rests on a home visit (入户走访): the file must say when it was and what it
+    // found; an import never makes one up.
+    let mut missing = Vec::new();
+    for (name, what) in [
+        (
+            "visited_on",
+            "the date of the home visit that verified the household",
+        ),
+        ("findings", "what the home visit found"),
+    ] {
+        if head.get(name).is_none() {
+            missing.push(FieldError::new(
+                rows.header(name),
+                "required",
+                format!("is required: {what}"),
+            ));
+        }
+    }
+    if !missing.is_empty() {
+        report.push(rejected(head_row, missing));
+        share(RowOutcome::Rejected, None, report);
+        return Ok(());
+    }
     request.insert(
         "first_visit".into(),
-        json!({ "visited_on": visited_on, "findings": findings }),
+        json!({ "visited_on": head.get("visited_on"), "findings": head.get("findings") }),
     );
     let member_values: Vec<Value> = members
         .iter()

@@ -273,12 +273,16 @@ impl Rows {
         })
     }
 
-    /// The header the file uses for a canonical column (the column's name if it has none).
+    /// The header the file uses for a canonical column; for a column the file lacks, the
+    /// template's header (or the name).
     pub fn header(&self, name: &str) -> String {
-        self.header_of
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| name.to_owned())
+        self.header_of.get(name).cloned().unwrap_or_else(|| {
+            self.spec
+                .iter()
+                .find(|c| c.name == name)
+                .and_then(|c| c.headers.first())
+                .map_or_else(|| name.to_owned(), |h| (*h).to_owned())
+        })
     }
 
     /// The next row whose cells are plain text. A row with a control character in a cell is
