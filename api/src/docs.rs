@@ -53,7 +53,34 @@ pub fn document() -> Document {
     doc.merge(SharedComponents::openapi());
     add_common_responses(&mut doc);
     describe_enum_values(&mut doc);
+    reference_page_items(&mut doc);
     doc
+}
+
+/// utoipa copies a generic's type argument into every `Page_X` (its items inline), so a client
+/// generator makes one model per page type for the same item. Each page's `items` refers to
+/// the item's own schema instead.
+fn reference_page_items(doc: &mut Document) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix("Page_") else {
+            continue;
+        };
+        if !components.schemas.contains_key(item) {
+            continue;
+        }
+        let Some(RefOr::T(Schema::Object(page))) = components.schemas.get_mut(&name) else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+            items.items =
+                ArrayItems::RefOrSchema(Box::new(RefOr::Ref(Ref::from_schema_name(item))));
+        }
+    }
 }
 
 /// utoipa keeps an enumeration's own doc comment but drops its values' comments; they carry the

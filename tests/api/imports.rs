@@ -761,3 +761,84 @@ async fn an_idempotency_key_replays_the_same_job() {
         .unwrap();
     assert_eq!(jobs, 4, "one job per accepted import, none for the replays");
 }
+
+#[tokio::test]
+async fn a_file_can_come_as_a_form_upload_or_as_plain_bytes() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let csv = format!("姓名,身份证号\n张三,{}\n", nth_id_number(1));
+    let book = xlsx(&[
+        vec!["姓名".to_owned(), "身份证号".to_owned()],
+        vec!["李四".to_owned(), nth_id_number(2)],
+    ]);
+
+    // A browser form: the file in the field `file` (other fields are ignored).
+    let boundary = "----siji-boundary-7f3a";
+    let mut form = Vec::new();
+    form.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n第一批\r\n")
+            .as_bytes(),
+    );
+    form.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"workers.xlsx\"\r\n\
+             Content-Type: {XLSX}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    form.extend_from_slice(&book);
+    form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let res = upload(
+        &app,
+        &admin,
+        "/api/v1/imports/workers",
+        &format!("multipart/form-data; boundary={boundary}"),
+        form,
+    )
+    .await;
+    assert_eq!(app.import_report(res, &admin).await["created"], 1);
+
+    // Plain bytes: an XLSX is told apart from a CSV by its content.
+    let res = upload(
+        &app,
+        &admin,
+        "/api/v1/imports/workers",
+        "application/octet-stream",
+        csv.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(app.import_report(res, &admin).await["created"], 1);
+    let res = upload(
+        &app,
+        &admin,
+        "/api/v1/imports/workers",
+        "application/octet-stream",
+        book,
+    )
+    .await;
+    assert_eq!(app.import_report(res, &admin).await["skipped"], 1);
+
+    // A form without the file, or a broken one.
+    let empty = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nx\r\n--{boundary}--\r\n"
+    );
+    let res = upload(
+        &app,
+        &admin,
+        "/api/v1/imports/workers",
+        &format!("multipart/form-data; boundary={boundary}"),
+        empty.into_bytes(),
+    )
+    .await;
+    let problem = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "file");
+    let res = upload(
+        &app,
+        &admin,
+        "/api/v1/imports/workers",
+        "multipart/form-data",
+        b"no boundary".to_vec(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}

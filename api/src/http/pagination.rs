@@ -21,8 +21,11 @@ pub const MAX_LIMIT: u32 = 200;
 /// One page of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
+    /// Each item, by reference to its own schema (one model per item type in generated clients).
+    #[schema(inline = false)]
     pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; `null` on the last page.
+    /// Pass as `cursor` to get the next page; `null` on the last page. Always present.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
     /// The number of matching items over all pages; only with `count=true`.
     #[serde(skip_serializing_if = "Option::is_none")]

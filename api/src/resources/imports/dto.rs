@@ -79,3 +79,19 @@ pub struct TemplateQuery {
     /// `xlsx` (default, with a notes sheet) or `csv` (UTF-8 with BOM).
     pub format: Option<TemplateFormat>,
 }
+
+/// A spreadsheet file's bytes (CSV in UTF-8 or GB18030, or XLSX). (These two types describe
+/// the upload in the document; the server reads it as a stream and never builds them.)
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct SpreadsheetFile(pub Vec<u8>);
+
+/// A browser form upload of an import file.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct ImportForm {
+    /// The spreadsheet (CSV or XLSX, told apart by its content).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}

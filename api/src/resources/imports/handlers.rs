@@ -73,9 +73,11 @@ async fn resolve_enterprise(
     tag = tags::IMPORTS,
     operation_id = "import_workers",
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key answers the same job instead of importing again (kept 7 days)")),
-    request_body(description = "The spreadsheet", content(
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    request_body(description = "The spreadsheet: the file itself as the body (CSV or XLSX by its media type; `application/octet-stream` is recognised by its content), or a browser form upload with the file in the field `file`", content(
+        (SpreadsheetFile = "text/csv"),
+        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (SpreadsheetFile = "application/octet-stream"),
+        (ImportForm = "multipart/form-data"),
     )),
     extensions(("x-permission" = json!("registry.write"))),
     responses(
@@ -165,9 +167,11 @@ pub async fn workers(
     tag = tags::IMPORTS,
     operation_id = "import_enterprises",
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key answers the same job instead of importing again (kept 7 days)")),
-    request_body(description = "The spreadsheet", content(
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    request_body(description = "The spreadsheet: the file itself as the body (CSV or XLSX by its media type; `application/octet-stream` is recognised by its content), or a browser form upload with the file in the field `file`", content(
+        (SpreadsheetFile = "text/csv"),
+        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (SpreadsheetFile = "application/octet-stream"),
+        (ImportForm = "multipart/form-data"),
     )),
     extensions(("x-permission" = json!("registry.write"))),
     responses(
@@ -284,9 +288,11 @@ async fn same_agreement(
     tag = tags::IMPORTS,
     operation_id = "import_wage_agreements",
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key answers the same job instead of importing again (kept 7 days)")),
-    request_body(description = "The spreadsheet", content(
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    request_body(description = "The spreadsheet: the file itself as the body (CSV or XLSX by its media type; `application/octet-stream` is recognised by its content), or a browser form upload with the file in the field `file`", content(
+        (SpreadsheetFile = "text/csv"),
+        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (SpreadsheetFile = "application/octet-stream"),
+        (ImportForm = "multipart/form-data"),
     )),
     extensions(("x-permission" = json!("agreements.write"))),
     responses(

@@ -7,7 +7,7 @@ mod households;
 mod rows;
 mod templates;
 
-pub use dto::TemplateFormat;
+pub use dto::{ImportReport, TemplateFormat};
 pub use rows::{ImportKind, run};
 
 use utoipa_actix_web::service_config::ServiceConfig;

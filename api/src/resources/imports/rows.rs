@@ -177,29 +177,110 @@ pub const REPORT_FIRST_ROWS: usize = 1_000;
 /// …and after those only rejected rows, at most this many more (what staff must fix).
 pub const REPORT_MORE_REJECTED: usize = 1_000;
 
-/// Read the uploaded file: its format from `Content-Type`, its size within the import limit.
-async fn upload(
-    req: &HttpRequest,
-    mut payload: web::Payload,
+/// XLSX files are zip archives; anything else is read as CSV.
+fn sniff(bytes: &[u8]) -> Format {
+    if bytes.starts_with(b"PK\x03\x04") {
+        Format::Xlsx
+    } else {
+        Format::Csv
+    }
+}
+
+/// Read a stream of chunks within the import limit.
+async fn read_limited<S, E>(
+    mut stream: S,
     limit: usize,
-) -> Result<(Format, Bytes), ApiError> {
-    let format = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Format::from_media_type)
-        .ok_or(ApiError::UnsupportedMediaType(
-            "text/csv or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ))?;
-    let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
+    body: &mut BytesMut,
+) -> Result<(), ApiError>
+where
+    S: futures_util::Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| ApiError::PayloadTooLarge(limit))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge(limit));
         }
         body.extend_from_slice(&chunk);
     }
-    Ok((format, body.freeze()))
+    Ok(())
+}
+
+fn malformed_form() -> ApiError {
+    ApiError::BadRequest {
+        code: crate::http::ErrorCode::BadRequest,
+        detail: "the multipart/form-data body is malformed".into(),
+        errors: vec![FieldError::new(
+            "file",
+            "unreadable",
+            "is not a readable form upload",
+        )],
+    }
+}
+
+/// Read the uploaded file within the import limit, and its format: from `Content-Type` (CSV or
+/// XLSX), from the content for `application/octet-stream`, or from the `file` field of a
+/// `multipart/form-data` form (its own media type, else its content).
+async fn upload(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<(Format, Bytes), ApiError> {
+    let media = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let base = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let mut body = BytesMut::new();
+    match base.as_str() {
+        "multipart/form-data" => {
+            let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+            let mut format = None;
+            let mut found = false;
+            while let Some(field) = form.next().await {
+                let mut field = field.map_err(|_| malformed_form())?;
+                if field.name() != Some("file") || found {
+                    // Other fields are read past (and counted against the limit), not kept.
+                    let mut ignored = BytesMut::new();
+                    read_limited(&mut field, limit.saturating_sub(body.len()), &mut ignored)
+                        .await?;
+                    continue;
+                }
+                found = true;
+                format = field
+                    .content_type()
+                    .and_then(|m| Format::from_media_type(m.essence_str()));
+                read_limited(&mut field, limit, &mut body).await?;
+            }
+            if !found {
+                return Err(ApiError::field(
+                    "file",
+                    "required",
+                    "is required: the spreadsheet",
+                ));
+            }
+            let bytes = body.freeze();
+            Ok((format.unwrap_or_else(|| sniff(&bytes)), bytes))
+        }
+        "application/octet-stream" => {
+            read_limited(payload, limit, &mut body).await?;
+            let bytes = body.freeze();
+            Ok((sniff(&bytes), bytes))
+        }
+        _ => {
+            let format = Format::from_media_type(&media).ok_or(ApiError::UnsupportedMediaType(
+                "text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet, application/octet-stream or multipart/form-data",
+            ))?;
+            read_limited(payload, limit, &mut body).await?;
+            Ok((format, body.freeze()))
+        }
+    }
 }
 
 /// An upload accepted for import: where its records go, and the file.

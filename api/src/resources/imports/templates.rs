@@ -21,8 +21,8 @@ use crate::state::AppState;
     params(TemplateQuery),
     extensions(("x-permission" = json!("agreements.read"))),
     responses((status = 200, description = "The template", content(
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (SpreadsheetFile = "text/csv"),
+        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ))),
 )]
 #[get("/imports/wage-agreements/template")]
@@ -48,8 +48,8 @@ pub async fn agreement_template(
     params(TemplateQuery),
     extensions(("x-permission" = json!("archive.read"))),
     responses((status = 200, description = "The template", content(
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (SpreadsheetFile = "text/csv"),
+        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ))),
 )]
 #[get("/imports/beneficiaries/template")]
@@ -127,8 +127,8 @@ fn template(
     params(TemplateQuery),
     extensions(("x-permission" = json!("registry.read"))),
     responses((status = 200, description = "The template", content(
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (SpreadsheetFile = "text/csv"),
+        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ))),
 )]
 #[get("/imports/workers/template")]
@@ -152,8 +152,8 @@ pub async fn worker_template(
     params(TemplateQuery),
     extensions(("x-permission" = json!("registry.read"))),
     responses((status = 200, description = "The template", content(
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (SpreadsheetFile = "text/csv"),
+        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ))),
 )]
 #[get("/imports/enterprises/template")]

@@ -58,8 +58,9 @@ pub struct JobResponse {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
-    /// When succeeded: the job's result (for an import, its `ImportReport`).
-    #[schema(value_type = Option<Object>)]
+    /// When succeeded: the job's result. Every kind of job so far is an import, whose result
+    /// is its per-row report.
+    #[schema(value_type = Option<crate::resources::imports::ImportReport>)]
     pub result: Option<serde_json::Value>,
     /// When failed (or between attempts): the last failure, as a problem document.
     pub error: Option<Problem>,
