@@ -176,6 +176,8 @@ fn cors(settings: &Settings) -> Cors {
             header::RETRY_AFTER,
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("idempotent-replayed"),
+            // So that a browser can name a downloaded export or template.
+            header::CONTENT_DISPOSITION,
         ])
         .max_age(3600)
 }
@@ -211,7 +213,12 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
             .into_utoipa_app()
             .configure(crate::resources::routes)
             .into_app()
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document.clone()))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/openapi.json", document.clone())
+                    // A token entered once survives a reload of the page.
+                    .config(utoipa_swagger_ui::Config::default().persist_authorization(true)),
+            )
             .route("/docs", web::get().to(docs_redirect))
             .default_service(web::to(fallback::not_matched))
     })

@@ -212,13 +212,20 @@ async fn eligibility_on_its_boundaries_and_overrides() {
         "not_found",
     )
     .await;
+    // County B keeps no living standard: an archive there cannot be assessed, and says why.
     let w = head(&app, &b, 20).await;
-    assert_problem(
+    let problem = assert_problem(
         create(&app, &b.operator, &household(&b.org_id, &w, 1)).await,
         StatusCode::CONFLICT,
-        "conflict",
+        "living_standard_missing",
     )
     .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v1/living-standards")
+    );
 }
 
 #[tokio::test]

@@ -43,6 +43,9 @@ pub enum ErrorCode {
     Conflict,
     /// 409: a record with the same unique key already exists.
     Duplicate,
+    /// 409: the county keeps no minimum living standard (低保标准) for the year, so hardship
+    /// cannot be assessed; an administrator records one at `POST /api/v1/living-standards`.
+    LivingStandardMissing,
     /// 412: `If-Match` does not match the current version.
     PreconditionFailed,
     /// 413: the request body is larger than the configured limit.
@@ -74,7 +77,9 @@ impl ErrorCode {
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Conflict | Duplicate | IdempotencyKeyInFlight => StatusCode::CONFLICT,
+            Conflict | Duplicate | LivingStandardMissing | IdempotencyKeyInFlight => {
+                StatusCode::CONFLICT
+            }
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge | ImportLimitExceeded => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -100,6 +105,7 @@ impl ErrorCode {
             MethodNotAllowed => "Method not allowed",
             Conflict => "Conflict with the current state",
             Duplicate => "Already exists",
+            LivingStandardMissing => "No minimum living standard for the year",
             PreconditionFailed => "Precondition failed",
             PayloadTooLarge => "Request body too large",
             ImportLimitExceeded => "File past an import limit",
@@ -128,6 +134,7 @@ impl ErrorCode {
             MethodNotAllowed => "method_not_allowed",
             Conflict => "conflict",
             Duplicate => "duplicate",
+            LivingStandardMissing => "living_standard_missing",
             PreconditionFailed => "precondition_failed",
             PayloadTooLarge => "payload_too_large",
             ImportLimitExceeded => "import_limit_exceeded",

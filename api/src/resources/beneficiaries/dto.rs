@@ -548,6 +548,7 @@ pub struct BeneficiaryListQuery {
     /// Households with a child entering university this year (the autumn campaign's pool, 金秋助学).
     pub entering_university: Option<bool>,
     #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     pub count: Option<bool>,

@@ -627,9 +627,10 @@ async fn standard_this_year(state: &AppState, org: &entity::orgs::Model) -> Resu
     queries::living_standard(&state.db, org, year)
         .await?
         .ok_or_else(|| ApiError::Conflict {
-            code: ErrorCode::Conflict,
+            code: ErrorCode::LivingStandardMissing,
             detail: format!(
-                "no minimum living standard (低保标准) is recorded for this county in {year}"
+                "no minimum living standard (低保标准) is recorded for this county in {year}; \
+                 an administrator records it at POST /api/v1/living-standards"
             ),
         })
 }

@@ -290,6 +290,7 @@ pub struct CoverageEnterprisesQuery {
     pub never_covered: Option<bool>,
     /// Page size, 1–200 (default 50).
     #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     pub count: Option<bool>,

@@ -202,6 +202,7 @@ pub struct EnterpriseListQuery {
     pub updated_since: Option<DateTime<Utc>>,
     /// Page size, 1–200 (default 50).
     #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -49,6 +49,7 @@ pub struct LivingStandardListQuery {
     #[validate(range(min = 2000, max = 2100))]
     pub year: Option<i32>,
     #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     pub count: Option<bool>,

@@ -60,6 +60,7 @@ pub struct MinimumWageListQuery {
     pub org_id: Option<Uuid>,
     /// Page size, 1–200 (default 50).
     #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     pub count: Option<bool>,

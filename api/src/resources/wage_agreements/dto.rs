@@ -290,6 +290,7 @@ pub struct AgreementListQuery {
     pub expiring_within_days: Option<u32>,
     /// Page size, 1–200 (default 50).
     #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
