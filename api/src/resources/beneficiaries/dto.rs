@@ -396,7 +396,7 @@ pub struct FirstVisit {
     "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "head_worker_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001",
     "household_size": 3, "annual_income_fen": 3000000, "rigid_expenses_fen": 600000, "causes": ["illness", "child_education"],
     "needs": "子女大学学费", "migrant_worker": false, "long_term_assistance": false,
-    "members": [{"name": "张小明", "relation": "child", "id_number": "370811200801011234", "health": "healthy",
+    "members": [{"name": "张小明", "relation": "child", "id_number": "37081120080101123X", "health": "healthy",
                  "school": "山东大学", "stage": "undergraduate", "grade": 1, "admission_year": 2026}],
     "first_visit": {"visited_on": "2026-09-01", "findings": "家中一人患病，子女考入大学"}
 }))]
