@@ -1,6 +1,12 @@
 //! The one integration-test binary: every module talks to a real server over HTTP.
 // This whole crate is test code: a failed expectation should fail the test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Its numbers are its own fixtures, not input from outside.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod access;
 mod agreements;

@@ -42,8 +42,11 @@ pub async fn check(
         return Ok(());
     };
     let started = window_start(now, limit.window);
-    if row.window_started_at >= started && row.failures >= limit.max_failures as i32 {
-        let retry = std::cmp::max((row.window_started_at - started).num_seconds(), 1) as u64;
+    if row.window_started_at >= started
+        && row.failures >= i32::try_from(limit.max_failures).unwrap_or(i32::MAX)
+    {
+        let retry = u64::try_from((row.window_started_at - started).num_seconds()).unwrap_or(0);
+        let retry = Ord::max(retry, 1);
         return Err(ApiError::TooManyRequests(Duration::from_secs(retry)));
     }
     Ok(())

@@ -77,7 +77,9 @@ impl TokenKeys {
             aud: AUDIENCE.to_owned(),
             iat: now.timestamp(),
             nbf: now.timestamp(),
-            exp: now.timestamp() + ttl as i64,
+            exp: now
+                .timestamp()
+                .saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
             jti: Uuid::now_v7(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)

@@ -257,7 +257,7 @@ where
         .add_worksheet_with_constant_memory()
         .map_err(fail)?;
     for (col, header) in export.headers.iter().enumerate() {
-        sheet.write_string(0, col as u16, *header).map_err(fail)?;
+        sheet.write_string(0, column(col)?, *header).map_err(fail)?;
     }
     let mut row_index: u32 = 1;
     let mut after = None;
@@ -269,7 +269,7 @@ where
             for (col, value) in (export.row)(model, &names).iter().enumerate() {
                 // Text cells: ID-like values must not turn into numbers.
                 sheet
-                    .write_string(row_index, col as u16, value)
+                    .write_string(row_index, column(col)?, value)
                     .map_err(fail)?;
             }
             row_index += 1;
@@ -335,17 +335,27 @@ fn refuse_paging(
 }
 
 /// A small table (a report, not a list) as an XLSX file.
+/// A spreadsheet column index (XLSX has 16,384).
+pub fn column(index: usize) -> Result<u16, ApiError> {
+    u16::try_from(index).map_err(|_| ApiError::Internal("too many columns for XLSX".into()))
+}
+
+/// A spreadsheet row index (XLSX has 1,048,576).
+pub fn sheet_row(index: usize) -> Result<u32, ApiError> {
+    u32::try_from(index).map_err(|_| ApiError::Internal("too many rows for XLSX".into()))
+}
+
 pub fn xlsx_table(headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, ApiError> {
     let fail = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("writing XLSX: {e}"));
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
     for (col, header) in headers.iter().enumerate() {
-        sheet.write_string(0, col as u16, *header).map_err(fail)?;
+        sheet.write_string(0, column(col)?, *header).map_err(fail)?;
     }
     for (r, row) in rows.iter().enumerate() {
         for (col, value) in row.iter().enumerate() {
             sheet
-                .write_string(r as u32 + 1, col as u16, value)
+                .write_string(sheet_row(r + 1)?, column(col)?, value)
                 .map_err(fail)?;
         }
     }

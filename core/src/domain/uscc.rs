@@ -18,7 +18,10 @@ pub enum UsccError {
 }
 
 fn value(c: u8) -> Option<u32> {
-    ALPHABET.iter().position(|&a| a == c).map(|p| p as u32)
+    ALPHABET
+        .iter()
+        .position(|&a| a == c)
+        .and_then(|p| u32::try_from(p).ok())
 }
 
 /// Validate a code given in canonical form (upper case, no spaces).

@@ -165,7 +165,10 @@ mod tests {
 
     fn protector(current: &str, previous: Vec<(String, Vec<u8>)>) -> DataProtector {
         DataProtector::new(
-            (current.to_owned(), vec![current.len() as u8; 32]),
+            (
+                current.to_owned(),
+                vec![u8::try_from(current.len()).unwrap_or(0); 32],
+            ),
             previous,
             vec![9; 32],
         )

@@ -130,7 +130,7 @@ pub async fn register(
         .ok_or(ApiError::NotFound)?;
     let standard = standard_this_year(state, &org).await?;
     let household = Household {
-        size: b.household_size as u32,
+        size: household_size(b.household_size)?,
         annual_income_fen: b.annual_income_fen,
         rigid_expenses_fen: b.rigid_expenses_fen,
         accident_costs_fen: b.accident_costs_fen,
@@ -621,6 +621,14 @@ async fn load(
     Ok(b)
 }
 
+/// A household's size as the eligibility rule counts it (validation keeps it at least 1).
+fn household_size(size: i32) -> Result<u32, ApiError> {
+    u32::try_from(size)
+        .ok()
+        .filter(|s| *s >= 1)
+        .ok_or_else(|| ApiError::field("household_size", "range", "must be at least 1"))
+}
+
 /// The county's minimum living standard (低保标准) for the current year; 409 when none is kept.
 async fn standard_this_year(state: &AppState, org: &entity::orgs::Model) -> Result<i64, ApiError> {
     let year = today().year();
@@ -715,7 +723,7 @@ pub async fn update(
         .ok_or(ApiError::NotFound)?;
     let standard = standard_this_year(&state, &org).await?;
     let household = Household {
-        size: u.household_size.unwrap_or(b.household_size) as u32,
+        size: household_size(u.household_size.unwrap_or(b.household_size))?,
         annual_income_fen: u.annual_income_fen.unwrap_or(b.annual_income_fen),
         rigid_expenses_fen: u.rigid_expenses_fen.unwrap_or(b.rigid_expenses_fen),
         accident_costs_fen: u.accident_costs_fen.unwrap_or(b.accident_costs_fen),
@@ -725,7 +733,10 @@ pub async fn update(
     let assessment = eligibility::assess(&household, standard, today());
     let (category, computed, override_reason) = decide(&assessment, u.category_override.as_ref())?;
     let mut change = versioning::update::<beneficiaries::Entity>(b.id, b.version, Utc::now())
-        .col_expr(B::HouseholdSize, Expr::value(household.size as i32))
+        .col_expr(
+            B::HouseholdSize,
+            Expr::value(i32::try_from(household.size).unwrap_or(i32::MAX)),
+        )
         .col_expr(B::AnnualIncomeFen, Expr::value(household.annual_income_fen))
         .col_expr(
             B::RigidExpensesFen,

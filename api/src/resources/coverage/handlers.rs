@@ -63,7 +63,9 @@ impl Coverage {
     fn new(unionised: u64, covered: u64) -> Self {
         let rate_bp = (covered * 10_000 + unionised / 2)
             .checked_div(unionised)
-            .unwrap_or(0) as u32;
+            .unwrap_or(0);
+        // At most 10,000 (covered ≤ unionised).
+        let rate_bp = u32::try_from(rate_bp).unwrap_or(u32::MAX);
         Self {
             unionised,
             covered,

@@ -12,6 +12,7 @@ use super::dto::*;
 use crate::auth::{Caller, Permission};
 use crate::http::{ApiError, Query};
 use crate::spreadsheet::Format;
+use crate::spreadsheet::export::{column, sheet_row};
 use crate::state::AppState;
 
 /// The agreement import template.
@@ -91,10 +92,10 @@ fn template(
             let text = rust_xlsxwriter::Format::new().set_num_format("@");
             let sheet = workbook.add_worksheet().set_name("导入").map_err(fail)?;
             for (col, header) in headers.iter().enumerate() {
-                sheet.write_string(0, col as u16, *header).map_err(fail)?;
+                sheet.write_string(0, column(col)?, *header).map_err(fail)?;
                 // Text cells, so that ID numbers keep all 18 characters.
-                sheet.set_column_format(col as u16, &text).map_err(fail)?;
-                sheet.set_column_width(col as u16, 20).map_err(fail)?;
+                sheet.set_column_format(column(col)?, &text).map_err(fail)?;
+                sheet.set_column_width(column(col)?, 20).map_err(fail)?;
             }
             let notes = workbook.add_worksheet().set_name("说明").map_err(fail)?;
             for (row, (label, text)) in [("列 / column", "说明 / notes")]
@@ -102,8 +103,10 @@ fn template(
                 .chain(spec.iter().map(|c| (c.headers[0], c.note)))
                 .enumerate()
             {
-                notes.write_string(row as u32, 0, label).map_err(fail)?;
-                notes.write_string(row as u32, 1, text).map_err(fail)?;
+                notes
+                    .write_string(sheet_row(row)?, 0, label)
+                    .map_err(fail)?;
+                notes.write_string(sheet_row(row)?, 1, text).map_err(fail)?;
             }
             (Format::Xlsx, workbook.save_to_buffer().map_err(fail)?)
         }

@@ -52,7 +52,8 @@ pub async fn move_subtree(
         return Ok(false);
     }
     // The WHERE clause sees the old paths, so the one statement moves the whole subtree.
-    let old_len = org.path.len() as i32;
+    let old_len = i32::try_from(org.path.len())
+        .map_err(|_| DbErr::Custom("an organisation path is too long".into()))?;
     orgs::Entity::update_many()
         .col_expr(
             Column::Path,
