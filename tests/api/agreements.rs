@@ -628,8 +628,17 @@ async fn coverage_counts_what_is_in_force_on_the_day() {
             covered_by("none"),
             covered_by("delegated")
         ),
-        (Some(1), Some(2), Some(3), None)
+        (Some(1), Some(2), None, None)
     );
+    // The uncovered are counted on their own, and the groups add up to the total.
+    assert_eq!(by_mode["uncovered"], 3);
+    let covered: u64 = by_mode["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["covered"].as_u64().unwrap())
+        .sum();
+    assert_eq!(Some(covered), by_mode["total"]["covered"].as_u64());
     let by_industry = json_body(
         app.get_as(
             &format!("/api/v1/stats/wage-agreement-coverage?{day}&group_by=industry"),

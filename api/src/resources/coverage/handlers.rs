@@ -33,7 +33,7 @@ pub enum GroupBy {
     County,
     /// By GB/T 4754 industry section (行业门类).
     Industry,
-    /// By the negotiation mode of the covering agreement; `none` holds the uncovered.
+    /// By the negotiation mode of the covering agreement (the uncovered are in `uncovered`).
     Mode,
 }
 
@@ -76,7 +76,7 @@ impl Coverage {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CoverageGroup {
-    /// County org id, industry letter, or mode (`none` for the uncovered).
+    /// County org id, industry letter, or mode.
     pub key: String,
     pub label: String,
     /// For `group_by=mode`, `unionised` is the total of all groups and `covered` the enterprises
@@ -90,12 +90,16 @@ pub struct CoverageGroup {
 #[schema(example = json!({
     "as_of": "2017-12-31", "group_by": "county",
     "total": {"unionised": 14796, "covered": 14337, "rate_bp": 9690},
+    "uncovered": 459,
     "groups": [{"key": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "label": "任城区总工会", "unionised": 2100, "covered": 2050, "rate_bp": 9762}]
 }))]
 pub struct CoverageReport {
     pub as_of: NaiveDate,
     pub group_by: Option<GroupBy>,
     pub total: Coverage,
+    /// Unionised enterprises that no agreement covers on the day (`total.unionised −
+    /// total.covered`): never a group, so that the groups' `covered` add up to `total.covered`.
+    pub uncovered: u64,
     pub groups: Vec<CoverageGroup>,
 }
 
@@ -185,11 +189,6 @@ async fn report(
                     entry.2 += 1;
                 }
             }
-            let uncovered = total.unionised - total.covered;
-            counts.insert(
-                "none".to_owned(),
-                ("未覆盖".to_owned(), total.unionised, uncovered),
-            );
         }
     }
     let groups = counts
@@ -203,6 +202,7 @@ async fn report(
     Ok(CoverageReport {
         as_of: day,
         group_by,
+        uncovered: total.unionised.saturating_sub(total.covered),
         total,
         groups,
     })
@@ -344,9 +344,6 @@ pub async fn coverage_enterprises(
         }
         (Some(GroupBy::Industry), Some(key)) => {
             select = select.filter(enterprises::Column::Industry.eq(key))
-        }
-        (Some(GroupBy::Mode), Some("none")) => {
-            select = select.filter(Expr::exists(queries::covering(day, None)).not())
         }
         (Some(GroupBy::Mode), Some(key)) => {
             let mode = NegotiationMode::parse(key).ok_or_else(|| {
