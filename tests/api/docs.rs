@@ -1,7 +1,7 @@
 //! The OpenAPI document: served, committed, complete.
 
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{json_body, spawn_app};
 
@@ -161,6 +161,31 @@ async fn enumeration_values_carry_their_chinese_terms() {
     assert_eq!(label("Category", "deep"), "深度困难");
     assert_eq!(label("OrgLevel", "township"), "乡镇(街道)工会");
     assert_eq!(label("AgreementStatus", "filed"), "已备案");
+    assert_eq!(label("Role", "county_admin"), "县市区总工会管理员");
+    assert_eq!(label("Permission", "pii.reveal"), "查看个人信息明文");
+    assert_eq!(
+        label("ErrorCode", "living_standard_missing"),
+        "未录入当年低保标准"
+    );
+    let section = |letter: &str| {
+        catalogue["industry_sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["value"] == letter)
+            .map(|v| v["label"].clone())
+    };
+    assert_eq!(section("C"), Some(json!("制造业")));
+    assert_eq!(catalogue["industry_sections"].as_array().unwrap().len(), 20);
+    let field_codes: Vec<&str> = catalogue["field_error_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["value"].as_str().unwrap())
+        .collect();
+    for code in ["required", "checksum", "control_character", "too_many_rows"] {
+        assert!(field_codes.contains(&code), "{code}");
+    }
     // Every domain enumeration is in the catalogue (technical ones are not: their values are
     // English by design).
     let technical = [

@@ -39,6 +39,18 @@ impl Role {
         Role::Integration,
     ];
 
+    /// The Chinese name staff know the role by.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::CityAdmin => "市总工会管理员",
+            Role::CountyAdmin => "县市区总工会管理员",
+            Role::Operator => "录入员",
+            Role::Approver => "审批人",
+            Role::Auditor => "审计员",
+            Role::Integration => "系统对接",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::CityAdmin => "city_admin",
@@ -138,6 +150,31 @@ pub enum Permission {
     /// Record verification visits (入户核实); never for an archive one created oneself.
     #[serde(rename = "archive.verify")]
     ArchiveVerify,
+}
+
+impl Permission {
+    /// The Chinese name shown next to the permission.
+    pub fn label(self) -> &'static str {
+        use Permission::*;
+        match self {
+            OrgsRead => "查看组织",
+            OrgsWrite => "维护组织",
+            UsersRead => "查看账号",
+            UsersWrite => "维护账号",
+            ClientsRead => "查看对接系统",
+            ClientsWrite => "维护对接系统",
+            AuditRead => "查看审计日志",
+            RegistryRead => "查看职工和企业",
+            RegistryWrite => "维护职工和企业",
+            PiiReveal => "查看个人信息明文",
+            AgreementsRead => "查看集体合同",
+            AgreementsWrite => "维护集体合同",
+            StandardsWrite => "维护地方标准",
+            ArchiveRead => "查看困难职工档案",
+            ArchiveWrite => "维护困难职工档案",
+            ArchiveVerify => "入户核实",
+        }
+    }
 }
 
 impl Permission {

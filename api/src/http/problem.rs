@@ -118,6 +118,64 @@ impl ErrorCode {
         }
     }
 
+    /// Every code, for the catalogue.
+    pub const ALL: [ErrorCode; 22] = {
+        use ErrorCode::*;
+        [
+            ValidationFailed,
+            InvalidJson,
+            InvalidQuery,
+            InvalidPath,
+            InvalidHeader,
+            BadRequest,
+            Unauthenticated,
+            Forbidden,
+            NotFound,
+            MethodNotAllowed,
+            Conflict,
+            Duplicate,
+            LivingStandardMissing,
+            PreconditionFailed,
+            PayloadTooLarge,
+            ImportLimitExceeded,
+            UnsupportedMediaType,
+            IdempotencyKeyInFlight,
+            IdempotencyKeyReused,
+            TooManyRequests,
+            InternalError,
+            ServiceUnavailable,
+        ]
+    };
+
+    /// The Chinese words a front-end may show for the code.
+    pub fn label(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            ValidationFailed => "填写有误",
+            InvalidJson => "请求格式错误",
+            InvalidQuery => "查询参数有误",
+            InvalidPath => "地址参数有误",
+            InvalidHeader => "请求头有误",
+            BadRequest => "请求有误",
+            Unauthenticated => "未登录或登录已失效",
+            Forbidden => "无此权限",
+            NotFound => "记录不存在",
+            MethodNotAllowed => "不支持此操作",
+            Conflict => "与当前状态冲突",
+            Duplicate => "记录已存在",
+            LivingStandardMissing => "未录入当年低保标准",
+            PreconditionFailed => "记录已被他人修改",
+            PayloadTooLarge => "文件或请求过大",
+            ImportLimitExceeded => "文件超出导入限制",
+            UnsupportedMediaType => "不支持的文件类型",
+            IdempotencyKeyInFlight => "相同请求正在处理",
+            IdempotencyKeyReused => "幂等键已用于其他请求",
+            TooManyRequests => "请求过于频繁",
+            InternalError => "系统内部错误",
+            ServiceUnavailable => "服务暂不可用",
+        }
+    }
+
     /// The snake_case name, as it appears in `code` and in the problem `type`.
     pub fn as_str(self) -> &'static str {
         use ErrorCode::*;

@@ -4,6 +4,7 @@
 pub mod division_code;
 pub mod eligibility;
 pub mod id_number;
+pub mod industry;
 pub mod money;
 pub mod phone;
 pub mod text;
