@@ -5,9 +5,11 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_cors::Cors;
+use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
-use actix_web::middleware::{Condition, from_fn};
+use actix_web::middleware::{Compress, Condition, Next, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -182,6 +184,33 @@ fn cors(settings: &Settings) -> Cors {
         .max_age(3600)
 }
 
+/// Swagger UI's assets change only with the binary, and the document only with a release: let
+/// browsers and proxies keep them for a while.
+async fn docs_caching(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let path = req.path().to_owned();
+    let mut res = next.call(req).await?;
+    let max_age = if path.starts_with("/docs/") {
+        Some("public, max-age=86400")
+    } else if path == "/openapi.json" {
+        Some("public, max-age=300")
+    } else {
+        None
+    };
+    if let Some(value) = max_age
+        && res.status().is_success()
+        && !res.headers().contains_key(header::CACHE_CONTROL)
+    {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static(value),
+        );
+    }
+    Ok(res)
+}
+
 async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header((header::LOCATION, "/docs/"))
@@ -203,6 +232,10 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
                 cors(settings),
             ))
             .wrap(from_fn(request_id::middleware))
+            .wrap(from_fn(docs_caching))
+            // Outermost: bodies are compressed (gzip, brotli, zstd, as the client accepts) after
+            // every other layer has finished with them.
+            .wrap(Compress::default())
             .app_data(state.clone())
             .app_data(routes.clone())
             .app_data(BodyLimit(body_limit))

@@ -130,9 +130,13 @@ async fn a_reader_never_skips_a_change_that_commits_late() {
     );
     let quick = tokio::spawn(async move { request.send().await.map(|r| r.status()) });
     tokio::time::sleep(Duration::from_millis(300)).await;
+    // Changes older than T1 may still be read (under load the setup's own may arrive only now);
+    // none of a transaction that started after T1.
     let while_open = drain(&app, &mut cursor).await;
     assert!(
-        while_open.is_empty(),
+        !while_open
+            .iter()
+            .any(|c| c.kind == "worker" || c.record_id == late_record),
         "nothing may be read past an open transaction: {while_open:?}"
     );
 
@@ -144,9 +148,14 @@ async fn a_reader_never_skips_a_change_that_commits_late() {
         seen.iter().any(|c| c.kind == "worker")
     })
     .await;
-    let kinds: Vec<&str> = seen.iter().map(|c| c.kind.as_str()).collect();
-    assert_eq!(kinds, ["org", "worker"], "{seen:?}");
-    assert_eq!(seen[0].record_id, late_record);
+    // The late change first (its transaction is older), then the worker, each once.
+    let ours: Vec<&Change> = seen
+        .iter()
+        .filter(|c| c.kind == "worker" || c.record_id == late_record)
+        .collect();
+    assert_eq!(ours.len(), 2, "{seen:?}");
+    assert_eq!(ours[0].record_id, late_record, "{seen:?}");
+    assert_eq!(ours[1].kind, "worker", "{seen:?}");
 }
 
 #[tokio::test]

@@ -55,6 +55,28 @@ async fn swagger_ui_is_served_without_the_internet() {
     assert_eq!(res.status(), StatusCode::OK);
     let res = app.get("/docs/swagger-initializer.js").await;
     assert!(res.text().await.unwrap().contains("/openapi.json"));
+
+    // Compressed for clients that accept it, and cacheable.
+    for path in ["/docs/swagger-ui-bundle.js", "/openapi.json"] {
+        let res = app
+            .request(reqwest::Method::GET, path)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-encoding"], "gzip", "{path}");
+        let cache = res.headers()["cache-control"].to_str().unwrap();
+        assert!(cache.starts_with("public, max-age="), "{path}: {cache}");
+    }
+    // The API is never marked cacheable by this layer.
+    let res = app
+        .request(reqwest::Method::GET, "/healthz")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("cache-control").is_none());
 }
 
 /// Every operation is documented the way integrators need: summary, description, tag,
