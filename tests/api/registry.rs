@@ -448,6 +448,33 @@ async fn registry_records_of_another_county_are_invisible() {
         .create_worker(&a.operator, &a.org_id, "张三明", &nth_id_number(1))
         .await;
     let (firm_id, worker_id) = (firm["id"].as_str().unwrap(), worker["id"].as_str().unwrap());
+    // Screens show names beside ids, in lists and single records alike.
+    assert_eq!(firm["org_name"], "任城区总工会");
+    assert_eq!(worker["org_name"], "任城区总工会");
+    let employed = json_body(
+        app.post_as(
+            "/api/v1/workers",
+            &a.operator,
+            &json!({"org_id": a.org_id, "enterprise_id": firm_id, "name": "李四",
+                    "id_number": nth_id_number(2), "kind": "staff", "employment_status": "employed"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(employed["enterprise_name"], "任城某公司");
+    let listed = json_body(
+        app.get_as(
+            &format!("/api/v1/workers?enterprise_id={firm_id}"),
+            &a.operator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["items"][0]["enterprise_name"], "任城某公司");
+    assert_eq!(listed["items"][0]["org_name"], "任城区总工会");
+    assert!(worker["enterprise_name"].is_null());
 
     for path in [
         format!("/api/v1/enterprises/{firm_id}"),

@@ -82,8 +82,8 @@ impl Names {
         self.workers.get(&id).cloned().unwrap_or_default()
     }
 
-    /// At most three queries per chunk, however many rows it holds.
-    async fn of<M>(
+    /// At most three queries per chunk (or page), however many rows it holds.
+    pub async fn of<M>(
         db: &DatabaseConnection,
         scope: &Scope,
         models: &[M],

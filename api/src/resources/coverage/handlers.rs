@@ -345,7 +345,8 @@ pub async fn coverage_enterprises(
         Order::Asc,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(page.map(EnterpriseResponse::from)))
+    Ok(HttpResponse::Ok()
+        .json(crate::resources::enterprises::present_page(&state, &caller.scope(), page).await?))
 }
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ fn validate_uscc_normalised(code: &str) -> Result<(), ValidationError> {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e1001", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "org_name": "任城区总工会",
     "name": "济宁某机械有限公司", "uscc": "91350100M000100Y43", "ownership": "private", "industry": "C",
     "address": "济宁市任城区某路1号", "union_founded_on": "2015-05-01", "headcount": 320, "member_count": 298,
     "overcapacity": false, "status": "active",
@@ -62,6 +63,8 @@ pub struct EnterpriseResponse {
     pub id: Uuid,
     /// The union organisation that keeps this record.
     pub org_id: Uuid,
+    /// Its name, for display.
+    pub org_name: String,
     pub name: String,
     /// Unified Social Credit Code (统一社会信用代码), unique city-wide.
     pub uscc: String,
@@ -88,6 +91,7 @@ impl From<enterprises::Model> for EnterpriseResponse {
         Self {
             id: e.id,
             org_id: e.org_id,
+            org_name: String::new(),
             name: e.name,
             uscc: e.uscc,
             ownership: Ownership::parse(&e.ownership).unwrap_or(Ownership::Other),
@@ -208,4 +212,12 @@ pub struct EnterpriseListQuery {
     pub cursor: Option<String>,
     /// Also return `total`.
     pub count: Option<bool>,
+}
+
+impl EnterpriseResponse {
+    /// With the organisation's name beside its id.
+    pub fn named(mut self, names: &crate::spreadsheet::export::Names) -> Self {
+        self.org_name = names.org(self.org_id);
+        self
+    }
 }

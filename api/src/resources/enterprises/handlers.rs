@@ -52,7 +52,7 @@ pub async fn create(
     Ok(created_versioned(
         format!("/api/v1/enterprises/{}", e.id),
         e.version,
-        &EnterpriseResponse::from(e),
+        &present_one(&state, &caller.scope(), e).await?,
     ))
 }
 
@@ -122,7 +122,10 @@ pub async fn get(
     let e = queries::find(&state.db, &caller.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(ok_versioned(e.version, &EnterpriseResponse::from(e)))
+    Ok(ok_versioned(
+        e.version,
+        &present_one(&state, &caller.scope(), e).await?,
+    ))
 }
 
 /// List enterprises.
@@ -193,7 +196,7 @@ pub async fn list(
         return export::respond(state.db.clone(), format, file).await;
     }
     let page = page_by_id(&state.db, select, Column::Id, |e| e.id, &page, Order::Asc).await?;
-    Ok(HttpResponse::Ok().json(page.map(EnterpriseResponse::from)))
+    Ok(HttpResponse::Ok().json(present_page(&state, &caller.scope(), page).await?))
 }
 
 const EXPORT_HEADERS: &[&str] = &[
@@ -333,7 +336,10 @@ pub async fn update(
             .changes(changes.into()),
     )
     .await?;
-    Ok(ok_versioned(e.version, &EnterpriseResponse::from(e)))
+    Ok(ok_versioned(
+        e.version,
+        &present_one(&state, &caller.scope(), e).await?,
+    ))
 }
 
 const KIND: RecordKind = RecordKind {
@@ -363,7 +369,10 @@ async fn set_status(
         &KIND,
     )
     .await?;
-    Ok(ok_versioned(e.version, &EnterpriseResponse::from(e)))
+    Ok(ok_versioned(
+        e.version,
+        &present_one(&state, &caller.scope(), e).await?,
+    ))
 }
 
 /// Archive an enterprise.
@@ -413,4 +422,46 @@ pub async fn restore(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     set_status(&state, &caller, *id, if_match, RECORD_ACTIVE).await
+}
+
+/// Enterprises as responses, with the names a screen shows beside the ids: at most
+/// three queries however many there are.
+pub async fn present(
+    state: &AppState,
+    scope: &crate::tenancy::Scope,
+    models: Vec<enterprises::Model>,
+) -> Result<Vec<EnterpriseResponse>, ApiError> {
+    let names = export::Names::of(&state.db, scope, &models, |e| Refs::org(e.org_id)).await?;
+    Ok(models
+        .into_iter()
+        .map(|e| EnterpriseResponse::from(e).named(&names))
+        .collect())
+}
+
+async fn present_one(
+    state: &AppState,
+    scope: &crate::tenancy::Scope,
+    model: enterprises::Model,
+) -> Result<EnterpriseResponse, ApiError> {
+    present(state, scope, vec![model])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal("a presented record vanished".into()))
+}
+
+pub async fn present_page(
+    state: &AppState,
+    scope: &crate::tenancy::Scope,
+    page: crate::http::Page<enterprises::Model>,
+) -> Result<crate::http::Page<EnterpriseResponse>, ApiError> {
+    let crate::http::Page {
+        items,
+        next_cursor,
+        total,
+    } = page;
+    Ok(crate::http::Page {
+        items: present(state, scope, items).await?,
+        next_cursor,
+        total,
+    })
 }

@@ -108,7 +108,8 @@ pub fn validate_phone(raw: &str) -> Result<(), ValidationError> {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
-    "enterprise_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e1001", "name": "张三明",
+    "org_name": "任城区总工会", "enterprise_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e1001",
+    "enterprise_name": "济宁机床厂", "name": "张三明",
     "id_number": "110105********002X", "sex": "female", "birth_date": "1949-12-31", "phone": "138****8000",
     "kind": "staff", "employment_status": "employed", "member_since": "2010-03-01",
     "frontline": true, "high_temperature": false, "honours": ["model_worker"], "status": "active",
@@ -118,8 +119,12 @@ pub struct WorkerResponse {
     pub id: Uuid,
     /// The union organisation that keeps this record.
     pub org_id: Uuid,
+    /// Its name, for display.
+    pub org_name: String,
     /// The employer; `null` for migrant, flexible or unemployed workers without one.
     pub enterprise_id: Option<Uuid>,
+    /// The employer's name, for display.
+    pub enterprise_name: Option<String>,
     pub name: String,
     /// Resident ID number (居民身份证号), masked: first 6 and last 4 characters.
     pub id_number: String,
@@ -148,7 +153,9 @@ impl From<workers::Model> for WorkerResponse {
         Self {
             id: w.id,
             org_id: w.org_id,
+            org_name: String::new(),
             enterprise_id: w.enterprise_id,
+            enterprise_name: None,
             name: w.name,
             id_number: w.id_number_masked,
             sex: Sex::parse(&w.sex).unwrap_or(Sex::Female),
@@ -324,4 +331,16 @@ pub struct RevealResponse {
     pub id_number: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+}
+
+impl WorkerResponse {
+    /// With the names a screen shows beside the ids.
+    pub fn named(mut self, names: &crate::spreadsheet::export::Names) -> Self {
+        self.org_name = names.org(self.org_id);
+        self.enterprise_name = self
+            .enterprise_id
+            .map(|id| names.enterprise(Some(id)))
+            .filter(|name| !name.is_empty());
+        self
+    }
 }
