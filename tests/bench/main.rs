@@ -428,20 +428,20 @@ async fn import_memory(app: &helpers::TestApp, token: &str) {
     let valid = env_or("SIJI_BENCH_IMPORT_VALID", 2_000);
     let mut csv = String::from("姓名,身份证号,手机号\n");
     for n in 0..valid {
-        let n = u32::try_from(n).unwrap() + 500_000;
-        csv.push_str(&format!(
-            "导入{n},{},1390000{:04}\n",
-            helpers::nth_id_number(n),
-            n % 10_000
-        ));
+        // Another county's numbers than the seeded workers', with birth dates in the past.
+        let born =
+            NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Days::new((n / 1000) as u64);
+        let id = helpers::id_number(&format!("370812{}{:03}", born.format("%Y%m%d"), n % 1000));
+        csv.push_str(&format!("导入{n},{id},1390000{:04}\n", n % 10_000));
     }
     let (status, report, secs) = import_csv(app, token, csv.into_bytes()).await;
     println!(
-        "{:<48} {status}, {:.2} s ({:.0} rows/s), created {}",
+        "{:<48} {status}, {:.2} s ({:.0} rows/s), created {} rejected {}",
         format!("import of {valid} new workers"),
         secs,
         valid as f64 / secs,
-        report["created"]
+        report["created"],
+        report["rejected"]
     );
 
     // Past the row limit: refused before any row is handled.

@@ -371,7 +371,7 @@ async fn set_status(
     .await?;
     Ok(ok_versioned(
         e.version,
-        &present_one(&state, &caller.scope(), e).await?,
+        &present_one(state, &caller.scope(), e).await?,
     ))
 }
 

@@ -497,7 +497,7 @@ async fn set_status(
     .await?;
     Ok(ok_versioned(
         w.version,
-        &present_one(&state, &caller.scope(), w).await?,
+        &present_one(state, &caller.scope(), w).await?,
     ))
 }
 
