@@ -17,7 +17,7 @@ use entity::{enterprises, orgs, workers};
 use uuid::Uuid;
 
 use super::Format;
-use crate::http::ApiError;
+use crate::http::{ApiError, Page};
 use crate::tenancy::Scope;
 
 const CHUNK: u64 = 500;
@@ -55,6 +55,58 @@ impl Refs {
             enterprise: None,
             worker: None,
         }
+    }
+}
+
+/// How a kind of record becomes a response with the names a screen shows beside its ids: what it
+/// refers to, and how it is shaped. One lookup of names serves a whole page.
+pub struct Presenter<M, R> {
+    pub refers_to: fn(&M) -> Refs,
+    pub respond: fn(M, &Names) -> R,
+}
+
+impl<M, R> Presenter<M, R> {
+    pub async fn many(
+        &self,
+        db: &DatabaseConnection,
+        scope: &Scope,
+        models: Vec<M>,
+    ) -> Result<Vec<R>, ApiError> {
+        let names = Names::of(db, scope, &models, self.refers_to).await?;
+        Ok(models
+            .into_iter()
+            .map(|m| (self.respond)(m, &names))
+            .collect())
+    }
+
+    pub async fn one(
+        &self,
+        db: &DatabaseConnection,
+        scope: &Scope,
+        model: M,
+    ) -> Result<R, ApiError> {
+        self.many(db, scope, vec![model])
+            .await?
+            .pop()
+            .ok_or_else(|| ApiError::Internal("a presented record vanished".into()))
+    }
+
+    pub async fn page(
+        &self,
+        db: &DatabaseConnection,
+        scope: &Scope,
+        page: Page<M>,
+    ) -> Result<Page<R>, ApiError> {
+        let Page {
+            items,
+            next_cursor,
+            total,
+        } = page;
+        Ok(Page {
+            items: self.many(db, scope, items).await?,
+            next_cursor,
+            total,
+        })
     }
 }
 

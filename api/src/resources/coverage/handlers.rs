@@ -345,8 +345,11 @@ pub async fn coverage_enterprises(
         Order::Asc,
     )
     .await?;
-    Ok(HttpResponse::Ok()
-        .json(crate::resources::enterprises::present_page(&state, &caller.scope(), page).await?))
+    Ok(HttpResponse::Ok().json(
+        crate::resources::enterprises::PRESENT
+            .page(&state.db, &caller.scope(), page)
+            .await?,
+    ))
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub async fn create(
     Ok(created_versioned(
         format!("/api/v1/enterprises/{}", e.id),
         e.version,
-        &present_one(&state, &caller.scope(), e).await?,
+        &PRESENT.one(&state.db, &caller.scope(), e).await?,
     ))
 }
 
@@ -124,7 +124,7 @@ pub async fn get(
         .ok_or(ApiError::NotFound)?;
     Ok(ok_versioned(
         e.version,
-        &present_one(&state, &caller.scope(), e).await?,
+        &PRESENT.one(&state.db, &caller.scope(), e).await?,
     ))
 }
 
@@ -196,7 +196,7 @@ pub async fn list(
         return export::respond(state.db.clone(), format, file).await;
     }
     let page = page_by_id(&state.db, select, Column::Id, |e| e.id, &page, Order::Asc).await?;
-    Ok(HttpResponse::Ok().json(present_page(&state, &caller.scope(), page).await?))
+    Ok(HttpResponse::Ok().json(PRESENT.page(&state.db, &caller.scope(), page).await?))
 }
 
 const EXPORT_HEADERS: &[&str] = &[
@@ -338,7 +338,7 @@ pub async fn update(
     .await?;
     Ok(ok_versioned(
         e.version,
-        &present_one(&state, &caller.scope(), e).await?,
+        &PRESENT.one(&state.db, &caller.scope(), e).await?,
     ))
 }
 
@@ -371,7 +371,7 @@ async fn set_status(
     .await?;
     Ok(ok_versioned(
         e.version,
-        &present_one(state, &caller.scope(), e).await?,
+        &PRESENT.one(&state.db, &caller.scope(), e).await?,
     ))
 }
 
@@ -424,44 +424,8 @@ pub async fn restore(
     set_status(&state, &caller, *id, if_match, RECORD_ACTIVE).await
 }
 
-/// Enterprises as responses, with the names a screen shows beside the ids: at most
-/// three queries however many there are.
-pub async fn present(
-    state: &AppState,
-    scope: &crate::tenancy::Scope,
-    models: Vec<enterprises::Model>,
-) -> Result<Vec<EnterpriseResponse>, ApiError> {
-    let names = export::Names::of(&state.db, scope, &models, |e| Refs::org(e.org_id)).await?;
-    Ok(models
-        .into_iter()
-        .map(|e| EnterpriseResponse::from(e).named(&names))
-        .collect())
-}
-
-async fn present_one(
-    state: &AppState,
-    scope: &crate::tenancy::Scope,
-    model: enterprises::Model,
-) -> Result<EnterpriseResponse, ApiError> {
-    present(state, scope, vec![model])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::Internal("a presented record vanished".into()))
-}
-
-pub async fn present_page(
-    state: &AppState,
-    scope: &crate::tenancy::Scope,
-    page: crate::http::Page<enterprises::Model>,
-) -> Result<crate::http::Page<EnterpriseResponse>, ApiError> {
-    let crate::http::Page {
-        items,
-        next_cursor,
-        total,
-    } = page;
-    Ok(crate::http::Page {
-        items: present(state, scope, items).await?,
-        next_cursor,
-        total,
-    })
-}
+/// Enterprises as responses, with the names a screen shows beside their ids.
+pub const PRESENT: export::Presenter<enterprises::Model, EnterpriseResponse> = export::Presenter {
+    refers_to: |e| Refs::org(e.org_id),
+    respond: |e, names| EnterpriseResponse::from(e).named(names),
+};

@@ -3,7 +3,7 @@
 pub mod dto;
 mod handlers;
 
-pub use handlers::{present_page, register};
+pub use handlers::{PRESENT, register};
 pub mod queries;
 
 use utoipa_actix_web::service_config::ServiceConfig;

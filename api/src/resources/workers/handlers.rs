@@ -72,7 +72,7 @@ pub async fn create(
     Ok(created_versioned(
         format!("/api/v1/workers/{}", w.id),
         w.version,
-        &present_one(&state, &caller.scope(), w).await?,
+        &PRESENT.one(&state.db, &caller.scope(), w).await?,
     ))
 }
 
@@ -163,7 +163,7 @@ pub async fn get(
         .ok_or(ApiError::NotFound)?;
     Ok(ok_versioned(
         w.version,
-        &present_one(&state, &caller.scope(), w).await?,
+        &PRESENT.one(&state.db, &caller.scope(), w).await?,
     ))
 }
 
@@ -242,7 +242,7 @@ pub async fn list(
         return export::respond(state.db.clone(), format, file).await;
     }
     let page = page_by_id(&state.db, select, Column::Id, |w| w.id, &page, Order::Asc).await?;
-    Ok(HttpResponse::Ok().json(present_page(&state, &caller.scope(), page).await?))
+    Ok(HttpResponse::Ok().json(PRESENT.page(&state.db, &caller.scope(), page).await?))
 }
 
 const EXPORT_HEADERS: &[&str] = &[
@@ -341,7 +341,7 @@ pub async fn search(
     };
     let mut found = page_by_id(&state.db, select, Column::Id, |w| w.id, &page, Order::Asc).await?;
     found.next_cursor = None;
-    Ok(HttpResponse::Ok().json(present_page(&state, &caller.scope(), found).await?))
+    Ok(HttpResponse::Ok().json(PRESENT.page(&state.db, &caller.scope(), found).await?))
 }
 
 /// Update a worker.
@@ -464,7 +464,7 @@ pub async fn update(
     .await?;
     Ok(ok_versioned(
         w.version,
-        &present_one(&state, &caller.scope(), w).await?,
+        &PRESENT.one(&state.db, &caller.scope(), w).await?,
     ))
 }
 
@@ -497,7 +497,7 @@ async fn set_status(
     .await?;
     Ok(ok_versioned(
         w.version,
-        &present_one(state, &caller.scope(), w).await?,
+        &PRESENT.one(&state.db, &caller.scope(), w).await?,
     ))
 }
 
@@ -603,49 +603,12 @@ pub async fn reveal(
         .json(out))
 }
 
-/// Workers as responses, with the names a screen shows beside the ids: at most
-/// three queries however many there are.
-pub async fn present(
-    state: &AppState,
-    scope: &crate::tenancy::Scope,
-    models: Vec<workers::Model>,
-) -> Result<Vec<WorkerResponse>, ApiError> {
-    let names = export::Names::of(&state.db, scope, &models, |w| Refs {
+/// Workers as responses, with the names a screen shows beside their ids.
+pub const PRESENT: export::Presenter<workers::Model, WorkerResponse> = export::Presenter {
+    refers_to: |w| Refs {
         org: w.org_id,
         enterprise: w.enterprise_id,
         worker: None,
-    })
-    .await?;
-    Ok(models
-        .into_iter()
-        .map(|w| WorkerResponse::from(w).named(&names))
-        .collect())
-}
-
-async fn present_one(
-    state: &AppState,
-    scope: &crate::tenancy::Scope,
-    model: workers::Model,
-) -> Result<WorkerResponse, ApiError> {
-    present(state, scope, vec![model])
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::Internal("a presented record vanished".into()))
-}
-
-pub async fn present_page(
-    state: &AppState,
-    scope: &crate::tenancy::Scope,
-    page: crate::http::Page<workers::Model>,
-) -> Result<crate::http::Page<WorkerResponse>, ApiError> {
-    let crate::http::Page {
-        items,
-        next_cursor,
-        total,
-    } = page;
-    Ok(crate::http::Page {
-        items: present(state, scope, items).await?,
-        next_cursor,
-        total,
-    })
-}
+    },
+    respond: |w, names| WorkerResponse::from(w).named(names),
+};
