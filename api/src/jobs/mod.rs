@@ -282,7 +282,18 @@ pub async fn release(db: &DatabaseConnection, runner: &str) -> Result<u64, DbErr
     Ok(released.rows_affected)
 }
 
-/// The first query a job's `GET` needs: the row by id (scoping is the caller's business).
+/// A job as its `GET` shows it (scoping is the caller's business): everything but the uploaded
+/// file, which a client polling every second must not drag out of the database each time.
 pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<jobs::Model>, DbErr> {
-    jobs::Entity::find_by_id(id).one(db).await
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{Iterable, QuerySelect};
+    let mut query = jobs::Entity::find_by_id(id).select_only();
+    for column in Column::iter().filter(|c| !matches!(c, Column::Payload)) {
+        query = query.column(column);
+    }
+    query
+        .column_as(Expr::cust("NULL"), "payload")
+        .into_model::<jobs::Model>()
+        .one(db)
+        .await
 }
