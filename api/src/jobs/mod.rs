@@ -24,7 +24,7 @@ use entity::jobs::{self, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -117,40 +117,51 @@ fn due(now: DateTime<Utc>) -> sea_orm::Condition {
         .add(Column::Status.eq(RUNNING).and(Column::LeaseUntil.lt(now)))
 }
 
-/// Claim the oldest due job for `runner`, or `None`. In one transaction: pick the candidate (on
-/// PostgreSQL locking it and skipping rows other runners hold, so they never wait on each other),
-/// then take it with an `UPDATE` that checks again that it is due; the job is ours exactly when
-/// that `UPDATE` changed it.
+/// Claim the oldest due job for `runner`, or `None`; the job is ours exactly when our `UPDATE`
+/// changed it. On PostgreSQL, in one transaction: pick the candidate, locking it and skipping
+/// rows other runners hold (so they never wait on each other), then take it by id (one
+/// `UPDATE … WHERE id IN (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED)` may run its subquery more
+/// than once and take two). On SQLite, one `UPDATE` with the subquery: writers are serialised.
 pub async fn claim(
     db: &DatabaseConnection,
     runner: &str,
     lease: TimeDelta,
     now: DateTime<Utc>,
 ) -> Result<Option<jobs::Model>, DbErr> {
-    let txn = db.begin().await?;
-    let mut candidate = jobs::Entity::find()
+    let candidate = jobs::Entity::find()
         .select_only()
         .column(Column::Id)
         .filter(due(now))
         .order_by_asc(Column::RunAfter)
         .limit(1);
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        candidate = candidate.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    let take = || {
+        jobs::Entity::update_many()
+            .col_expr(Column::Status, Expr::value(RUNNING))
+            .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+            .col_expr(Column::LeaseUntil, Expr::value(now + lease))
+            .col_expr(Column::Runner, Expr::value(runner))
+            .col_expr(Column::StartedAt, Expr::value(now))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            // Checked again in the UPDATE: another runner may have taken it meanwhile.
+            .filter(due(now))
+    };
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        // SQLite: one statement, so that the write lock is taken at once (a transaction that
+        // read first could not upgrade after another writer committed).
+        let claimed = take()
+            .filter(Column::Id.in_subquery(candidate.into_query()))
+            .exec_with_returning(db)
+            .await?;
+        return Ok(claimed.into_iter().next());
     }
+    let txn = db.begin().await?;
+    let candidate = candidate.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     let Some(id) = candidate.into_tuple::<Uuid>().one(&txn).await? else {
         txn.commit().await?;
         return Ok(None);
     };
-    let claimed = jobs::Entity::update_many()
-        .col_expr(Column::Status, Expr::value(RUNNING))
-        .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
-        .col_expr(Column::LeaseUntil, Expr::value(now + lease))
-        .col_expr(Column::Runner, Expr::value(runner))
-        .col_expr(Column::StartedAt, Expr::value(now))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
+    let claimed = take()
         .filter(Column::Id.eq(id))
-        // Checked again: on SQLite another runner may have taken it since the SELECT.
-        .filter(due(now))
         .exec_with_returning(&txn)
         .await?;
     txn.commit().await?;
