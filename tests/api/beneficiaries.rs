@@ -1332,3 +1332,35 @@ async fn worklists_export_as_spreadsheets_for_county_staff() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn archives_are_found_by_their_head() {
+    let (app, _admin, a, _) = setup().await;
+    let first = head(&app, &a, 1).await;
+    let second = head(&app, &a, 2).await;
+    let archive = json_body(
+        create(
+            &app,
+            &a.operator,
+            &household(&a.org_id, &first, STANDARD / 2),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    for (worker, expected) in [(&first, 1), (&second, 0)] {
+        let page = json_body(
+            app.get_as(
+                &format!("/api/v1/beneficiaries?head_worker_id={worker}&count=true"),
+                &a.operator,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(page["total"], expected, "{page}");
+        if expected == 1 {
+            assert_eq!(page["items"][0]["id"], archive["id"]);
+        }
+    }
+}

@@ -533,6 +533,8 @@ pub struct BeneficiaryListQuery {
     pub cause: Option<Cause>,
     /// Only archives kept in this organisation's subtree (e.g. a county).
     pub within_org_id: Option<Uuid>,
+    /// Only the archives headed by this registry worker (one live at most, and its history).
+    pub head_worker_id: Option<Uuid>,
     /// Formal archives due for re-verification within this many days (overdue ones included).
     #[validate(range(min = 0, max = 3650))]
     pub reverify_due_within_days: Option<u32>,

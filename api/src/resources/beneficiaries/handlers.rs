@@ -318,6 +318,9 @@ pub async fn list(
     if let Some(within) = q.within_org_id {
         select = select.filter(orgs::subtree_condition(&state.db, &scope, within, B::OrgId).await?);
     }
+    if let Some(head) = q.head_worker_id {
+        select = select.filter(B::HeadWorkerId.eq(head));
+    }
     if let Some(days) = q.reverify_due_within_days {
         let until = day + chrono::Days::new(u64::from(days));
         select = select
