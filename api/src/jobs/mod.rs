@@ -63,36 +63,42 @@ pub struct NewJob {
 }
 
 /// Insert a queued job in the caller's transaction; it is visible to runners when that commits.
+/// The job is answered without its payload, which goes to the database and not back.
 pub async fn enqueue(
     conn: &impl ConnectionTrait,
     caller: &Caller,
     job: NewJob,
     now: DateTime<Utc>,
 ) -> Result<jobs::Model, DbErr> {
-    let row = jobs::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        kind: Set(job.kind.as_str().to_owned()),
-        status: Set(QUEUED.to_owned()),
-        principal_id: Set(caller.id),
-        principal_kind: Set(principal_kind(caller.kind).to_owned()),
-        org_id: Set(caller.org.id),
-        params: Set(job.params.to_string()),
-        payload: Set(job.payload),
-        progress_done: Set(0),
-        progress_total: Set(None),
-        result: Set(None),
-        error: Set(None),
-        attempts: Set(0),
-        max_attempts: Set(Ord::max(job.max_attempts, 1)),
-        run_after: Set(now),
-        lease_until: Set(None),
-        runner: Set(None),
-        created_at: Set(now),
-        started_at: Set(None),
-        finished_at: Set(None),
-        updated_at: Set(now),
+    let queued = jobs::Model {
+        id: Uuid::now_v7(),
+        kind: job.kind.as_str().to_owned(),
+        status: QUEUED.to_owned(),
+        principal_id: caller.id,
+        principal_kind: principal_kind(caller.kind).to_owned(),
+        org_id: caller.org.id,
+        params: job.params.to_string(),
+        payload: None,
+        progress_done: 0,
+        progress_total: None,
+        result: None,
+        error: None,
+        attempts: 0,
+        max_attempts: Ord::max(job.max_attempts, 1),
+        run_after: now,
+        lease_until: None,
+        runner: None,
+        created_at: now,
+        started_at: None,
+        finished_at: None,
+        updated_at: now,
     };
-    jobs::Entity::insert(row).exec_with_returning(conn).await
+    let mut row = jobs::ActiveModel::from(queued.clone());
+    row.payload = Set(job.payload);
+    jobs::Entity::insert(row)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(queued)
 }
 
 pub fn principal_kind(kind: PrincipalKind) -> &'static str {

@@ -13,8 +13,8 @@ use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use super::rows::{ImportKind, Report, Rows, Upload, accept, parse_row, rejected, start};
-use crate::auth::{Caller, Permission};
+use super::rows::{ImportKind, Report, Rows, Upload, import, parse_row, rejected};
+use crate::auth::Caller;
 use crate::domain::{id_number, uscc};
 use crate::http::{ApiError, FieldError, Query};
 use crate::jobs::Progress;
@@ -97,9 +97,15 @@ pub async fn import_workers(
     payload: web::Payload,
     query: Query<ImportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryWrite).await?;
-    let upload = start(&state, &caller, &req, payload, query.0.org_id).await?;
-    accept(&state, &caller, &req, ImportKind::Workers, upload).await
+    import(
+        &state,
+        &caller,
+        &req,
+        payload,
+        query.0.org_id,
+        ImportKind::Workers,
+    )
+    .await
 }
 
 /// The work of a worker import job: every row registered as `POST /api/v1/workers` would.
@@ -191,9 +197,15 @@ pub async fn import_enterprises(
     payload: web::Payload,
     query: Query<ImportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryWrite).await?;
-    let upload = start(&state, &caller, &req, payload, query.0.org_id).await?;
-    accept(&state, &caller, &req, ImportKind::Enterprises, upload).await
+    import(
+        &state,
+        &caller,
+        &req,
+        payload,
+        query.0.org_id,
+        ImportKind::Enterprises,
+    )
+    .await
 }
 
 /// The work of an enterprise import job.
@@ -312,11 +324,15 @@ pub async fn import_agreements(
     payload: web::Payload,
     query: Query<ImportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller
-        .require(&state.db, Permission::AgreementsWrite)
-        .await?;
-    let upload = start(&state, &caller, &req, payload, query.0.org_id).await?;
-    accept(&state, &caller, &req, ImportKind::Agreements, upload).await
+    import(
+        &state,
+        &caller,
+        &req,
+        payload,
+        query.0.org_id,
+        ImportKind::Agreements,
+    )
+    .await
 }
 
 /// The work of a wage-agreement import job.

@@ -10,10 +10,8 @@ use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use super::rows::{
-    ImportKind, Report, Row, Rows, Upload, accept, outside, parse_row, rejected, start,
-};
-use crate::auth::{Caller, Permission};
+use super::rows::{ImportKind, Report, Row, Rows, Upload, import, outside, parse_row, rejected};
+use crate::auth::Caller;
 use crate::domain::id_number;
 use crate::http::{ApiError, FieldError, Query};
 use crate::jobs::Progress;
@@ -93,9 +91,15 @@ pub async fn import_beneficiaries(
     payload: web::Payload,
     query: Query<ImportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::ArchiveWrite).await?;
-    let upload = start(&state, &caller, &req, payload, query.0.org_id).await?;
-    accept(&state, &caller, &req, ImportKind::Beneficiaries, upload).await
+    import(
+        &state,
+        &caller,
+        &req,
+        payload,
+        query.0.org_id,
+        ImportKind::Beneficiaries,
+    )
+    .await
 }
 
 /// The work of an archive import job: households, each registered as `POST /api/v1/beneficiaries` would.

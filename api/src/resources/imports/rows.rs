@@ -64,6 +64,7 @@ impl ImportKind {
         }
     }
 
+    /// What importing needs.
     pub fn permission(self) -> Permission {
         match self {
             Self::Workers | Self::Enterprises => Permission::RegistryWrite,
@@ -71,13 +72,47 @@ impl ImportKind {
             Self::Beneficiaries => Permission::ArchiveWrite,
         }
     }
+
+    /// What downloading the template needs.
+    pub fn read_permission(self) -> Permission {
+        match self {
+            Self::Workers | Self::Enterprises => Permission::RegistryRead,
+            Self::Agreements => Permission::AgreementsRead,
+            Self::Beneficiaries => Permission::ArchiveRead,
+        }
+    }
+
+    /// The template's file name, without its extension.
+    pub fn template_stem(self) -> &'static str {
+        match self {
+            Self::Workers => "workers-template",
+            Self::Enterprises => "enterprises-template",
+            Self::Agreements => "wage-agreements-template",
+            Self::Beneficiaries => "beneficiaries-template",
+        }
+    }
+}
+
+/// Every import endpoint: the caller's permission for this kind, the target organisation (in
+/// scope), the upload, then [`accept`].
+pub async fn import(
+    state: &AppState,
+    caller: &Caller,
+    req: &HttpRequest,
+    payload: web::Payload,
+    org_id: Option<Uuid>,
+    kind: ImportKind,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, kind.permission()).await?;
+    let upload = start(state, caller, req, payload, org_id).await?;
+    accept(state, caller, req, kind, upload).await
 }
 
 /// Accept an upload for import: check it against the limits and its header against the
 /// template (so that a bad file is refused now, 4xx), then enqueue the import as a job and answer
 /// `202 Accepted` with the job. The job, the `Idempotency-Key` and its stored answer commit
 /// together: a retry with the key replays the same job, however the first request ended.
-pub async fn accept(
+async fn accept(
     state: &AppState,
     caller: &Caller,
     req: &HttpRequest,
@@ -291,7 +326,7 @@ pub struct Upload {
 }
 
 /// The start of every import: the target organisation (in scope) and the uploaded file.
-pub async fn start(
+async fn start(
     state: &AppState,
     caller: &Caller,
     req: &HttpRequest,

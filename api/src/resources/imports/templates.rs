@@ -5,11 +5,9 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, web};
 use siji_openapi::tags;
 
-use super::columns::{
-    AGREEMENT_COLUMNS, ARCHIVE_COLUMNS, Column, ENTERPRISE_COLUMNS, WORKER_COLUMNS,
-};
 use super::dto::*;
-use crate::auth::{Caller, Permission};
+use super::rows::ImportKind;
+use crate::auth::Caller;
 use crate::http::{ApiError, Query};
 use crate::spreadsheet::Format;
 use crate::spreadsheet::export::{column, sheet_row};
@@ -32,14 +30,7 @@ pub async fn agreement_template(
     caller: Caller,
     query: Query<TemplateQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller
-        .require(&state.db, Permission::AgreementsRead)
-        .await?;
-    template(
-        "wage-agreements-template",
-        AGREEMENT_COLUMNS,
-        query.0.format.unwrap_or(TemplateFormat::Xlsx),
-    )
+    template(&state, &caller, query.0.format, ImportKind::Agreements).await
 }
 
 /// The archive import template.
@@ -59,19 +50,20 @@ pub async fn beneficiary_template(
     caller: Caller,
     query: Query<TemplateQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::ArchiveRead).await?;
-    template(
-        "beneficiaries-template",
-        ARCHIVE_COLUMNS,
-        query.0.format.unwrap_or(TemplateFormat::Xlsx),
-    )
+    template(&state, &caller, query.0.format, ImportKind::Beneficiaries).await
 }
 
-fn template(
-    stem: &str,
-    spec: &'static [Column],
-    format: TemplateFormat,
+/// Every template endpoint: the permission to read what the import writes, then the file (XLSX
+/// unless CSV is asked for).
+async fn template(
+    state: &AppState,
+    caller: &Caller,
+    format: Option<TemplateFormat>,
+    kind: ImportKind,
 ) -> Result<HttpResponse, ApiError> {
+    caller.require(&state.db, kind.read_permission()).await?;
+    let (stem, spec) = (kind.template_stem(), kind.columns());
+    let format = format.unwrap_or(TemplateFormat::Xlsx);
     let headers: Vec<&str> = spec.iter().map(|c| c.headers[0]).collect();
     let (media, body) = match format {
         TemplateFormat::Csv => {
@@ -140,12 +132,7 @@ pub async fn worker_template(
     caller: Caller,
     query: Query<TemplateQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryRead).await?;
-    template(
-        "workers-template",
-        WORKER_COLUMNS,
-        query.0.format.unwrap_or(TemplateFormat::Xlsx),
-    )
+    template(&state, &caller, query.0.format, ImportKind::Workers).await
 }
 
 /// The enterprise import template.
@@ -165,10 +152,5 @@ pub async fn enterprise_template(
     caller: Caller,
     query: Query<TemplateQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryRead).await?;
-    template(
-        "enterprises-template",
-        ENTERPRISE_COLUMNS,
-        query.0.format.unwrap_or(TemplateFormat::Xlsx),
-    )
+    template(&state, &caller, query.0.format, ImportKind::Enterprises).await
 }
