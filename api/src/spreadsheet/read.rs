@@ -105,20 +105,22 @@ pub async fn open(bytes: Bytes, format: Format, limits: Limits) -> Result<Sheet,
     let (header_tx, header_rx) = oneshot::channel();
     let (row_tx, row_rx) = mpsc::channel(ROWS_IN_FLIGHT);
     tokio::task::spawn_blocking(move || {
-        let total = match check(&bytes, format, limits) {
-            Ok(total) => total,
+        match check(&bytes, format, limits) {
+            Ok(checked) => {
+                if header_tx.send(Ok(checked)).is_err() {
+                    return;
+                }
+            }
             Err(err) => {
                 let _ = header_tx.send(Err(err));
                 return;
             }
-        };
-        let mut header_tx = Some(header_tx);
+        }
+        let mut past_header = false;
         let read = for_each_row(&bytes, format, limits, |row| {
-            if let Some(tx) = header_tx.take() {
-                return match tx.send(Ok((row.1, total))) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(_) => ControlFlow::Break(()),
-                };
+            if !past_header {
+                past_header = true;
+                return ControlFlow::Continue(());
             }
             match row_tx.blocking_send(Ok(row)) {
                 Ok(()) => ControlFlow::Continue(()),
@@ -126,17 +128,8 @@ pub async fn open(bytes: Bytes, format: Format, limits: Limits) -> Result<Sheet,
                 Err(_) => ControlFlow::Break(()),
             }
         });
-        match (read, header_tx.take()) {
-            (Err(err), Some(tx)) => {
-                let _ = tx.send(Err(err));
-            }
-            (Err(err), None) => {
-                let _ = row_tx.blocking_send(Err(err));
-            }
-            (Ok(()), Some(tx)) => {
-                let _ = tx.send(Err(ApiError::field("file", "empty", "has no header row")));
-            }
-            (Ok(()), None) => {}
+        if let Err(err) = read {
+            let _ = row_tx.blocking_send(Err(err));
         }
     });
     let (headers, total_rows) = header_rx
@@ -156,38 +149,28 @@ pub async fn inspect(
     format: Format,
     limits: Limits,
 ) -> Result<(Vec<String>, usize), ApiError> {
-    tokio::task::spawn_blocking(move || {
-        if format == Format::Xlsx {
-            check_container(&bytes, limits)?;
-        }
-        let mut headers = None;
-        let mut rows = 0usize;
-        for_each_row(&bytes, format, limits, |row| {
-            match headers {
-                None => headers = Some(row.1),
-                Some(_) => rows += 1,
-            }
-            ControlFlow::Continue(())
-        })?;
-        let headers =
-            headers.ok_or_else(|| ApiError::field("file", "empty", "has no header row"))?;
-        Ok((headers, rows))
-    })
-    .await
-    .map_err(|_| ApiError::Internal("the spreadsheet reader stopped".into()))?
+    tokio::task::spawn_blocking(move || check(&bytes, format, limits))
+        .await
+        .map_err(|_| ApiError::Internal("the spreadsheet reader stopped".into()))?
 }
 
-/// The first pass: every limit, before the caller sees a row. Answers the number of data rows.
-fn check(bytes: &[u8], format: Format, limits: Limits) -> Result<usize, ApiError> {
+/// The first pass: every limit, before the caller sees a row. Answers the header row and the
+/// number of data rows.
+fn check(bytes: &[u8], format: Format, limits: Limits) -> Result<(Vec<String>, usize), ApiError> {
     if format == Format::Xlsx {
         check_container(bytes, limits)?;
     }
+    let mut headers = None;
     let mut rows = 0usize;
-    for_each_row(bytes, format, limits, |_| {
-        rows += 1;
+    for_each_row(bytes, format, limits, |row| {
+        match headers {
+            None => headers = Some(row.1),
+            Some(_) => rows += 1,
+        }
         ControlFlow::Continue(())
     })?;
-    Ok(rows.saturating_sub(1))
+    let headers = headers.ok_or_else(|| ApiError::field("file", "empty", "has no header row"))?;
+    Ok((headers, rows))
 }
 
 /// Unpack every part of the XLSX container into nothing, counting the bytes that really come
