@@ -37,27 +37,14 @@ impl RouteTable {
         Self(routes)
     }
 
-    /// The methods of the fixed paths (no `{parameter}`) that are exactly `path`: when a request
-    /// for `/orgs/tree` was taken by `/orgs/{id}` and its id failed to parse, the client meant
-    /// `/orgs/tree` with a method it does not have.
-    fn allowed_fixed(&self, path: &str) -> Vec<Method> {
+    /// The methods of every pattern matching `path`; with `fixed_only`, of the fixed paths (no
+    /// `{parameter}`) alone: when a request for `/orgs/tree` was taken by `/orgs/{id}` and its id
+    /// failed to parse, the client meant `/orgs/tree` with a method it does not have.
+    fn allowed(&self, path: &str, fixed_only: bool) -> Vec<Method> {
         let mut allowed: Vec<Method> = Vec::new();
         for (def, methods) in &self.0 {
-            if def.pattern().is_some_and(|p| !p.contains('{')) && def.is_match(path) {
-                for m in methods {
-                    if !allowed.contains(m) {
-                        allowed.push(m.clone());
-                    }
-                }
-            }
-        }
-        allowed
-    }
-
-    fn allowed(&self, path: &str) -> Vec<Method> {
-        let mut allowed: Vec<Method> = Vec::new();
-        for (def, methods) in &self.0 {
-            if def.is_match(path) {
+            let fixed = def.pattern().is_some_and(|p| !p.contains('{'));
+            if (fixed || !fixed_only) && def.is_match(path) {
                 for m in methods {
                     if !allowed.contains(m) {
                         allowed.push(m.clone());
@@ -75,9 +62,9 @@ pub async fn not_matched(
     table: web::Data<RouteTable>,
 ) -> Result<HttpResponse, ApiError> {
     // A fixed path (`/orgs/tree`) speaks for itself, whatever `/orgs/{id}` allows.
-    let mut allowed = table.allowed_fixed(req.path());
+    let mut allowed = table.allowed(req.path(), true);
     if allowed.is_empty() {
-        allowed = table.allowed(req.path());
+        allowed = table.allowed(req.path(), false);
     }
     if allowed.is_empty() || allowed.contains(req.method()) {
         Err(ApiError::NotFound)
@@ -91,7 +78,7 @@ pub async fn not_matched(
 pub fn malformed_path(req: &HttpRequest) -> ApiError {
     let allowed = req
         .app_data::<web::Data<RouteTable>>()
-        .map(|table| table.allowed_fixed(req.path()))
+        .map(|table| table.allowed(req.path(), true))
         .unwrap_or_default();
     if !allowed.is_empty() && !allowed.contains(req.method()) {
         return ApiError::MethodNotAllowed(allowed);
