@@ -8,7 +8,6 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod docs;
-mod enums;
 pub mod http;
 pub mod jobs;
 pub mod listing;
@@ -17,10 +16,9 @@ pub mod spreadsheet;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
-pub mod versioning;
 
 // The core's modules keep their old paths here (`crate::pii::…`) while operations move over.
-pub use siji_core::{audit, changelog, domain, pii, tenancy};
+pub use siji_core::{audit, changelog, domain, enums, pii, tenancy, versioning};
 
 pub use config::Settings;
 pub use startup::Application;

@@ -71,6 +71,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         settings,
         auth,
         pii,
+        clock: siji_core::Clock::System,
         jobs: crate::jobs::Wake::default(),
     })
 }

@@ -12,6 +12,8 @@ pub struct AppState {
     pub settings: Settings,
     pub auth: AuthState,
     pub pii: DataProtector,
+    /// The time operations see (fixed in some tests).
+    pub clock: siji_core::Clock,
     /// Wakes this process's job runners when a request enqueues a job.
     pub jobs: crate::jobs::Wake,
 }

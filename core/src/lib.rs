@@ -3,16 +3,28 @@
 //! never calls out to them, and no web framework is among its dependencies, so the compiler
 //! keeps the direction.
 //!
-//! Here so far: the pure domain rules (`domain`), personal-data protection (`pii`), tenancy
-//! scopes (`tenancy`), the audit trail (`audit`) and the change log (`changelog`), with
-//! [`CoreError`]. The operations themselves (register a worker, sign an agreement, …) still live
-//! in `siji-api` and move here next.
+//! An operation takes a [`Context`] (who acts, their scope and roles, the database, the data
+//! protector, the clock) and typed input, opens a unit of work ([`uow`]) in which its checks,
+//! writes, audit event and change-log rows commit together, and returns a typed result or a
+//! [`CoreError`]. Here: the pure domain rules (`domain`), personal-data protection (`pii`),
+//! tenancy scopes (`tenancy`), the permission matrix (`access`), the audit trail (`audit`), the
+//! change log (`changelog`), versioned updates (`versioning`) and the registry's operations
+//! (`registry`).
 
+pub mod access;
+pub mod agreements;
+pub mod archive;
 pub mod audit;
 pub mod changelog;
+pub mod context;
 pub mod domain;
+pub mod enums;
 pub mod error;
 pub mod pii;
+pub mod registry;
 pub mod tenancy;
+pub mod uow;
+pub mod versioning;
 
-pub use error::CoreError;
+pub use context::{Clock, Context};
+pub use error::{CoreError, FieldError};

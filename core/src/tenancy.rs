@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 pub struct Scope {
-    pub org_id: Uuid,
-    pub path: String,
+    org_id: Uuid,
+    path: String,
 }
 
 impl Scope {
@@ -28,6 +28,11 @@ impl Scope {
     /// The whole tree, for the server's own work (bootstrap, the command line): not for requests.
     pub fn system(root: &orgs::Model) -> Self {
         Self::of(root)
+    }
+
+    /// The organisation the scope is rooted at.
+    pub fn org_id(&self) -> Uuid {
+        self.org_id
     }
 
     /// The exclusive upper bound of the subtree's path range.

@@ -25,6 +25,7 @@ mod jobs;
 mod key_rotation;
 mod migrations;
 mod orgs;
+mod races;
 mod registry;
 mod tenancy;
 mod tokens;

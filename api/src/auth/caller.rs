@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::meta::RequestMeta;
 use super::permissions::{Permission, Role, parse_roles};
 use super::tokens::PrincipalKind;
-use crate::audit::{self, Actor, Event, Outcome};
+use crate::audit::Actor;
 use crate::http::ApiError;
 use crate::state::AppState;
 use crate::tenancy::Scope;
@@ -66,17 +66,19 @@ impl Caller {
         db: &DatabaseConnection,
         permission: Permission,
     ) -> Result<(), ApiError> {
-        if self.can(permission) {
-            return Ok(());
-        }
-        let event = Event::new("permission.denied")
-            .outcome(Outcome::Denied)
-            .changes(serde_json::json!({ "permission": permission.as_str() }));
-        audit::record(db, &self.actor(), event).await?;
-        Err(ApiError::Forbidden(format!(
-            "your roles do not grant `{}`",
-            permission.as_str()
-        )))
+        Ok(siji_core::access::require(db, &self.actor(), &self.roles, permission).await?)
+    }
+
+    /// The core's context for an operation this caller performs.
+    pub fn context<'a>(&self, state: &'a AppState) -> siji_core::Context<'a> {
+        siji_core::Context::new(
+            &state.db,
+            &state.pii,
+            state.clock,
+            self.actor(),
+            self.scope(),
+            self.roles.clone(),
+        )
     }
 }
 

@@ -4,7 +4,8 @@
 pub mod caller;
 pub mod meta;
 pub mod password;
-pub mod permissions;
+/// The permission matrix lives in the core, where operations check it.
+pub use siji_core::access as permissions;
 pub mod secrets;
 pub mod throttle;
 pub mod tokens;

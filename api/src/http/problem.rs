@@ -226,33 +226,7 @@ impl ErrorCode {
     }
 }
 
-/// One invalid field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"field": "id_number", "code": "checksum", "message": "check digit does not match"}))]
-pub struct FieldError {
-    /// Where the problem is: a body field path (`members[0].id_number`), a query parameter
-    /// or a path parameter name. Empty when the body as a whole is at fault.
-    pub field: String,
-    /// Stable machine code of the rule that failed (`required`, `length`, `range`, `checksum`,
-    /// `unknown_field`, `invalid_type`, …).
-    pub code: String,
-    /// Human-readable explanation. Never contains the submitted value.
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(
-        field: impl Into<String>,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use siji_core::FieldError;
 
 /// An error, as an RFC 9457 problem document (`application/problem+json`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -433,11 +407,29 @@ fn classify_db_error(err: &DbErr) -> DbErrorKind {
     }
 }
 
+/// The one place the core's failures become problem documents.
 impl From<siji_core::CoreError> for ApiError {
     fn from(err: siji_core::CoreError) -> Self {
-        use siji_core::CoreError;
+        use siji_core::{CoreError, error::ConflictKind};
         match err {
             CoreError::NotFound => Self::NotFound,
+            CoreError::Validation(errors) => Self::Validation(errors),
+            CoreError::Forbidden(detail) => Self::Forbidden(detail),
+            CoreError::Conflict { kind, detail } => Self::Conflict {
+                code: match kind {
+                    ConflictKind::State => ErrorCode::Conflict,
+                    ConflictKind::LivingStandardMissing => ErrorCode::LivingStandardMissing,
+                },
+                detail,
+            },
+            CoreError::Duplicate {
+                detail,
+                existing_id,
+            } => Self::Duplicate {
+                detail,
+                existing_id,
+            },
+            CoreError::Stale => Self::PreconditionFailed,
             CoreError::Internal(message) => Self::Internal(message),
             CoreError::Database(db) => db.into(),
         }

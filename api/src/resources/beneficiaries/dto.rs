@@ -7,157 +7,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::enums::string_enum;
 use crate::resources::workers::dto::{EmploymentStatus, validate_id_number};
 
-string_enum!(
-    /// Hardship category (困难类别), derived by the eligibility rules (or overridden with a reason).
-    Category {
-        /// Deep hardship (深度困难): per-capita monthly income below the minimum living standard.
-        Deep = "deep",
-        /// Relative hardship (相对困难): below twice the standard.
-        Relative = "relative",
-        /// Sudden hardship (意外致困): accident or disaster costs above 80% of the year's income.
-        Sudden = "sudden",
-        /// Not eligible (不符合条件) by the rules.
-        NotEligible = "not_eligible",
-    }
-);
-
-string_enum!(
-    /// A cause of hardship (致困原因); several may apply.
-    Cause {
-        /// Illness (因病).
-        Illness = "illness",
-        /// Disability (因残).
-        Disability = "disability",
-        /// Disaster or accident (因灾/意外).
-        DisasterAccident = "disaster_accident",
-        /// Children's education (因学).
-        ChildEducation = "child_education",
-        /// Unemployment or lay-off (失业/下岗).
-        Unemployment = "unemployment",
-        /// Single parent (单亲).
-        SingleParent = "single_parent",
-        /// Other (其他).
-        Other = "other",
-    }
-);
-
-string_enum!(
-    /// Where an archive is: `temporary` (after a first visit; emergency aid only) → `formal`
-    /// (after a verification visit by someone other than its creator) → `lifted_out` (解困脱困;
-    /// can be reopened, 返困) or `cancelled`.
-    ArchiveStatus {
-        /// Temporary (临时档案).
-        Temporary = "temporary",
-        /// Formal (正式档案).
-        Formal = "formal",
-        /// Lifted out of hardship (解困脱困).
-        LiftedOut = "lifted_out",
-        /// Cancelled (销档).
-        Cancelled = "cancelled",
-    }
-);
-
-string_enum!(
-    /// A member's relation to the head of household.
-    Relation {
-        /// Spouse (配偶).
-        Spouse = "spouse",
-        /// Child (子女).
-        Child = "child",
-        /// Parent (父母).
-        Parent = "parent",
-        /// Other (其他).
-        Other = "other",
-    }
-);
-
-string_enum!(
-    /// Health condition.
-    Health {
-        /// Healthy (健康).
-        Healthy = "healthy",
-        /// Chronic illness (慢性病).
-        ChronicIllness = "chronic_illness",
-        /// Serious illness (大病).
-        SeriousIllness = "serious_illness",
-        /// Disability (残疾).
-        Disabled = "disabled",
-    }
-);
-
-string_enum!(
-    /// School stage of a child.
-    Stage {
-        /// Primary school (小学).
-        Primary = "primary",
-        /// Junior secondary (初中).
-        JuniorSecondary = "junior_secondary",
-        /// Senior secondary (高中).
-        SeniorSecondary = "senior_secondary",
-        /// Vocational school (中职/高职).
-        Vocational = "vocational",
-        /// Undergraduate (本科/大专).
-        Undergraduate = "undergraduate",
-        /// Postgraduate (研究生).
-        Postgraduate = "postgraduate",
-    }
-);
-
-string_enum!(
-    /// Why a household was lifted out of hardship.
-    LiftOutReason {
-        /// Income above the line (收入超过标准).
-        IncomeAboveLine = "income_above_line",
-        /// Re-employed (再就业).
-        ReEmployed = "re_employed",
-        /// Other (其他).
-        Other = "other",
-    }
-);
-
-string_enum!(
-    /// Why an archive was cancelled.
-    CancelReason {
-        /// Retired (退休).
-        Retired = "retired",
-        /// Moved away (迁出).
-        MovedAway = "moved_away",
-        /// Deceased (死亡).
-        Deceased = "deceased",
-        /// Duplicate (重复建档).
-        Duplicate = "duplicate",
-        /// Fraud (弄虚作假).
-        Fraud = "fraud",
-    }
-);
-
-string_enum!(
-    /// How a follow-up contact was made.
-    Channel {
-        /// Home visit (入户).
-        Visit = "visit",
-        /// Telephone (电话).
-        Phone = "phone",
-        /// Online (网络).
-        Online = "online",
-    }
-);
-
-pub fn parse_causes(stored: &str) -> Vec<Cause> {
-    stored.split(',').filter_map(Cause::parse).collect()
-}
-
-pub fn store_causes(causes: &[Cause]) -> String {
-    Cause::ALL
-        .iter()
-        .filter(|c| causes.contains(c))
-        .map(|c| c.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
-}
+use siji_core::archive as core;
+pub use siji_core::archive::{
+    ArchiveStatus, CancelReason, Category, Cause, Channel, Health, LiftOutReason, Relation, Stage,
+    parse_causes, store_causes,
+};
 
 /// A household member. The ID number is masked.
 #[derive(Debug, Serialize, ToSchema)]
@@ -554,4 +410,95 @@ pub struct BeneficiaryListQuery {
     pub limit: Option<u32>,
     pub cursor: Option<String>,
     pub count: Option<bool>,
+}
+
+impl From<MemberRequest> for core::MemberInput {
+    fn from(m: MemberRequest) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            relation: m.relation,
+            id_number: m.id_number,
+            birth_date: m.birth_date,
+            health: m.health,
+            employment_status: m.employment_status,
+            school: m.school,
+            stage: m.stage,
+            grade: m.grade,
+            admission_year: m.admission_year,
+        }
+    }
+}
+
+impl From<CategoryOverride> for core::CategoryChoice {
+    fn from(o: CategoryOverride) -> Self {
+        Self {
+            category: o.category,
+            reason: o.reason,
+        }
+    }
+}
+
+impl From<CreateBeneficiaryRequest> for core::NewArchive {
+    fn from(b: CreateBeneficiaryRequest) -> Self {
+        Self {
+            org_id: b.org_id,
+            head_worker_id: b.head_worker_id,
+            household_size: b.household_size,
+            annual_income_fen: b.annual_income_fen,
+            rigid_expenses_fen: b.rigid_expenses_fen,
+            accident_costs_fen: b.accident_costs_fen,
+            causes: b.causes,
+            needs: b.needs,
+            migrant_worker: b.migrant_worker,
+            employment_started_on: b.employment_started_on,
+            long_term_assistance: b.long_term_assistance,
+            members: b.members.into_iter().map(Into::into).collect(),
+            category_override: b.category_override.map(Into::into),
+            first_visit: core::Visit {
+                visited_on: b.first_visit.visited_on,
+                findings: b.first_visit.findings,
+            },
+        }
+    }
+}
+
+impl From<UpdateBeneficiaryRequest> for core::ArchiveChanges {
+    fn from(u: UpdateBeneficiaryRequest) -> Self {
+        Self {
+            household_size: u.household_size,
+            annual_income_fen: u.annual_income_fen,
+            rigid_expenses_fen: u.rigid_expenses_fen,
+            accident_costs_fen: u.accident_costs_fen,
+            causes: u.causes,
+            needs: u.needs,
+            migrant_worker: u.migrant_worker,
+            employment_started_on: u.employment_started_on,
+            long_term_assistance: u.long_term_assistance,
+            category_override: u.category_override.map(Into::into),
+            members: u
+                .members
+                .map(|members| members.into_iter().map(Into::into).collect()),
+        }
+    }
+}
+
+impl From<VerifyRequest> for core::Verification {
+    fn from(v: VerifyRequest) -> Self {
+        Self {
+            visited_on: v.visited_on,
+            findings: v.findings,
+            confirmed: v.confirmed,
+        }
+    }
+}
+
+impl From<FollowUpRequest> for core::FollowUp {
+    fn from(f: FollowUpRequest) -> Self {
+        Self {
+            contacted_on: f.contacted_on,
+            channel: f.channel,
+            outcome: f.outcome,
+        }
+    }
 }

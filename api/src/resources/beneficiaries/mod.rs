@@ -4,8 +4,7 @@
 pub mod dto;
 mod handlers;
 
-pub use handlers::register;
-pub mod queries;
+mod present;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

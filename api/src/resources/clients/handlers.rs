@@ -17,11 +17,11 @@ use crate::auth::{Caller, Permission, tokens};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
-use crate::resources::orgs::queries as orgs;
 use crate::state::AppState;
 use crate::tenancy::Scope;
 use crate::versioning;
 use sea_orm::Order;
+use siji_core::registry::orgs;
 
 /// A machine client. It acts with the `integration` role within its organisation's subtree.
 #[derive(Debug, Serialize, ToSchema)]

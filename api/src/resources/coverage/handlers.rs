@@ -19,11 +19,11 @@ use crate::auth::{Caller, Permission};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, Page, PageRequest, Query};
 use crate::resources::enterprises::dto::EnterpriseResponse;
-use crate::resources::orgs::queries as orgs;
 use crate::resources::wage_agreements::dto::NegotiationMode;
 use crate::spreadsheet::{Format, export};
 use crate::state::AppState;
 use crate::tenancy::{Scope, county_of};
+use siji_core::registry::orgs;
 
 /// How to break the figure down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -16,8 +16,8 @@ use uuid::Uuid;
 
 use crate::listing::RECORD_ACTIVE;
 use crate::resources::wage_agreements::dto::NegotiationMode;
-use crate::resources::wage_agreements::queries::in_force_on;
 use crate::tenancy::Scope;
+use siji_core::agreements::queries::in_force_on;
 
 /// `SELECT 1 FROM links JOIN agreements … WHERE links.enterprise_id = enterprises.id AND <in
 /// force on day> [AND mode = …]`, for EXISTS.

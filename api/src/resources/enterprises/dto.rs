@@ -8,30 +8,14 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::domain::uscc;
-use crate::enums::string_enum;
 use crate::http::extract::double_option;
 use crate::listing::{RecordStatus, StatusFilter};
 use crate::resources::orgs::dto::validate_uscc;
 
-string_enum!(
-    /// Ownership type (所有制类型).
-    Ownership {
-        /// State-owned (国有).
-        State = "state",
-        /// Collectively owned (集体).
-        Collective = "collective",
-        /// Private, non-public economy (私营/非公).
-        Private = "private",
-        /// Foreign-invested (外商投资).
-        Foreign = "foreign",
-        /// Hong Kong, Macao or Taiwan invested (港澳台投资).
-        HkMacaoTaiwan = "hk_macao_taiwan",
-        /// Mixed ownership / joint-stock (混合所有制/股份制).
-        Mixed = "mixed",
-        /// Other (其他).
-        Other = "other",
-    }
-);
+pub use siji_core::registry::enterprises::Ownership;
+use siji_core::registry::enterprises::{
+    EnterpriseChanges, NewEnterprise, members_within_headcount,
+};
 
 /// An industry section of GB/T 4754-2017 (国民经济行业分类门类): one letter A–T, e.g. `C`
 /// manufacturing (制造业), `E` construction (建筑业), `N` water, environment and public
@@ -109,22 +93,18 @@ impl From<enterprises::Model> for EnterpriseResponse {
     }
 }
 
-fn members_within_headcount(req: &CreateEnterpriseRequest) -> Result<(), ValidationError> {
-    match (req.headcount, req.member_count) {
-        (Some(h), Some(m)) if m > h => {
-            let mut err = ValidationError::new("exceeds_headcount")
-                .with_message("cannot exceed headcount".into());
-            err.add_param("field".into(), &"member_count");
-            Err(err)
-        }
-        _ => Ok(()),
-    }
+fn members_within(req: &CreateEnterpriseRequest) -> Result<(), ValidationError> {
+    members_within_headcount(req.headcount, req.member_count).map_err(|e| {
+        let mut err = ValidationError::new("exceeds_headcount").with_message(e.message.into());
+        err.add_param("field".into(), &e.field);
+        err
+    })
 }
 
 /// Register an enterprise.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[validate(schema(function = "members_within_headcount", skip_on_field_errors = false))]
+#[validate(schema(function = "members_within", skip_on_field_errors = false))]
 #[schema(example = json!({
     "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "name": "济宁某机械有限公司", "uscc": "91350100M000100Y43",
     "ownership": "private", "industry": "C", "union_founded_on": "2015-05-01", "headcount": 320, "member_count": 298
@@ -219,5 +199,39 @@ impl EnterpriseResponse {
     pub fn named(mut self, names: &crate::spreadsheet::export::Names) -> Self {
         self.org_name = names.org(self.org_id);
         self
+    }
+}
+
+impl From<CreateEnterpriseRequest> for NewEnterprise {
+    fn from(b: CreateEnterpriseRequest) -> Self {
+        Self {
+            org_id: b.org_id,
+            name: b.name,
+            uscc: b.uscc,
+            ownership: b.ownership,
+            industry: b.industry,
+            address: b.address,
+            union_founded_on: b.union_founded_on,
+            headcount: b.headcount,
+            member_count: b.member_count,
+            overcapacity: b.overcapacity,
+        }
+    }
+}
+
+impl From<UpdateEnterpriseRequest> for EnterpriseChanges {
+    fn from(b: UpdateEnterpriseRequest) -> Self {
+        Self {
+            org_id: b.org_id,
+            name: b.name,
+            uscc: b.uscc,
+            ownership: b.ownership,
+            industry: b.industry,
+            address: b.address,
+            union_founded_on: b.union_founded_on,
+            headcount: b.headcount,
+            member_count: b.member_count,
+            overcapacity: b.overcapacity,
+        }
     }
 }

@@ -1,29 +1,23 @@
-//! Enterprise handlers: extract, authorise, call scoped queries, respond.
+//! Enterprise handlers: extract, call the registry's operation in the core, respond.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::Utc;
-use entity::enterprises::{self, Column};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter, TransactionTrait};
-use serde_json::json;
+use entity::enterprises::Column;
+use sea_orm::{ColumnTrait, Order, QueryFilter};
+use siji_core::registry::enterprises;
 use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use super::queries;
-use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::domain::uscc;
 use crate::enums::label;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
-use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, name_prefix};
-use crate::listing::{RecordKind, RecordStatus, set_record_status};
-use crate::resources::orgs::queries as orgs;
+use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, RecordStatus, name_prefix};
 use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
-use crate::versioning;
+use siji_core::registry::orgs;
 
 /// Register an enterprise.
 ///
@@ -47,58 +41,12 @@ pub async fn create(
     caller: Caller,
     body: Json<CreateEnterpriseRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryWrite).await?;
-    let e = register(&state, &caller, body.into_inner(), "api").await?;
+    let e = enterprises::register(&caller.context(&state), body.into_inner().into(), "api").await?;
     Ok(created_versioned(
         format!("/api/v1/enterprises/{}", e.id),
         e.version,
         &PRESENT.one(&state.db, &caller.scope(), e).await?,
     ))
-}
-
-/// Register one enterprise (from the API or an import row), with its audit event.
-pub async fn register(
-    state: &AppState,
-    caller: &Caller,
-    b: CreateEnterpriseRequest,
-    via: &str,
-) -> Result<enterprises::Model, ApiError> {
-    let org = orgs::find(&state.db, &caller.scope(), b.org_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let now = Utc::now();
-    let row = enterprises::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(org.id),
-        name: Set(b.name.trim().to_owned()),
-        uscc: Set(uscc::normalise(&b.uscc)),
-        ownership: Set(b.ownership.as_str().to_owned()),
-        industry: Set(b.industry),
-        address: Set(b.address),
-        union_founded_on: Set(b.union_founded_on),
-        headcount: Set(b.headcount),
-        member_count: Set(b.member_count),
-        overcapacity: Set(b.overcapacity),
-        status: Set(RECORD_ACTIVE.to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    };
-    let txn = state.db.begin().await?;
-    let e = enterprises::Entity::insert(row)
-        .exec_with_returning(&txn)
-        .await?;
-    let changes = json!({ "name": e.name, "uscc": e.uscc, "org_id": e.org_id, "via": via });
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Event::new("enterprise.create")
-            .on("enterprise", e.id)
-            .changes(changes),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(e)
 }
 
 /// Get an enterprise.
@@ -119,7 +67,7 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryRead).await?;
-    let e = queries::find(&state.db, &caller.scope(), *id)
+    let e = enterprises::find(&state.db, &caller.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(ok_versioned(
@@ -156,7 +104,7 @@ pub async fn list(
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let scope = caller.scope();
     let mut select =
-        queries::scoped(&scope).filter(q.status.unwrap_or_default().condition(Column::Status));
+        enterprises::scoped(&scope).filter(q.status.unwrap_or_default().condition(Column::Status));
     if let Some(org) = q.org_id {
         select = select.filter(Column::OrgId.eq(org));
     }
@@ -215,7 +163,7 @@ const EXPORT_HEADERS: &[&str] = &[
     "状态",
 ];
 
-fn export_row(e: enterprises::Model, names: &Names) -> Vec<String> {
+fn export_row(e: entity::enterprises::Model, names: &Names) -> Vec<String> {
     let number = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_default();
     vec![
         e.id.to_string(),
@@ -261,79 +209,11 @@ pub async fn update(
     if_match: IfMatch,
     body: Json<UpdateEnterpriseRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryWrite).await?;
-    let b = body.into_inner();
-    let scope = caller.scope();
-    let e = queries::find(&state.db, &scope, *id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if_match.check(e.version)?;
-    let headcount = b.headcount.unwrap_or(e.headcount);
-    let members = b.member_count.unwrap_or(e.member_count);
-    if let (Some(h), Some(m)) = (headcount, members)
-        && (m > h || h < 0 || m < 0)
-    {
-        return Err(ApiError::field(
-            "member_count",
-            "member_count",
-            "cannot exceed headcount (and neither may be negative)",
-        ));
-    }
-
-    let mut change = versioning::update::<enterprises::Entity>(e.id, e.version, Utc::now());
-    let mut changes = serde_json::Map::new();
-    if let Some(org) = b.org_id {
-        let org = orgs::find(&state.db, &scope, org)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        changes.insert("org_id".into(), json!(org.id));
-        change = change.col_expr(Column::OrgId, Expr::value(org.id));
-    }
-    if let Some(v) = b.name {
-        changes.insert("name".into(), json!(v));
-        change = change.col_expr(Column::Name, Expr::value(v.trim().to_owned()));
-    }
-    if let Some(v) = b.uscc {
-        let v = uscc::normalise(&v);
-        changes.insert("uscc".into(), json!(v));
-        change = change.col_expr(Column::Uscc, Expr::value(v));
-    }
-    if let Some(v) = b.ownership {
-        changes.insert("ownership".into(), json!(v));
-        change = change.col_expr(Column::Ownership, Expr::value(v.as_str()));
-    }
-    if let Some(v) = b.industry {
-        changes.insert("industry".into(), json!(v));
-        change = change.col_expr(Column::Industry, Expr::value(v));
-    }
-    if let Some(v) = b.address {
-        changes.insert("address".into(), json!(v));
-        change = change.col_expr(Column::Address, Expr::value(v));
-    }
-    if let Some(v) = b.union_founded_on {
-        changes.insert("union_founded_on".into(), json!(v));
-        change = change.col_expr(Column::UnionFoundedOn, Expr::value(v));
-    }
-    if let Some(v) = b.headcount {
-        changes.insert("headcount".into(), json!(v));
-        change = change.col_expr(Column::Headcount, Expr::value(v));
-    }
-    if let Some(v) = b.member_count {
-        changes.insert("member_count".into(), json!(v));
-        change = change.col_expr(Column::MemberCount, Expr::value(v));
-    }
-    if let Some(v) = b.overcapacity {
-        changes.insert("overcapacity".into(), json!(v));
-        change = change.col_expr(Column::Overcapacity, Expr::value(v));
-    }
-    let e = versioning::save(
-        &state.db,
-        &caller.actor(),
-        change,
-        e.id,
-        Event::new("enterprise.update")
-            .on("enterprise", e.id)
-            .changes(changes.into()),
+    let e = enterprises::update(
+        &caller.context(&state),
+        *id,
+        if_match.0,
+        body.into_inner().into(),
     )
     .await?;
     Ok(ok_versioned(
@@ -342,12 +222,6 @@ pub async fn update(
     ))
 }
 
-const KIND: RecordKind = RecordKind {
-    resource: "enterprise",
-    archive: "enterprise.archive",
-    restore: "enterprise.restore",
-};
-
 async fn set_status(
     state: &AppState,
     caller: &Caller,
@@ -355,20 +229,7 @@ async fn set_status(
     if_match: IfMatch,
     to: &'static str,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryWrite).await?;
-    let e = queries::find(&state.db, &caller.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let e = set_record_status::<enterprises::Entity>(
-        &state.db,
-        caller,
-        (e.id, e.version, &e.status),
-        if_match,
-        Column::Status,
-        to,
-        &KIND,
-    )
-    .await?;
+    let e = enterprises::set_status(&caller.context(state), id, if_match.0, to).await?;
     Ok(ok_versioned(
         e.version,
         &PRESENT.one(&state.db, &caller.scope(), e).await?,
@@ -425,7 +286,8 @@ pub async fn restore(
 }
 
 /// Enterprises as responses, with the names a screen shows beside their ids.
-pub const PRESENT: export::Presenter<enterprises::Model, EnterpriseResponse> = export::Presenter {
-    refers_to: |e| Refs::org(e.org_id),
-    respond: |e, names| EnterpriseResponse::from(e).named(names),
-};
+pub const PRESENT: export::Presenter<entity::enterprises::Model, EnterpriseResponse> =
+    export::Presenter {
+        refers_to: |e| Refs::org(e.org_id),
+        respond: |e, names| EnterpriseResponse::from(e).named(names),
+    };

@@ -3,8 +3,7 @@
 pub mod dto;
 mod handlers;
 
-pub use handlers::{PRESENT, register};
-pub mod queries;
+pub use handlers::PRESENT;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

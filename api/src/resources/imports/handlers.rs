@@ -22,10 +22,6 @@ use crate::pii::PiiField;
 use crate::resources::enterprises::dto::CreateEnterpriseRequest;
 use crate::resources::wage_agreements::dto::{CreateAgreementRequest, FileRequest, SignRequest};
 use crate::resources::workers::dto::CreateWorkerRequest;
-use crate::resources::{
-    enterprises as enterprise_resource, wage_agreements as agreement_resource,
-    workers as worker_resource,
-};
 use crate::state::AppState;
 
 /// Resolve the 所属企业 cell: a USCC, or the exact name of an enterprise in the caller's subtree.
@@ -36,7 +32,7 @@ async fn resolve_enterprise(
     cell: &str,
 ) -> Result<Result<Uuid, &'static str>, ApiError> {
     let code = uscc::normalise(cell);
-    let scoped = enterprise_resource::queries::scoped(&caller.scope());
+    let scoped = siji_core::registry::enterprises::scoped(&caller.scope());
     let found = if uscc::validate(&code).is_ok() {
         scoped
             .filter(enterprises::Column::Uscc.eq(code))
@@ -117,6 +113,7 @@ pub async fn workers(
 ) -> Result<Value, ApiError> {
     let org_id = upload.org_id;
     let mut rows = Rows::open(state, upload, ImportKind::Workers, &progress).await?;
+    let ctx = caller.context(state);
 
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut report = Report::new(progress);
@@ -154,9 +151,10 @@ pub async fn workers(
             }
         }
         let result = match parse_row::<CreateWorkerRequest>(fields) {
-            Ok(request) => worker_resource::register(state, caller, request, "import")
+            Ok(request) => siji_core::registry::workers::register(&ctx, request.into(), "import")
                 .await
-                .map(|w| w.id),
+                .map(|w| w.id)
+                .map_err(ApiError::from),
             Err(err) => Err(err),
         };
         report.push(rows.outcome(number, result, "id_number")?);
@@ -217,6 +215,7 @@ pub async fn enterprises(
 ) -> Result<Value, ApiError> {
     let org_id = upload.org_id;
     let mut rows = Rows::open(state, upload, ImportKind::Enterprises, &progress).await?;
+    let ctx = caller.context(state);
 
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut report = Report::new(progress);
@@ -237,7 +236,7 @@ pub async fn enterprises(
             .await?
         {
             let visible =
-                enterprise_resource::queries::find(&state.db, &caller.scope(), existing.id)
+                siji_core::registry::enterprises::find(&state.db, &caller.scope(), existing.id)
                     .await?
                     .is_some();
             let result = Err(ApiError::Duplicate {
@@ -249,9 +248,12 @@ pub async fn enterprises(
         }
         fields.insert("org_id".into(), json!(org_id));
         let result = match parse_row::<CreateEnterpriseRequest>(fields) {
-            Ok(request) => enterprise_resource::register(state, caller, request, "import")
-                .await
-                .map(|e| e.id),
+            Ok(request) => {
+                siji_core::registry::enterprises::register(&ctx, request.into(), "import")
+                    .await
+                    .map(|e| e.id)
+                    .map_err(ApiError::from)
+            }
             Err(err) => Err(err),
         };
         report.push(rows.outcome(number, result, "uscc")?);
@@ -270,7 +272,7 @@ async fn same_agreement(
     from: Option<chrono::NaiveDate>,
 ) -> Result<Option<Uuid>, ApiError> {
     use entity::wage_agreements::Column as A;
-    let mut candidates = agreement_resource::queries::scoped(&caller.scope())
+    let mut candidates = siji_core::agreements::queries::scoped(&caller.scope())
         .filter(A::Title.eq(request.title.trim()))
         .filter(A::TextType.eq(request.text_type.as_str()));
     candidates = match from {
@@ -279,7 +281,7 @@ async fn same_agreement(
     };
     let candidates = candidates.all(&state.db).await?;
     let ids: Vec<Uuid> = candidates.iter().map(|a| a.id).collect();
-    let (covered, _) = agreement_resource::queries::details(&state.db, &ids).await?;
+    let (covered, _) = siji_core::agreements::queries::details(&state.db, &ids).await?;
     let mut wanted = request.enterprise_ids.clone();
     wanted.sort();
     wanted.dedup();
@@ -344,6 +346,7 @@ pub async fn agreements(
 ) -> Result<Value, ApiError> {
     let org_id = upload.org_id;
     let mut rows = Rows::open(state, upload, ImportKind::Agreements, &progress).await?;
+    let ctx = caller.context(state);
 
     let mut report = Report::new(progress);
     while let Some((number, mut fields)) = rows.next(&mut report).await? {
@@ -355,7 +358,7 @@ pub async fn agreements(
             .iter()
             .filter_map(|v| v.as_str().map(uscc::normalise))
             .collect();
-        let found = enterprise_resource::queries::scoped(&caller.scope())
+        let found = siji_core::registry::enterprises::scoped(&caller.scope())
             .filter(enterprises::Column::Uscc.is_in(codes.clone()))
             .all(&state.db)
             .await?;
@@ -420,9 +423,13 @@ pub async fn agreements(
                         detail: String::new(),
                         existing_id: Some(existing),
                     }),
-                    None => agreement_resource::register(state, caller, create, signed, "import")
-                        .await
-                        .map(|a| a.id),
+                    None => {
+                        let signed = signed.map(|(t, f)| (t.into(), f.map(Into::into)));
+                        siji_core::agreements::open(&ctx, create.into(), signed, "import")
+                            .await
+                            .map(|a| a.id)
+                            .map_err(ApiError::from)
+                    }
                 }
             }
             Err(err) => Err(err),

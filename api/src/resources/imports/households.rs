@@ -229,7 +229,7 @@ async fn import_household(
         .map(id_number::normalise)
         .unwrap_or_default();
     let idx = state.pii.blind_index(PiiField::IdNumber, &number);
-    let worker = crate::resources::workers::queries::scoped(&caller.scope())
+    let worker = siji_core::registry::workers::scoped(&caller.scope())
         .filter(entity::workers::Column::IdNumberIdx.eq(idx))
         .one(&state.db)
         .await?;
@@ -258,10 +258,9 @@ async fn import_household(
         .one(&state.db)
         .await?;
     if let Some(live) = live {
-        let visible =
-            crate::resources::beneficiaries::queries::find(&state.db, &caller.scope(), live.id)
-                .await?
-                .is_some();
+        let visible = siji_core::archive::queries::find(&state.db, &caller.scope(), live.id)
+            .await?
+            .is_some();
         let outcome = if visible {
             RowOutcome::Skipped
         } else {
@@ -335,9 +334,10 @@ async fn import_household(
     request.insert("members".into(), Value::Array(member_values));
 
     let result = match parse_row::<CreateBeneficiaryRequest>(request) {
-        Ok(r) => crate::resources::beneficiaries::register(state, caller, r, "import")
+        Ok(r) => siji_core::archive::register(&caller.context(state), r.into(), "import")
             .await
-            .map(|b| b.id),
+            .map(|b| b.id)
+            .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {

@@ -24,7 +24,6 @@ use crate::http::idempotency::{Key, Replayable};
 use crate::http::{ApiError, FieldError};
 use crate::jobs::{self, JobKind, NewJob, Progress};
 use crate::resources::jobs::dto::JobResponse;
-use crate::resources::orgs;
 use crate::spreadsheet::{Format, read};
 use crate::state::AppState;
 
@@ -185,7 +184,7 @@ pub async fn run(
         Some("xlsx") => Format::Xlsx,
         _ => return Err(ApiError::Internal("an import job has no format".into())),
     };
-    orgs::queries::find(&state.db, &caller.scope(), org_id)
+    siji_core::registry::orgs::find(&state.db, &caller.scope(), org_id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let upload = Upload {
@@ -335,7 +334,7 @@ async fn start(
 ) -> Result<Upload, ApiError> {
     let org_id = match org_id {
         Some(id) => {
-            orgs::queries::find(&state.db, &caller.scope(), id)
+            siji_core::registry::orgs::find(&state.db, &caller.scope(), id)
                 .await?
                 .ok_or(ApiError::NotFound)?
                 .id

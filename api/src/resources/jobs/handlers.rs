@@ -6,7 +6,6 @@ use super::dto::JobResponse;
 use crate::auth::{Caller, Permission};
 use crate::http::ApiError;
 use crate::jobs;
-use crate::resources::orgs;
 use crate::state::AppState;
 
 /// Get a job.
@@ -36,7 +35,7 @@ pub async fn get(
         .ok_or(ApiError::NotFound)?;
     let own = job.principal_id == caller.id;
     let administers = caller.can(Permission::UsersWrite)
-        && orgs::queries::find(&state.db, &caller.scope(), job.org_id)
+        && siji_core::registry::orgs::find(&state.db, &caller.scope(), job.org_id)
             .await?
             .is_some();
     if !own && !administers {

@@ -15,8 +15,8 @@ use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, Json, Page, PageRequest, Query};
-use crate::resources::orgs::queries as orgs;
 use crate::state::AppState;
+use siji_core::registry::orgs;
 
 /// A minimum living standard for one year.
 #[derive(Debug, Serialize, ToSchema)]

@@ -12,7 +12,6 @@ use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use super::queries;
 use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::http::concurrency::{created_versioned, ok_versioned};
@@ -20,6 +19,7 @@ use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::state::AppState;
 use sea_orm::Order;
+use siji_core::registry::orgs as queries;
 
 /// Create an organisation.
 ///

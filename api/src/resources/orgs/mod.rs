@@ -2,7 +2,6 @@
 
 pub mod dto;
 mod handlers;
-pub mod queries;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

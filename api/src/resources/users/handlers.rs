@@ -19,10 +19,10 @@ use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, ErrorCode, FieldError, IfMatch, Json, Page, PageRequest, Query};
 use crate::resources::auth::queries::revoke_user;
-use crate::resources::orgs::queries as orgs;
 use crate::state::AppState;
 use crate::versioning;
 use sea_orm::Order;
+use siji_core::registry::orgs;
 
 /// Check the caller may grant these roles to an account of `org`.
 fn check_roles(caller: &Caller, roles: &[Role], org: &entity::orgs::Model) -> Result<(), ApiError> {

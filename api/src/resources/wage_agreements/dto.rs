@@ -1,5 +1,5 @@
 //! Request and response types of collective wage agreements. The lists of scopes, modes and
-//! text types are kept here, once, with their Chinese names.
+//! text types are kept once, with their Chinese names, in the core (`siji_core::agreements`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{negotiation_rounds, wage_agreements};
@@ -10,83 +10,10 @@ use validator::Validate;
 
 use crate::resources::enterprises::dto::validate_industry;
 
-use crate::enums::string_enum;
-
-string_enum!(
-    /// Whom an agreement covers.
-    AgreementScope {
-        /// One enterprise (单个企业).
-        Enterprise = "enterprise",
-        /// An industry-wide agreement (行业性) covering the listed enterprises.
-        Industry = "industry",
-        /// A regional agreement (区域性), e.g. a township or an industrial park, covering the listed enterprises.
-        Regional = "regional",
-    }
-);
-
-string_enum!(
-    /// How the agreement was negotiated (the "6 modes" of the "165" brand).
-    NegotiationMode {
-        /// The enterprise and its union negotiate on their own (企业单独协商).
-        SingleEnterprise = "single_enterprise",
-        /// Industry-wide negotiation (行业性协商).
-        Industry = "industry",
-        /// Regional negotiation (区域性协商).
-        Regional = "regional",
-        /// A higher-level union negotiates for an enterprise without the capacity (上级工会代行协商/上代下).
-        Delegated = "delegated",
-        /// Several enterprises negotiate jointly (联合协商).
-        Joint = "joint",
-        /// Negotiation conducted online (网上协商).
-        Online = "online",
-    }
-);
-
-string_enum!(
-    /// The standard text the agreement follows (the "5 types of text").
-    TextType {
-        /// Special collective agreement on wages (工资专项集体合同).
-        WageSpecial = "wage_special",
-        /// Comprehensive collective contract (综合性集体合同).
-        Comprehensive = "comprehensive",
-        /// Special agreement on the protection of women workers' rights (女职工权益保护专项集体合同).
-        WomenRights = "women_rights",
-        /// Special agreement on labour safety and health (劳动安全卫生专项集体合同).
-        LabourSafety = "labour_safety",
-        /// Another special collective agreement (其他专项集体合同).
-        Other = "other",
-    }
-);
-
-string_enum!(
-    /// Where an agreement is in its life: `negotiating` → `signed` → `filed` (备案) →
-    /// `expired` (by date) or `terminated` (with a reason).
-    AgreementStatus {
-        /// Being negotiated (协商中).
-        Negotiating = "negotiating",
-        /// Signed (已签订), not yet filed.
-        Signed = "signed",
-        /// Filed with the labour bureau (已备案).
-        Filed = "filed",
-        /// Its term has ended (已到期); derived from `effective_to`.
-        Expired = "expired",
-        /// Ended early (已终止).
-        Terminated = "terminated",
-    }
-);
-
-/// The status as stored, with `expired` derived from the dates.
-pub fn effective_status(a: &wage_agreements::Model, today: NaiveDate) -> AgreementStatus {
-    let stored = AgreementStatus::parse(&a.status).unwrap_or(AgreementStatus::Negotiating);
-    match stored {
-        AgreementStatus::Signed | AgreementStatus::Filed
-            if a.effective_to.is_some_and(|to| to < today) =>
-        {
-            AgreementStatus::Expired
-        }
-        other => other,
-    }
-}
+pub use siji_core::agreements::{
+    AgreementScope, AgreementStatus, NegotiationMode, TextType, effective_status,
+};
+use siji_core::agreements::{Filing, NewAgreement, Round, Termination, Terms};
 
 /// One round of negotiation.
 #[derive(Debug, Serialize, ToSchema)]
@@ -296,4 +223,59 @@ pub struct AgreementListQuery {
     pub cursor: Option<String>,
     /// Also return `total`.
     pub count: Option<bool>,
+}
+
+impl From<CreateAgreementRequest> for NewAgreement {
+    fn from(b: CreateAgreementRequest) -> Self {
+        Self {
+            org_id: b.org_id,
+            title: b.title,
+            scope: b.scope,
+            mode: b.mode,
+            text_type: b.text_type,
+            industry: b.industry,
+            enterprise_ids: b.enterprise_ids,
+        }
+    }
+}
+
+impl From<SignRequest> for Terms {
+    fn from(b: SignRequest) -> Self {
+        Self {
+            signed_on: b.signed_on,
+            effective_from: b.effective_from,
+            effective_to: b.effective_to,
+            wage_rise_bp: b.wage_rise_bp,
+            minimum_wage_fen: b.minimum_wage_fen,
+            workers_covered: b.workers_covered,
+        }
+    }
+}
+
+impl From<FileRequest> for Filing {
+    fn from(b: FileRequest) -> Self {
+        Self {
+            filed_on: b.filed_on,
+            filing_number: b.filing_number,
+        }
+    }
+}
+
+impl From<RoundRequest> for Round {
+    fn from(b: RoundRequest) -> Self {
+        Self {
+            held_on: b.held_on,
+            parties: b.parties,
+            outcome: b.outcome,
+        }
+    }
+}
+
+impl From<TerminateRequest> for Termination {
+    fn from(b: TerminateRequest) -> Self {
+        Self {
+            terminated_on: b.terminated_on,
+            reason: b.reason,
+        }
+    }
 }

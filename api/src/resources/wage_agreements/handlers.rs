@@ -1,31 +1,21 @@
-//! Agreement handlers. State changes are explicit operations (sign, file, terminate), each
-//! checked, conditional on the version (`If-Match`), and audited.
-
-use std::collections::HashSet;
+//! Agreement handlers: extract, call the core's agreement operation, respond. State changes are
+//! explicit operations (sign, file, terminate); their rules live in `siji_core::agreements`.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{Datelike, NaiveDate, Utc};
-use entity::{negotiation_rounds, wage_agreement_enterprises as links, wage_agreements};
+use chrono::{NaiveDate, Utc};
+use entity::{wage_agreement_enterprises as links, wage_agreements};
 use sea_orm::sea_query::{Expr, ExprTrait, Query as SqlQuery};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    TransactionTrait,
-};
-use serde_json::json;
+use sea_orm::{ColumnTrait, Order, QueryFilter};
 use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use super::queries;
-use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
-use crate::http::{ApiError, ErrorCode, FieldError, IfMatch, Json, Page, PageRequest, Query};
-use crate::resources::enterprises::queries as enterprises;
-use crate::resources::orgs::queries as orgs;
+use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::state::AppState;
-use crate::versioning;
+use siji_core::agreements::{self, queries};
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -51,13 +41,6 @@ async fn respond_one(
     })
 }
 
-fn wrong_state(detail: &str) -> ApiError {
-    ApiError::Conflict {
-        code: ErrorCode::Conflict,
-        detail: detail.to_owned(),
-    }
-}
-
 /// Open an agreement.
 ///
 /// Starts an agreement in `negotiating` for one enterprise (`scope: enterprise`) or, for an
@@ -80,117 +63,14 @@ pub async fn create(
     caller: Caller,
     body: Json<CreateAgreementRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller
-        .require(&state.db, Permission::AgreementsWrite)
-        .await?;
-    let a = register(&state, &caller, body.into_inner(), None, "api").await?;
-    respond_one(&state, a, 201).await
-}
-
-/// Record one agreement (from the API or an import row), optionally already signed and filed:
-/// every rule of `sign` and `file` is checked first, then the agreement, its enterprises and
-/// its audit event are written in one transaction.
-pub async fn register(
-    state: &AppState,
-    caller: &Caller,
-    b: CreateAgreementRequest,
-    signed: Option<(SignRequest, Option<FileRequest>)>,
-    via: &str,
-) -> Result<wage_agreements::Model, ApiError> {
-    let ids: Vec<Uuid> = b
-        .enterprise_ids
-        .iter()
-        .copied()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    if b.scope == AgreementScope::Enterprise && ids.len() != 1 {
-        return Err(ApiError::field(
-            "enterprise_ids",
-            "one_enterprise",
-            "a single-enterprise agreement covers exactly one enterprise",
-        ));
-    }
-    let scope = caller.scope();
-    let org = orgs::find(&state.db, &scope, b.org_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let visible = enterprises::scoped(&scope)
-        .filter(entity::enterprises::Column::Id.is_in(ids.clone()))
-        .count(&state.db)
-        .await?;
-    if visible != ids.len() as u64 {
-        return Err(ApiError::NotFound);
-    }
-    let mut status = AgreementStatus::Negotiating;
-    // Recorded as signed: the rules of signing are checked in the transaction that writes it,
-    // under the covered enterprises' lock, so two agreements cannot both pass the overlap rule.
-    let txn = state.db.begin().await?;
-    if let Some((terms, filing)) = &signed {
-        queries::lock_enterprises(&txn, &ids).await?;
-        check_terms(&txn, None, b.text_type.as_str(), &ids, terms).await?;
-        status = AgreementStatus::Signed;
-        if let Some(filing) = filing {
-            if filing.filed_on < terms.signed_on {
-                return Err(ApiError::field(
-                    "filed_on",
-                    "before_signing",
-                    "must not be before the agreement was signed",
-                ));
-            }
-            status = AgreementStatus::Filed;
-        }
-    }
-    let (terms, filing) = match signed {
-        Some((terms, filing)) => (Some(terms), filing),
-        None => (None, None),
-    };
-    let now = Utc::now();
-    let row = wage_agreements::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(org.id),
-        title: Set(b.title.trim().to_owned()),
-        scope: Set(b.scope.as_str().to_owned()),
-        mode: Set(b.mode.as_str().to_owned()),
-        text_type: Set(b.text_type.as_str().to_owned()),
-        industry: Set(b.industry),
-        status: Set(status.as_str().to_owned()),
-        signed_on: Set(terms.as_ref().map(|t| t.signed_on)),
-        effective_from: Set(terms.as_ref().map(|t| t.effective_from)),
-        effective_to: Set(terms.as_ref().map(|t| t.effective_to)),
-        wage_rise_bp: Set(terms.as_ref().map(|t| t.wage_rise_bp)),
-        minimum_wage_fen: Set(terms.as_ref().map(|t| t.minimum_wage_fen)),
-        workers_covered: Set(terms.as_ref().map(|t| t.workers_covered)),
-        filed_on: Set(filing.as_ref().map(|f| f.filed_on)),
-        filing_number: Set(filing.map(|f| f.filing_number)),
-        terminated_on: Set(None),
-        termination_reason: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    };
-    let a = wage_agreements::Entity::insert(row)
-        .exec_with_returning(&txn)
-        .await?;
-    let links = ids.iter().map(|e| links::ActiveModel {
-        agreement_id: Set(a.id),
-        enterprise_id: Set(*e),
-    });
-    links::Entity::insert_many(links)
-        .exec_without_returning(&txn)
-        .await?;
-    let changes = json!({ "title": a.title, "scope": a.scope, "mode": a.mode, "text_type": a.text_type, "status": a.status,
-                          "effective_from": a.effective_from, "effective_to": a.effective_to, "enterprises": ids.len(), "via": via });
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Event::new("wage_agreement.create")
-            .on("wage_agreement", a.id)
-            .changes(changes),
+    let a = agreements::open(
+        &caller.context(&state),
+        body.into_inner().into(),
+        None,
+        "api",
     )
     .await?;
-    txn.commit().await?;
-    Ok(a)
+    respond_one(&state, a, 201).await
 }
 
 /// Get an agreement, with the enterprises it covers and its negotiation rounds.
@@ -323,108 +203,8 @@ pub async fn add_round(
     id: web::Path<Uuid>,
     body: Json<RoundRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller
-        .require(&state.db, Permission::AgreementsWrite)
-        .await?;
-    let b = body.into_inner();
-    let a = queries::find(&state.db, &caller.scope(), *id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if a.status != AgreementStatus::Negotiating.as_str() {
-        return Err(wrong_state(
-            "rounds are recorded while the agreement is being negotiated",
-        ));
-    }
-    let round = negotiation_rounds::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        agreement_id: Set(a.id),
-        held_on: Set(b.held_on),
-        parties: Set(b.parties),
-        outcome: Set(b.outcome),
-        created_at: Set(Utc::now()),
-    };
-    let txn = state.db.begin().await?;
-    negotiation_rounds::Entity::insert(round)
-        .exec_without_returning(&txn)
-        .await?;
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Event::new("wage_agreement.round")
-            .on("wage_agreement", a.id)
-            .changes(json!({ "held_on": b.held_on })),
-    )
-    .await?;
-    txn.commit().await?;
+    let a = agreements::add_round(&caller.context(&state), *id, body.into_inner().into()).await?;
     respond_one(&state, a, 201).await
-}
-
-/// The rules of signing: the term (at most three years, in order, signed by today), the
-/// statutory minimum wage of every covered enterprise, and no overlapping agreement of the same
-/// text type (409). Used by `sign` and by the import.
-pub async fn check_terms(
-    db: &impl sea_orm::ConnectionTrait,
-    exclude: Option<Uuid>,
-    text_type: &str,
-    enterprise_ids: &[Uuid],
-    b: &SignRequest,
-) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    if b.effective_to < b.effective_from {
-        errors.push(FieldError::new(
-            "effective_to",
-            "before_start",
-            "must not be before effective_from",
-        ));
-    } else if b.effective_to > longest_term_end(b.effective_from) {
-        errors.push(FieldError::new(
-            "effective_to",
-            "term_too_long",
-            "the term may run at most three years",
-        ));
-    }
-    if b.signed_on > today() {
-        errors.push(FieldError::new(
-            "signed_on",
-            "in_future",
-            "must not be in the future",
-        ));
-    }
-    if let Some(required) = queries::statutory_minimum(db, enterprise_ids, b.effective_from).await?
-        && b.minimum_wage_fen < required
-    {
-        errors.push(FieldError::new(
-            "minimum_wage_fen",
-            "below_statutory_minimum",
-            format!("must be at least the local statutory minimum of {required} fen"),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    if queries::overlapping(
-        db,
-        exclude,
-        text_type,
-        enterprise_ids,
-        b.effective_from,
-        b.effective_to,
-    )
-    .await?
-    {
-        return Err(wrong_state(
-            "a covered enterprise already has an agreement of this text type in force during this term",
-        ));
-    }
-    Ok(())
-}
-
-/// The day before the third anniversary of `from`: the longest term allowed.
-fn longest_term_end(from: NaiveDate) -> NaiveDate {
-    let anniversary = from
-        .with_year(from.year() + 3)
-        .unwrap_or_else(|| from + chrono::Days::new(3 * 365));
-    anniversary.pred_opt().unwrap_or(anniversary)
 }
 
 /// Sign an agreement.
@@ -454,41 +234,13 @@ pub async fn sign(
     if_match: IfMatch,
     body: Json<SignRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    use wage_agreements::Column as A;
-    caller
-        .require(&state.db, Permission::AgreementsWrite)
-        .await?;
-    let b = body.into_inner();
-    let a = queries::find(&state.db, &caller.scope(), *id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if_match.check(a.version)?;
-    if a.status != AgreementStatus::Negotiating.as_str() {
-        return Err(wrong_state(
-            "only an agreement under negotiation can be signed",
-        ));
-    }
-    let (covered, _) = queries::details(&state.db, &[a.id]).await?;
-    let enterprise_ids = covered.get(&a.id).cloned().unwrap_or_default();
-    // The overlap rule and the write in one transaction, under the covered enterprises' lock.
-    let txn = state.db.begin().await?;
-    queries::lock_enterprises(&txn, &enterprise_ids).await?;
-    check_terms(&txn, Some(a.id), &a.text_type, &enterprise_ids, &b).await?;
-    let change = versioning::update::<wage_agreements::Entity>(a.id, a.version, Utc::now())
-        .col_expr(A::Status, Expr::value(AgreementStatus::Signed.as_str()))
-        .col_expr(A::SignedOn, Expr::value(b.signed_on))
-        .col_expr(A::EffectiveFrom, Expr::value(b.effective_from))
-        .col_expr(A::EffectiveTo, Expr::value(b.effective_to))
-        .col_expr(A::WageRiseBp, Expr::value(b.wage_rise_bp))
-        .col_expr(A::MinimumWageFen, Expr::value(b.minimum_wage_fen))
-        .col_expr(A::WorkersCovered, Expr::value(b.workers_covered));
-    let changes = json!({ "signed_on": b.signed_on, "effective_from": b.effective_from, "effective_to": b.effective_to,
-                          "wage_rise_bp": b.wage_rise_bp, "minimum_wage_fen": b.minimum_wage_fen });
-    let event = Event::new("wage_agreement.sign")
-        .on("wage_agreement", a.id)
-        .changes(changes);
-    let a = versioning::save_in(&txn, &caller.actor(), change, a.id, event).await?;
-    txn.commit().await?;
+    let a = agreements::sign(
+        &caller.context(&state),
+        *id,
+        if_match.0,
+        body.into_inner().into(),
+    )
+    .await?;
     respond_one(&state, a, 200).await
 }
 
@@ -516,33 +268,13 @@ pub async fn file(
     if_match: IfMatch,
     body: Json<FileRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    use wage_agreements::Column as A;
-    caller
-        .require(&state.db, Permission::AgreementsWrite)
-        .await?;
-    let b = body.into_inner();
-    let a = queries::find(&state.db, &caller.scope(), *id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if_match.check(a.version)?;
-    if a.status != AgreementStatus::Signed.as_str() {
-        return Err(wrong_state("only a signed agreement can be filed"));
-    }
-    if a.signed_on.is_some_and(|signed| b.filed_on < signed) {
-        return Err(ApiError::field(
-            "filed_on",
-            "before_signing",
-            "must not be before the agreement was signed",
-        ));
-    }
-    let change = versioning::update::<wage_agreements::Entity>(a.id, a.version, Utc::now())
-        .col_expr(A::Status, Expr::value(AgreementStatus::Filed.as_str()))
-        .col_expr(A::FiledOn, Expr::value(b.filed_on))
-        .col_expr(A::FilingNumber, Expr::value(b.filing_number.clone()));
-    let event = Event::new("wage_agreement.file")
-        .on("wage_agreement", a.id)
-        .changes(json!({ "filed_on": b.filed_on, "filing_number": b.filing_number }));
-    let a = versioning::save(&state.db, &caller.actor(), change, a.id, event).await?;
+    let a = agreements::file(
+        &caller.context(&state),
+        *id,
+        if_match.0,
+        body.into_inner().into(),
+    )
+    .await?;
     respond_one(&state, a, 200).await
 }
 
@@ -572,42 +304,12 @@ pub async fn terminate(
     if_match: IfMatch,
     body: Json<TerminateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    use wage_agreements::Column as A;
-    caller
-        .require(&state.db, Permission::AgreementsWrite)
-        .await?;
-    let b = body.into_inner();
-    let a = queries::find(&state.db, &caller.scope(), *id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if_match.check(a.version)?;
-    // Stored status, not the derived `expired`: staff also record terminations after the fact.
-    if ![
-        AgreementStatus::Signed.as_str(),
-        AgreementStatus::Filed.as_str(),
-    ]
-    .contains(&a.status.as_str())
-    {
-        return Err(wrong_state(
-            "only a signed or filed agreement can be terminated",
-        ));
-    }
-    let within = a.effective_from.is_some_and(|f| b.terminated_on >= f)
-        && a.effective_to.is_some_and(|t| b.terminated_on <= t);
-    if !within {
-        return Err(ApiError::field(
-            "terminated_on",
-            "outside_term",
-            "must lie within the agreement's term",
-        ));
-    }
-    let change = versioning::update::<wage_agreements::Entity>(a.id, a.version, Utc::now())
-        .col_expr(A::Status, Expr::value(AgreementStatus::Terminated.as_str()))
-        .col_expr(A::TerminatedOn, Expr::value(b.terminated_on))
-        .col_expr(A::TerminationReason, Expr::value(b.reason.clone()));
-    let event = Event::new("wage_agreement.terminate")
-        .on("wage_agreement", a.id)
-        .changes(json!({ "terminated_on": b.terminated_on, "reason": b.reason }));
-    let a = versioning::save(&state.db, &caller.actor(), change, a.id, event).await?;
+    let a = agreements::terminate(
+        &caller.context(&state),
+        *id,
+        if_match.0,
+        body.into_inner().into(),
+    )
+    .await?;
     respond_one(&state, a, 200).await
 }

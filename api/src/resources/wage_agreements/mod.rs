@@ -3,9 +3,6 @@
 pub mod dto;
 mod handlers;
 
-pub use handlers::{check_terms, register};
-pub mod queries;
-
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {

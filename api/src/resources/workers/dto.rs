@@ -11,73 +11,10 @@ use crate::domain::{id_number, phone};
 use crate::http::extract::double_option;
 use crate::listing::{RecordStatus, StatusFilter};
 
-use crate::enums::string_enum;
-
-string_enum!(
-    /// Kind of worker.
-    WorkerKind {
-        /// Regular staff (职工).
-        Staff = "staff",
-        /// Rural migrant worker (农民工).
-        MigrantWorker = "migrant_worker",
-        /// Agency (dispatched) worker (劳务派遣).
-        Dispatched = "dispatched",
-        /// Flexible employment (灵活就业).
-        Flexible = "flexible",
-        /// Other (其他).
-        Other = "other",
-    }
-);
-
-string_enum!(
-    /// Employment status.
-    EmploymentStatus {
-        /// Employed (在岗).
-        Employed = "employed",
-        /// Laid off (下岗).
-        LaidOff = "laid_off",
-        /// Unemployed (失业).
-        Unemployed = "unemployed",
-        /// Retired (退休).
-        Retired = "retired",
-    }
-);
-
-string_enum!(
-    /// An honour the worker holds.
-    Honour {
-        /// Model worker (劳动模范).
-        ModelWorker = "model_worker",
-        /// Craftsman (工匠).
-        Craftsman = "craftsman",
-        /// May Day Labour Medal (五一劳动奖章).
-        MayDayMedal = "may_day_medal",
-    }
-);
-
-string_enum!(
-    /// Sex, derived from the ID number (17th digit: odd male, even female).
-    Sex {
-        /// Male (男).
-        Male = "male",
-        /// Female (女).
-        Female = "female",
-    }
-);
-
-pub fn parse_honours(stored: &str) -> Vec<Honour> {
-    stored.split(',').filter_map(Honour::parse).collect()
-}
-
-/// Stored in the order of `Honour::ALL`, each once.
-pub fn store_honours(honours: &[Honour]) -> String {
-    Honour::ALL
-        .iter()
-        .filter(|h| honours.contains(h))
-        .map(|h| h.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
-}
+pub use siji_core::registry::workers::{
+    EmploymentStatus, Honour, RevealField, Sex, WorkerKind, parse_honours, store_honours,
+};
+use siji_core::registry::workers::{NewWorker, WorkerChanges};
 
 pub fn validate_id_number(raw: &str) -> Result<(), ValidationError> {
     id_number::parse(&id_number::normalise(raw), Utc::now().date_naive())
@@ -302,14 +239,6 @@ pub struct WorkerSearchRequest {
     pub include_archived: bool,
 }
 
-/// A field that can be revealed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RevealField {
-    IdNumber,
-    Phone,
-}
-
 /// Why you need to see the plaintext; recorded in the audit trail.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -342,5 +271,51 @@ impl WorkerResponse {
             .map(|id| names.enterprise(Some(id)))
             .filter(|name| !name.is_empty());
         self
+    }
+}
+
+impl From<CreateWorkerRequest> for NewWorker {
+    fn from(b: CreateWorkerRequest) -> Self {
+        Self {
+            org_id: b.org_id,
+            enterprise_id: b.enterprise_id,
+            name: b.name,
+            id_number: b.id_number,
+            phone: b.phone,
+            kind: b.kind,
+            employment_status: b.employment_status,
+            member_since: b.member_since,
+            frontline: b.frontline,
+            high_temperature: b.high_temperature,
+            honours: b.honours,
+        }
+    }
+}
+
+impl From<UpdateWorkerRequest> for WorkerChanges {
+    fn from(b: UpdateWorkerRequest) -> Self {
+        Self {
+            org_id: b.org_id,
+            enterprise_id: b.enterprise_id,
+            name: b.name,
+            id_number: b.id_number,
+            phone: b.phone,
+            kind: b.kind,
+            employment_status: b.employment_status,
+            member_since: b.member_since,
+            frontline: b.frontline,
+            high_temperature: b.high_temperature,
+            honours: b.honours,
+        }
+    }
+}
+
+impl From<siji_core::registry::workers::Revealed> for RevealResponse {
+    fn from(r: siji_core::registry::workers::Revealed) -> Self {
+        Self {
+            id: r.id,
+            id_number: r.id_number,
+            phone: r.phone,
+        }
     }
 }

@@ -1,47 +1,27 @@
-//! Worker handlers. Personal data goes in through `queries::protect_*` and comes out masked; the
-//! only plaintext path is `reveal`, which needs `pii.reveal`, a reason, and is audited.
+//! Worker handlers: extract, call the registry's operation in the core, respond. Personal data
+//! goes in through the core's protection and comes out masked; the only plaintext path is
+//! `reveal`, which needs `pii.reveal`, a reason, and is audited.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::Utc;
-use entity::workers::{self, Column};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter, TransactionTrait};
-use serde_json::json;
+use entity::workers::Column;
+use sea_orm::{ColumnTrait, Order, QueryFilter};
+use siji_core::registry::workers;
 use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use super::queries::{self, ensure_new_person, protect_id_number, protect_phone};
-use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::domain::{id_number, phone};
 use crate::enums::{label, labels};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
-use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, StatusFilter, name_prefix};
-use crate::listing::{RecordKind, RecordStatus, set_record_status};
+use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, RecordStatus, StatusFilter, name_prefix};
 use crate::pii::PiiField;
-use crate::resources::enterprises::queries as enterprises;
-use crate::resources::orgs::queries as orgs;
 use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
-use crate::tenancy::Scope;
-use crate::versioning;
-
-async fn check_enterprise(
-    state: &AppState,
-    scope: &Scope,
-    id: Option<Uuid>,
-) -> Result<(), ApiError> {
-    if let Some(id) = id {
-        enterprises::find(&state.db, scope, id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-    }
-    Ok(())
-}
+use siji_core::registry::orgs;
 
 /// Register a worker.
 ///
@@ -67,77 +47,12 @@ pub async fn create(
     caller: Caller,
     body: Json<CreateWorkerRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryWrite).await?;
-    let w = register(&state, &caller, body.into_inner(), "api").await?;
+    let w = workers::register(&caller.context(&state), body.into_inner().into(), "api").await?;
     Ok(created_versioned(
         format!("/api/v1/workers/{}", w.id),
         w.version,
         &PRESENT.one(&state.db, &caller.scope(), w).await?,
     ))
-}
-
-/// Register one worker (from the API or an import row): scope checks, the one-person rule,
-/// personal data protected, the row and its audit event in one transaction.
-pub async fn register(
-    state: &AppState,
-    caller: &Caller,
-    b: CreateWorkerRequest,
-    via: &str,
-) -> Result<workers::Model, ApiError> {
-    let scope = caller.scope();
-    let org = orgs::find(&state.db, &scope, b.org_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    check_enterprise(state, &scope, b.enterprise_id).await?;
-    let id_number = protect_id_number(&state.pii, "id_number", &b.id_number)?;
-    let phone = b
-        .phone
-        .as_deref()
-        .map(|p| protect_phone(&state.pii, "phone", p))
-        .transpose()?;
-    ensure_new_person(&state.db, &scope, &id_number.idx, None).await?;
-
-    let now = Utc::now();
-    let row = workers::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(org.id),
-        enterprise_id: Set(b.enterprise_id),
-        name: Set(b.name.trim().to_owned()),
-        id_number_enc: Set(id_number.enc),
-        id_number_idx: Set(id_number.idx),
-        id_number_masked: Set(id_number.masked),
-        sex: Set(id_number.sex.as_str().to_owned()),
-        birth_date: Set(id_number.birth_date),
-        phone_enc: Set(phone.as_ref().map(|p| p.enc.clone())),
-        phone_idx: Set(phone.as_ref().map(|p| p.idx.clone())),
-        phone_masked: Set(phone.map(|p| p.masked)),
-        kind: Set(b.kind.as_str().to_owned()),
-        employment_status: Set(b.employment_status.as_str().to_owned()),
-        member_since: Set(b.member_since),
-        frontline: Set(b.frontline),
-        high_temperature: Set(b.high_temperature),
-        honours: Set(store_honours(&b.honours)),
-        status: Set(RECORD_ACTIVE.to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    };
-    let txn = state.db.begin().await?;
-    let w = workers::Entity::insert(row)
-        .exec_with_returning(&txn)
-        .await?;
-    // The change summary names fields and masked values only.
-    let changes = json!({ "name": w.name, "id_number": w.id_number_masked, "org_id": w.org_id, "enterprise_id": w.enterprise_id, "via": via });
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Event::new("worker.create")
-            .on("worker", w.id)
-            .changes(changes),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(w)
 }
 
 /// Get a worker.
@@ -158,7 +73,7 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::RegistryRead).await?;
-    let w = queries::find(&state.db, &caller.scope(), *id)
+    let w = workers::find(&state.db, &caller.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(ok_versioned(
@@ -195,7 +110,7 @@ pub async fn list(
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let scope = caller.scope();
     let mut select =
-        queries::scoped(&scope).filter(q.status.unwrap_or_default().condition(Column::Status));
+        workers::scoped(&scope).filter(q.status.unwrap_or_default().condition(Column::Status));
     if let Some(org) = q.org_id {
         select = select.filter(Column::OrgId.eq(org));
     }
@@ -266,7 +181,7 @@ const EXPORT_HEADERS: &[&str] = &[
 ];
 
 /// One export row: the same masks as every response.
-fn export_row(w: workers::Model, names: &Names) -> Vec<String> {
+fn export_row(w: entity::workers::Model, names: &Names) -> Vec<String> {
     vec![
         w.id.to_string(),
         w.name,
@@ -331,7 +246,7 @@ pub async fn search(
     } else {
         StatusFilter::Active
     };
-    let select = queries::scoped(&caller.scope())
+    let select = workers::scoped(&caller.scope())
         .filter(filter)
         .filter(status.condition(Column::Status));
     let page = PageRequest {
@@ -369,110 +284,15 @@ pub async fn update(
     if_match: IfMatch,
     body: Json<UpdateWorkerRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryWrite).await?;
     let b = body.into_inner();
     b.phone_valid()
         .map_err(|_| ApiError::field("phone", "format", "must be a mainland mobile number"))?;
-    let scope = caller.scope();
-    let w = queries::find(&state.db, &scope, *id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if_match.check(w.version)?;
-
-    let mut change = versioning::update::<workers::Entity>(w.id, w.version, Utc::now());
-    let mut changes = serde_json::Map::new();
-    if let Some(org) = b.org_id {
-        let org = orgs::find(&state.db, &scope, org)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        changes.insert("org_id".into(), json!(org.id));
-        change = change.col_expr(Column::OrgId, Expr::value(org.id));
-    }
-    if let Some(enterprise) = b.enterprise_id {
-        check_enterprise(&state, &scope, enterprise).await?;
-        changes.insert("enterprise_id".into(), json!(enterprise));
-        change = change.col_expr(Column::EnterpriseId, Expr::value(enterprise));
-    }
-    if let Some(v) = b.name {
-        changes.insert("name".into(), json!(v));
-        change = change.col_expr(Column::Name, Expr::value(v.trim().to_owned()));
-    }
-    if let Some(raw) = b.id_number {
-        let stored = protect_id_number(&state.pii, "id_number", &raw)?;
-        ensure_new_person(&state.db, &scope, &stored.idx, Some(w.id)).await?;
-        changes.insert("id_number".into(), json!(stored.masked));
-        change = change
-            .col_expr(Column::IdNumberEnc, Expr::value(stored.enc))
-            .col_expr(Column::IdNumberIdx, Expr::value(stored.idx))
-            .col_expr(Column::IdNumberMasked, Expr::value(stored.masked))
-            .col_expr(Column::Sex, Expr::value(stored.sex.as_str()))
-            .col_expr(Column::BirthDate, Expr::value(stored.birth_date));
-    }
-    if let Some(phone) = b.phone {
-        let stored = phone
-            .as_deref()
-            .map(|p| protect_phone(&state.pii, "phone", p))
-            .transpose()?;
-        changes.insert(
-            "phone".into(),
-            json!(stored.as_ref().map(|p| p.masked.clone())),
-        );
-        change = change
-            .col_expr(
-                Column::PhoneEnc,
-                Expr::value(stored.as_ref().map(|p| p.enc.clone())),
-            )
-            .col_expr(
-                Column::PhoneIdx,
-                Expr::value(stored.as_ref().map(|p| p.idx.clone())),
-            )
-            .col_expr(Column::PhoneMasked, Expr::value(stored.map(|p| p.masked)));
-    }
-    if let Some(v) = b.kind {
-        changes.insert("kind".into(), json!(v));
-        change = change.col_expr(Column::Kind, Expr::value(v.as_str()));
-    }
-    if let Some(v) = b.employment_status {
-        changes.insert("employment_status".into(), json!(v));
-        change = change.col_expr(Column::EmploymentStatus, Expr::value(v.as_str()));
-    }
-    if let Some(v) = b.member_since {
-        changes.insert("member_since".into(), json!(v));
-        change = change.col_expr(Column::MemberSince, Expr::value(v));
-    }
-    if let Some(v) = b.frontline {
-        changes.insert("frontline".into(), json!(v));
-        change = change.col_expr(Column::Frontline, Expr::value(v));
-    }
-    if let Some(v) = b.high_temperature {
-        changes.insert("high_temperature".into(), json!(v));
-        change = change.col_expr(Column::HighTemperature, Expr::value(v));
-    }
-    if let Some(v) = b.honours {
-        changes.insert("honours".into(), json!(v));
-        change = change.col_expr(Column::Honours, Expr::value(store_honours(&v)));
-    }
-    let w = versioning::save(
-        &state.db,
-        &caller.actor(),
-        change,
-        w.id,
-        Event::new("worker.update")
-            .on("worker", w.id)
-            .changes(changes.into()),
-    )
-    .await?;
+    let w = workers::update(&caller.context(&state), *id, if_match.0, b.into()).await?;
     Ok(ok_versioned(
         w.version,
         &PRESENT.one(&state.db, &caller.scope(), w).await?,
     ))
 }
-
-const KIND: RecordKind = RecordKind {
-    resource: "worker",
-    archive: "worker.archive",
-    restore: "worker.restore",
-};
 
 async fn set_status(
     state: &AppState,
@@ -481,20 +301,7 @@ async fn set_status(
     if_match: IfMatch,
     to: &'static str,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryWrite).await?;
-    let w = queries::find(&state.db, &caller.scope(), id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let w = set_record_status::<workers::Entity>(
-        &state.db,
-        caller,
-        (w.id, w.version, &w.status),
-        if_match,
-        Column::Status,
-        to,
-        &KIND,
-    )
-    .await?;
+    let w = workers::set_status(&caller.context(state), id, if_match.0, to).await?;
     Ok(ok_versioned(
         w.version,
         &PRESENT.one(&state.db, &caller.scope(), w).await?,
@@ -574,37 +381,15 @@ pub async fn reveal(
     id: web::Path<Uuid>,
     body: Json<RevealRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::PiiReveal).await?;
     let b = body.into_inner();
-    let w = queries::find(&state.db, &caller.scope(), *id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let mut out = RevealResponse {
-        id: w.id,
-        id_number: None,
-        phone: None,
-    };
-    if b.fields.contains(&RevealField::IdNumber) {
-        out.id_number = Some(state.pii.decrypt(PiiField::IdNumber, &w.id_number_enc)?);
-    }
-    if b.fields.contains(&RevealField::Phone) {
-        out.phone = w
-            .phone_enc
-            .as_deref()
-            .map(|p| state.pii.decrypt(PiiField::Phone, p))
-            .transpose()?;
-    }
-    let event = Event::new("worker.reveal")
-        .on("worker", w.id)
-        .changes(json!({ "fields": b.fields, "reason": b.reason }));
-    audit::record(&state.db, &caller.actor(), event).await?;
+    let revealed = workers::reveal(&caller.context(&state), *id, &b.fields, &b.reason).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(out))
+        .json(RevealResponse::from(revealed)))
 }
 
 /// Workers as responses, with the names a screen shows beside their ids.
-pub const PRESENT: export::Presenter<workers::Model, WorkerResponse> = export::Presenter {
+pub const PRESENT: export::Presenter<entity::workers::Model, WorkerResponse> = export::Presenter {
     refers_to: |w| Refs {
         org: w.org_id,
         enterprise: w.enterprise_id,

@@ -1,17 +1,19 @@
 //! The one way a versioned record is changed: `UPDATE … SET version = version + 1, updated_at =
-//! now WHERE id = ? AND version = ?`. Zero rows affected means someone changed it first (412),
-//! so concurrent edits are caught by the database, not only by comparing `If-Match` in code.
+//! now WHERE id = ? AND version = ?`. Zero rows affected means someone changed it first
+//! (`Stale`, a 412 over HTTP), so concurrent edits are caught by the database, not only by
+//! comparing `If-Match` in code.
 
 use chrono::{DateTime, Utc};
 use entity::{api_clients, beneficiaries, enterprises, orgs, users, wage_agreements, workers};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PrimaryKeyTrait,
-    QueryFilter, TransactionTrait, UpdateMany,
+    QueryFilter, UpdateMany,
 };
 
+use crate::CoreError;
 use crate::audit::{self, Actor, Event};
-use crate::http::ApiError;
+use crate::uow::Work;
 use uuid::Uuid;
 
 pub trait Versioned: EntityTrait {
@@ -40,6 +42,14 @@ versioned!(
     beneficiaries
 );
 
+/// `Stale` unless the principal named no version or named the current one (`If-Match`).
+pub fn expect(expected: Option<i32>, current: i32) -> Result<(), CoreError> {
+    match expected {
+        Some(expected) if expected != current => Err(CoreError::Stale),
+        _ => Ok(()),
+    }
+}
+
 /// An update of record `id` at `version`, bumping the version; add the changed columns.
 pub fn update<E: Versioned>(id: Uuid, version: i32, now: DateTime<Utc>) -> UpdateMany<E> {
     E::update_many()
@@ -50,19 +60,19 @@ pub fn update<E: Versioned>(id: Uuid, version: i32, now: DateTime<Utc>) -> Updat
 }
 
 /// Apply a versioned update and its audit event in one transaction, and return the record as
-/// it now is. No row changed means the version moved on since it was read: 412.
+/// it now is. No row changed means the version moved on since it was read: `Stale`.
 pub async fn save<E>(
     db: &DatabaseConnection,
     actor: &Actor,
     change: UpdateMany<E>,
     id: Uuid,
     event: Event,
-) -> Result<E::Model, ApiError>
+) -> Result<E::Model, CoreError>
 where
     E: Versioned,
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
 {
-    let txn = db.begin().await?;
+    let txn = crate::uow::begin_write(db).await?;
     let saved = save_in(&txn, actor, change, id, event).await?;
     txn.commit().await?;
     Ok(saved)
@@ -76,14 +86,28 @@ pub async fn save_in<E>(
     change: UpdateMany<E>,
     id: Uuid,
     event: Event,
-) -> Result<E::Model, ApiError>
+) -> Result<E::Model, CoreError>
 where
     E: Versioned,
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
 {
     if change.exec(txn).await?.rows_affected != 1 {
-        return Err(ApiError::PreconditionFailed);
+        return Err(CoreError::Stale);
     }
     audit::record(txn, actor, event).await?;
-    E::find_by_id(id).one(txn).await?.ok_or(ApiError::NotFound)
+    E::find_by_id(id).one(txn).await?.ok_or(CoreError::NotFound)
+}
+
+/// [`save_in`] within a unit of work.
+pub async fn save_work<E>(
+    work: &Work<'_>,
+    change: UpdateMany<E>,
+    id: Uuid,
+    event: Event,
+) -> Result<E::Model, CoreError>
+where
+    E: Versioned,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+{
+    save_in(work.conn(), work.actor(), change, id, event).await
 }

@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::dto::AgreementStatus;
+use super::AgreementStatus;
 use crate::tenancy::Scope;
 
 pub fn scoped(scope: &Scope) -> Select<wage_agreements::Entity> {

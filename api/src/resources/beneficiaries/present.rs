@@ -1,31 +1,13 @@
-//! Database work on archives: scoped reads, bulk loading of members and visits, the "heads
-//! another archive" flag, and the minimum living standard that applies.
+//! Archives as responses: members, visits and the "heads another archive" flag loaded for a
+//! whole page in four queries (no query per archive).
 
 use std::collections::HashMap;
 
-use entity::{
-    beneficiaries, beneficiary_visits, household_members, living_standards, orgs, workers,
-};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select};
+use entity::{beneficiaries, beneficiary_visits, household_members, workers};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::dto::{BeneficiaryResponse, MemberResponse, VisitResponse};
-use crate::tenancy::Scope;
-
-pub fn scoped(scope: &Scope) -> Select<beneficiaries::Entity> {
-    beneficiaries::Entity::find().filter(scope.owns(beneficiaries::Column::OrgId))
-}
-
-pub async fn find(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    id: Uuid,
-) -> Result<Option<beneficiaries::Model>, DbErr> {
-    scoped(scope)
-        .filter(beneficiaries::Column::Id.eq(id))
-        .one(db)
-        .await
-}
 
 /// Full responses for several archives: members, visits and flags in four queries.
 pub async fn responses(
@@ -100,39 +82,4 @@ pub async fn responses(
             )
         })
         .collect())
-}
-
-/// The minimum living standard for `year` of the nearest organisation above (or at) `org` that
-/// keeps one.
-pub async fn living_standard(
-    db: &impl ConnectionTrait,
-    org: &orgs::Model,
-    year: i32,
-) -> Result<Option<i64>, DbErr> {
-    let ancestors: Vec<Uuid> = org
-        .path
-        .split('/')
-        .filter_map(|s| Uuid::parse_str(s).ok())
-        .collect();
-    let standards = living_standards::Entity::find()
-        .filter(living_standards::Column::OrgId.is_in(ancestors.clone()))
-        .filter(living_standards::Column::Year.eq(year))
-        .all(db)
-        .await?;
-    Ok(ancestors.iter().rev().find_map(|id| {
-        standards
-            .iter()
-            .find(|s| s.org_id == *id)
-            .map(|s| s.monthly_fen)
-    }))
-}
-
-/// Causes stored comma-separated: the condition "has this cause".
-pub fn has_cause(cause: &str) -> sea_orm::Condition {
-    use beneficiaries::Column as B;
-    sea_orm::Condition::any()
-        .add(B::Causes.eq(cause))
-        .add(B::Causes.like(format!("{cause},%")))
-        .add(B::Causes.like(format!("%,{cause}")))
-        .add(B::Causes.like(format!("%,{cause},%")))
 }

@@ -12,17 +12,20 @@ pub trait Documented {
     const VALUES: &'static [(&'static str, &'static str)];
 }
 
+#[macro_export]
 macro_rules! string_enum {
     (
         $(#[doc = $doc:literal])*
         $(#[derive($($extra:ident),*)])?
         $name:ident { $($(#[doc = $vdoc:literal])* $variant:ident = $text:literal),* $(,)? }
     ) => {
-        $(#[doc = $doc])*
-        $(#[derive($($extra),*)])?
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($(#[doc = $vdoc])* $variant),* }
+        $crate::__with_schema! {
+            $(#[doc = $doc])*
+            $(#[derive($($extra),*)])?
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+            #[serde(rename_all = "snake_case")]
+            pub enum $name { $($(#[doc = $vdoc])* $variant),* }
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),*];
@@ -38,7 +41,29 @@ macro_rules! string_enum {
     };
 }
 
-pub(crate) use string_enum;
+pub use crate::string_enum;
+
+/// Derives the OpenAPI schema of an item when the core is built with the `openapi` feature. The
+/// choice is made when the core is compiled, so every crate that declares an enumeration with
+/// [`string_enum!`] gets the same behaviour.
+#[cfg(feature = "openapi")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_schema {
+    ($item:item) => {
+        #[derive(utoipa::ToSchema)]
+        $item
+    };
+}
+
+#[cfg(not(feature = "openapi"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_schema {
+    ($item:item) => {
+        $item
+    };
+}
 
 /// What people read for a stored value: its Chinese term, or the value itself when it has none
 /// (or is not one of the enumeration's).

@@ -1,17 +1,15 @@
-//! Roles, permissions, and the one matrix that decides which role may do what. Handlers ask
-//! `Caller::require(permission)`; the OpenAPI document and the README show this same matrix
+//! Roles, permissions, and the one matrix that decides which role may do what. Operations ask
+//! `Context::require(permission)`; the OpenAPI document and the README show this same matrix
 //! (the document's text is generated from it).
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// A role a user (or machine client) holds.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// City federation administrator (市总工会管理员): everything, city-wide.
@@ -99,7 +97,8 @@ pub fn store_roles(roles: &[Role]) -> String {
 }
 
 /// Something a caller may be permitted to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Permission {
     /// Read organisations of one's subtree.
     #[serde(rename = "orgs.read")]
@@ -229,6 +228,27 @@ impl Permission {
             .filter(|r| granted(*r).contains(&self))
             .collect()
     }
+}
+
+/// `Forbidden` unless `roles` grant `permission`. A denial is audited on its own connection
+/// (outside any unit of work, so that a rollback cannot erase it).
+pub async fn require(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::audit::Actor,
+    roles: &[Role],
+    permission: Permission,
+) -> Result<(), crate::CoreError> {
+    if roles.iter().any(|r| granted(*r).contains(&permission)) {
+        return Ok(());
+    }
+    let event = crate::audit::Event::new("permission.denied")
+        .outcome(crate::audit::Outcome::Denied)
+        .changes(serde_json::json!({ "permission": permission.as_str() }));
+    crate::audit::record(db, actor, event).await?;
+    Err(crate::CoreError::Forbidden(format!(
+        "your roles do not grant `{}`",
+        permission.as_str()
+    )))
 }
 
 use Permission::*;

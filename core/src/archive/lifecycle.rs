@@ -1,0 +1,639 @@
+//! The archive's operations. Each one reads the archive in its unit of work, checks the state it
+//! may act on and the version the principal read, writes the versioned change with the rows it
+//! causes (a visit, members), and records its audit event, all in one commit.
+
+use chrono::{Months, NaiveDate};
+use entity::{beneficiaries, beneficiary_visits, household_members};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, UpdateMany};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::assess::{household_size, place, standard_for};
+use super::{
+    ArchiveChanges, ArchiveStatus, CancelReason, FollowUp, LiftOutReason, NewArchive, Verification,
+    members, queries, store_causes,
+};
+use crate::CoreError;
+use crate::access::Permission;
+use crate::audit::Event;
+use crate::context::Context;
+use crate::domain::eligibility::Household;
+use crate::pii::PiiField;
+use crate::registry::workers::RevealField;
+use crate::registry::{orgs, workers};
+use crate::uow::Work;
+use crate::versioning;
+
+fn a_year_after(day: NaiveDate) -> NaiveDate {
+    day.checked_add_months(Months::new(12)).unwrap_or(day)
+}
+
+/// A visit row by the acting principal.
+fn visit(
+    ctx: &Context<'_>,
+    archive: Uuid,
+    kind: &str,
+    on: NaiveDate,
+    findings: String,
+    result: Option<&str>,
+    channel: Option<&str>,
+) -> beneficiary_visits::ActiveModel {
+    let actor = ctx.actor();
+    beneficiary_visits::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        beneficiary_id: Set(archive),
+        kind: Set(kind.to_owned()),
+        visited_on: Set(on),
+        visitor_id: Set(actor.id.unwrap_or_default()),
+        visitor_name: Set(actor.name.clone().unwrap_or_default()),
+        channel: Set(channel.map(str::to_owned)),
+        findings: Set(findings),
+        result: Set(result.map(str::to_owned)),
+        created_at: Set(ctx.clock.now()),
+    }
+}
+
+/// "Already has a live archive" (or one that was lifted out), told the way the one-person rule
+/// tells it: the id only when the principal may see that archive.
+async fn existing_archive(ctx: &Context<'_>, work: &Work<'_>, head: Uuid) -> Result<(), CoreError> {
+    use beneficiaries::Column as B;
+    let live = beneficiaries::Entity::find()
+        .filter(B::LiveHeadWorkerId.eq(head))
+        .one(work.conn())
+        .await?;
+    let (found, detail) = match live {
+        Some(live) => (live, "this worker already heads a live archive"),
+        None => match beneficiaries::Entity::find()
+            .filter(B::HeadWorkerId.eq(head))
+            .filter(B::Status.eq(ArchiveStatus::LiftedOut.as_str()))
+            .one(work.conn())
+            .await?
+        {
+            // A household that fell back is reopened, not archived twice.
+            Some(previous) => (
+                previous,
+                "this worker's household was lifted out; reopen that archive instead",
+            ),
+            None => return Ok(()),
+        },
+    };
+    let visible = queries::find(work.conn(), ctx.scope(), found.id)
+        .await?
+        .is_some();
+    Err(CoreError::Duplicate {
+        detail: detail.to_owned(),
+        existing_id: visible.then_some(found.id),
+    })
+}
+
+/// Create one temporary archive (from the API or an import): scope, the living standard,
+/// eligibility, the one-live-archive rule, members' personal data protected; the archive, its
+/// members, the first visit and the audit event in one unit of work.
+pub async fn register(
+    ctx: &Context<'_>,
+    new: NewArchive,
+    via: &str,
+) -> Result<beneficiaries::Model, CoreError> {
+    ctx.require(Permission::ArchiveWrite).await?;
+    let today = ctx.clock.today();
+    let id = Uuid::now_v7();
+    let member_rows = members::new_rows(ctx.pii, today, new.members, id)?;
+    let household = Household {
+        size: household_size(new.household_size)?,
+        annual_income_fen: new.annual_income_fen,
+        rigid_expenses_fen: new.rigid_expenses_fen,
+        accident_costs_fen: new.accident_costs_fen,
+        migrant_worker: new.migrant_worker,
+        employment_started_on: new.employment_started_on,
+    };
+    let work = ctx.begin().await?;
+    let org = orgs::find(work.conn(), ctx.scope(), new.org_id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let head = workers::find(work.conn(), ctx.scope(), new.head_worker_id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let standard = standard_for(work.conn(), &org, today).await?;
+    let placed = place(&household, standard, today, new.category_override)?;
+    existing_archive(ctx, &work, head.id).await?;
+
+    let now = ctx.clock.now();
+    let row = beneficiaries::ActiveModel {
+        id: Set(id),
+        org_id: Set(org.id),
+        head_worker_id: Set(head.id),
+        live_head_worker_id: Set(Some(head.id)),
+        status: Set(ArchiveStatus::Temporary.as_str().to_owned()),
+        category: Set(placed.category.as_str().to_owned()),
+        computed_category: Set(placed.computed.as_str().to_owned()),
+        eligibility_rule: Set(placed.assessment.rule.clone()),
+        override_reason: Set(placed.override_reason.clone()),
+        causes: Set(store_causes(&new.causes)),
+        needs: Set(new.needs),
+        household_size: Set(new.household_size),
+        annual_income_fen: Set(new.annual_income_fen),
+        rigid_expenses_fen: Set(new.rigid_expenses_fen),
+        accident_costs_fen: Set(new.accident_costs_fen),
+        per_capita_monthly_fen: Set(placed.assessment.per_capita_monthly_fen),
+        migrant_worker: Set(new.migrant_worker),
+        employment_started_on: Set(new.employment_started_on),
+        long_term_assistance: Set(new.long_term_assistance),
+        created_by: Set(ctx.actor().id.unwrap_or_default()),
+        last_verified_on: Set(None),
+        reverify_due_on: Set(None),
+        closed_reason: Set(None),
+        closed_note: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    let archive = beneficiaries::Entity::insert(row)
+        .exec_with_returning(work.conn())
+        .await
+        .map_err(|e| match CoreError::from(e) {
+            // Another archive for the same head committed between the check and this insert.
+            CoreError::Duplicate { .. } => CoreError::Duplicate {
+                detail: "this worker already heads a live archive".into(),
+                existing_id: None,
+            },
+            other => other,
+        })?;
+    if !member_rows.is_empty() {
+        household_members::Entity::insert_many(member_rows)
+            .exec_without_returning(work.conn())
+            .await?;
+    }
+    let first = new.first_visit;
+    beneficiary_visits::Entity::insert(visit(
+        ctx,
+        id,
+        "first",
+        first.visited_on,
+        first.findings,
+        None,
+        None,
+    ))
+    .exec_without_returning(work.conn())
+    .await?;
+    let changes = json!({ "category": placed.category, "computed_category": placed.computed,
+                          "override_reason": placed.override_reason,
+                          "household_size": new.household_size, "head_worker_id": head.id, "via": via });
+    work.record(
+        Event::new("beneficiary.create")
+            .on("beneficiary", id)
+            .changes(changes),
+    )
+    .await?;
+    work.commit().await?;
+    Ok(archive)
+}
+
+/// The archive in the principal's scope, at the version it read, in one of the `allowed`
+/// states (a conflict naming `what` cannot happen otherwise).
+async fn load(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    allowed: &[ArchiveStatus],
+    what: &str,
+) -> Result<beneficiaries::Model, CoreError> {
+    let b = queries::find(work.conn(), ctx.scope(), id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    versioning::expect(expected_version, b.version)?;
+    if !allowed.iter().any(|s| s.as_str() == b.status) {
+        return Err(CoreError::conflict(format!(
+            "an archive that is {} cannot be {what}",
+            b.status
+        )));
+    }
+    Ok(b)
+}
+
+/// The versioned change goes first, so that a concurrent change makes it miss (`Stale`) before
+/// any dependent row is written; then `then` writes those rows; then the event; then the
+/// archive as it now is.
+async fn apply(
+    work: &Work<'_>,
+    id: Uuid,
+    change: UpdateMany<beneficiaries::Entity>,
+    visit: Option<beneficiary_visits::ActiveModel>,
+    event: Event,
+) -> Result<beneficiaries::Model, CoreError> {
+    if change.exec(work.conn()).await?.rows_affected != 1 {
+        return Err(CoreError::Stale);
+    }
+    if let Some(v) = visit {
+        beneficiary_visits::Entity::insert(v)
+            .exec_without_returning(work.conn())
+            .await?;
+    }
+    work.record(event).await?;
+    beneficiaries::Entity::find_by_id(id)
+        .one(work.conn())
+        .await?
+        .ok_or(CoreError::NotFound)
+}
+
+/// Correct a `temporary` or `formal` archive: the household figures and members, with the
+/// category assessed again for the current year.
+pub async fn update(
+    ctx: &Context<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    u: ArchiveChanges,
+) -> Result<beneficiaries::Model, CoreError> {
+    use beneficiaries::Column as B;
+    ctx.require(Permission::ArchiveWrite).await?;
+    let today = ctx.clock.today();
+    let work = ctx.begin().await?;
+    let allowed = [ArchiveStatus::Temporary, ArchiveStatus::Formal];
+    let b = load(ctx, &work, id, expected_version, &allowed, "corrected").await?;
+    let org = orgs::find(work.conn(), ctx.scope(), b.org_id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let standard = standard_for(work.conn(), &org, today).await?;
+    let household = Household {
+        size: household_size(u.household_size.unwrap_or(b.household_size))?,
+        annual_income_fen: u.annual_income_fen.unwrap_or(b.annual_income_fen),
+        rigid_expenses_fen: u.rigid_expenses_fen.unwrap_or(b.rigid_expenses_fen),
+        accident_costs_fen: u.accident_costs_fen.unwrap_or(b.accident_costs_fen),
+        migrant_worker: u.migrant_worker.unwrap_or(b.migrant_worker),
+        employment_started_on: u.employment_started_on.or(b.employment_started_on),
+    };
+    let placed = place(&household, standard, today, u.category_override)?;
+    let size = i32::try_from(household.size)
+        .map_err(|_| CoreError::field("household_size", "range", "is too large"))?;
+    let mut change = versioning::update::<beneficiaries::Entity>(b.id, b.version, ctx.clock.now())
+        .col_expr(B::HouseholdSize, Expr::value(size))
+        .col_expr(B::AnnualIncomeFen, Expr::value(household.annual_income_fen))
+        .col_expr(
+            B::RigidExpensesFen,
+            Expr::value(household.rigid_expenses_fen),
+        )
+        .col_expr(
+            B::AccidentCostsFen,
+            Expr::value(household.accident_costs_fen),
+        )
+        .col_expr(B::MigrantWorker, Expr::value(household.migrant_worker))
+        .col_expr(
+            B::EmploymentStartedOn,
+            Expr::value(household.employment_started_on),
+        )
+        .col_expr(
+            B::PerCapitaMonthlyFen,
+            Expr::value(placed.assessment.per_capita_monthly_fen),
+        )
+        .col_expr(B::Category, Expr::value(placed.category.as_str()))
+        .col_expr(B::ComputedCategory, Expr::value(placed.computed.as_str()))
+        .col_expr(
+            B::EligibilityRule,
+            Expr::value(placed.assessment.rule.clone()),
+        )
+        .col_expr(
+            B::OverrideReason,
+            Expr::value(placed.override_reason.clone()),
+        );
+    if let Some(causes) = &u.causes {
+        change = change.col_expr(B::Causes, Expr::value(store_causes(causes)));
+    }
+    if let Some(needs) = &u.needs {
+        change = change.col_expr(B::Needs, Expr::value(needs.clone()));
+    }
+    if let Some(long_term) = u.long_term_assistance {
+        change = change.col_expr(B::LongTermAssistance, Expr::value(long_term));
+    }
+    if change.exec(work.conn()).await?.rows_affected != 1 {
+        return Err(CoreError::Stale);
+    }
+    let members = match u.members {
+        Some(wanted) => Some(members::replace(work.conn(), ctx.pii, today, b.id, wanted).await?),
+        None => None,
+    };
+    let changes = json!({ "from_category": b.category, "category": placed.category,
+                          "computed_category": placed.computed, "override_reason": placed.override_reason,
+                          "per_capita_monthly_fen": placed.assessment.per_capita_monthly_fen,
+                          "members": members });
+    work.record(
+        Event::new("beneficiary.update")
+            .on("beneficiary", b.id)
+            .changes(changes),
+    )
+    .await?;
+    let archive = beneficiaries::Entity::find_by_id(b.id)
+        .one(work.conn())
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    work.commit().await?;
+    Ok(archive)
+}
+
+/// Verify a `temporary` archive (入户核实): recorded by a staff member other than its creator
+/// (four eyes). Confirmed → `formal`, due for re-verification a year after the visit; not
+/// confirmed → stays `temporary`.
+pub async fn verify(
+    ctx: &Context<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    v: Verification,
+) -> Result<beneficiaries::Model, CoreError> {
+    use beneficiaries::Column as B;
+    ctx.require(Permission::ArchiveVerify).await?;
+    let work = ctx.begin().await?;
+    let b = load(
+        ctx,
+        &work,
+        id,
+        expected_version,
+        &[ArchiveStatus::Temporary],
+        "verified",
+    )
+    .await?;
+    let actor = ctx.actor();
+    if actor.kind != "user" || actor.id == Some(b.created_by) {
+        return Err(CoreError::Forbidden(
+            "the verification visit must be recorded by a staff member other than the archive's creator".into(),
+        ));
+    }
+    let mut change = versioning::update::<beneficiaries::Entity>(b.id, b.version, ctx.clock.now());
+    if v.confirmed {
+        change = change
+            .col_expr(B::Status, Expr::value(ArchiveStatus::Formal.as_str()))
+            .col_expr(B::LastVerifiedOn, Expr::value(v.visited_on))
+            .col_expr(B::ReverifyDueOn, Expr::value(a_year_after(v.visited_on)));
+    }
+    record_verification(
+        ctx,
+        work,
+        &b,
+        change,
+        v,
+        "beneficiary.verify",
+        "verification",
+    )
+    .await
+}
+
+/// Re-verify a `formal` archive: its yearly visit moves the due date a year past the visit.
+pub async fn reverify(
+    ctx: &Context<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    v: Verification,
+) -> Result<beneficiaries::Model, CoreError> {
+    use beneficiaries::Column as B;
+    ctx.require(Permission::ArchiveVerify).await?;
+    let work = ctx.begin().await?;
+    let b = load(
+        ctx,
+        &work,
+        id,
+        expected_version,
+        &[ArchiveStatus::Formal],
+        "re-verified",
+    )
+    .await?;
+    let change = versioning::update::<beneficiaries::Entity>(b.id, b.version, ctx.clock.now())
+        .col_expr(B::LastVerifiedOn, Expr::value(v.visited_on))
+        .col_expr(B::ReverifyDueOn, Expr::value(a_year_after(v.visited_on)));
+    record_verification(
+        ctx,
+        work,
+        &b,
+        change,
+        v,
+        "beneficiary.reverify",
+        "reverification",
+    )
+    .await
+}
+
+async fn record_verification(
+    ctx: &Context<'_>,
+    work: Work<'_>,
+    b: &beneficiaries::Model,
+    change: UpdateMany<beneficiaries::Entity>,
+    v: Verification,
+    action: &'static str,
+    kind: &str,
+) -> Result<beneficiaries::Model, CoreError> {
+    let result = if v.confirmed {
+        "confirmed"
+    } else {
+        "not_confirmed"
+    };
+    let event = Event::new(action)
+        .on("beneficiary", b.id)
+        .changes(json!({ "visited_on": v.visited_on, "result": result }));
+    let recorded = visit(
+        ctx,
+        b.id,
+        kind,
+        v.visited_on,
+        v.findings,
+        Some(result),
+        None,
+    );
+    let archive = apply(&work, b.id, change, Some(recorded), event).await?;
+    work.commit().await?;
+    Ok(archive)
+}
+
+/// Close an archive (lifted out or cancelled): it is no longer its head's live archive.
+async fn close(
+    ctx: &Context<'_>,
+    work: Work<'_>,
+    b: &beneficiaries::Model,
+    to: ArchiveStatus,
+    reason: &str,
+    note: Option<String>,
+    action: &'static str,
+) -> Result<beneficiaries::Model, CoreError> {
+    use beneficiaries::Column as B;
+    let change = versioning::update::<beneficiaries::Entity>(b.id, b.version, ctx.clock.now())
+        .col_expr(B::Status, Expr::value(to.as_str()))
+        .col_expr(B::LiveHeadWorkerId, Expr::value(Option::<Uuid>::None))
+        .col_expr(B::ClosedReason, Expr::value(reason))
+        .col_expr(B::ClosedNote, Expr::value(note));
+    let event = Event::new(action)
+        .on("beneficiary", b.id)
+        .changes(json!({ "reason": reason }));
+    let archive = apply(&work, b.id, change, None, event).await?;
+    work.commit().await?;
+    Ok(archive)
+}
+
+/// Lift a household out of hardship (解困脱困): `formal` → `lifted_out`.
+pub async fn lift_out(
+    ctx: &Context<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    reason: LiftOutReason,
+    note: Option<String>,
+) -> Result<beneficiaries::Model, CoreError> {
+    ctx.require(Permission::ArchiveWrite).await?;
+    let work = ctx.begin().await?;
+    let b = load(
+        ctx,
+        &work,
+        id,
+        expected_version,
+        &[ArchiveStatus::Formal],
+        "lifted out",
+    )
+    .await?;
+    let to = ArchiveStatus::LiftedOut;
+    close(
+        ctx,
+        work,
+        &b,
+        to,
+        reason.as_str(),
+        note,
+        "beneficiary.lift_out",
+    )
+    .await
+}
+
+/// Cancel an archive (销档): from any live or lifted-out state.
+pub async fn cancel(
+    ctx: &Context<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    reason: CancelReason,
+    note: Option<String>,
+) -> Result<beneficiaries::Model, CoreError> {
+    ctx.require(Permission::ArchiveWrite).await?;
+    let allowed = [
+        ArchiveStatus::Temporary,
+        ArchiveStatus::Formal,
+        ArchiveStatus::LiftedOut,
+    ];
+    let work = ctx.begin().await?;
+    let b = load(ctx, &work, id, expected_version, &allowed, "cancelled").await?;
+    let to = ArchiveStatus::Cancelled;
+    close(
+        ctx,
+        work,
+        &b,
+        to,
+        reason.as_str(),
+        note,
+        "beneficiary.cancel",
+    )
+    .await
+}
+
+/// Record a follow-up contact with a lifted-out household.
+pub async fn follow_up(
+    ctx: &Context<'_>,
+    id: Uuid,
+    f: FollowUp,
+) -> Result<beneficiaries::Model, CoreError> {
+    ctx.require(Permission::ArchiveWrite).await?;
+    let work = ctx.begin().await?;
+    let b = load(
+        ctx,
+        &work,
+        id,
+        None,
+        &[ArchiveStatus::LiftedOut],
+        "followed up",
+    )
+    .await?;
+    let change = versioning::update::<beneficiaries::Entity>(b.id, b.version, ctx.clock.now());
+    let event = Event::new("beneficiary.follow_up")
+        .on("beneficiary", b.id)
+        .changes(json!({ "contacted_on": f.contacted_on, "channel": f.channel }));
+    let channel = Some(f.channel.as_str());
+    let recorded = visit(
+        ctx,
+        b.id,
+        "follow_up",
+        f.contacted_on,
+        f.outcome,
+        None,
+        channel,
+    );
+    let archive = apply(&work, b.id, change, Some(recorded), event).await?;
+    work.commit().await?;
+    Ok(archive)
+}
+
+/// Reopen a lifted-out household that fell back (返困): `lifted_out` → `formal`, due for
+/// re-verification now. The unique index on the live head refuses it if the head meanwhile
+/// heads another live archive.
+pub async fn reopen(
+    ctx: &Context<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    note: String,
+) -> Result<beneficiaries::Model, CoreError> {
+    use beneficiaries::Column as B;
+    ctx.require(Permission::ArchiveWrite).await?;
+    let work = ctx.begin().await?;
+    let b = load(
+        ctx,
+        &work,
+        id,
+        expected_version,
+        &[ArchiveStatus::LiftedOut],
+        "reopened",
+    )
+    .await?;
+    let change = versioning::update::<beneficiaries::Entity>(b.id, b.version, ctx.clock.now())
+        .col_expr(B::Status, Expr::value(ArchiveStatus::Formal.as_str()))
+        .col_expr(B::LiveHeadWorkerId, Expr::value(Some(b.head_worker_id)))
+        .col_expr(B::ReverifyDueOn, Expr::value(ctx.clock.today()))
+        .col_expr(B::ClosedReason, Expr::value(Option::<String>::None))
+        .col_expr(B::ClosedNote, Expr::value(Option::<String>::None));
+    let event = Event::new("beneficiary.reopen")
+        .on("beneficiary", b.id)
+        .changes(json!({ "note": note }));
+    let archive = apply(&work, b.id, change, None, event).await?;
+    work.commit().await?;
+    Ok(archive)
+}
+
+/// Reveal a household member's ID number (only that field is kept for members): needs
+/// `pii.reveal` and a reason, and is audited with the reason, never the value.
+pub async fn reveal_member(
+    ctx: &Context<'_>,
+    archive_id: Uuid,
+    member_id: Uuid,
+    fields: &[RevealField],
+    reason: &str,
+) -> Result<(Uuid, Option<String>), CoreError> {
+    ctx.require(Permission::PiiReveal).await?;
+    if fields.contains(&RevealField::Phone) {
+        return Err(CoreError::field(
+            "fields",
+            "not_recorded",
+            "household members have no phone on record; only `id_number` can be revealed",
+        ));
+    }
+    let archive = queries::find(ctx.db, ctx.scope(), archive_id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let member = household_members::Entity::find_by_id(member_id)
+        .filter(household_members::Column::BeneficiaryId.eq(archive.id))
+        .one(ctx.db)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let id_number = member
+        .id_number_enc
+        .as_deref()
+        .map(|enc| ctx.pii.decrypt(PiiField::IdNumber, enc))
+        .transpose()?;
+    let work = ctx.begin().await?;
+    work.record(
+        Event::new("beneficiary.member_reveal")
+            .on("household_member", member.id)
+            .changes(json!({ "beneficiary_id": archive.id, "fields": fields, "reason": reason })),
+    )
+    .await?;
+    work.commit().await?;
+    Ok((member.id, id_number))
+}

@@ -1,0 +1,253 @@
+//! Enterprises (建会企业): registering, correcting, archiving. The USCC is unique city-wide (a
+//! unique index decides); members never exceed headcount.
+
+use chrono::NaiveDate;
+use entity::enterprises::{self, Column};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Current, RECORD_ACTIVE, RecordKind, orgs, set_record_status};
+use crate::access::Permission;
+use crate::audit::Event;
+use crate::context::Context;
+use crate::domain::uscc;
+use crate::enums::string_enum;
+use crate::tenancy::Scope;
+use crate::versioning;
+use crate::{CoreError, FieldError};
+
+string_enum!(
+    /// Ownership type (所有制类型).
+    Ownership {
+        /// State-owned (国有).
+        State = "state",
+        /// Collectively owned (集体).
+        Collective = "collective",
+        /// Private, non-public economy (私营/非公).
+        Private = "private",
+        /// Foreign-invested (外商投资).
+        Foreign = "foreign",
+        /// Hong Kong, Macao or Taiwan invested (港澳台投资).
+        HkMacaoTaiwan = "hk_macao_taiwan",
+        /// Mixed ownership / joint-stock (混合所有制/股份制).
+        Mixed = "mixed",
+        /// Other (其他).
+        Other = "other",
+    }
+);
+
+pub fn scoped(scope: &Scope) -> Select<enterprises::Entity> {
+    enterprises::Entity::find().filter(scope.owns(Column::OrgId))
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    id: Uuid,
+) -> Result<Option<enterprises::Model>, DbErr> {
+    scoped(scope).filter(Column::Id.eq(id)).one(db).await
+}
+
+/// Union members cannot outnumber the employees, and neither count is negative.
+pub fn members_within_headcount(
+    headcount: Option<i32>,
+    members: Option<i32>,
+) -> Result<(), FieldError> {
+    match (headcount, members) {
+        (Some(h), Some(m)) if m > h || h < 0 || m < 0 => Err(FieldError::new(
+            "member_count",
+            "exceeds_headcount",
+            "cannot exceed headcount (and neither may be negative)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An enterprise to register.
+pub struct NewEnterprise {
+    pub org_id: Uuid,
+    pub name: String,
+    pub uscc: String,
+    pub ownership: Ownership,
+    pub industry: String,
+    pub address: Option<String>,
+    pub union_founded_on: Option<NaiveDate>,
+    pub headcount: Option<i32>,
+    pub member_count: Option<i32>,
+    pub overcapacity: bool,
+}
+
+/// Register one enterprise (from the API, an import row or a sync), with its audit event.
+pub async fn register(
+    ctx: &Context<'_>,
+    new: NewEnterprise,
+    via: &str,
+) -> Result<enterprises::Model, CoreError> {
+    ctx.require(Permission::RegistryWrite).await?;
+    members_within_headcount(new.headcount, new.member_count)
+        .map_err(|e| CoreError::Validation(vec![e]))?;
+    let work = ctx.begin().await?;
+    orgs::find(work.conn(), ctx.scope(), new.org_id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let now = ctx.clock.now();
+    let row = enterprises::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(new.org_id),
+        name: Set(new.name.trim().to_owned()),
+        uscc: Set(uscc::normalise(&new.uscc)),
+        ownership: Set(new.ownership.as_str().to_owned()),
+        industry: Set(new.industry),
+        address: Set(new.address),
+        union_founded_on: Set(new.union_founded_on),
+        headcount: Set(new.headcount),
+        member_count: Set(new.member_count),
+        overcapacity: Set(new.overcapacity),
+        status: Set(RECORD_ACTIVE.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    };
+    let e = enterprises::Entity::insert(row)
+        .exec_with_returning(work.conn())
+        .await?;
+    let changes = json!({ "name": e.name, "uscc": e.uscc, "org_id": e.org_id, "via": via });
+    work.record(
+        Event::new("enterprise.create")
+            .on("enterprise", e.id)
+            .changes(changes),
+    )
+    .await?;
+    work.commit().await?;
+    Ok(e)
+}
+
+/// Changes to an enterprise; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Default)]
+pub struct EnterpriseChanges {
+    pub org_id: Option<Uuid>,
+    pub name: Option<String>,
+    pub uscc: Option<String>,
+    pub ownership: Option<Ownership>,
+    pub industry: Option<String>,
+    pub address: Option<Option<String>>,
+    pub union_founded_on: Option<Option<NaiveDate>>,
+    pub headcount: Option<Option<i32>>,
+    pub member_count: Option<Option<i32>>,
+    pub overcapacity: Option<bool>,
+}
+
+/// Change an enterprise at the version the principal read. The member rule is checked against
+/// the record as it will be.
+pub async fn update(
+    ctx: &Context<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    c: EnterpriseChanges,
+) -> Result<enterprises::Model, CoreError> {
+    ctx.require(Permission::RegistryWrite).await?;
+    let work = ctx.begin().await?;
+    let e = find(work.conn(), ctx.scope(), id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    versioning::expect(expected_version, e.version)?;
+    members_within_headcount(
+        c.headcount.unwrap_or(e.headcount),
+        c.member_count.unwrap_or(e.member_count),
+    )
+    .map_err(|e| CoreError::Validation(vec![e]))?;
+
+    let mut change = versioning::update::<enterprises::Entity>(e.id, e.version, ctx.clock.now());
+    let mut changes = serde_json::Map::new();
+    if let Some(org) = c.org_id {
+        orgs::find(work.conn(), ctx.scope(), org)
+            .await?
+            .ok_or(CoreError::NotFound)?;
+        changes.insert("org_id".into(), json!(org));
+        change = change.col_expr(Column::OrgId, Expr::value(org));
+    }
+    if let Some(v) = c.name {
+        changes.insert("name".into(), json!(v));
+        change = change.col_expr(Column::Name, Expr::value(v.trim().to_owned()));
+    }
+    if let Some(v) = c.uscc {
+        let v = uscc::normalise(&v);
+        changes.insert("uscc".into(), json!(v));
+        change = change.col_expr(Column::Uscc, Expr::value(v));
+    }
+    if let Some(v) = c.ownership {
+        changes.insert("ownership".into(), json!(v));
+        change = change.col_expr(Column::Ownership, Expr::value(v.as_str()));
+    }
+    if let Some(v) = c.industry {
+        changes.insert("industry".into(), json!(v));
+        change = change.col_expr(Column::Industry, Expr::value(v));
+    }
+    if let Some(v) = c.address {
+        changes.insert("address".into(), json!(v));
+        change = change.col_expr(Column::Address, Expr::value(v));
+    }
+    if let Some(v) = c.union_founded_on {
+        changes.insert("union_founded_on".into(), json!(v));
+        change = change.col_expr(Column::UnionFoundedOn, Expr::value(v));
+    }
+    if let Some(v) = c.headcount {
+        changes.insert("headcount".into(), json!(v));
+        change = change.col_expr(Column::Headcount, Expr::value(v));
+    }
+    if let Some(v) = c.member_count {
+        changes.insert("member_count".into(), json!(v));
+        change = change.col_expr(Column::MemberCount, Expr::value(v));
+    }
+    if let Some(v) = c.overcapacity {
+        changes.insert("overcapacity".into(), json!(v));
+        change = change.col_expr(Column::Overcapacity, Expr::value(v));
+    }
+    let event = Event::new("enterprise.update")
+        .on("enterprise", e.id)
+        .changes(changes.into());
+    let e = versioning::save_work(&work, change, e.id, event).await?;
+    work.commit().await?;
+    Ok(e)
+}
+
+const KIND: RecordKind = RecordKind {
+    resource: "enterprise",
+    archive: "enterprise.archive",
+    restore: "enterprise.restore",
+};
+
+/// Archive (`to` = archived) or restore (`to` = active) an enterprise.
+pub async fn set_status(
+    ctx: &Context<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    to: &'static str,
+) -> Result<enterprises::Model, CoreError> {
+    ctx.require(Permission::RegistryWrite).await?;
+    let work = ctx.begin().await?;
+    let e = find(work.conn(), ctx.scope(), id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let current = Current {
+        id: e.id,
+        version: e.version,
+        status: &e.status,
+    };
+    let e = set_record_status::<enterprises::Entity>(
+        &work,
+        ctx.clock.now(),
+        current,
+        expected_version,
+        Column::Status,
+        to,
+        &KIND,
+    )
+    .await?;
+    work.commit().await?;
+    Ok(e)
+}

@@ -1,0 +1,83 @@
+//! The registry (台账): organisations, enterprises and workers, and the lifecycle they share.
+//! Money and agreements point at registry records, so a record is archived, never deleted.
+
+pub mod enterprises;
+pub mod orgs;
+pub mod workers;
+
+use sea_orm::PrimaryKeyTrait;
+use sea_orm::sea_query::Expr;
+use uuid::Uuid;
+
+use crate::CoreError;
+use crate::audit::Event;
+use crate::enums::string_enum;
+use crate::uow::Work;
+use crate::versioning::{self, Versioned};
+
+pub const RECORD_ACTIVE: &str = "active";
+pub const RECORD_ARCHIVED: &str = "archived";
+
+string_enum!(
+    /// Lifecycle of registry records: money and agreements point at them, so they are archived,
+    /// never deleted.
+    RecordStatus {
+        /// In use (在册).
+        Active = "active",
+        /// Archived (归档): hidden from lists unless asked for, kept for history.
+        Archived = "archived",
+    }
+);
+
+/// A kind of registry record, for archiving and restoring: its audit resource type and actions.
+pub struct RecordKind {
+    pub resource: &'static str,
+    pub archive: &'static str,
+    pub restore: &'static str,
+}
+
+/// A record as read for a state change: its id, version and current status.
+pub struct Current<'s> {
+    pub id: Uuid,
+    pub version: i32,
+    pub status: &'s str,
+}
+
+/// Archive (`to` = archived) or restore (`to` = active) a registry record inside `work`: a
+/// conflict if it is already there, `Stale` if the version moved on, audited with the kind's
+/// action.
+pub async fn set_record_status<E>(
+    work: &Work<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+    record: Current<'_>,
+    expected_version: Option<i32>,
+    status_column: E::Column,
+    to: &'static str,
+    kind: &RecordKind,
+) -> Result<E::Model, CoreError>
+where
+    E: Versioned,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+{
+    versioning::expect(expected_version, record.version)?;
+    if record.status == to {
+        return Err(CoreError::conflict(format!(
+            "the {} is already {to}",
+            kind.resource
+        )));
+    }
+    let change = versioning::update::<E>(record.id, record.version, now)
+        .col_expr(status_column, Expr::value(to));
+    let action = if to == RECORD_ARCHIVED {
+        kind.archive
+    } else {
+        kind.restore
+    };
+    versioning::save_work(
+        work,
+        change,
+        record.id,
+        Event::new(action).on(kind.resource, record.id),
+    )
+    .await
+}

@@ -1,0 +1,66 @@
+//! The unit of work: one transaction in which an operation reads what its rules need, checks
+//! them, writes, and records its audit event (which appends the change-log row). Either all of
+//! it commits or none of it does, so a rule is never checked on one connection and broken by a
+//! concurrent write on another.
+//!
+//! Where two units can still race past a check (both read "no overlap" before either writes),
+//! the database decides: a unique constraint, a conditional `UPDATE … WHERE version = ?`, or a
+//! row lock taken before the check. On SQLite a unit starts `BEGIN IMMEDIATE`: it holds the one
+//! writer lock from the start, so a read followed by a write can never fail to upgrade, and
+//! units run one after another.
+
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
+
+use crate::CoreError;
+use crate::audit::{self, Actor, Event};
+use crate::context::Context;
+
+/// An open unit of work. Dropped without [`Work::commit`], it rolls back.
+pub struct Work<'c> {
+    txn: DatabaseTransaction,
+    actor: &'c Actor,
+}
+
+impl<'c> Work<'c> {
+    /// The transaction: every read and write of the operation goes through it.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    pub fn actor(&self) -> &Actor {
+        self.actor
+    }
+
+    /// The operation's audit event (and, for a synced record, its change-log row).
+    pub async fn record(&self, event: Event) -> Result<(), CoreError> {
+        audit::record(&self.txn, self.actor, event).await?;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), CoreError> {
+        self.txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// Begin a write transaction on `db` (immediate on SQLite).
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, CoreError> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    Ok(db.begin_with_options(options).await?)
+}
+
+impl Context<'_> {
+    /// Open a unit of work for this principal.
+    pub async fn begin(&self) -> Result<Work<'_>, CoreError> {
+        Ok(Work {
+            txn: begin_write(self.db).await?,
+            actor: self.actor(),
+        })
+    }
+}
