@@ -19,7 +19,12 @@ use siji_core::tenancy::Scope;
 use siji_core::{Clock, Context, CoreError};
 use uuid::Uuid;
 
-async fn database() -> (DatabaseConnection, orgs::Model, orgs::Model, tempfile::TempDir) {
+async fn database() -> (
+    DatabaseConnection,
+    orgs::Model,
+    orgs::Model,
+    tempfile::TempDir,
+) {
     // A file, not `sqlite::memory:`: every pooled connection must see the same database.
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("siji.db").display());
@@ -165,5 +170,8 @@ async fn the_operation_checks_permission_scope_and_version() {
         .unwrap();
     assert_eq!(archived.version, w.version + 1);
     let twice = ops::set_status(&operator, w.id, None, RECORD_ARCHIVED).await;
-    assert!(matches!(twice, Err(CoreError::Conflict { .. })), "{twice:?}");
+    assert!(
+        matches!(twice, Err(CoreError::Conflict { .. })),
+        "{twice:?}"
+    );
 }
