@@ -2,9 +2,11 @@
 //! two counties that cannot see, touch, filter for or detect each other's records.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{County, PASSWORD, TestApp, assert_problem, json_body, spawn_app};
+use crate::helpers::{
+    County, PASSWORD, TestApp, assert_problem, json_body, request_examples, spawn_app,
+};
 
 #[tokio::test]
 async fn each_role_may_do_what_the_matrix_says_and_nothing_more() {
@@ -337,4 +339,81 @@ async fn assert_isolated(app: &TestApp, me: &County, other: &County, other_code:
     .await;
     assert_eq!(tree["id"], me.org_id.as_str());
     assert!(!tree.to_string().contains(&other.org_id));
+}
+
+/// The permission each operation declares in the document (`x-permission`) is the one the server
+/// enforces: every operation is called, with its documented example body and made-up ids, by a
+/// staff member whose roles lack that permission, and must answer 403 `forbidden` (the
+/// permission is checked before the record is looked up, so made-up ids do not matter).
+#[tokio::test]
+async fn every_operation_enforces_the_permission_it_documents() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let mut staff: Vec<(String, Vec<String>)> = Vec::new();
+    for role in ["approver", "auditor"] {
+        let name = format!("370811.{role}");
+        app.create_user(&a.admin, &a.org_id, &name, &[role]).await;
+        staff.push((app.login(&name, PASSWORD).await.access, Vec::new()));
+    }
+    staff.push((a.operator.clone(), Vec::new()));
+    staff.push((a.admin.clone(), Vec::new()));
+    for (token, permissions) in &mut staff {
+        let me = json_body(app.get_as("/api/v1/me", token).await, StatusCode::OK).await;
+        *permissions = me["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect();
+    }
+    let doc = json_body(app.get("/openapi.json").await, StatusCode::OK).await;
+    let (mut checked, mut failures) = (0, Vec::new());
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(permission) = op["x-permission"].as_str() else {
+                continue;
+            };
+            // Only named permissions; `authenticated` and public operations have none to lack.
+            if !permission.contains('.') {
+                continue;
+            }
+            let Some((token, _)) = staff
+                .iter()
+                .find(|(_, p)| !p.iter().any(|x| x == permission))
+            else {
+                continue; // every staff role holds it (reading organisations)
+            };
+            let mut url = path.clone();
+            while let Some(start) = url.find('{') {
+                let end = url[start..].find('}').unwrap() + start;
+                url.replace_range(start..=end, &uuid::Uuid::now_v7().to_string());
+            }
+            let mut query = Vec::new();
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "query" && p["required"] == true {
+                    query.push((p["name"].as_str().unwrap().to_owned(), a.org_id.clone()));
+                }
+            }
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let mut request = app.authed(method.clone(), &url, token).query(&query);
+            let content = &op["requestBody"]["content"];
+            if let Some(example) = request_examples(&doc, op).and_then(|e| e.into_iter().next()) {
+                request = request.json(&example);
+            } else if content.get("text/csv").is_some() {
+                request = request
+                    .header("Content-Type", "text/csv")
+                    .body("姓名\n张三\n");
+            }
+            let res = request.send().await.unwrap();
+            let status = res.status();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            checked += 1;
+            if status != StatusCode::FORBIDDEN || body["code"] != "forbidden" {
+                failures.push(format!("{method} {path} ({permission}): {status} {body}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(checked >= 40, "only {checked} operations checked");
 }

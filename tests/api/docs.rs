@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{json_body, spawn_app};
+use crate::helpers::{json_body, request_examples, spawn_app};
 
 fn workspace_file(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -264,31 +264,9 @@ async fn every_request_example_passes_the_servers_own_validation() {
     let mut failures = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let Some(content) = op["requestBody"]["content"]["application/json"].as_object() else {
+            let Some(examples) = request_examples(&doc, op) else {
                 continue;
             };
-            // The media type's example(s), else the schema's.
-            let mut examples: Vec<Value> = Vec::new();
-            if let Some(example) = content.get("example") {
-                examples.push(example.clone());
-            }
-            if let Some(named) = content.get("examples").and_then(Value::as_object) {
-                examples.extend(named.values().map(|e| e["value"].clone()));
-            }
-            if examples.is_empty()
-                && let Some(name) = content
-                    .get("schema")
-                    .and_then(|s| s["$ref"].as_str())
-                    .and_then(|r| r.rsplit('/').next())
-            {
-                let schema = &doc["components"]["schemas"][name];
-                if !schema["example"].is_null() {
-                    examples.push(schema["example"].clone());
-                }
-                if let Some(list) = schema["examples"].as_array() {
-                    examples.extend(list.iter().cloned());
-                }
-            }
             if examples.is_empty() {
                 failures.push(format!("{method} {path}: no example"));
                 continue;

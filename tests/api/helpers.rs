@@ -489,3 +489,31 @@ pub fn uscc(first17: &str) -> String {
         ALPHABET[((31 - sum % 31) % 31) as usize] as char
     )
 }
+
+/// Every documented example of an operation's JSON request body: the media type's example(s),
+/// else its schema's. `None` when the operation takes no JSON body.
+pub fn request_examples(doc: &Value, op: &Value) -> Option<Vec<Value>> {
+    let content = op["requestBody"]["content"]["application/json"].as_object()?;
+    let mut examples: Vec<Value> = Vec::new();
+    if let Some(example) = content.get("example") {
+        examples.push(example.clone());
+    }
+    if let Some(named) = content.get("examples").and_then(Value::as_object) {
+        examples.extend(named.values().map(|e| e["value"].clone()));
+    }
+    if examples.is_empty()
+        && let Some(name) = content
+            .get("schema")
+            .and_then(|s| s["$ref"].as_str())
+            .and_then(|r| r.rsplit('/').next())
+    {
+        let schema = &doc["components"]["schemas"][name];
+        if !schema["example"].is_null() {
+            examples.push(schema["example"].clone());
+        }
+        if let Some(list) = schema["examples"].as_array() {
+            examples.extend(list.iter().cloned());
+        }
+    }
+    Some(examples)
+}

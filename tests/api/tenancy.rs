@@ -10,20 +10,7 @@ use chrono::Datelike;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{json_body, nth_id_number, spawn_app, uscc};
-
-/// The documented example body of an operation, if it takes one.
-fn example_body(doc: &Value, op: &Value) -> Option<Value> {
-    let content = op["requestBody"]["content"]["application/json"].as_object()?;
-    if let Some(example) = content.get("example") {
-        return Some(example.clone());
-    }
-    let reference = content.get("schema")?["$ref"].as_str()?;
-    let name = reference.rsplit('/').next()?;
-    doc["components"]["schemas"][name]["example"]
-        .as_object()
-        .map(|o| Value::Object(o.clone()))
-}
+use crate::helpers::{json_body, nth_id_number, request_examples, spawn_app, uscc};
 
 #[tokio::test]
 async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
@@ -157,7 +144,7 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
                 _ => continue,
             };
             let mut request = app.authed(method.clone(), &url, &b.admin);
-            if let Some(body) = example_body(&doc, op) {
+            if let Some(body) = request_examples(&doc, op).and_then(|e| e.into_iter().next()) {
                 request = request.json(&body);
             }
             let res = request.send().await.unwrap();
