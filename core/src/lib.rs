@@ -22,6 +22,7 @@ pub mod enums;
 pub mod error;
 pub mod pii;
 pub mod registry;
+pub mod standards;
 pub mod tenancy;
 pub mod uow;
 pub mod versioning;

@@ -1,22 +1,19 @@
 //! Keeping and reading minimum living standards.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::Utc;
 use entity::living_standards::{self, Column};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use siji_openapi::tags;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, Json, Page, PageRequest, Query};
 use crate::state::AppState;
-use siji_core::registry::orgs;
+use siji_core::standards;
 
 /// A minimum living standard for one year.
 #[derive(Debug, Serialize, ToSchema)]
@@ -77,34 +74,9 @@ pub async fn create(
     caller: Caller,
     body: Json<CreateLivingStandardRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller
-        .require(&state.db, Permission::StandardsWrite)
-        .await?;
     let b = body.into_inner();
-    let org = orgs::find(&state.db, &caller.scope(), b.org_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let row = living_standards::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(org.id),
-        year: Set(b.year),
-        monthly_fen: Set(b.monthly_fen),
-        created_at: Set(Utc::now()),
-    };
-    let txn = state.db.begin().await?;
-    let s = living_standards::Entity::insert(row)
-        .exec_with_returning(&txn)
-        .await?;
-    let changes = json!({ "org_id": s.org_id, "year": s.year, "monthly_fen": s.monthly_fen });
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Event::new("living_standard.create")
-            .on("living_standard", s.id)
-            .changes(changes),
-    )
-    .await?;
-    txn.commit().await?;
+    let ctx = caller.context(&state);
+    let s = standards::record_living_standard(&ctx, b.org_id, b.year, b.monthly_fen).await?;
     Ok(HttpResponse::Created().json(LivingStandardResponse {
         id: s.id,
         org_id: s.org_id,

@@ -1,22 +1,20 @@
 //! Keeping and reading statutory minimum wages.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use entity::minimum_wages::{self, Column};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, Order, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use siji_openapi::tags;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, Json, Page, PageRequest, Query};
 use crate::state::AppState;
-use siji_core::registry::orgs;
+use siji_core::standards;
 
 /// A statutory monthly minimum wage from a date on.
 #[derive(Debug, Serialize, ToSchema)]
@@ -88,34 +86,9 @@ pub async fn create(
     caller: Caller,
     body: Json<CreateMinimumWageRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller
-        .require(&state.db, Permission::StandardsWrite)
-        .await?;
     let b = body.into_inner();
-    let org = orgs::find(&state.db, &caller.scope(), b.org_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let row = minimum_wages::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(org.id),
-        effective_from: Set(b.effective_from),
-        monthly_fen: Set(b.monthly_fen),
-        created_at: Set(Utc::now()),
-    };
-    let txn = state.db.begin().await?;
-    let m = minimum_wages::Entity::insert(row)
-        .exec_with_returning(&txn)
-        .await?;
-    let changes = json!({ "org_id": m.org_id, "effective_from": m.effective_from, "monthly_fen": m.monthly_fen });
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Event::new("minimum_wage.create")
-            .on("minimum_wage", m.id)
-            .changes(changes),
-    )
-    .await?;
-    txn.commit().await?;
+    let ctx = caller.context(&state);
+    let m = standards::record_minimum_wage(&ctx, b.org_id, b.effective_from, b.monthly_fen).await?;
     Ok(HttpResponse::Created().json(MinimumWageResponse::from(m)))
 }
 

@@ -8,31 +8,10 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::domain::{division_code, uscc};
-use crate::enums::string_enum;
 use crate::http::extract::double_option;
 
-string_enum!(
-    /// The level of a node in the union organisation tree (工会三级组织网络).
-    #[derive(PartialOrd, Ord)]
-    OrgLevel {
-        /// City federation of trade unions (市总工会): the root.
-        City = "city",
-        /// County or district federation (县市区总工会).
-        County = "county",
-        /// Township or street union (乡镇(街道)工会).
-        Township = "township",
-        /// Enterprise union (企业工会).
-        Enterprise = "enterprise",
-    }
-);
-
-impl OrgLevel {
-    /// A node's level must be strictly below its parent's (an enterprise union may sit under a
-    /// township, a county or the city directly).
-    pub fn may_be_child_of(self, parent: OrgLevel) -> bool {
-        self > parent
-    }
-}
+pub use siji_core::registry::orgs::OrgLevel;
+use siji_core::registry::orgs::{NewOrg, OrgChanges};
 
 pub fn validate_division_code(code: &str) -> Result<(), ValidationError> {
     division_code::validate(code).map_err(|e| {
@@ -186,4 +165,26 @@ pub struct OrgTreeNode {
     pub division_code: String,
     #[schema(no_recursion)]
     pub children: Vec<OrgTreeNode>,
+}
+
+impl From<CreateOrgRequest> for NewOrg {
+    fn from(b: CreateOrgRequest) -> Self {
+        Self {
+            parent_id: b.parent_id,
+            level: b.level,
+            name: b.name,
+            division_code: b.division_code,
+            uscc: b.uscc,
+        }
+    }
+}
+
+impl From<UpdateOrgRequest> for OrgChanges {
+    fn from(b: UpdateOrgRequest) -> Self {
+        Self {
+            name: b.name,
+            division_code: b.division_code,
+            uscc: b.uscc,
+        }
+    }
 }

@@ -1,18 +1,14 @@
-//! Organisation handlers: extract, authorise, call the scoped queries, respond.
+//! Organisation handlers: extract, call the core's organisation operation, respond.
 
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::Utc;
 use entity::orgs::{self, Column};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
-use serde_json::json;
+use sea_orm::{ColumnTrait, QueryFilter};
 use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::audit::{self, Event};
 use crate::auth::{Caller, Permission};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
@@ -43,39 +39,7 @@ pub async fn create(
     caller: Caller,
     body: Json<CreateOrgRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::OrgsWrite).await?;
-    let body = body.into_inner();
-    let parent = queries::find(&state.db, &caller.scope(), body.parent_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let parent_level = OrgLevel::parse(&parent.level).unwrap_or(OrgLevel::Enterprise);
-    if !body.level.may_be_child_of(parent_level) {
-        return Err(ApiError::field(
-            "level",
-            "below_parent",
-            format!(
-                "must be below the parent's level ({})",
-                parent_level.as_str()
-            ),
-        ));
-    }
-    let row = queries::new_org(
-        &parent,
-        body.level.as_str(),
-        body.name,
-        body.division_code,
-        body.uscc.map(|u| u.to_uppercase()),
-    );
-    let txn = state.db.begin().await?;
-    let org = orgs::Entity::insert(row).exec_with_returning(&txn).await?;
-    let changes = json!({ "parent_id": parent.id, "level": org.level, "name": org.name, "division_code": org.division_code });
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Event::new("org.create").on("org", org.id).changes(changes),
-    )
-    .await?;
-    txn.commit().await?;
+    let org = queries::create(&caller.context(&state), body.into_inner().into()).await?;
     Ok(created_versioned(
         format!("/api/v1/orgs/{}", org.id),
         org.version,
@@ -228,7 +192,6 @@ pub async fn update(
     if_match: IfMatch,
     body: Json<UpdateOrgRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::OrgsWrite).await?;
     let body = body.into_inner();
     body.uscc_valid().map_err(|e| {
         ApiError::field(
@@ -237,50 +200,7 @@ pub async fn update(
             e.message.map(|m| m.to_string()).unwrap_or_default(),
         )
     })?;
-    let org = queries::find(&state.db, &caller.scope(), *id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if_match.check(org.version)?;
-
-    let mut change = orgs::Entity::update_many()
-        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1));
-    let mut changes = serde_json::Map::new();
-    if let Some(name) = body.name {
-        changes.insert("name".into(), json!(name));
-        change = change.col_expr(Column::Name, Expr::value(name));
-    }
-    if let Some(code) = body.division_code {
-        changes.insert("division_code".into(), json!(code));
-        change = change.col_expr(Column::DivisionCode, Expr::value(code));
-    }
-    if let Some(uscc) = body.uscc {
-        let uscc = uscc.map(|u| u.to_uppercase());
-        changes.insert("uscc".into(), json!(uscc));
-        change = change.col_expr(Column::Uscc, Expr::value(uscc));
-    }
-    let txn = state.db.begin().await?;
-    let res = change
-        .filter(Column::Id.eq(org.id))
-        .filter(Column::Version.eq(org.version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(ApiError::PreconditionFailed);
-    }
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Event::new("org.update")
-            .on("org", org.id)
-            .changes(changes.into()),
-    )
-    .await?;
-    let org = orgs::Entity::find_by_id(org.id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    txn.commit().await?;
+    let org = queries::update(&caller.context(&state), *id, if_match.0, body.into()).await?;
     Ok(ok_versioned(org.version, &OrgResponse::from(org)))
 }
 
@@ -310,54 +230,7 @@ pub async fn move_org(
     if_match: IfMatch,
     body: Json<MoveOrgRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::OrgsWrite).await?;
-    let scope = caller.scope();
-    let org = queries::find(&state.db, &scope, *id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if_match.check(org.version)?;
-    if org.id == caller.org.id {
-        return Err(ApiError::Forbidden(
-            "you cannot move your own organisation".into(),
-        ));
-    }
-    let parent = queries::find(&state.db, &scope, body.0.parent_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if parent.path.starts_with(&org.path) {
-        return Err(ApiError::Conflict {
-            code: crate::http::ErrorCode::Conflict,
-            detail: "an organisation cannot be moved below itself".into(),
-        });
-    }
-    let level = OrgLevel::parse(&org.level).unwrap_or(OrgLevel::Enterprise);
-    let parent_level = OrgLevel::parse(&parent.level).unwrap_or(OrgLevel::Enterprise);
-    if !level.may_be_child_of(parent_level) {
-        return Err(ApiError::field(
-            "parent_id",
-            "below_parent",
-            format!(
-                "a {} cannot sit under a {}",
-                level.as_str(),
-                parent_level.as_str()
-            ),
-        ));
-    }
-    let txn = state.db.begin().await?;
-    if !queries::move_subtree(&txn, &org, &parent).await? {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let changes = json!({ "from_parent_id": org.parent_id, "to_parent_id": parent.id });
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Event::new("org.move").on("org", org.id).changes(changes),
-    )
-    .await?;
-    let org = orgs::Entity::find_by_id(org.id)
-        .one(&txn)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    txn.commit().await?;
+    let ctx = caller.context(&state);
+    let org = queries::move_to(&ctx, *id, if_match.0, body.into_inner().parent_id).await?;
     Ok(ok_versioned(org.version, &OrgResponse::from(org)))
 }
