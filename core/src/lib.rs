@@ -12,6 +12,7 @@
 //! (`registry`).
 
 pub mod access;
+pub mod accounts;
 pub mod agreements;
 pub mod archive;
 pub mod audit;

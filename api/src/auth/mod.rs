@@ -3,9 +3,10 @@
 
 pub mod caller;
 pub mod meta;
-pub mod password;
 /// The permission matrix lives in the core, where operations check it.
 pub use siji_core::access as permissions;
+/// Password hashing and policy belong to the accounts area of the core.
+pub use siji_core::accounts::password;
 pub mod secrets;
 pub mod throttle;
 pub mod tokens;

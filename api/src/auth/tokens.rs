@@ -3,13 +3,9 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::http::ApiError;
@@ -110,18 +106,7 @@ impl TokenKeys {
     }
 }
 
-/// A fresh random token of 32 bytes, URL-safe base64.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The stored form of a random token: hex SHA-256. (High-entropy tokens need no slow hash.)
-pub fn digest(token: &str) -> String {
-    let hash = Sha256::digest(token.as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use siji_core::accounts::secrets::{digest, random_token};
 
 #[cfg(test)]
 mod tests {

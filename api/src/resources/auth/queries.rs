@@ -72,17 +72,4 @@ pub async fn revoke_family(
     Ok(())
 }
 
-/// Revoke every refresh token of a user (disabled, password changed or reset).
-pub async fn revoke_user(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    refresh_tokens::Entity::update_many()
-        .col_expr(Column::RevokedAt, Expr::value(now))
-        .filter(Column::UserId.eq(user_id))
-        .filter(Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
-}
+pub use siji_core::accounts::revoke_user;

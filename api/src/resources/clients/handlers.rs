@@ -3,25 +3,20 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::Utc;
 use entity::api_clients::{self, Column};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, Select, TransactionTrait};
+use sea_orm::{ColumnTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use siji_openapi::tags;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::audit::{self, Event};
-use crate::auth::{Caller, Permission, tokens};
+use crate::auth::{Caller, Permission};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::state::AppState;
-use crate::tenancy::Scope;
-use crate::versioning;
 use sea_orm::Order;
-use siji_core::registry::orgs;
+use siji_core::accounts::clients;
 
 /// A machine client. It acts with the `integration` role within its organisation's subtree.
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,18 +82,6 @@ pub struct ClientListQuery {
     pub count: Option<bool>,
 }
 
-fn scoped(scope: &Scope) -> Select<api_clients::Entity> {
-    api_clients::Entity::find().filter(scope.owns(Column::OrgId))
-}
-
-async fn find(state: &AppState, caller: &Caller, id: Uuid) -> Result<api_clients::Model, ApiError> {
-    scoped(&caller.scope())
-        .filter(Column::Id.eq(id))
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound)
-}
-
 /// Create a machine client.
 ///
 /// For a county system that syncs its records. The answer carries `client_secret` once; only
@@ -120,45 +103,13 @@ pub async fn create(
     caller: Caller,
     body: Json<CreateClientRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::ClientsWrite).await?;
     let body = body.into_inner();
-    let org = orgs::find(&state.db, &caller.scope(), body.org_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let id = Uuid::now_v7();
-    let secret = tokens::random_token();
-    let now = Utc::now();
-    let row = api_clients::ActiveModel {
-        id: Set(id),
-        client_id: Set(format!("sc_{}", &id.simple().to_string()[..20])),
-        name: Set(body.name),
-        org_id: Set(org.id),
-        secret_hash: Set(tokens::digest(&secret)),
-        active: Set(true),
-        tokens_valid_after: Set(now),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    };
-    let txn = state.db.begin().await?;
-    let client = api_clients::Entity::insert(row)
-        .exec_with_returning(&txn)
-        .await?;
-    let changes = json!({ "client_id": client.client_id, "name": client.name, "org_id": org.id });
-    audit::record(
-        &txn,
-        &caller.actor(),
-        Event::new("client.create")
-            .on("client", client.id)
-            .changes(changes),
-    )
-    .await?;
-    txn.commit().await?;
-    let location = format!("/api/v1/clients/{}", client.id);
-    let version = client.version;
+    let issued = clients::create(&caller.context(&state), body.name, body.org_id).await?;
+    let location = format!("/api/v1/clients/{}", issued.client.id);
+    let version = issued.client.version;
     let body = ClientResponse {
-        client_secret: Some(secret),
-        ..ClientResponse::from(client)
+        client_secret: Some(issued.secret),
+        ..ClientResponse::from(issued.client)
     };
     Ok(created_versioned(location, version, &body))
 }
@@ -182,7 +133,7 @@ pub async fn list(
     caller.require(&state.db, Permission::ClientsRead).await?;
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
-    let mut select = scoped(&caller.scope());
+    let mut select = clients::scoped(&caller.scope());
     if let Some(org) = q.org_id {
         select = select.filter(Column::OrgId.eq(org));
     }
@@ -208,38 +159,10 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, Permission::ClientsRead).await?;
-    let client = find(&state, &caller, *id).await?;
+    let client = clients::find(&state.db, &caller.scope(), *id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(ok_versioned(client.version, &ClientResponse::from(client)))
-}
-
-/// Change a client's secret or active flag, invalidate its tokens, audit; return it.
-async fn revise(
-    state: &AppState,
-    caller: &Caller,
-    client: api_clients::Model,
-    secret: Option<&str>,
-    action: &'static str,
-) -> Result<api_clients::Model, ApiError> {
-    let now = Utc::now();
-    let mut update = api_clients::Entity::update_many()
-        .col_expr(Column::TokensValidAfter, Expr::value(now))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-        .filter(Column::Id.eq(client.id))
-        .filter(Column::Version.eq(client.version));
-    update = match secret {
-        Some(secret) => update.col_expr(Column::SecretHash, Expr::value(tokens::digest(secret))),
-        None => update.col_expr(Column::Active, Expr::value(false)),
-    };
-    let client = versioning::save(
-        &state.db,
-        &caller.actor(),
-        update,
-        client.id,
-        Event::new(action).on("client", client.id),
-    )
-    .await?;
-    Ok(client)
 }
 
 /// Disable a machine client.
@@ -263,10 +186,7 @@ pub async fn disable(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::ClientsWrite).await?;
-    let client = find(&state, &caller, *id).await?;
-    if_match.check(client.version)?;
-    let client = revise(&state, &caller, client, None, "client.disable").await?;
+    let client = clients::disable(&caller.context(&state), *id, if_match.0).await?;
     Ok(ok_versioned(client.version, &ClientResponse::from(client)))
 }
 
@@ -292,24 +212,12 @@ pub async fn rotate_secret(
     id: web::Path<Uuid>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::ClientsWrite).await?;
-    let client = find(&state, &caller, *id).await?;
-    if_match.check(client.version)?;
-    let secret = tokens::random_token();
-    let client = revise(
-        &state,
-        &caller,
-        client,
-        Some(&secret),
-        "client.rotate_secret",
-    )
-    .await?;
-    let version = client.version;
+    let issued = clients::rotate_secret(&caller.context(&state), *id, if_match.0).await?;
     Ok(ok_versioned(
-        version,
+        issued.client.version,
         &ClientResponse {
-            client_secret: Some(secret),
-            ..ClientResponse::from(client)
+            client_secret: Some(issued.secret),
+            ..ClientResponse::from(issued.client)
         },
     ))
 }

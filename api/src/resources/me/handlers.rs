@@ -9,13 +9,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::auth::Caller;
 use crate::auth::permissions::{Permission, Role, effective};
 use crate::auth::tokens::PrincipalKind;
-use crate::auth::{Caller, password};
 use crate::http::{ApiError, Json};
 use crate::resources::orgs::dto::OrgResponse;
-use crate::resources::users::set_password;
 use crate::state::AppState;
+use siji_core::accounts::users as accounts;
 
 /// The authenticated caller.
 #[derive(Serialize, ToSchema)]
@@ -104,31 +104,11 @@ pub async fn change_password(
     caller: Caller,
     body: Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if caller.kind != PrincipalKind::User {
-        return Err(ApiError::Forbidden(
-            "machine clients have no password; rotate the client secret instead".into(),
-        ));
-    }
-    let user = users::Entity::find_by_id(caller.id)
-        .one(&state.db)
-        .await?
-        .ok_or(ApiError::NotFound)?;
     let ChangePasswordRequest {
         current_password,
         new_password,
     } = body.into_inner();
-    let stored = user.password_hash.clone();
-    let matches = web::block(move || password::verify(&current_password, &stored))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if !matches {
-        return Err(ApiError::field(
-            "current_password",
-            "incorrect",
-            "is not your current password",
-        ));
-    }
-    password::check_policy("new_password", &new_password, &user.username)?;
-    set_password(&state, &caller, &user, new_password, "user.password_change").await?;
+    let ctx = caller.context(&state);
+    accounts::change_own_password(&ctx, current_password, new_password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

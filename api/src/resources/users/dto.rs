@@ -120,3 +120,25 @@ pub struct UserListQuery {
     /// Also return `total`.
     pub count: Option<bool>,
 }
+
+impl From<CreateUserRequest> for siji_core::accounts::users::NewUser {
+    fn from(b: CreateUserRequest) -> Self {
+        Self {
+            username: b.username,
+            display_name: b.display_name,
+            org_id: b.org_id,
+            roles: b.roles,
+            password: b.password,
+        }
+    }
+}
+
+impl From<UpdateUserRequest> for siji_core::accounts::users::UserChanges {
+    fn from(b: UpdateUserRequest) -> Self {
+        Self {
+            display_name: b.display_name,
+            roles: b.roles,
+            org_id: b.org_id,
+        }
+    }
+}

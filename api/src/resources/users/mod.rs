@@ -2,9 +2,6 @@
 
 pub mod dto;
 mod handlers;
-pub mod queries;
-
-pub use handlers::set_password;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

@@ -4,18 +4,33 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
-use crate::http::{ApiError, FieldError};
+use crate::{CoreError, FieldError};
 
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 128;
 
 /// Hash for storage (PHC string: algorithm, parameters and salt travel with the hash).
-pub fn hash(password: &str) -> Result<String, ApiError> {
+pub fn hash(password: &str) -> Result<String, CoreError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))
+        .map_err(|e| CoreError::Internal(format!("password hashing failed: {e}")))
+}
+
+/// Hash on the blocking pool: argon2 takes tens of milliseconds of CPU, which must not stall
+/// the async executor's threads.
+pub async fn hash_off_thread(password: String) -> Result<String, CoreError> {
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(|e| CoreError::Internal(format!("password hashing did not finish: {e}")))?
+}
+
+/// [`verify`] on the blocking pool.
+pub async fn verify_off_thread(password: String, stored: String) -> Result<bool, CoreError> {
+    tokio::task::spawn_blocking(move || verify(&password, &stored))
+        .await
+        .map_err(|e| CoreError::Internal(format!("password check did not finish: {e}")))
 }
 
 /// Check a password against a stored hash. A malformed stored hash never matches.
@@ -36,7 +51,7 @@ pub fn verify_dummy(password: &str) {
 }
 
 /// The policy: 10 to 128 characters, not containing the username. Errors name `field`.
-pub fn check_policy(field: &str, password: &str, username: &str) -> Result<(), ApiError> {
+pub fn check_policy(field: &str, password: &str, username: &str) -> Result<(), CoreError> {
     let length = password.chars().count();
     let error = if length < MIN_LENGTH {
         Some(FieldError::new(
@@ -59,7 +74,7 @@ pub fn check_policy(field: &str, password: &str, username: &str) -> Result<(), A
     } else {
         None
     };
-    error.map_or(Ok(()), |e| Err(ApiError::Validation(vec![e])))
+    error.map_or(Ok(()), |e| Err(CoreError::Validation(vec![e])))
 }
 
 #[cfg(test)]
