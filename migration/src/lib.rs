@@ -11,6 +11,7 @@ mod m20261124_000004_hardship_archive;
 mod m20261124_000005_idempotency_keys;
 mod m20261127_000006_jobs;
 mod m20261127_000007_change_log;
+mod m20261127_000008_beneficiary_causes;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_idempotency_keys::Migration),
             Box::new(m20261127_000006_jobs::Migration),
             Box::new(m20261127_000007_change_log::Migration),
+            Box::new(m20261127_000008_beneficiary_causes::Migration),
         ]
     }
 }

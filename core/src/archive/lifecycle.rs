@@ -159,6 +159,7 @@ pub async fn register(
             },
             other => other,
         })?;
+    queries::write_causes(work.conn(), id, &new.causes).await?;
     if !member_rows.is_empty() {
         household_members::Entity::insert_many(member_rows)
             .exec_without_returning(work.conn())
@@ -307,6 +308,9 @@ pub async fn update(
     }
     if change.exec(work.conn()).await?.rows_affected != 1 {
         return Err(CoreError::Stale);
+    }
+    if let Some(causes) = &u.causes {
+        queries::write_causes(work.conn(), b.id, causes).await?;
     }
     let members = match u.members {
         Some(wanted) => Some(members::replace(work.conn(), ctx.pii, today, b.id, wanted).await?),

@@ -554,48 +554,45 @@ pub struct ArchiveCount {
 )]
 #[get("/stats/beneficiaries")]
 pub async fn counts(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    use std::collections::BTreeMap;
+    use sea_orm::EntityTrait;
+    use std::collections::{BTreeMap, HashMap};
     caller.require(&state.db, Permission::ArchiveRead).await?;
-    let scope = caller.scope();
-    let live = [
-        ArchiveStatus::Temporary.as_str(),
-        ArchiveStatus::Formal.as_str(),
-    ];
-    let archives = queries::scoped(&scope)
-        .filter(beneficiaries::Column::Status.is_in(live))
-        .all(&state.db)
-        .await?;
-    let orgs: std::collections::HashMap<Uuid, entity::orgs::Model> = scope
-        .orgs()
+    let cells = queries::live_counts(&state.db, &caller.scope()).await?;
+    // The organisations counted, then their counties: two lookups, however many cells.
+    let org_ids: Vec<Uuid> = cells.iter().map(|c| c.org_id).collect();
+    let county_of: HashMap<Uuid, Uuid> = entity::orgs::Entity::find()
+        .filter(entity::orgs::Column::Id.is_in(org_ids))
         .all(&state.db)
         .await?
         .into_iter()
-        .map(|o| (o.id, o))
+        .filter_map(|o| crate::tenancy::county_of(&o.path).map(|county| (o.id, county)))
         .collect();
-    let county_of = |org: Uuid| {
-        orgs.get(&org)
-            .and_then(|o| crate::tenancy::county_of(&o.path))
-    };
-    let mut cells: BTreeMap<(Uuid, &'static str, &'static str), u64> = BTreeMap::new();
-    for a in &archives {
-        let Some(county) = county_of(a.org_id) else {
+    let mut totals: BTreeMap<(Uuid, &'static str, &'static str), u64> = BTreeMap::new();
+    for cell in cells {
+        let (Some(county), Some(category), Some(cause)) = (
+            county_of.get(&cell.org_id),
+            Category::parse(&cell.category),
+            Cause::parse(&cell.cause),
+        ) else {
             continue;
         };
-        let category = Category::parse(&a.category).unwrap_or(Category::NotEligible);
-        for cause in parse_causes(&a.causes) {
-            *cells
-                .entry((county, category.as_str(), cause.as_str()))
-                .or_default() += 1;
-        }
+        *totals
+            .entry((*county, category.as_str(), cause.as_str()))
+            .or_default() += u64::try_from(cell.count).unwrap_or(0);
     }
-    let body: Vec<ArchiveCount> = cells
+    let county_ids: Vec<Uuid> = totals.keys().map(|(county, _, _)| *county).collect();
+    let names: HashMap<Uuid, String> = entity::orgs::Entity::find()
+        .filter(entity::orgs::Column::Id.is_in(county_ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let body: Vec<ArchiveCount> = totals
         .into_iter()
         .map(|((county_id, category, cause), count)| ArchiveCount {
             county_id,
-            county: orgs
-                .get(&county_id)
-                .map(|o| o.name.clone())
-                .unwrap_or_default(),
+            county: names.get(&county_id).cloned().unwrap_or_default(),
             category: Category::parse(category).unwrap_or(Category::NotEligible),
             cause: Cause::parse(cause).unwrap_or(Cause::Other),
             count,
