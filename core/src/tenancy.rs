@@ -75,12 +75,19 @@ impl Scope {
     }
 }
 
+/// The organisations on a materialised path, root first, the organisation itself last: the one
+/// place a path is taken apart.
+pub fn ancestors(path: &str) -> Vec<Uuid> {
+    path.split('/')
+        .filter_map(|s| Uuid::parse_str(s).ok())
+        .collect()
+}
+
 /// The county (县市区) an organisation belongs to, from its path: the node one level below the
 /// root, or the root itself for what the city keeps.
 pub fn county_of(path: &str) -> Option<Uuid> {
-    let mut ids = path.split('/').filter_map(|s| Uuid::parse_str(s).ok());
-    let root = ids.next();
-    ids.next().or(root)
+    let ids = ancestors(path);
+    ids.get(1).or(ids.first()).copied()
 }
 
 #[cfg(test)]

@@ -137,9 +137,10 @@ async fn reencrypting_moves_every_value_to_the_current_key() {
             .collect::<Vec<_>>()
     };
     let expected = vec![
+        // Every `*_enc` column of the schema, found in the schema itself, in name order.
+        ("household_members.id_number_enc".to_owned(), 1),
         ("workers.id_number_enc".to_owned(), 4),
         ("workers.phone_enc".to_owned(), 3),
-        ("household_members.id_number_enc".to_owned(), 1),
     ];
     let dry = rotation::reencrypt(&app.db, &rotating, 2, true)
         .await

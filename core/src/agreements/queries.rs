@@ -190,11 +190,9 @@ pub async fn statutory_minimum(
         .map(|o| (o.id, o.path))
         .collect();
     let ancestors = |org: Uuid| -> Vec<Uuid> {
-        paths.get(&org).map_or_else(Vec::new, |p| {
-            p.split('/')
-                .filter_map(|s| Uuid::parse_str(s).ok())
-                .collect()
-        })
+        paths
+            .get(&org)
+            .map_or_else(Vec::new, |p| crate::tenancy::ancestors(p))
     };
     let all: Vec<Uuid> = firms.iter().flat_map(|f| ancestors(f.org_id)).collect();
     let standards = minimum_wages::Entity::find()

@@ -34,11 +34,7 @@ pub async fn living_standard(
     org: &orgs::Model,
     year: i32,
 ) -> Result<Option<i64>, DbErr> {
-    let ancestors: Vec<Uuid> = org
-        .path
-        .split('/')
-        .filter_map(|s| Uuid::parse_str(s).ok())
-        .collect();
+    let ancestors = crate::tenancy::ancestors(&org.path);
     let standards = living_standards::Entity::find()
         .filter(living_standards::Column::OrgId.is_in(ancestors.clone()))
         .filter(living_standards::Column::Year.eq(year))

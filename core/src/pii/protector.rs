@@ -26,7 +26,15 @@ pub enum PiiField {
 }
 
 impl PiiField {
-    fn name(self) -> &'static str {
+    pub const ALL: [PiiField; 3] = [PiiField::IdNumber, PiiField::Phone, PiiField::BankCard];
+
+    /// The field an encrypted column `<name>_enc` holds (the naming rule of the schema).
+    pub fn of_column(column: &str) -> Option<Self> {
+        let name = column.strip_suffix("_enc")?;
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
         match self {
             PiiField::IdNumber => "id_number",
             PiiField::Phone => "phone",

@@ -8,24 +8,64 @@
 //! values already under the current key are skipped.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::{DataProtector, PiiField};
 use crate::audit::{self, Actor, Event};
 
-/// Every encrypted column: table, column, and the field it is bound to (associated data).
-const COLUMNS: [(&str, &str, PiiField); 3] = [
-    ("workers", "id_number_enc", PiiField::IdNumber),
-    ("workers", "phone_enc", PiiField::Phone),
-    ("household_members", "id_number_enc", PiiField::IdNumber),
-];
+/// One encrypted column: table, column, and the field it is bound to (associated data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptedColumn {
+    pub table: String,
+    pub column: String,
+    pub field: PiiField,
+}
+
+/// Every encrypted column, read from the schema itself rather than kept by hand: by the naming
+/// rule every migration follows, a column `<field>_enc` holds that field's ciphertext. A new
+/// table with personal data is covered the day it is created; a `_enc` column of a field this
+/// build does not know stops the rotation instead of being skipped.
+pub async fn encrypted_columns(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<EncryptedColumn>, RotationError> {
+    let sql = match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND p.name LIKE '%\\_enc' ESCAPE '\\' ORDER BY 1, 2"
+        }
+        _ => {
+            "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND column_name LIKE '%\\_enc' ESCAPE '\\' \
+             ORDER BY 1, 2"
+        }
+    };
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+    let mut columns = Vec::with_capacity(rows.len());
+    for row in rows {
+        let table: String = row.try_get("", "t")?;
+        let column: String = row.try_get("", "c")?;
+        let Some(field) = PiiField::of_column(&column) else {
+            return Err(RotationError::UnknownField { table, column });
+        };
+        columns.push(EncryptedColumn {
+            table,
+            column,
+            field,
+        });
+    }
+    Ok(columns)
+}
 
 /// How many values of one column were (or, in a dry run, would be) rewritten.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnReport {
-    pub table: &'static str,
-    pub column: &'static str,
+    pub table: String,
+    pub column: String,
     pub rewritten: u64,
 }
 
@@ -37,17 +77,20 @@ pub enum RotationError {
          SIJI_DATA_KEY nor in SIJI_DATA_KEYS_PREVIOUS"
     )]
     UnknownKey {
-        table: &'static str,
-        column: &'static str,
+        table: String,
+        column: String,
         row: Uuid,
         key_id: String,
     },
     #[error("{table}.{column} of row {row} cannot be decrypted (damaged, or the wrong key)")]
     Undecryptable {
-        table: &'static str,
-        column: &'static str,
+        table: String,
+        column: String,
         row: Uuid,
     },
+    /// An encrypted column whose field this build does not know.
+    #[error("{table}.{column} looks encrypted, but no personal-data field is named `{column}`")]
+    UnknownField { table: String, column: String },
     #[error("database: {0}")]
     Database(#[from] DbErr),
 }
@@ -59,12 +102,19 @@ pub async fn reencrypt(
     batch_size: u64,
     dry_run: bool,
 ) -> Result<Vec<ColumnReport>, RotationError> {
-    let mut reports = Vec::with_capacity(COLUMNS.len());
-    for (table, column, field) in COLUMNS {
+    let columns = encrypted_columns(db).await?;
+    let mut reports = Vec::with_capacity(columns.len());
+    for EncryptedColumn {
+        table,
+        column,
+        field,
+    } in columns
+    {
         let mut rewritten = 0;
         let mut after: Option<Uuid> = None;
         loop {
-            let rows = stale_values(db, pii, table, column, after, Ord::max(batch_size, 1)).await?;
+            let rows =
+                stale_values(db, pii, &table, &column, after, Ord::max(batch_size, 1)).await?;
             let Some((last, _)) = rows.last() else { break };
             after = Some(*last);
             if dry_run {
@@ -76,14 +126,14 @@ pub async fn reencrypt(
                 let plain = pii.decrypt(field, stored).map_err(|_| {
                     match stored.split_once(':').map(|(id, _)| id) {
                         Some(key_id) if !pii.has_key(key_id) => RotationError::UnknownKey {
-                            table,
-                            column,
+                            table: table.clone(),
+                            column: column.clone(),
                             row: *row,
                             key_id: key_id.to_owned(),
                         },
                         _ => RotationError::Undecryptable {
-                            table,
-                            column,
+                            table: table.clone(),
+                            column: column.clone(),
                             row: *row,
                         },
                     }
@@ -91,17 +141,17 @@ pub async fn reencrypt(
                 let fresh =
                     pii.encrypt(field, &plain)
                         .map_err(|_| RotationError::Undecryptable {
-                            table,
-                            column,
+                            table: table.clone(),
+                            column: column.clone(),
                             row: *row,
                         })?;
                 // Conditional on the old ciphertext: a value changed meanwhile by a request is
                 // already under the current key and must not be overwritten with older data.
                 let update = Query::update()
-                    .table(Alias::new(table))
-                    .value(Alias::new(column), fresh)
+                    .table(Alias::new(&table))
+                    .value(Alias::new(&column), fresh)
                     .and_where(Expr::col(Alias::new("id")).eq(*row))
-                    .and_where(Expr::col(Alias::new(column)).eq(stored.as_str()))
+                    .and_where(Expr::col(Alias::new(&column)).eq(stored.as_str()))
                     .to_owned();
                 rewritten += txn.execute(&update).await?.rows_affected();
             }
@@ -133,8 +183,8 @@ pub async fn reencrypt(
 async fn stale_values(
     db: &DatabaseConnection,
     pii: &DataProtector,
-    table: &'static str,
-    column: &'static str,
+    table: &str,
+    column: &str,
     after: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<(Uuid, String)>, DbErr> {
