@@ -11,8 +11,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Event};
-use crate::auth::password;
-use crate::auth::permissions::{Role, store_roles};
+
+use crate::auth::permissions::Role;
 use crate::config::BootstrapSettings;
 use crate::domain::division_code;
 use crate::http::ApiError;
@@ -77,7 +77,8 @@ pub async fn ensure_root_org(
     Ok(root)
 }
 
-/// Create a user directly (bootstrap and `siji admin create-user`), with the password policy.
+/// Create a user as the server (bootstrap and `siji admin create-user`): the core's account
+/// creation with the password policy, without a principal's permission check.
 pub async fn create_user(
     db: &DatabaseConnection,
     org: &orgs::Model,
@@ -86,31 +87,14 @@ pub async fn create_user(
     roles: &[Role],
     password_plain: &str,
 ) -> Result<users::Model, ApiError> {
-    password::check_policy("password", password_plain, username)?;
-    let now = Utc::now();
-    let user = users::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        username: Set(username.to_lowercase()),
-        display_name: Set(display_name.to_owned()),
-        org_id: Set(org.id),
-        roles: Set(store_roles(roles)),
-        password_hash: Set(password::hash(password_plain)?),
-        active: Set(true),
-        tokens_valid_after: Set(now),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
+    let new = siji_core::accounts::users::NewUser {
+        username: username.to_lowercase(),
+        display_name: display_name.to_owned(),
+        org_id: org.id,
+        roles: roles.to_vec(),
+        password: password_plain.to_owned(),
     };
-    let txn = db.begin().await?;
-    let user = users::Entity::insert(user)
-        .exec_with_returning(&txn)
-        .await?;
-    let event = Event::new("user.create").on("user", user.id).changes(
-        serde_json::json!({ "username": user.username, "org_id": org.id, "roles": user.roles }),
-    );
-    audit::record(&txn, &system_actor(), event).await?;
-    txn.commit().await?;
-    Ok(user)
+    Ok(siji_core::accounts::users::create_as_system(db, &system_actor(), org, new).await?)
 }
 
 /// `admin` from `SIJI_ADMIN_PASSWORD`, if there are no users yet.

@@ -25,6 +25,12 @@ pub struct Work<'c> {
 }
 
 impl<'c> Work<'c> {
+    /// A unit of work over a transaction already begun ([`begin_write`]), acting as `actor`: for
+    /// the server's own work, which has no principal's context.
+    pub fn over(txn: DatabaseTransaction, actor: &'c Actor) -> Self {
+        Self { txn, actor }
+    }
+
     /// The transaction: every read and write of the operation goes through it.
     pub fn conn(&self) -> &DatabaseTransaction {
         &self.txn

@@ -75,13 +75,43 @@ pub struct NewUser {
 pub async fn create(ctx: &Context<'_>, new: NewUser) -> Result<users::Model, CoreError> {
     ctx.require(Permission::UsersWrite).await?;
     password::check_policy("password", &new.password, &new.username)?;
-    let password_hash = password::hash_off_thread(new.password).await?;
+    // Hashed before the unit of work begins, so that no transaction waits on argon2.
+    let hash = password::hash_off_thread(new.password.clone()).await?;
     let work = ctx.begin().await?;
     let org = orgs::find(work.conn(), ctx.scope(), new.org_id)
         .await?
         .ok_or(CoreError::NotFound)?;
     check_roles(ctx, &new.roles, &org)?;
-    let now = ctx.clock.now();
+    let user = insert(&work, ctx.clock.now(), &org, new, hash).await?;
+    work.commit().await?;
+    Ok(user)
+}
+
+/// Create an account as the server itself: the first administrator at start-up and `siji admin
+/// create-user`, which no principal performs. The password policy, hashing and audit event are
+/// those of [`create`]; only the permission and role checks are absent, on purpose.
+pub async fn create_as_system(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::audit::Actor,
+    org: &entity::orgs::Model,
+    new: NewUser,
+) -> Result<users::Model, CoreError> {
+    password::check_policy("password", &new.password, &new.username)?;
+    let hash = password::hash_off_thread(new.password.clone()).await?;
+    let txn = crate::uow::begin_write(db).await?;
+    let work = Work::over(txn, actor);
+    let user = insert(&work, chrono::Utc::now(), org, new, hash).await?;
+    work.commit().await?;
+    Ok(user)
+}
+
+async fn insert(
+    work: &Work<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+    org: &entity::orgs::Model,
+    new: NewUser,
+    password_hash: String,
+) -> Result<users::Model, CoreError> {
     let row = users::ActiveModel {
         id: Set(Uuid::now_v7()),
         username: Set(new.username),
@@ -105,7 +135,6 @@ pub async fn create(ctx: &Context<'_>, new: NewUser) -> Result<users::Model, Cor
             .changes(changes),
     )
     .await?;
-    work.commit().await?;
     Ok(user)
 }
 
