@@ -16,6 +16,10 @@ use crate::audit::Event;
 use crate::context::Context;
 use crate::registry::orgs;
 
+/// What these operations need, declared once: the operations check it and the HTTP layer's
+/// document (`x-permission`) is written from it.
+pub const WRITE: Permission = Permission::StandardsWrite;
+
 /// Record the minimum living standard of an organisation of the scope for a year.
 pub async fn record_living_standard(
     ctx: &Context<'_>,
@@ -23,7 +27,7 @@ pub async fn record_living_standard(
     year: i32,
     monthly_fen: i64,
 ) -> Result<living_standards::Model, CoreError> {
-    ctx.require(Permission::StandardsWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     orgs::find(work.conn(), ctx.scope(), org_id)
         .await?
@@ -56,7 +60,7 @@ pub async fn record_minimum_wage(
     effective_from: NaiveDate,
     monthly_fen: i64,
 ) -> Result<minimum_wages::Model, CoreError> {
-    ctx.require(Permission::StandardsWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     orgs::find(work.conn(), ctx.scope(), org_id)
         .await?

@@ -19,6 +19,11 @@ use crate::registry::orgs;
 use crate::tenancy::Scope;
 use crate::versioning;
 
+/// What these operations need, declared once: the operations check it and the HTTP layer's
+/// document (`x-permission`) is written from it.
+pub const WRITE: Permission = Permission::ClientsWrite;
+pub const READ: Permission = Permission::ClientsRead;
+
 pub fn scoped(scope: &Scope) -> Select<api_clients::Entity> {
     api_clients::Entity::find().filter(scope.owns(Column::OrgId))
 }
@@ -39,7 +44,7 @@ pub struct Issued {
 
 /// Create a client for an organisation of the scope.
 pub async fn create(ctx: &Context<'_>, name: String, org_id: Uuid) -> Result<Issued, CoreError> {
-    ctx.require(Permission::ClientsWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let org = orgs::find(work.conn(), ctx.scope(), org_id)
         .await?
@@ -82,7 +87,7 @@ async fn revise(
     secret: Option<&str>,
     action: &'static str,
 ) -> Result<api_clients::Model, CoreError> {
-    ctx.require(Permission::ClientsWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let client = find(work.conn(), ctx.scope(), id)
         .await?

@@ -19,6 +19,11 @@ use crate::uow::Work;
 use crate::versioning;
 use crate::{CoreError, FieldError};
 
+/// What these operations need, declared once: the operations check it and the HTTP layer's
+/// document (`x-permission`) is written from it.
+pub const WRITE: Permission = Permission::UsersWrite;
+pub const READ: Permission = Permission::UsersRead;
+
 pub fn scoped(scope: &Scope) -> Select<users::Entity> {
     users::Entity::find().filter(scope.owns(Column::OrgId))
 }
@@ -73,7 +78,7 @@ pub struct NewUser {
 /// Create an account for an organisation of the scope. Usernames are unique city-wide (the
 /// unique index decides); the password is kept only as an argon2id hash.
 pub async fn create(ctx: &Context<'_>, new: NewUser) -> Result<users::Model, CoreError> {
-    ctx.require(Permission::UsersWrite).await?;
+    ctx.require(WRITE).await?;
     password::check_policy("password", &new.password, &new.username)?;
     // Hashed before the unit of work begins, so that no transaction waits on argon2.
     let hash = password::hash_off_thread(new.password.clone()).await?;
@@ -152,7 +157,7 @@ pub async fn update(
     expected_version: Option<i32>,
     c: UserChanges,
 ) -> Result<users::Model, CoreError> {
-    ctx.require(Permission::UsersWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let user = find(work.conn(), ctx.scope(), id)
         .await?
@@ -194,7 +199,7 @@ pub async fn set_active(
     expected_version: Option<i32>,
     active: bool,
 ) -> Result<users::Model, CoreError> {
-    ctx.require(Permission::UsersWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let user = find(work.conn(), ctx.scope(), id)
         .await?
@@ -234,7 +239,7 @@ pub async fn reset_password(
     id: Uuid,
     new_password: String,
 ) -> Result<(), CoreError> {
-    ctx.require(Permission::UsersWrite).await?;
+    ctx.require(WRITE).await?;
     let user = find(ctx.db, ctx.scope(), id)
         .await?
         .ok_or(CoreError::NotFound)?;

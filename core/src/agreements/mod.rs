@@ -26,6 +26,11 @@ use crate::uow::Work;
 use crate::versioning;
 use crate::{CoreError, FieldError};
 
+/// What these operations need, declared once: the operations check it and the HTTP layer's
+/// document (`x-permission`) is written from it.
+pub const WRITE: Permission = Permission::AgreementsWrite;
+pub const READ: Permission = Permission::AgreementsRead;
+
 string_enum!(
     /// Whom an agreement covers.
     AgreementScope {
@@ -163,7 +168,7 @@ pub async fn open(
     signed: Option<(Terms, Option<Filing>)>,
     via: &str,
 ) -> Result<wage_agreements::Model, CoreError> {
-    ctx.require(Permission::AgreementsWrite).await?;
+    ctx.require(WRITE).await?;
     let ids: Vec<Uuid> = new
         .enterprise_ids
         .iter()
@@ -263,7 +268,7 @@ pub async fn add_round(
     id: Uuid,
     round: Round,
 ) -> Result<wage_agreements::Model, CoreError> {
-    ctx.require(Permission::AgreementsWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let a = current(ctx, &work, id, None).await?;
     if a.status != AgreementStatus::Negotiating.as_str() {
@@ -381,7 +386,7 @@ pub async fn sign(
     t: Terms,
 ) -> Result<wage_agreements::Model, CoreError> {
     use wage_agreements::Column as A;
-    ctx.require(Permission::AgreementsWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let a = current(ctx, &work, id, expected_version).await?;
     if a.status != AgreementStatus::Negotiating.as_str() {
@@ -434,7 +439,7 @@ pub async fn file(
     f: Filing,
 ) -> Result<wage_agreements::Model, CoreError> {
     use wage_agreements::Column as A;
-    ctx.require(Permission::AgreementsWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let a = current(ctx, &work, id, expected_version).await?;
     if a.status != AgreementStatus::Signed.as_str() {
@@ -464,7 +469,7 @@ pub async fn terminate(
     t: Termination,
 ) -> Result<wage_agreements::Model, CoreError> {
     use wage_agreements::Column as A;
-    ctx.require(Permission::AgreementsWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let a = current(ctx, &work, id, expected_version).await?;
     // Stored status, not the derived `expired`: staff also record terminations after the fact.

@@ -15,7 +15,6 @@ use super::{
     members, queries, store_causes,
 };
 use crate::CoreError;
-use crate::access::Permission;
 use crate::audit::Event;
 use crate::context::Context;
 use crate::domain::eligibility::Household;
@@ -95,7 +94,7 @@ pub async fn register(
     new: NewArchive,
     via: &str,
 ) -> Result<beneficiaries::Model, CoreError> {
-    ctx.require(Permission::ArchiveWrite).await?;
+    ctx.require(super::WRITE).await?;
     let today = ctx.clock.today();
     let id = Uuid::now_v7();
     let member_rows = members::new_rows(ctx.pii, today, new.members, id)?;
@@ -247,7 +246,7 @@ pub async fn update(
     u: ArchiveChanges,
 ) -> Result<beneficiaries::Model, CoreError> {
     use beneficiaries::Column as B;
-    ctx.require(Permission::ArchiveWrite).await?;
+    ctx.require(super::WRITE).await?;
     let today = ctx.clock.today();
     let work = ctx.begin().await?;
     let allowed = [ArchiveStatus::Temporary, ArchiveStatus::Formal];
@@ -344,7 +343,7 @@ pub async fn verify(
     v: Verification,
 ) -> Result<beneficiaries::Model, CoreError> {
     use beneficiaries::Column as B;
-    ctx.require(Permission::ArchiveVerify).await?;
+    ctx.require(super::VERIFY).await?;
     let work = ctx.begin().await?;
     let b = load(
         ctx,
@@ -388,7 +387,7 @@ pub async fn reverify(
     v: Verification,
 ) -> Result<beneficiaries::Model, CoreError> {
     use beneficiaries::Column as B;
-    ctx.require(Permission::ArchiveVerify).await?;
+    ctx.require(super::VERIFY).await?;
     let work = ctx.begin().await?;
     let b = load(
         ctx,
@@ -477,7 +476,7 @@ pub async fn lift_out(
     reason: LiftOutReason,
     note: Option<String>,
 ) -> Result<beneficiaries::Model, CoreError> {
-    ctx.require(Permission::ArchiveWrite).await?;
+    ctx.require(super::WRITE).await?;
     let work = ctx.begin().await?;
     let b = load(
         ctx,
@@ -509,7 +508,7 @@ pub async fn cancel(
     reason: CancelReason,
     note: Option<String>,
 ) -> Result<beneficiaries::Model, CoreError> {
-    ctx.require(Permission::ArchiveWrite).await?;
+    ctx.require(super::WRITE).await?;
     let allowed = [
         ArchiveStatus::Temporary,
         ArchiveStatus::Formal,
@@ -536,7 +535,7 @@ pub async fn follow_up(
     id: Uuid,
     f: FollowUp,
 ) -> Result<beneficiaries::Model, CoreError> {
-    ctx.require(Permission::ArchiveWrite).await?;
+    ctx.require(super::WRITE).await?;
     let work = ctx.begin().await?;
     let b = load(
         ctx,
@@ -576,7 +575,7 @@ pub async fn reopen(
     note: String,
 ) -> Result<beneficiaries::Model, CoreError> {
     use beneficiaries::Column as B;
-    ctx.require(Permission::ArchiveWrite).await?;
+    ctx.require(super::WRITE).await?;
     let work = ctx.begin().await?;
     let b = load(
         ctx,
@@ -610,7 +609,7 @@ pub async fn reveal_member(
     fields: &[RevealField],
     reason: &str,
 ) -> Result<(Uuid, Option<String>), CoreError> {
-    ctx.require(Permission::PiiReveal).await?;
+    ctx.require(super::REVEAL).await?;
     if fields.contains(&RevealField::Phone) {
         return Err(CoreError::field(
             "fields",

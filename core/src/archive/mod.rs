@@ -12,8 +12,16 @@ pub mod queries;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
+use crate::access::Permission;
 use crate::enums::string_enum;
 use crate::registry::workers::EmploymentStatus;
+
+/// What these operations need, declared once: the operations check it and the HTTP layer's
+/// document (`x-permission`) is written from it.
+pub const WRITE: Permission = Permission::ArchiveWrite;
+pub const READ: Permission = Permission::ArchiveRead;
+pub const VERIFY: Permission = Permission::ArchiveVerify;
+pub const REVEAL: Permission = Permission::PiiReveal;
 
 pub use lifecycle::{
     cancel, follow_up, lift_out, register, reopen, reveal_member, reverify, update, verify,

@@ -20,6 +20,11 @@ use crate::tenancy::Scope;
 use crate::versioning;
 use crate::{CoreError, FieldError};
 
+/// What these operations need, declared once: the operations check it and the HTTP layer's
+/// document (`x-permission`) is written from it.
+pub const WRITE: Permission = Permission::RegistryWrite;
+pub const READ: Permission = Permission::RegistryRead;
+
 string_enum!(
     /// Ownership type (所有制类型).
     Ownership {
@@ -87,7 +92,7 @@ pub async fn register(
     new: NewEnterprise,
     via: &str,
 ) -> Result<enterprises::Model, CoreError> {
-    ctx.require(Permission::RegistryWrite).await?;
+    ctx.require(WRITE).await?;
     members_within_headcount(new.headcount, new.member_count)
         .map_err(|e| CoreError::Validation(vec![e]))?;
     let work = ctx.begin().await?;
@@ -149,7 +154,7 @@ pub async fn update(
     expected_version: Option<i32>,
     c: EnterpriseChanges,
 ) -> Result<enterprises::Model, CoreError> {
-    ctx.require(Permission::RegistryWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let e = find(work.conn(), ctx.scope(), id)
         .await?
@@ -228,7 +233,7 @@ pub async fn set_status(
     expected_version: Option<i32>,
     to: &'static str,
 ) -> Result<enterprises::Model, CoreError> {
-    ctx.require(Permission::RegistryWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let e = find(work.conn(), ctx.scope(), id)
         .await?

@@ -18,6 +18,11 @@ use crate::enums::string_enum;
 use crate::tenancy::Scope;
 use crate::versioning;
 
+/// What these operations need, declared once: the operations check it and the HTTP layer's
+/// document (`x-permission`) is written from it.
+pub const WRITE: Permission = Permission::OrgsWrite;
+pub const READ: Permission = Permission::OrgsRead;
+
 string_enum!(
     /// The level of a node in the union organisation tree (工会三级组织网络).
     #[derive(PartialOrd, Ord)]
@@ -158,7 +163,7 @@ pub struct NewOrg {
 
 /// Add an organisation below a parent in the scope, at a level below the parent's.
 pub async fn create(ctx: &Context<'_>, new: NewOrg) -> Result<orgs::Model, CoreError> {
-    ctx.require(Permission::OrgsWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let parent = find(work.conn(), ctx.scope(), new.parent_id)
         .await?
@@ -208,7 +213,7 @@ pub async fn update(
     expected_version: Option<i32>,
     c: OrgChanges,
 ) -> Result<orgs::Model, CoreError> {
-    ctx.require(Permission::OrgsWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let org = find(work.conn(), ctx.scope(), id)
         .await?
@@ -245,7 +250,7 @@ pub async fn move_to(
     expected_version: Option<i32>,
     parent_id: Uuid,
 ) -> Result<orgs::Model, CoreError> {
-    ctx.require(Permission::OrgsWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let org = find(work.conn(), ctx.scope(), id)
         .await?

@@ -25,6 +25,12 @@ use crate::pii::{DataProtector, PiiField, mask};
 use crate::tenancy::Scope;
 use crate::versioning;
 
+/// What the worker operations need, declared once: the operations check it and the HTTP layer's
+/// document (`x-permission`) is written from it.
+pub const WRITE: Permission = Permission::RegistryWrite;
+pub const READ: Permission = Permission::RegistryRead;
+pub const REVEAL: Permission = Permission::PiiReveal;
+
 string_enum!(
     /// Kind of worker.
     WorkerKind {
@@ -225,7 +231,7 @@ pub async fn register(
     new: NewWorker,
     via: &str,
 ) -> Result<workers::Model, CoreError> {
-    ctx.require(Permission::RegistryWrite).await?;
+    ctx.require(WRITE).await?;
     let id_number = protect_id_number(ctx.pii, "id_number", &new.id_number, ctx.clock.today())?;
     let phone = new
         .phone
@@ -319,7 +325,7 @@ pub async fn update(
     expected_version: Option<i32>,
     c: WorkerChanges,
 ) -> Result<workers::Model, CoreError> {
-    ctx.require(Permission::RegistryWrite).await?;
+    ctx.require(WRITE).await?;
     let id_number = c
         .id_number
         .as_deref()
@@ -434,7 +440,7 @@ pub async fn set_status(
     expected_version: Option<i32>,
     to: &'static str,
 ) -> Result<workers::Model, CoreError> {
-    ctx.require(Permission::RegistryWrite).await?;
+    ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
     let w = find(work.conn(), ctx.scope(), id)
         .await?
@@ -482,7 +488,7 @@ pub async fn reveal(
     fields: &[RevealField],
     reason: &str,
 ) -> Result<Revealed, CoreError> {
-    ctx.require(Permission::PiiReveal).await?;
+    ctx.require(REVEAL).await?;
     let w = find(ctx.db, ctx.scope(), id)
         .await?
         .ok_or(CoreError::NotFound)?;

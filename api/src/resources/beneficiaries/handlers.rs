@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::dto::*;
 use super::present;
-use crate::auth::{Caller, Permission};
+use crate::auth::Caller;
 use siji_core::archive::{self, queries};
 
 use crate::domain::money::yuan;
@@ -58,7 +58,7 @@ async fn respond(
     tag = tags::ARCHIVE,
     operation_id = "create_beneficiary",
     request_body = CreateBeneficiaryRequest,
-    extensions(("x-permission" = json!("archive.write"))),
+    extensions(("x-permission" = json!(archive::WRITE))),
     responses(
         (status = 201, description = "Created (temporary)", body = BeneficiaryResponse,
             headers(("Location" = String, description = "URL of the archive"), ("ETag" = String, description = "Its version"))),
@@ -82,7 +82,7 @@ pub async fn create(
     tag = tags::ARCHIVE,
     operation_id = "get_beneficiary",
     params(("id" = Uuid, Path, description = "Archive id")),
-    extensions(("x-permission" = json!("archive.read"))),
+    extensions(("x-permission" = json!(archive::READ))),
     responses(
         (status = 200, description = "The archive", body = BeneficiaryResponse, headers(("ETag" = String, description = "Its version"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -94,7 +94,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::ArchiveRead).await?;
+    caller.require(&state.db, archive::READ).await?;
     let b = queries::find(&state.db, &caller.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -112,7 +112,7 @@ pub async fn get(
     tag = tags::ARCHIVE,
     operation_id = "list_beneficiaries",
     params(BeneficiaryListQuery),
-    extensions(("x-permission" = json!("archive.read"))),
+    extensions(("x-permission" = json!(archive::READ))),
     responses((status = 200, description = "One page as JSON; or, when `Accept` asks for `text/csv` or XLSX, the whole filtered list as a file (streamed, personal data masked)", content(
         (Page<BeneficiaryResponse> = "application/json"),
         (String = "text/csv"),
@@ -127,7 +127,7 @@ pub async fn list(
     query: Query<BeneficiaryListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     use beneficiaries::Column as B;
-    caller.require(&state.db, Permission::ArchiveRead).await?;
+    caller.require(&state.db, archive::READ).await?;
     let q = query.into_inner();
     let export_format = export::requested_list(&req, q.limit, q.cursor.as_deref(), q.count)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
@@ -287,7 +287,7 @@ fn export_row(b: beneficiaries::Model, names: &Names) -> Vec<String> {
     operation_id = "update_beneficiary",
     params(("id" = Uuid, Path, description = "Archive id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = UpdateBeneficiaryRequest,
-    extensions(("x-permission" = json!("archive.write"))),
+    extensions(("x-permission" = json!(archive::WRITE))),
     responses(
         (status = 200, description = "Updated and re-assessed", body = BeneficiaryResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -323,7 +323,7 @@ pub async fn update(
         ("member_id" = Uuid, Path, description = "Household member id"),
     ),
     request_body = RevealRequest,
-    extensions(("x-permission" = json!("pii.reveal"))),
+    extensions(("x-permission" = json!(archive::REVEAL))),
     responses(
         (status = 200, description = "The plaintext (`id` is the member's)", body = RevealResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -360,7 +360,7 @@ pub async fn reveal_member(
     operation_id = "verify_beneficiary",
     params(("id" = Uuid, Path, description = "Archive id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = VerifyRequest,
-    extensions(("x-permission" = json!("archive.verify"))),
+    extensions(("x-permission" = json!(archive::VERIFY))),
     responses(
         (status = 200, description = "Verification recorded", body = BeneficiaryResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -390,7 +390,7 @@ pub async fn verify(
     operation_id = "reverify_beneficiary",
     params(("id" = Uuid, Path, description = "Archive id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = VerifyRequest,
-    extensions(("x-permission" = json!("archive.verify"))),
+    extensions(("x-permission" = json!(archive::VERIFY))),
     responses(
         (status = 200, description = "Re-verified", body = BeneficiaryResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -420,7 +420,7 @@ pub async fn reverify(
     operation_id = "lift_out_beneficiary",
     params(("id" = Uuid, Path, description = "Archive id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = LiftOutRequest,
-    extensions(("x-permission" = json!("archive.write"))),
+    extensions(("x-permission" = json!(archive::WRITE))),
     responses(
         (status = 200, description = "Lifted out", body = BeneficiaryResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -451,7 +451,7 @@ pub async fn lift_out(
     operation_id = "cancel_beneficiary",
     params(("id" = Uuid, Path, description = "Archive id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = CancelRequest,
-    extensions(("x-permission" = json!("archive.write"))),
+    extensions(("x-permission" = json!(archive::WRITE))),
     responses(
         (status = 200, description = "Cancelled", body = BeneficiaryResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -479,7 +479,7 @@ pub async fn cancel(
     operation_id = "follow_up_beneficiary",
     params(("id" = Uuid, Path, description = "Archive id")),
     request_body = FollowUpRequest,
-    extensions(("x-permission" = json!("archive.write"))),
+    extensions(("x-permission" = json!(archive::WRITE))),
     responses(
         (status = 200, description = "Recorded", body = BeneficiaryResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -508,7 +508,7 @@ pub async fn follow_up(
     operation_id = "reopen_beneficiary",
     params(("id" = Uuid, Path, description = "Archive id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = ReopenRequest,
-    extensions(("x-permission" = json!("archive.write"))),
+    extensions(("x-permission" = json!(archive::WRITE))),
     responses(
         (status = 200, description = "Reopened", body = BeneficiaryResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -547,7 +547,7 @@ pub struct ArchiveCount {
 #[utoipa::path(
     tag = tags::STATS,
     operation_id = "beneficiary_counts",
-    extensions(("x-permission" = json!("archive.read"))),
+    extensions(("x-permission" = json!(archive::READ))),
     responses((status = 200, description = "The counts", body = Vec<ArchiveCount>, example = json!([
         {"county_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "county": "任城区总工会", "category": "deep", "cause": "illness", "count": 42}
     ]))),
@@ -556,7 +556,7 @@ pub struct ArchiveCount {
 pub async fn counts(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     use sea_orm::EntityTrait;
     use std::collections::{BTreeMap, HashMap};
-    caller.require(&state.db, Permission::ArchiveRead).await?;
+    caller.require(&state.db, archive::READ).await?;
     let cells = queries::live_counts(&state.db, &caller.scope()).await?;
     // The organisations counted, then their counties: two lookups, however many cells.
     let org_ids: Vec<Uuid> = cells.iter().map(|c| c.org_id).collect();

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::{Caller, Permission};
+use crate::auth::Caller;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
@@ -90,7 +90,7 @@ pub struct ClientListQuery {
     tag = tags::CLIENTS,
     operation_id = "create_client",
     request_body = CreateClientRequest,
-    extensions(("x-permission" = json!("clients.write"))),
+    extensions(("x-permission" = json!(clients::WRITE))),
     responses(
         (status = 201, description = "Created; the secret is in this answer only", body = ClientResponse,
             headers(("Location" = String, description = "URL of the new client"), ("ETag" = String, description = "Its version"))),
@@ -121,7 +121,7 @@ pub async fn create(
     tag = tags::CLIENTS,
     operation_id = "list_clients",
     params(ClientListQuery),
-    extensions(("x-permission" = json!("clients.read"))),
+    extensions(("x-permission" = json!(clients::READ))),
     responses((status = 200, description = "One page", body = Page<ClientResponse>)),
 )]
 #[get("/clients")]
@@ -130,7 +130,7 @@ pub async fn list(
     caller: Caller,
     query: Query<ClientListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::ClientsRead).await?;
+    caller.require(&state.db, clients::READ).await?;
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let mut select = clients::scoped(&caller.scope());
@@ -146,7 +146,7 @@ pub async fn list(
     tag = tags::CLIENTS,
     operation_id = "get_client",
     params(("id" = Uuid, Path, description = "Client id (not `client_id`)")),
-    extensions(("x-permission" = json!("clients.read"))),
+    extensions(("x-permission" = json!(clients::READ))),
     responses(
         (status = 200, description = "The client", body = ClientResponse, headers(("ETag" = String, description = "Its version"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -158,7 +158,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::ClientsRead).await?;
+    caller.require(&state.db, clients::READ).await?;
     let client = clients::find(&state.db, &caller.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -172,7 +172,7 @@ pub async fn get(
     tag = tags::CLIENTS,
     operation_id = "disable_client",
     params(("id" = Uuid, Path, description = "Client id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
-    extensions(("x-permission" = json!("clients.write"))),
+    extensions(("x-permission" = json!(clients::WRITE))),
     responses(
         (status = 200, description = "Disabled", body = ClientResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -198,7 +198,7 @@ pub async fn disable(
     tag = tags::CLIENTS,
     operation_id = "rotate_client_secret",
     params(("id" = Uuid, Path, description = "Client id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
-    extensions(("x-permission" = json!("clients.write"))),
+    extensions(("x-permission" = json!(clients::WRITE))),
     responses(
         (status = 200, description = "The client with its new secret", body = ClientResponse),
         (status = 404, response = crate::http::responses::NotFound),

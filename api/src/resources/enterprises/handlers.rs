@@ -8,7 +8,7 @@ use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::{Caller, Permission};
+use crate::auth::Caller;
 use crate::domain::uscc;
 use crate::enums::label;
 use crate::http::concurrency::{created_versioned, ok_versioned};
@@ -27,7 +27,7 @@ use siji_core::registry::orgs;
     tag = tags::ENTERPRISES,
     operation_id = "create_enterprise",
     request_body = CreateEnterpriseRequest,
-    extensions(("x-permission" = json!("registry.write"))),
+    extensions(("x-permission" = json!(enterprises::WRITE))),
     responses(
         (status = 201, description = "Registered", body = EnterpriseResponse,
             headers(("Location" = String, description = "URL of the new record"), ("ETag" = String, description = "Its version"))),
@@ -54,7 +54,7 @@ pub async fn create(
     tag = tags::ENTERPRISES,
     operation_id = "get_enterprise",
     params(("id" = Uuid, Path, description = "Enterprise id")),
-    extensions(("x-permission" = json!("registry.read"))),
+    extensions(("x-permission" = json!(enterprises::READ))),
     responses(
         (status = 200, description = "The enterprise", body = EnterpriseResponse, headers(("ETag" = String, description = "Its version"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -66,7 +66,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryRead).await?;
+    caller.require(&state.db, enterprises::READ).await?;
     let e = enterprises::find(&state.db, &caller.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -84,7 +84,7 @@ pub async fn get(
     tag = tags::ENTERPRISES,
     operation_id = "list_enterprises",
     params(EnterpriseListQuery),
-    extensions(("x-permission" = json!("registry.read"))),
+    extensions(("x-permission" = json!(enterprises::READ))),
     responses((status = 200, description = "One page as JSON; or, when `Accept` asks for `text/csv` or XLSX, the whole filtered list as a file (streamed)", content(
         (Page<EnterpriseResponse> = "application/json"),
         (String = "text/csv"),
@@ -98,7 +98,7 @@ pub async fn list(
     req: actix_web::HttpRequest,
     query: Query<EnterpriseListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryRead).await?;
+    caller.require(&state.db, enterprises::READ).await?;
     let q = query.into_inner();
     let export_format = export::requested_list(&req, q.limit, q.cursor.as_deref(), q.count)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
@@ -193,7 +193,7 @@ fn export_row(e: entity::enterprises::Model, names: &Names) -> Vec<String> {
     operation_id = "update_enterprise",
     params(("id" = Uuid, Path, description = "Enterprise id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = UpdateEnterpriseRequest,
-    extensions(("x-permission" = json!("registry.write"))),
+    extensions(("x-permission" = json!(enterprises::WRITE))),
     responses(
         (status = 200, description = "Updated", body = EnterpriseResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -244,7 +244,7 @@ async fn set_status(
     tag = tags::ENTERPRISES,
     operation_id = "archive_enterprise",
     params(("id" = Uuid, Path, description = "Enterprise id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
-    extensions(("x-permission" = json!("registry.write"))),
+    extensions(("x-permission" = json!(enterprises::WRITE))),
     responses(
         (status = 200, description = "Archived", body = EnterpriseResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -267,7 +267,7 @@ pub async fn archive(
     tag = tags::ENTERPRISES,
     operation_id = "restore_enterprise",
     params(("id" = Uuid, Path, description = "Enterprise id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
-    extensions(("x-permission" = json!("registry.write"))),
+    extensions(("x-permission" = json!(enterprises::WRITE))),
     responses(
         (status = 200, description = "Restored", body = EnterpriseResponse),
         (status = 404, response = crate::http::responses::NotFound),

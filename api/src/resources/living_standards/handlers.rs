@@ -61,7 +61,7 @@ pub struct LivingStandardListQuery {
     tag = tags::STANDARDS,
     operation_id = "create_living_standard",
     request_body = CreateLivingStandardRequest,
-    extensions(("x-permission" = json!("standards.write"))),
+    extensions(("x-permission" = json!(standards::WRITE))),
     responses(
         (status = 201, description = "Recorded", body = LivingStandardResponse),
         (status = 404, response = crate::http::responses::NotFound),

@@ -73,7 +73,7 @@ pub struct MinimumWageListQuery {
     tag = tags::STANDARDS,
     operation_id = "create_minimum_wage",
     request_body = CreateMinimumWageRequest,
-    extensions(("x-permission" = json!("standards.write"))),
+    extensions(("x-permission" = json!(standards::WRITE))),
     responses(
         (status = 201, description = "Recorded", body = MinimumWageResponse),
         (status = 404, response = crate::http::responses::NotFound),

@@ -9,7 +9,7 @@ use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::{Caller, Permission};
+use crate::auth::Caller;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
@@ -25,7 +25,7 @@ use siji_core::registry::orgs as queries;
     tag = tags::ORGS,
     operation_id = "create_org",
     request_body = CreateOrgRequest,
-    extensions(("x-permission" = json!("orgs.write"))),
+    extensions(("x-permission" = json!(queries::WRITE))),
     responses(
         (status = 201, description = "Created", body = OrgResponse,
             headers(("Location" = String, description = "URL of the new organisation"), ("ETag" = String, description = "Its version"))),
@@ -54,7 +54,7 @@ pub async fn create(
     tag = tags::ORGS,
     operation_id = "get_org",
     params(("id" = Uuid, Path, description = "Organisation id")),
-    extensions(("x-permission" = json!("orgs.read"))),
+    extensions(("x-permission" = json!(queries::READ))),
     responses(
         (status = 200, description = "The organisation", body = OrgResponse, headers(("ETag" = String, description = "Its version"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -66,7 +66,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::OrgsRead).await?;
+    caller.require(&state.db, queries::READ).await?;
     let org = queries::find(&state.db, &caller.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -81,7 +81,7 @@ pub async fn get(
     tag = tags::ORGS,
     operation_id = "list_orgs",
     params(OrgListQuery),
-    extensions(("x-permission" = json!("orgs.read"))),
+    extensions(("x-permission" = json!(queries::READ))),
     responses((status = 200, description = "One page", body = Page<OrgResponse>)),
 )]
 #[get("/orgs")]
@@ -90,7 +90,7 @@ pub async fn list(
     caller: Caller,
     query: Query<OrgListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::OrgsRead).await?;
+    caller.require(&state.db, queries::READ).await?;
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let mut select = caller.scope().orgs();
@@ -112,7 +112,7 @@ pub async fn list(
     tag = tags::ORGS,
     operation_id = "org_tree",
     params(OrgTreeQuery),
-    extensions(("x-permission" = json!("orgs.read"))),
+    extensions(("x-permission" = json!(queries::READ))),
     responses(
         (status = 200, description = "The tree", body = OrgTreeNode, example = json!({
             "id": "0193a5b2-6a00-7000-8000-000000000001", "level": "city", "name": "济宁市总工会", "division_code": "370800",
@@ -127,7 +127,7 @@ pub async fn tree(
     caller: Caller,
     query: Query<OrgTreeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::OrgsRead).await?;
+    caller.require(&state.db, queries::READ).await?;
     let root = match query.0.root_id {
         Some(id) => queries::find(&state.db, &caller.scope(), id)
             .await?
@@ -176,7 +176,7 @@ fn build_tree(root_id: Uuid, nodes: Vec<orgs::Model>) -> Option<OrgTreeNode> {
     operation_id = "update_org",
     params(("id" = Uuid, Path, description = "Organisation id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read, e.g. `\"3\"`")),
     request_body = UpdateOrgRequest,
-    extensions(("x-permission" = json!("orgs.write"))),
+    extensions(("x-permission" = json!(queries::WRITE))),
     responses(
         (status = 200, description = "Updated", body = OrgResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -214,7 +214,7 @@ pub async fn update(
     operation_id = "move_org",
     params(("id" = Uuid, Path, description = "Organisation id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = MoveOrgRequest,
-    extensions(("x-permission" = json!("orgs.write"))),
+    extensions(("x-permission" = json!(queries::WRITE))),
     responses(
         (status = 200, description = "Moved", body = OrgResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 404, response = crate::http::responses::NotFound),

@@ -7,7 +7,7 @@ use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::{Caller, Permission};
+use crate::auth::Caller;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
@@ -24,7 +24,7 @@ use siji_core::accounts::users as accounts;
     tag = tags::USERS,
     operation_id = "create_user",
     request_body = CreateUserRequest,
-    extensions(("x-permission" = json!("users.write"))),
+    extensions(("x-permission" = json!(accounts::WRITE))),
     responses(
         (status = 201, description = "Created", body = UserResponse,
             headers(("Location" = String, description = "URL of the new account"), ("ETag" = String, description = "Its version"))),
@@ -51,7 +51,7 @@ pub async fn create(
     tag = tags::USERS,
     operation_id = "get_user",
     params(("id" = Uuid, Path, description = "User id")),
-    extensions(("x-permission" = json!("users.read"))),
+    extensions(("x-permission" = json!(accounts::READ))),
     responses(
         (status = 200, description = "The account", body = UserResponse, headers(("ETag" = String, description = "Its version"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -63,7 +63,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::UsersRead).await?;
+    caller.require(&state.db, accounts::READ).await?;
     let user = accounts::find(&state.db, &caller.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -78,7 +78,7 @@ pub async fn get(
     tag = tags::USERS,
     operation_id = "list_users",
     params(UserListQuery),
-    extensions(("x-permission" = json!("users.read"))),
+    extensions(("x-permission" = json!(accounts::READ))),
     responses((status = 200, description = "One page", body = Page<UserResponse>)),
 )]
 #[get("/users")]
@@ -87,7 +87,7 @@ pub async fn list(
     caller: Caller,
     query: Query<UserListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::UsersRead).await?;
+    caller.require(&state.db, accounts::READ).await?;
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let mut select = accounts::scoped(&caller.scope());
@@ -121,7 +121,7 @@ pub async fn list(
     operation_id = "update_user",
     params(("id" = Uuid, Path, description = "User id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = UpdateUserRequest,
-    extensions(("x-permission" = json!("users.write"))),
+    extensions(("x-permission" = json!(accounts::WRITE))),
     responses(
         (status = 200, description = "Updated", body = UserResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -161,7 +161,7 @@ async fn set_active(
     tag = tags::USERS,
     operation_id = "disable_user",
     params(("id" = Uuid, Path, description = "User id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
-    extensions(("x-permission" = json!("users.write"))),
+    extensions(("x-permission" = json!(accounts::WRITE))),
     responses(
         (status = 200, description = "Disabled", body = UserResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -186,7 +186,7 @@ pub async fn disable(
     tag = tags::USERS,
     operation_id = "enable_user",
     params(("id" = Uuid, Path, description = "User id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
-    extensions(("x-permission" = json!("users.write"))),
+    extensions(("x-permission" = json!(accounts::WRITE))),
     responses(
         (status = 200, description = "Enabled", body = UserResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -214,7 +214,7 @@ pub async fn enable(
     operation_id = "reset_user_password",
     params(("id" = Uuid, Path, description = "User id")),
     request_body = ResetPasswordRequest,
-    extensions(("x-permission" = json!("users.write"))),
+    extensions(("x-permission" = json!(accounts::WRITE))),
     responses(
         (status = 204, description = "Password reset"),
         (status = 403, response = crate::http::responses::Forbidden),

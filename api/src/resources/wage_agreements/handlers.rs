@@ -10,7 +10,7 @@ use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::{Caller, Permission};
+use crate::auth::Caller;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
@@ -50,7 +50,7 @@ async fn respond_one(
     tag = tags::AGREEMENTS,
     operation_id = "create_wage_agreement",
     request_body = CreateAgreementRequest,
-    extensions(("x-permission" = json!("agreements.write"))),
+    extensions(("x-permission" = json!(agreements::WRITE))),
     responses(
         (status = 201, description = "Opened", body = AgreementResponse,
             headers(("Location" = String, description = "URL of the agreement"), ("ETag" = String, description = "Its version"))),
@@ -78,7 +78,7 @@ pub async fn create(
     tag = tags::AGREEMENTS,
     operation_id = "get_wage_agreement",
     params(("id" = Uuid, Path, description = "Agreement id")),
-    extensions(("x-permission" = json!("agreements.read"))),
+    extensions(("x-permission" = json!(agreements::READ))),
     responses(
         (status = 200, description = "The agreement", body = AgreementResponse, headers(("ETag" = String, description = "Its version"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -90,9 +90,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller
-        .require(&state.db, Permission::AgreementsRead)
-        .await?;
+    caller.require(&state.db, agreements::READ).await?;
     let a = queries::find(&state.db, &caller.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -107,7 +105,7 @@ pub async fn get(
     tag = tags::AGREEMENTS,
     operation_id = "list_wage_agreements",
     params(AgreementListQuery),
-    extensions(("x-permission" = json!("agreements.read"))),
+    extensions(("x-permission" = json!(agreements::READ))),
     responses((status = 200, description = "One page", body = Page<AgreementResponse>)),
 )]
 #[get("/wage-agreements")]
@@ -117,9 +115,7 @@ pub async fn list(
     query: Query<AgreementListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     use wage_agreements::Column as A;
-    caller
-        .require(&state.db, Permission::AgreementsRead)
-        .await?;
+    caller.require(&state.db, agreements::READ).await?;
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let day = today();
@@ -189,7 +185,7 @@ pub async fn list(
     operation_id = "add_negotiation_round",
     params(("id" = Uuid, Path, description = "Agreement id")),
     request_body = RoundRequest,
-    extensions(("x-permission" = json!("agreements.write"))),
+    extensions(("x-permission" = json!(agreements::WRITE))),
     responses(
         (status = 201, description = "Recorded; the agreement with its rounds", body = AgreementResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -218,7 +214,7 @@ pub async fn add_round(
     operation_id = "sign_wage_agreement",
     params(("id" = Uuid, Path, description = "Agreement id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = SignRequest,
-    extensions(("x-permission" = json!("agreements.write"))),
+    extensions(("x-permission" = json!(agreements::WRITE))),
     responses(
         (status = 200, description = "Signed", body = AgreementResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -252,7 +248,7 @@ pub async fn sign(
     operation_id = "file_wage_agreement",
     params(("id" = Uuid, Path, description = "Agreement id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = FileRequest,
-    extensions(("x-permission" = json!("agreements.write"))),
+    extensions(("x-permission" = json!(agreements::WRITE))),
     responses(
         (status = 200, description = "Filed", body = AgreementResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -288,7 +284,7 @@ pub async fn file(
     operation_id = "terminate_wage_agreement",
     params(("id" = Uuid, Path, description = "Agreement id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = TerminateRequest,
-    extensions(("x-permission" = json!("agreements.write"))),
+    extensions(("x-permission" = json!(agreements::WRITE))),
     responses(
         (status = 200, description = "Terminated", body = AgreementResponse),
         (status = 404, response = crate::http::responses::NotFound),

@@ -11,7 +11,7 @@ use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::{Caller, Permission};
+use crate::auth::Caller;
 use crate::domain::{id_number, phone};
 use crate::enums::{label, labels};
 use crate::http::concurrency::{created_versioned, ok_versioned};
@@ -33,7 +33,7 @@ use siji_core::registry::orgs;
     tag = tags::WORKERS,
     operation_id = "create_worker",
     request_body = CreateWorkerRequest,
-    extensions(("x-permission" = json!("registry.write"))),
+    extensions(("x-permission" = json!(workers::WRITE))),
     responses(
         (status = 201, description = "Registered", body = WorkerResponse,
             headers(("Location" = String, description = "URL of the new record"), ("ETag" = String, description = "Its version"))),
@@ -60,7 +60,7 @@ pub async fn create(
     tag = tags::WORKERS,
     operation_id = "get_worker",
     params(("id" = Uuid, Path, description = "Worker id")),
-    extensions(("x-permission" = json!("registry.read"))),
+    extensions(("x-permission" = json!(workers::READ))),
     responses(
         (status = 200, description = "The worker (personal data masked)", body = WorkerResponse, headers(("ETag" = String, description = "Its version"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -72,7 +72,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryRead).await?;
+    caller.require(&state.db, workers::READ).await?;
     let w = workers::find(&state.db, &caller.scope(), *id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -90,7 +90,7 @@ pub async fn get(
     tag = tags::WORKERS,
     operation_id = "list_workers",
     params(WorkerListQuery),
-    extensions(("x-permission" = json!("registry.read"))),
+    extensions(("x-permission" = json!(workers::READ))),
     responses((status = 200, description = "One page as JSON; or, when `Accept` asks for `text/csv` or XLSX, the whole filtered list as a file (streamed, personal data masked)", content(
         (Page<WorkerResponse> = "application/json"),
         (String = "text/csv"),
@@ -104,7 +104,7 @@ pub async fn list(
     req: actix_web::HttpRequest,
     query: Query<WorkerListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryRead).await?;
+    caller.require(&state.db, workers::READ).await?;
     let q = query.into_inner();
     let export_format = export::requested_list(&req, q.limit, q.cursor.as_deref(), q.count)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
@@ -212,7 +212,7 @@ fn export_row(w: entity::workers::Model, names: &Names) -> Vec<String> {
     tag = tags::WORKERS,
     operation_id = "search_workers",
     request_body = WorkerSearchRequest,
-    extensions(("x-permission" = json!("registry.read"))),
+    extensions(("x-permission" = json!(workers::READ))),
     responses((status = 200, description = "The matches (personal data masked)", body = Page<WorkerResponse>)),
 )]
 #[post("/workers/search")]
@@ -221,7 +221,7 @@ pub async fn search(
     caller: Caller,
     body: Json<WorkerSearchRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::RegistryRead).await?;
+    caller.require(&state.db, workers::READ).await?;
     let b = body.into_inner();
     let filter = match (&b.id_number, &b.phone) {
         (Some(raw), _) => Column::IdNumberIdx.eq(state
@@ -268,7 +268,7 @@ pub async fn search(
     operation_id = "update_worker",
     params(("id" = Uuid, Path, description = "Worker id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
     request_body = UpdateWorkerRequest,
-    extensions(("x-permission" = json!("registry.write"))),
+    extensions(("x-permission" = json!(workers::WRITE))),
     responses(
         (status = 200, description = "Updated", body = WorkerResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -317,7 +317,7 @@ async fn set_status(
     tag = tags::WORKERS,
     operation_id = "archive_worker",
     params(("id" = Uuid, Path, description = "Worker id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
-    extensions(("x-permission" = json!("registry.write"))),
+    extensions(("x-permission" = json!(workers::WRITE))),
     responses(
         (status = 200, description = "Archived", body = WorkerResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -340,7 +340,7 @@ pub async fn archive(
     tag = tags::WORKERS,
     operation_id = "restore_worker",
     params(("id" = Uuid, Path, description = "Worker id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
-    extensions(("x-permission" = json!("registry.write"))),
+    extensions(("x-permission" = json!(workers::WRITE))),
     responses(
         (status = 200, description = "Restored", body = WorkerResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -368,7 +368,7 @@ pub async fn restore(
     operation_id = "reveal_worker",
     params(("id" = Uuid, Path, description = "Worker id")),
     request_body = RevealRequest,
-    extensions(("x-permission" = json!("pii.reveal"))),
+    extensions(("x-permission" = json!(workers::REVEAL))),
     responses(
         (status = 200, description = "The plaintext", body = RevealResponse),
         (status = 404, response = crate::http::responses::NotFound),
