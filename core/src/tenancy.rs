@@ -8,8 +8,43 @@
 
 use entity::orgs;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, IntoSimpleExpr, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoSimpleExpr, QueryFilter,
+    Select,
+};
 use uuid::Uuid;
+
+/// A tenant table: each row is kept by an organisation. Reading one through [`Scope::select`]
+/// or [`Scope::find`] is the way to read it for a principal; a query that skips the scope has to
+/// name the entity's `find()` itself, which review can see.
+pub trait Owned: EntityTrait {
+    fn id_column() -> Self::Column;
+    fn org_column() -> Self::Column;
+}
+
+macro_rules! owned {
+    ($($table:ident),*) => {$(
+        impl Owned for entity::$table::Entity {
+            fn id_column() -> Self::Column {
+                entity::$table::Column::Id
+            }
+            fn org_column() -> Self::Column {
+                entity::$table::Column::OrgId
+            }
+        }
+    )*};
+}
+
+owned!(
+    workers,
+    enterprises,
+    beneficiaries,
+    wage_agreements,
+    users,
+    api_clients,
+    living_standards,
+    minimum_wages
+);
 
 #[derive(Debug, Clone)]
 pub struct Scope {
@@ -67,6 +102,23 @@ impl Scope {
             .and_where(Expr::col((orgs::Entity, orgs::Column::Path)).gte(self.path.clone()))
             .and_where(Expr::col((orgs::Entity, orgs::Column::Path)).lt(self.upper()))
             .to_owned()
+    }
+
+    /// The rows of a tenant table this scope may read.
+    pub fn select<E: Owned>(&self) -> Select<E> {
+        E::find().filter(self.owns(E::org_column()))
+    }
+
+    /// One row of a tenant table, or `None` whether it does not exist or lies outside.
+    pub async fn find<E: Owned>(
+        &self,
+        db: &impl ConnectionTrait,
+        id: Uuid,
+    ) -> Result<Option<E::Model>, DbErr> {
+        self.select::<E>()
+            .filter(E::id_column().eq(id))
+            .one(db)
+            .await
     }
 
     /// Condition on any record with an owning-org column: the owner lies in this subtree.

@@ -163,8 +163,8 @@ impl Names {
                 .collect();
         }
         if !enterprise_ids.is_empty() {
-            names.enterprises = enterprises::Entity::find()
-                .filter(scope.owns(enterprises::Column::OrgId))
+            names.enterprises = scope
+                .select::<enterprises::Entity>()
                 .filter(enterprises::Column::Id.is_in(enterprise_ids))
                 .select_only()
                 .columns([enterprises::Column::Id, enterprises::Column::Name])
@@ -175,8 +175,8 @@ impl Names {
                 .collect();
         }
         if !worker_ids.is_empty() {
-            names.workers = workers::Entity::find()
-                .filter(scope.owns(workers::Column::OrgId))
+            names.workers = scope
+                .select::<workers::Entity>()
                 .filter(workers::Column::Id.is_in(worker_ids))
                 .select_only()
                 .columns([

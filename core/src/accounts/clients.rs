@@ -4,9 +4,7 @@
 
 use entity::api_clients::{self, Column};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, Select};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -25,7 +23,7 @@ pub const WRITE: Permission = Permission::ClientsWrite;
 pub const READ: Permission = Permission::ClientsRead;
 
 pub fn scoped(scope: &Scope) -> Select<api_clients::Entity> {
-    api_clients::Entity::find().filter(scope.owns(Column::OrgId))
+    scope.select()
 }
 
 pub async fn find(
@@ -33,7 +31,7 @@ pub async fn find(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<api_clients::Model>, DbErr> {
-    scoped(scope).filter(Column::Id.eq(id)).one(db).await
+    scope.find::<api_clients::Entity>(db, id).await
 }
 
 /// A client and, when it was just issued, its secret in plaintext (to be shown once).

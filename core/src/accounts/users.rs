@@ -25,7 +25,7 @@ pub const WRITE: Permission = Permission::UsersWrite;
 pub const READ: Permission = Permission::UsersRead;
 
 pub fn scoped(scope: &Scope) -> Select<users::Entity> {
-    users::Entity::find().filter(scope.owns(Column::OrgId))
+    scope.select()
 }
 
 pub async fn find(
@@ -33,7 +33,7 @@ pub async fn find(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<users::Model>, DbErr> {
-    scoped(scope).filter(Column::Id.eq(id)).one(db).await
+    scope.find::<users::Entity>(db, id).await
 }
 
 /// The principal may grant these roles to an account of `org`: a county administrator never

@@ -20,7 +20,7 @@ use super::AgreementStatus;
 use crate::tenancy::Scope;
 
 pub fn scoped(scope: &Scope) -> Select<wage_agreements::Entity> {
-    wage_agreements::Entity::find().filter(scope.owns(wage_agreements::Column::OrgId))
+    scope.select()
 }
 
 pub async fn find(
@@ -28,10 +28,7 @@ pub async fn find(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<wage_agreements::Model>, DbErr> {
-    scoped(scope)
-        .filter(wage_agreements::Column::Id.eq(id))
-        .one(db)
-        .await
+    scope.find::<wage_agreements::Entity>(db, id).await
 }
 
 /// Covered enterprises and rounds of several agreements, in two queries (no query per row).

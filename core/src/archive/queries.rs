@@ -13,7 +13,7 @@ use super::{ArchiveStatus, Cause};
 use crate::tenancy::Scope;
 
 pub fn scoped(scope: &Scope) -> Select<beneficiaries::Entity> {
-    beneficiaries::Entity::find().filter(scope.owns(beneficiaries::Column::OrgId))
+    scope.select()
 }
 
 pub async fn find(
@@ -21,10 +21,7 @@ pub async fn find(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<beneficiaries::Model>, DbErr> {
-    scoped(scope)
-        .filter(beneficiaries::Column::Id.eq(id))
-        .one(db)
-        .await
+    scope.find::<beneficiaries::Entity>(db, id).await
 }
 
 /// The minimum living standard for `year` of the nearest organisation above (or at) `org` that

@@ -4,9 +4,7 @@
 use chrono::NaiveDate;
 use entity::enterprises::{self, Column};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, Select};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -46,7 +44,7 @@ string_enum!(
 );
 
 pub fn scoped(scope: &Scope) -> Select<enterprises::Entity> {
-    enterprises::Entity::find().filter(scope.owns(Column::OrgId))
+    scope.select()
 }
 
 pub async fn find(
@@ -54,7 +52,7 @@ pub async fn find(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<enterprises::Model>, DbErr> {
-    scoped(scope).filter(Column::Id.eq(id)).one(db).await
+    scope.find::<enterprises::Entity>(db, id).await
 }
 
 /// Union members cannot outnumber the employees, and neither count is negative.

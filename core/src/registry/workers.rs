@@ -98,7 +98,7 @@ pub fn store_honours(honours: &[Honour]) -> String {
 }
 
 pub fn scoped(scope: &Scope) -> Select<workers::Entity> {
-    workers::Entity::find().filter(scope.owns(Column::OrgId))
+    scope.select()
 }
 
 pub async fn find(
@@ -106,7 +106,7 @@ pub async fn find(
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<workers::Model>, DbErr> {
-    scoped(scope).filter(Column::Id.eq(id)).one(db).await
+    scope.find::<workers::Entity>(db, id).await
 }
 
 /// An ID number as it is stored: ciphertext, blind index, mask, and what it says.

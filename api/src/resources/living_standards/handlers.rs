@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use entity::living_standards::{self, Column};
-use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter};
+use sea_orm::{ColumnTrait, Order, QueryFilter};
 use serde::{Deserialize, Serialize};
 use siji_openapi::tags;
 use utoipa::{IntoParams, ToSchema};
@@ -102,7 +102,7 @@ pub async fn list(
     caller.require(&state.db, Permission::OrgsRead).await?;
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
-    let mut select = living_standards::Entity::find().filter(caller.scope().owns(Column::OrgId));
+    let mut select = caller.scope().select::<living_standards::Entity>();
     if let Some(org) = q.org_id {
         select = select.filter(Column::OrgId.eq(org));
     }

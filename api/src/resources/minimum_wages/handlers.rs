@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use entity::minimum_wages::{self, Column};
-use sea_orm::{ColumnTrait, EntityTrait, Order, QueryFilter};
+use sea_orm::{ColumnTrait, Order, QueryFilter};
 use serde::{Deserialize, Serialize};
 use siji_openapi::tags;
 use utoipa::{IntoParams, ToSchema};
@@ -109,7 +109,7 @@ pub async fn list(
     caller.require(&state.db, Permission::OrgsRead).await?;
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
-    let mut select = minimum_wages::Entity::find().filter(caller.scope().owns(Column::OrgId));
+    let mut select = caller.scope().select::<minimum_wages::Entity>();
     if let Some(org) = q.org_id {
         select = select.filter(Column::OrgId.eq(org));
     }
