@@ -21,6 +21,7 @@ pub mod context;
 pub mod domain;
 pub mod enums;
 pub mod error;
+pub mod jobs;
 pub mod pii;
 pub mod registry;
 pub mod standards;

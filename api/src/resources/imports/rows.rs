@@ -138,9 +138,9 @@ async fn accept(
     }
     let job = jobs::enqueue(
         &txn,
-        caller,
+        &caller.actor(),
         NewJob {
-            kind: JobKind::Import(kind),
+            kind: JobKind::Import(kind).as_str(),
             params: json!({ "org_id": upload.org_id, "format": upload.format.extension() }),
             payload: Some(upload.bytes.to_vec()),
             max_attempts: state.settings.jobs.max_attempts,
