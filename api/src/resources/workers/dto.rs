@@ -203,7 +203,9 @@ pub struct WorkerListQuery {
     /// Names starting with this text.
     #[validate(length(min = 1, max = 50))]
     pub name_prefix: Option<String>,
-    /// Only records changed at or after this time (RFC 3339): for syncing.
+    /// Only records changed at or after this time (RFC 3339). For people looking for recent
+    /// edits: the time is taken before commit, so a change that commits late can be missed.
+    /// The change feed of the county sync (to come) is the way to sync: it never skips one.
     pub updated_since: Option<DateTime<Utc>>,
     /// Page size, 1–200 (default 50).
     #[validate(range(min = 1, max = 200))]
