@@ -456,6 +456,29 @@ impl TestApp {
         .await
     }
 
+    /// Record this year's minimum living standard for a county (archives need one).
+    pub async fn living_standard_this_year(&self, county: &County, monthly_fen: i64) {
+        use chrono::Datelike;
+        let year = chrono::Utc::now().year();
+        let body =
+            serde_json::json!({"org_id": county.org_id, "year": year, "monthly_fen": monthly_fen});
+        json_body(
+            self.post_as("/api/v1/living-standards", &county.admin, &body)
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+
+    /// A registered worker's id.
+    pub async fn worker_id(&self, county: &County, name: &str, id_number: &str) -> String {
+        self.create_worker(&county.operator, &county.org_id, name, id_number)
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     pub async fn create_worker(
         &self,
         token: &str,

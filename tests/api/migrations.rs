@@ -59,7 +59,6 @@ async fn migrations_roll_back_completely_and_apply_again() {
 /// counted under each.
 #[tokio::test]
 async fn archives_keep_their_causes_across_the_causes_migration() {
-    use chrono::Datelike;
     use reqwest::StatusCode;
     use serde_json::json;
 
@@ -68,23 +67,8 @@ async fn archives_keep_their_causes_across_the_causes_migration() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let a = app.county(&admin, "任城区总工会", "370811").await;
-    let year = chrono::Utc::now().year();
-    json_body(
-        app.post_as(
-            "/api/v1/living-standards",
-            &a.admin,
-            &json!({"org_id": a.org_id, "year": year, "monthly_fen": 80_000}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let head = app
-        .create_worker(&a.operator, &a.org_id, "户主", &nth_id_number(2))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    app.living_standard_this_year(&a, 80_000).await;
+    let head = app.worker_id(&a, "户主", &nth_id_number(2)).await;
     let archive = json_body(
         app.post_as(
             "/api/v1/beneficiaries",

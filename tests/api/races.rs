@@ -3,7 +3,6 @@
 //! changed twice from the same version. Each fires its requests together and checks that
 //! exactly one wins and the others get the rule's own answer (no 500, no second row).
 
-use chrono::Datelike;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -64,23 +63,8 @@ async fn one_live_archive_per_worker_when_created_at_once() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let a = app.county(&admin, "任城区总工会", "370811").await;
-    let year = chrono::Utc::now().year();
-    json_body(
-        app.post_as(
-            "/api/v1/living-standards",
-            &a.admin,
-            &json!({"org_id": a.org_id, "year": year, "monthly_fen": 80_000}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let head = app
-        .create_worker(&a.operator, &a.org_id, "户主", &nth_id_number(3))
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    app.living_standard_this_year(&a, 80_000).await;
+    let head = app.worker_id(&a, "户主", &nth_id_number(3)).await;
     let body = json!({
         "org_id": a.org_id, "head_worker_id": head, "household_size": 3,
         "annual_income_fen": 1_000_000, "rigid_expenses_fen": 0, "causes": ["illness"],

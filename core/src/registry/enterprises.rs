@@ -8,7 +8,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, Select};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Current, RECORD_ACTIVE, RecordKind, orgs, set_record_status};
+use super::{RECORD_ACTIVE, RecordKind, orgs};
 use crate::access::Permission;
 use crate::audit::Event;
 use crate::context::Context;
@@ -222,6 +222,7 @@ const KIND: RecordKind = RecordKind {
     resource: "enterprise",
     archive: "enterprise.archive",
     restore: "enterprise.restore",
+    permission: WRITE,
 };
 
 /// Archive (`to` = archived) or restore (`to` = active) an enterprise.
@@ -231,26 +232,13 @@ pub async fn set_status(
     expected_version: Option<i32>,
     to: &'static str,
 ) -> Result<enterprises::Model, CoreError> {
-    ctx.require(WRITE).await?;
-    let work = ctx.begin().await?;
-    let e = find(work.conn(), ctx.scope(), id)
-        .await?
-        .ok_or(CoreError::NotFound)?;
-    let current = Current {
-        id: e.id,
-        version: e.version,
-        status: &e.status,
-    };
-    let e = set_record_status::<enterprises::Entity>(
-        &work,
-        ctx.clock.now(),
-        current,
-        expected_version,
-        Column::Status,
-        to,
+    super::change_status::<enterprises::Entity>(
+        ctx,
         &KIND,
+        Column::Status,
+        id,
+        expected_version,
+        to,
     )
-    .await?;
-    work.commit().await?;
-    Ok(e)
+    .await
 }

@@ -29,11 +29,61 @@ string_enum!(
     }
 );
 
-/// A kind of registry record, for archiving and restoring: its audit resource type and actions.
+/// A kind of registry record, for archiving and restoring: its audit resource type and actions,
+/// and the permission it takes.
 pub struct RecordKind {
     pub resource: &'static str,
     pub archive: &'static str,
     pub restore: &'static str,
+    pub permission: crate::access::Permission,
+}
+
+/// Archive (`to` = archived) or restore (`to` = active) a record of the scope, as one unit of
+/// work: read its id, version and status, check, write, audit.
+pub async fn change_status<E>(
+    ctx: &crate::context::Context<'_>,
+    kind: &RecordKind,
+    status_column: E::Column,
+    id: Uuid,
+    expected_version: Option<i32>,
+    to: &'static str,
+) -> Result<E::Model, CoreError>
+where
+    E: Versioned + crate::tenancy::Owned,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+{
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    ctx.require(kind.permission).await?;
+    let work = ctx.begin().await?;
+    let (id, version, status): (Uuid, i32, String) = ctx
+        .scope()
+        .select::<E>()
+        .select_only()
+        .column(E::id_column())
+        .column(E::VERSION)
+        .column(status_column)
+        .filter(E::id_column().eq(id))
+        .into_tuple()
+        .one(work.conn())
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let current = Current {
+        id,
+        version,
+        status: &status,
+    };
+    let record = set_record_status::<E>(
+        &work,
+        ctx.clock.now(),
+        current,
+        expected_version,
+        status_column,
+        to,
+        kind,
+    )
+    .await?;
+    work.commit().await?;
+    Ok(record)
 }
 
 /// A record as read for a state change: its id, version and current status.

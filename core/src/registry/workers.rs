@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Current, RECORD_ACTIVE, RecordKind, enterprises, orgs, set_record_status};
+use super::{RECORD_ACTIVE, RecordKind, enterprises, orgs};
 use crate::CoreError;
 use crate::access::Permission;
 use crate::audit::Event;
@@ -430,6 +430,7 @@ const KIND: RecordKind = RecordKind {
     resource: "worker",
     archive: "worker.archive",
     restore: "worker.restore",
+    permission: WRITE,
 };
 
 /// Archive (`to` = archived) or restore (`to` = active) a worker. An archived worker still
@@ -440,28 +441,8 @@ pub async fn set_status(
     expected_version: Option<i32>,
     to: &'static str,
 ) -> Result<workers::Model, CoreError> {
-    ctx.require(WRITE).await?;
-    let work = ctx.begin().await?;
-    let w = find(work.conn(), ctx.scope(), id)
-        .await?
-        .ok_or(CoreError::NotFound)?;
-    let current = Current {
-        id: w.id,
-        version: w.version,
-        status: &w.status,
-    };
-    let w = set_record_status::<workers::Entity>(
-        &work,
-        ctx.clock.now(),
-        current,
-        expected_version,
-        Column::Status,
-        to,
-        &KIND,
-    )
-    .await?;
-    work.commit().await?;
-    Ok(w)
+    super::change_status::<workers::Entity>(ctx, &KIND, Column::Status, id, expected_version, to)
+        .await
 }
 
 /// A personal field that can be revealed.
