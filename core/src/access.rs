@@ -230,6 +230,11 @@ impl Permission {
     }
 }
 
+/// Whether any of `roles` grants `permission`.
+pub fn grants(roles: &[Role], permission: Permission) -> bool {
+    roles.iter().any(|r| granted(*r).contains(&permission))
+}
+
 /// `Forbidden` unless `roles` grant `permission`. A denial is audited on its own connection
 /// (outside any unit of work, so that a rollback cannot erase it).
 pub async fn require(
@@ -238,7 +243,7 @@ pub async fn require(
     roles: &[Role],
     permission: Permission,
 ) -> Result<(), crate::CoreError> {
-    if roles.iter().any(|r| granted(*r).contains(&permission)) {
+    if grants(roles, permission) {
         return Ok(());
     }
     let event = crate::audit::Event::new("permission.denied")

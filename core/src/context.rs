@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::CoreError;
-use crate::access::{Permission, Role, granted};
+use crate::access::{Permission, Role};
 use crate::audit::Actor;
 use crate::pii::DataProtector;
 use crate::tenancy::Scope;
@@ -74,10 +74,6 @@ impl<'a> Context<'a> {
 
     pub fn roles(&self) -> &[Role] {
         &self.roles
-    }
-
-    pub fn can(&self, permission: Permission) -> bool {
-        self.roles.iter().any(|r| granted(*r).contains(&permission))
     }
 
     /// `Forbidden` unless the principal's roles grant `permission`; a denial is audited.

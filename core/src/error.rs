@@ -91,12 +91,6 @@ impl CoreError {
             detail: detail.into(),
         }
     }
-
-    /// Whether this is the database's own failure (as opposed to a broken rule): an import
-    /// stops on it rather than rejecting the row.
-    pub fn is_infrastructure(&self) -> bool {
-        matches!(self, Self::Internal(_) | Self::Database(_))
-    }
 }
 
 impl From<DbErr> for CoreError {

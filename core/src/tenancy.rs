@@ -3,8 +3,8 @@
 //! Each org stores its materialised path (`/<root>/<county>/…/<self>/`), so "is X in the subtree
 //! of Y" is one indexed range condition: `path >= Y.path AND path < Y.path with its last '/'
 //! replaced by '0'` ('0' is the byte after '/'). Records owned by an org are scoped with
-//! `org_id IN (subtree ids)`. A `Scope` comes from a `Caller`; the only other constructor is
-//! `Scope::system`, named so that an unscoped query has to be written on purpose.
+//! `org_id IN (subtree ids)`. A `Scope` comes from the acting principal's organisation; a query
+//! that ignores it has to start from an entity's own `find()`, which review can see.
 
 use entity::orgs;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
@@ -60,11 +60,6 @@ impl Scope {
         }
     }
 
-    /// The whole tree, for the server's own work (bootstrap, the command line): not for requests.
-    pub fn system(root: &orgs::Model) -> Self {
-        Self::of(root)
-    }
-
     /// The organisation the scope is rooted at.
     pub fn org_id(&self) -> Uuid {
         self.org_id
@@ -76,10 +71,6 @@ impl Scope {
         upper.pop();
         upper.push('0');
         upper
-    }
-
-    pub fn contains_path(&self, path: &str) -> bool {
-        path.starts_with(&self.path)
     }
 
     /// Condition on `orgs` rows: the org lies in this subtree.

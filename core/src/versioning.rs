@@ -6,13 +6,10 @@
 use chrono::{DateTime, Utc};
 use entity::{api_clients, beneficiaries, enterprises, orgs, users, wage_agreements, workers};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PrimaryKeyTrait,
-    QueryFilter, UpdateMany,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, UpdateMany};
 
 use crate::CoreError;
-use crate::audit::{self, Actor, Event};
+use crate::audit::Event;
 use crate::uow::Work;
 use uuid::Uuid;
 
@@ -59,46 +56,8 @@ pub fn update<E: Versioned>(id: Uuid, version: i32, now: DateTime<Utc>) -> Updat
         .filter(E::VERSION.eq(version))
 }
 
-/// Apply a versioned update and its audit event in one transaction, and return the record as
-/// it now is. No row changed means the version moved on since it was read: `Stale`.
-pub async fn save<E>(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    change: UpdateMany<E>,
-    id: Uuid,
-    event: Event,
-) -> Result<E::Model, CoreError>
-where
-    E: Versioned,
-    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
-{
-    let txn = crate::uow::begin_write(db).await?;
-    let saved = save_in(&txn, actor, change, id, event).await?;
-    txn.commit().await?;
-    Ok(saved)
-}
-
-/// [`save`] inside a transaction the caller holds, for an operation whose checks must run in
-/// the same transaction as its write.
-pub async fn save_in<E>(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    change: UpdateMany<E>,
-    id: Uuid,
-    event: Event,
-) -> Result<E::Model, CoreError>
-where
-    E: Versioned,
-    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
-{
-    if change.exec(txn).await?.rows_affected != 1 {
-        return Err(CoreError::Stale);
-    }
-    audit::record(txn, actor, event).await?;
-    E::find_by_id(id).one(txn).await?.ok_or(CoreError::NotFound)
-}
-
-/// [`save_in`] within a unit of work.
+/// Apply a versioned update inside a unit of work, with its audit event, and return the record
+/// as it now is. No row changed means the version moved on since it was read: `Stale`.
 pub async fn save_work<E>(
     work: &Work<'_>,
     change: UpdateMany<E>,
@@ -109,5 +68,12 @@ where
     E: Versioned,
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
 {
-    save_in(work.conn(), work.actor(), change, id, event).await
+    if change.exec(work.conn()).await?.rows_affected != 1 {
+        return Err(CoreError::Stale);
+    }
+    work.record(event).await?;
+    E::find_by_id(id)
+        .one(work.conn())
+        .await?
+        .ok_or(CoreError::NotFound)
 }

@@ -41,9 +41,7 @@ impl Caller {
     }
 
     pub fn can(&self, permission: Permission) -> bool {
-        self.roles
-            .iter()
-            .any(|r| super::permissions::granted(*r).contains(&permission))
+        super::permissions::grants(&self.roles, permission)
     }
 
     pub fn actor(&self) -> Actor {

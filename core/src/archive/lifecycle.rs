@@ -165,7 +165,7 @@ pub async fn register(
             .await?;
     }
     let first = new.first_visit;
-    beneficiary_visits::Entity::insert(visit(
+    let recorded = visit(
         ctx,
         id,
         "first",
@@ -173,9 +173,8 @@ pub async fn register(
         first.findings,
         None,
         None,
-    ))
-    .exec_without_returning(work.conn())
-    .await?;
+    );
+    insert_visit(&work, recorded).await?;
     let changes = json!({ "category": placed.category, "computed_category": placed.computed,
                           "override_reason": placed.override_reason,
                           "household_size": new.household_size, "head_worker_id": head.id, "via": via });
@@ -189,16 +188,19 @@ pub async fn register(
     Ok(archive)
 }
 
-/// The archive in the principal's scope, at the version it read, in one of the `allowed`
+/// The start of every archive operation: its permission, a unit of work, and the archive of
+/// the principal's scope read in it, at the version the principal read, in one of the `allowed`
 /// states (a conflict naming `what` cannot happen otherwise).
-async fn load(
-    ctx: &Context<'_>,
-    work: &Work<'_>,
+async fn open<'c>(
+    ctx: &'c Context<'_>,
+    permission: crate::access::Permission,
     id: Uuid,
     expected_version: Option<i32>,
     allowed: &[ArchiveStatus],
     what: &str,
-) -> Result<beneficiaries::Model, CoreError> {
+) -> Result<(Work<'c>, beneficiaries::Model), CoreError> {
+    ctx.require(permission).await?;
+    let work = ctx.begin().await?;
     let b = queries::find(work.conn(), ctx.scope(), id)
         .await?
         .ok_or(CoreError::NotFound)?;
@@ -209,32 +211,30 @@ async fn load(
             b.status
         )));
     }
-    Ok(b)
+    Ok((work, b))
 }
 
-/// The versioned change goes first, so that a concurrent change makes it miss (`Stale`) before
-/// any dependent row is written; then `then` writes those rows; then the event; then the
-/// archive as it now is.
-async fn apply(
-    work: &Work<'_>,
+/// The end of every archive operation: the versioned change (`Stale` if the archive moved on,
+/// which rolls back whatever the operation wrote before it), the audit event, the commit.
+async fn finish(
+    work: Work<'_>,
     id: Uuid,
     change: UpdateMany<beneficiaries::Entity>,
-    visit: Option<beneficiary_visits::ActiveModel>,
     event: Event,
 ) -> Result<beneficiaries::Model, CoreError> {
-    if change.exec(work.conn()).await?.rows_affected != 1 {
-        return Err(CoreError::Stale);
-    }
-    if let Some(v) = visit {
-        beneficiary_visits::Entity::insert(v)
-            .exec_without_returning(work.conn())
-            .await?;
-    }
-    work.record(event).await?;
-    beneficiaries::Entity::find_by_id(id)
-        .one(work.conn())
-        .await?
-        .ok_or(CoreError::NotFound)
+    let archive = versioning::save_work(&work, change, id, event).await?;
+    work.commit().await?;
+    Ok(archive)
+}
+
+async fn insert_visit(
+    work: &Work<'_>,
+    visit: beneficiary_visits::ActiveModel,
+) -> Result<(), CoreError> {
+    beneficiary_visits::Entity::insert(visit)
+        .exec_without_returning(work.conn())
+        .await?;
+    Ok(())
 }
 
 /// Correct a `temporary` or `formal` archive: the household figures and members, with the
@@ -246,11 +246,17 @@ pub async fn update(
     u: ArchiveChanges,
 ) -> Result<beneficiaries::Model, CoreError> {
     use beneficiaries::Column as B;
-    ctx.require(super::WRITE).await?;
     let today = ctx.clock.today();
-    let work = ctx.begin().await?;
     let allowed = [ArchiveStatus::Temporary, ArchiveStatus::Formal];
-    let b = load(ctx, &work, id, expected_version, &allowed, "corrected").await?;
+    let (work, b) = open(
+        ctx,
+        super::WRITE,
+        id,
+        expected_version,
+        &allowed,
+        "corrected",
+    )
+    .await?;
     let org = orgs::find(work.conn(), ctx.scope(), b.org_id)
         .await?
         .ok_or(CoreError::NotFound)?;
@@ -305,9 +311,6 @@ pub async fn update(
     if let Some(long_term) = u.long_term_assistance {
         change = change.col_expr(B::LongTermAssistance, Expr::value(long_term));
     }
-    if change.exec(work.conn()).await?.rows_affected != 1 {
-        return Err(CoreError::Stale);
-    }
     if let Some(causes) = &u.causes {
         queries::write_causes(work.conn(), b.id, causes).await?;
     }
@@ -319,18 +322,10 @@ pub async fn update(
                           "computed_category": placed.computed, "override_reason": placed.override_reason,
                           "per_capita_monthly_fen": placed.assessment.per_capita_monthly_fen,
                           "members": members });
-    work.record(
-        Event::new("beneficiary.update")
-            .on("beneficiary", b.id)
-            .changes(changes),
-    )
-    .await?;
-    let archive = beneficiaries::Entity::find_by_id(b.id)
-        .one(work.conn())
-        .await?
-        .ok_or(CoreError::NotFound)?;
-    work.commit().await?;
-    Ok(archive)
+    let event = Event::new("beneficiary.update")
+        .on("beneficiary", b.id)
+        .changes(changes);
+    finish(work, b.id, change, event).await
 }
 
 /// Verify a `temporary` archive (入户核实): recorded by a staff member other than its creator
@@ -343,14 +338,13 @@ pub async fn verify(
     v: Verification,
 ) -> Result<beneficiaries::Model, CoreError> {
     use beneficiaries::Column as B;
-    ctx.require(super::VERIFY).await?;
-    let work = ctx.begin().await?;
-    let b = load(
+    let allowed = [ArchiveStatus::Temporary];
+    let (work, b) = open(
         ctx,
-        &work,
+        super::VERIFY,
         id,
         expected_version,
-        &[ArchiveStatus::Temporary],
+        &allowed,
         "verified",
     )
     .await?;
@@ -370,7 +364,7 @@ pub async fn verify(
     record_verification(
         ctx,
         work,
-        &b,
+        b.id,
         change,
         v,
         "beneficiary.verify",
@@ -387,36 +381,28 @@ pub async fn reverify(
     v: Verification,
 ) -> Result<beneficiaries::Model, CoreError> {
     use beneficiaries::Column as B;
-    ctx.require(super::VERIFY).await?;
-    let work = ctx.begin().await?;
-    let b = load(
+    let allowed = [ArchiveStatus::Formal];
+    let (work, b) = open(
         ctx,
-        &work,
+        super::VERIFY,
         id,
         expected_version,
-        &[ArchiveStatus::Formal],
+        &allowed,
         "re-verified",
     )
     .await?;
     let change = versioning::update::<beneficiaries::Entity>(b.id, b.version, ctx.clock.now())
         .col_expr(B::LastVerifiedOn, Expr::value(v.visited_on))
         .col_expr(B::ReverifyDueOn, Expr::value(a_year_after(v.visited_on)));
-    record_verification(
-        ctx,
-        work,
-        &b,
-        change,
-        v,
-        "beneficiary.reverify",
-        "reverification",
-    )
-    .await
+    let action = "beneficiary.reverify";
+    record_verification(ctx, work, b.id, change, v, action, "reverification").await
 }
 
+/// The end of a (re-)verification: the visit with its result, the change, the event.
 async fn record_verification(
     ctx: &Context<'_>,
     work: Work<'_>,
-    b: &beneficiaries::Model,
+    id: Uuid,
     change: UpdateMany<beneficiaries::Entity>,
     v: Verification,
     action: &'static str,
@@ -428,20 +414,11 @@ async fn record_verification(
         "not_confirmed"
     };
     let event = Event::new(action)
-        .on("beneficiary", b.id)
+        .on("beneficiary", id)
         .changes(json!({ "visited_on": v.visited_on, "result": result }));
-    let recorded = visit(
-        ctx,
-        b.id,
-        kind,
-        v.visited_on,
-        v.findings,
-        Some(result),
-        None,
-    );
-    let archive = apply(&work, b.id, change, Some(recorded), event).await?;
-    work.commit().await?;
-    Ok(archive)
+    let recorded = visit(ctx, id, kind, v.visited_on, v.findings, Some(result), None);
+    insert_visit(&work, recorded).await?;
+    finish(work, id, change, event).await
 }
 
 /// Close an archive (lifted out or cancelled): it is no longer its head's live archive.
@@ -463,9 +440,7 @@ async fn close(
     let event = Event::new(action)
         .on("beneficiary", b.id)
         .changes(json!({ "reason": reason }));
-    let archive = apply(&work, b.id, change, None, event).await?;
-    work.commit().await?;
-    Ok(archive)
+    finish(work, b.id, change, event).await
 }
 
 /// Lift a household out of hardship (解困脱困): `formal` → `lifted_out`.
@@ -476,28 +451,18 @@ pub async fn lift_out(
     reason: LiftOutReason,
     note: Option<String>,
 ) -> Result<beneficiaries::Model, CoreError> {
-    ctx.require(super::WRITE).await?;
-    let work = ctx.begin().await?;
-    let b = load(
+    let allowed = [ArchiveStatus::Formal];
+    let (work, b) = open(
         ctx,
-        &work,
+        super::WRITE,
         id,
         expected_version,
-        &[ArchiveStatus::Formal],
+        &allowed,
         "lifted out",
     )
     .await?;
-    let to = ArchiveStatus::LiftedOut;
-    close(
-        ctx,
-        work,
-        &b,
-        to,
-        reason.as_str(),
-        note,
-        "beneficiary.lift_out",
-    )
-    .await
+    let (to, action) = (ArchiveStatus::LiftedOut, "beneficiary.lift_out");
+    close(ctx, work, &b, to, reason.as_str(), note, action).await
 }
 
 /// Cancel an archive (销档): from any live or lifted-out state.
@@ -508,25 +473,22 @@ pub async fn cancel(
     reason: CancelReason,
     note: Option<String>,
 ) -> Result<beneficiaries::Model, CoreError> {
-    ctx.require(super::WRITE).await?;
     let allowed = [
         ArchiveStatus::Temporary,
         ArchiveStatus::Formal,
         ArchiveStatus::LiftedOut,
     ];
-    let work = ctx.begin().await?;
-    let b = load(ctx, &work, id, expected_version, &allowed, "cancelled").await?;
-    let to = ArchiveStatus::Cancelled;
-    close(
+    let (work, b) = open(
         ctx,
-        work,
-        &b,
-        to,
-        reason.as_str(),
-        note,
-        "beneficiary.cancel",
+        super::WRITE,
+        id,
+        expected_version,
+        &allowed,
+        "cancelled",
     )
-    .await
+    .await?;
+    let (to, action) = (ArchiveStatus::Cancelled, "beneficiary.cancel");
+    close(ctx, work, &b, to, reason.as_str(), note, action).await
 }
 
 /// Record a follow-up contact with a lifted-out household.
@@ -535,17 +497,8 @@ pub async fn follow_up(
     id: Uuid,
     f: FollowUp,
 ) -> Result<beneficiaries::Model, CoreError> {
-    ctx.require(super::WRITE).await?;
-    let work = ctx.begin().await?;
-    let b = load(
-        ctx,
-        &work,
-        id,
-        None,
-        &[ArchiveStatus::LiftedOut],
-        "followed up",
-    )
-    .await?;
+    let allowed = [ArchiveStatus::LiftedOut];
+    let (work, b) = open(ctx, super::WRITE, id, None, &allowed, "followed up").await?;
     let change = versioning::update::<beneficiaries::Entity>(b.id, b.version, ctx.clock.now());
     let event = Event::new("beneficiary.follow_up")
         .on("beneficiary", b.id)
@@ -560,14 +513,13 @@ pub async fn follow_up(
         None,
         channel,
     );
-    let archive = apply(&work, b.id, change, Some(recorded), event).await?;
-    work.commit().await?;
-    Ok(archive)
+    insert_visit(&work, recorded).await?;
+    finish(work, b.id, change, event).await
 }
 
 /// Reopen a lifted-out household that fell back (返困): `lifted_out` → `formal`, due for
-/// re-verification now. The unique index on the live head refuses it if the head meanwhile
-/// heads another live archive.
+/// re-verification now. The unique index on the live head refuses it (409) if the head
+/// meanwhile heads another live archive.
 pub async fn reopen(
     ctx: &Context<'_>,
     id: Uuid,
@@ -575,14 +527,13 @@ pub async fn reopen(
     note: String,
 ) -> Result<beneficiaries::Model, CoreError> {
     use beneficiaries::Column as B;
-    ctx.require(super::WRITE).await?;
-    let work = ctx.begin().await?;
-    let b = load(
+    let allowed = [ArchiveStatus::LiftedOut];
+    let (work, b) = open(
         ctx,
-        &work,
+        super::WRITE,
         id,
         expected_version,
-        &[ArchiveStatus::LiftedOut],
+        &allowed,
         "reopened",
     )
     .await?;
@@ -595,9 +546,7 @@ pub async fn reopen(
     let event = Event::new("beneficiary.reopen")
         .on("beneficiary", b.id)
         .changes(json!({ "note": note }));
-    let archive = apply(&work, b.id, change, None, event).await?;
-    work.commit().await?;
-    Ok(archive)
+    finish(work, b.id, change, event).await
 }
 
 /// Reveal a household member's ID number (only that field is kept for members): needs

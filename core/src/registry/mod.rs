@@ -12,7 +12,6 @@ use uuid::Uuid;
 use crate::CoreError;
 use crate::audit::Event;
 use crate::enums::string_enum;
-use crate::uow::Work;
 use crate::versioning::{self, Versioned};
 
 pub const RECORD_ACTIVE: &str = "active";
@@ -39,7 +38,8 @@ pub struct RecordKind {
 }
 
 /// Archive (`to` = archived) or restore (`to` = active) a record of the scope, as one unit of
-/// work: read its id, version and status, check, write, audit.
+/// work: read its id, version and status; a conflict if it is already there, `Stale` if the
+/// version moved on; write, audited with the kind's action.
 pub async fn change_status<E>(
     ctx: &crate::context::Context<'_>,
     kind: &RecordKind,
@@ -67,67 +67,22 @@ where
         .one(work.conn())
         .await?
         .ok_or(CoreError::NotFound)?;
-    let current = Current {
-        id,
-        version,
-        status: &status,
-    };
-    let record = set_record_status::<E>(
-        &work,
-        ctx.clock.now(),
-        current,
-        expected_version,
-        status_column,
-        to,
-        kind,
-    )
-    .await?;
-    work.commit().await?;
-    Ok(record)
-}
-
-/// A record as read for a state change: its id, version and current status.
-pub struct Current<'s> {
-    pub id: Uuid,
-    pub version: i32,
-    pub status: &'s str,
-}
-
-/// Archive (`to` = archived) or restore (`to` = active) a registry record inside `work`: a
-/// conflict if it is already there, `Stale` if the version moved on, audited with the kind's
-/// action.
-pub async fn set_record_status<E>(
-    work: &Work<'_>,
-    now: chrono::DateTime<chrono::Utc>,
-    record: Current<'_>,
-    expected_version: Option<i32>,
-    status_column: E::Column,
-    to: &'static str,
-    kind: &RecordKind,
-) -> Result<E::Model, CoreError>
-where
-    E: Versioned,
-    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
-{
-    versioning::expect(expected_version, record.version)?;
-    if record.status == to {
+    versioning::expect(expected_version, version)?;
+    if status == to {
         return Err(CoreError::conflict(format!(
             "the {} is already {to}",
             kind.resource
         )));
     }
-    let change = versioning::update::<E>(record.id, record.version, now)
+    let change = versioning::update::<E>(id, version, ctx.clock.now())
         .col_expr(status_column, Expr::value(to));
     let action = if to == RECORD_ARCHIVED {
         kind.archive
     } else {
         kind.restore
     };
-    versioning::save_work(
-        work,
-        change,
-        record.id,
-        Event::new(action).on(kind.resource, record.id),
-    )
-    .await
+    let event = Event::new(action).on(kind.resource, id);
+    let record = versioning::save_work(&work, change, id, event).await?;
+    work.commit().await?;
+    Ok(record)
 }
