@@ -20,7 +20,7 @@ use crate::http::responses::*;
         Problem,
         FieldError,
         ErrorCode,
-        crate::listing::StatusFilter,
+        siji_core::registry::lists::StatusFilter,
         crate::resources::imports::TemplateFormat
     ),
     responses(

@@ -10,7 +10,6 @@ pub mod db;
 pub mod docs;
 pub mod http;
 pub mod jobs;
-pub mod listing;
 pub mod resources;
 pub mod spreadsheet;
 pub mod startup;

@@ -176,6 +176,10 @@ impl Permission {
     }
 }
 
+/// What `x-permission` says of an operation open to any signed-in principal, whatever its
+/// roles (its own profile, its jobs, the enumerations).
+pub const AUTHENTICATED: &str = "authenticated";
+
 impl Permission {
     pub const ALL: [Permission; 16] = [
         Permission::OrgsRead,

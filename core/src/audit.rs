@@ -3,11 +3,20 @@
 //! Change summaries name fields and non-personal values only; never plaintext personal data,
 //! passwords, tokens or secrets.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::audit_events;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    Select,
+};
 use serde_json::Value;
 use uuid::Uuid;
+
+use crate::CoreError;
+use crate::access::Permission;
+use crate::context::Context;
+
+pub const READ: Permission = Permission::AuditRead;
 
 /// Who acted, and from where.
 #[derive(Debug, Clone, Default)]
@@ -102,4 +111,50 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, event: Event) -> R
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// The filters of the audit trail; `None` does not filter.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<Uuid>,
+    pub action: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The events the principal may read: those of actors in its subtree and, at the root, the
+/// anonymous ones too (failed sign-ins with unknown usernames), unordered.
+pub async fn list(
+    ctx: &Context<'_>,
+    filter: &AuditFilter,
+) -> Result<Select<audit_events::Entity>, CoreError> {
+    use audit_events::Column as A;
+    ctx.require(READ).await?;
+    let mut visible = Condition::any().add(ctx.scope().owns(A::OrgId));
+    if ctx.scope().is_root() {
+        visible = visible.add(A::OrgId.is_null());
+    }
+    let mut select = audit_events::Entity::find().filter(visible);
+    if let Some(actor) = filter.actor_id {
+        select = select.filter(A::ActorId.eq(actor));
+    }
+    if let Some(action) = &filter.action {
+        select = select.filter(A::Action.eq(action.as_str()));
+    }
+    if let Some(kind) = &filter.resource_type {
+        select = select.filter(A::ResourceType.eq(kind.as_str()));
+    }
+    if let Some(id) = &filter.resource_id {
+        select = select.filter(A::ResourceId.eq(id.as_str()));
+    }
+    if let Some(from) = filter.from {
+        select = select.filter(A::OccurredAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        select = select.filter(A::OccurredAt.lt(to));
+    }
+    Ok(select)
 }

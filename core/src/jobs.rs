@@ -303,3 +303,19 @@ pub async fn find(db: &DatabaseConnection, id: Uuid) -> Result<Option<jobs::Mode
         .one(db)
         .await
 }
+
+/// A job as the principal may see it: one it started itself or, for a user administrator, one
+/// started in its subtree. Any other job is `NotFound`, as a record outside the scope would be.
+pub async fn find_visible(ctx: &crate::Context<'_>, id: Uuid) -> Result<jobs::Model, CoreError> {
+    let job = find(ctx.db, id).await?.ok_or(CoreError::NotFound)?;
+    let own = Some(job.principal_id) == ctx.actor().id;
+    let administers = crate::access::grants(ctx.roles(), crate::accounts::users::WRITE)
+        && crate::registry::orgs::find(ctx.db, ctx.scope(), job.org_id)
+            .await?
+            .is_some();
+    if own || administers {
+        Ok(job)
+    } else {
+        Err(CoreError::NotFound)
+    }
+}

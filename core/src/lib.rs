@@ -8,8 +8,9 @@
 //! writes, audit event and change-log rows commit together, and returns a typed result or a
 //! [`CoreError`]. Here: the pure domain rules (`domain`), personal-data protection (`pii`),
 //! tenancy scopes (`tenancy`), the permission matrix (`access`), the audit trail (`audit`), the
-//! change log (`changelog`), versioned updates (`versioning`) and the registry's operations
-//! (`registry`).
+//! change log (`changelog`), versioned updates (`versioning`), the job queue (`jobs`) and the
+//! operations of each area (`registry`, `archive`, `agreements`, `accounts`, and `imports` for
+//! what a spreadsheet row adds to them).
 
 pub mod access;
 pub mod accounts;
@@ -21,6 +22,7 @@ pub mod context;
 pub mod domain;
 pub mod enums;
 pub mod error;
+pub mod imports;
 pub mod jobs;
 pub mod pii;
 pub mod registry;

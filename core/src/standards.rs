@@ -19,6 +19,8 @@ use crate::registry::orgs;
 /// What these operations need, declared once: the operations check it and the HTTP layer's
 /// document (`x-permission`) is written from it.
 pub const WRITE: Permission = Permission::StandardsWrite;
+/// Reading the standards is part of reading the organisation tree.
+pub const READ: Permission = Permission::OrgsRead;
 
 /// Record the minimum living standard of an organisation of the scope for a year.
 pub async fn record_living_standard(

@@ -65,6 +65,12 @@ impl Scope {
         self.org_id
     }
 
+    /// Rooted at the top of the tree (the city federation): the one scope that also sees what
+    /// belongs to no organisation.
+    pub fn is_root(&self) -> bool {
+        ancestors(&self.path).len() == 1
+    }
+
     /// The exclusive upper bound of the subtree's path range.
     fn upper(&self) -> String {
         let mut upper = self.path.clone();

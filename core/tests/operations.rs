@@ -12,7 +12,10 @@ use sea_orm::{
 };
 use siji_core::access::Role;
 use siji_core::audit::Actor;
+use siji_core::imports::{self, Imported};
 use siji_core::pii::DataProtector;
+use siji_core::registry::enterprises::{NewEnterprise, Ownership};
+use siji_core::registry::lists;
 use siji_core::registry::workers::{EmploymentStatus, NewWorker, WorkerChanges, WorkerKind};
 use siji_core::registry::{RECORD_ARCHIVED, workers as ops};
 use siji_core::tenancy::Scope;
@@ -173,5 +176,155 @@ async fn the_operation_checks_permission_scope_and_version() {
     assert!(
         matches!(twice, Err(CoreError::Conflict { .. })),
         "{twice:?}"
+    );
+}
+
+fn uscc(first17: &str) -> String {
+    const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let (mut weight, mut sum) = (1u32, 0u32);
+    for b in first17.bytes() {
+        sum += u32::try_from(ALPHABET.iter().position(|&a| a == b).unwrap()).unwrap() * weight;
+        weight = weight * 3 % 31;
+    }
+    format!(
+        "{first17}{}",
+        ALPHABET[((31 - sum % 31) % 31) as usize] as char
+    )
+}
+
+fn enterprise(org: &orgs::Model, name: &str, code: &str) -> NewEnterprise {
+    NewEnterprise {
+        org_id: org.id,
+        name: name.into(),
+        uscc: code.into(),
+        ownership: Ownership::Private,
+        industry: "C".into(),
+        address: None,
+        union_founded_on: None,
+        headcount: Some(10),
+        member_count: Some(5),
+        overcapacity: false,
+    }
+}
+
+#[tokio::test]
+async fn an_import_row_resolves_its_references_in_scope_and_skips_what_the_caller_has() {
+    let (db, city, county, _dir) = database().await;
+    let pii = protector();
+    let now = Utc::now();
+    let other_id = Uuid::now_v7();
+    let other = orgs::Entity::insert(orgs::ActiveModel {
+        id: Set(other_id),
+        parent_id: Set(Some(city.id)),
+        level: Set("county".into()),
+        name: Set("兖州区总工会".into()),
+        division_code: Set("370812".into()),
+        uscc: Set(None),
+        path: Set(format!("{}{other_id}/", city.path)),
+        depth: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    })
+    .exec_with_returning(&db)
+    .await
+    .unwrap();
+    let ours = context(&db, &pii, &county, vec![Role::Operator]);
+    let theirs = context(&db, &pii, &other, vec![Role::Operator]);
+
+    // The same row twice: created, then skipped with the same id and nothing written.
+    let code = uscc("91370811MA3C00001");
+    let first = imports::enterprise(&ours, enterprise(&county, "任城机械厂", &code))
+        .await
+        .unwrap();
+    let Imported::Created(id) = first else {
+        panic!("{first:?}")
+    };
+    let again = imports::enterprise(&ours, enterprise(&county, "任城机械厂", &code))
+        .await
+        .unwrap();
+    assert_eq!(again, Imported::Skipped(id));
+    // Another county importing it learns only that it is registered elsewhere.
+    let elsewhere = imports::enterprise(&theirs, enterprise(&other, "任城机械厂", &code)).await;
+    assert!(
+        matches!(
+            elsewhere,
+            Err(CoreError::Duplicate {
+                existing_id: None,
+                ..
+            })
+        ),
+        "{elsewhere:?}"
+    );
+
+    // 所属企业 by USCC or exact name, only within the scope; a name two enterprises share is
+    // ambiguous and asks for the USCC.
+    assert_eq!(
+        imports::employer(&ours, &code.to_lowercase())
+            .await
+            .unwrap(),
+        id
+    );
+    assert_eq!(imports::employer(&ours, " 任城机械厂 ").await.unwrap(), id);
+    let unseen = imports::employer(&theirs, "任城机械厂").await;
+    assert!(
+        matches!(&unseen, Err(CoreError::Validation(e)) if e[0].field == "enterprise_id" && e[0].code == "not_found"),
+        "{unseen:?}"
+    );
+    imports::enterprise(
+        &ours,
+        enterprise(&county, "任城机械厂", &uscc("91370811MA3C00002")),
+    )
+    .await
+    .unwrap();
+    let twice = imports::employer(&ours, "任城机械厂").await;
+    assert!(
+        matches!(&twice, Err(CoreError::Validation(e)) if e[0].code == "ambiguous"),
+        "{twice:?}"
+    );
+
+    // A worker row: created, then skipped; the list filter sees it once.
+    let row = imports::worker(&ours, worker(&county, "11010519491231002X"))
+        .await
+        .unwrap();
+    let Imported::Created(worker_id) = row else {
+        panic!("{row:?}")
+    };
+    let repeat = imports::worker(&ours, worker(&county, "11010519491231002X"))
+        .await
+        .unwrap();
+    assert_eq!(repeat, Imported::Skipped(worker_id));
+    let filter = lists::WorkerFilter {
+        name_prefix: Some("张".into()),
+        ..lists::WorkerFilter::default()
+    };
+    let listed = lists::workers(&ours, &filter)
+        .await
+        .unwrap()
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|w| w.id).collect::<Vec<_>>(),
+        vec![worker_id]
+    );
+    let none = lists::workers(&theirs, &filter)
+        .await
+        .unwrap()
+        .all(&db)
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    // The archive head is found through the blind index, in the scope only.
+    assert_eq!(
+        imports::archive_head(&ours, "11010519491231002x")
+            .await
+            .unwrap(),
+        worker_id
+    );
+    assert!(
+        imports::archive_head(&theirs, "11010519491231002X")
+            .await
+            .is_err()
     );
 }

@@ -4,6 +4,7 @@
 //! agreement of a text type in force per enterprise at a time) is checked under a lock on the
 //! covered enterprises, so two signings cannot both pass it.
 
+pub mod coverage;
 pub mod queries;
 
 use std::collections::HashSet;

@@ -213,3 +213,70 @@ pub async fn statutory_minimum(
     }
     Ok(required)
 }
+
+/// The filters of the agreement list; `None` does not filter. "Expired" and "expiring" are
+/// judged on the context's clock's today.
+#[derive(Debug, Clone, Default)]
+pub struct AgreementFilter {
+    /// As shown: `expired` is a signed or filed agreement past its term, and `signed`/`filed`
+    /// are those still within it.
+    pub status: Option<AgreementStatus>,
+    pub scope: Option<super::AgreementScope>,
+    pub mode: Option<super::NegotiationMode>,
+    pub text_type: Option<super::TextType>,
+    /// Agreements covering this enterprise.
+    pub enterprise_id: Option<Uuid>,
+    /// In force today and ending within this many days.
+    pub expiring_within_days: Option<u32>,
+}
+
+/// The agreements of the principal's subtree that pass `filter`, unordered.
+pub async fn list(
+    ctx: &crate::Context<'_>,
+    filter: &AgreementFilter,
+) -> Result<Select<wage_agreements::Entity>, crate::CoreError> {
+    use wage_agreements::Column as A;
+    ctx.require(super::READ).await?;
+    let day = ctx.clock.today();
+    let in_term = [
+        AgreementStatus::Signed.as_str(),
+        AgreementStatus::Filed.as_str(),
+    ];
+    let mut select = scoped(ctx.scope());
+    if let Some(status) = filter.status {
+        select = match status {
+            AgreementStatus::Expired => select
+                .filter(A::Status.is_in(in_term))
+                .filter(A::EffectiveTo.lt(day)),
+            AgreementStatus::Signed | AgreementStatus::Filed => select
+                .filter(A::Status.eq(status.as_str()))
+                .filter(A::EffectiveTo.gte(day)),
+            other => select.filter(A::Status.eq(other.as_str())),
+        };
+    }
+    if let Some(s) = filter.scope {
+        select = select.filter(A::Scope.eq(s.as_str()));
+    }
+    if let Some(m) = filter.mode {
+        select = select.filter(A::Mode.eq(m.as_str()));
+    }
+    if let Some(t) = filter.text_type {
+        select = select.filter(A::TextType.eq(t.as_str()));
+    }
+    if let Some(e) = filter.enterprise_id {
+        let covering = Query::select()
+            .column(links::Column::AgreementId)
+            .from(links::Entity)
+            .and_where(Expr::col(links::Column::EnterpriseId).eq(e))
+            .to_owned();
+        select = select.filter(A::Id.in_subquery(covering));
+    }
+    if let Some(days) = filter.expiring_within_days {
+        let until = day + chrono::Days::new(u64::from(days));
+        select = select
+            .filter(A::Status.is_in(in_term))
+            .filter(A::EffectiveTo.gte(day))
+            .filter(A::EffectiveTo.lte(until));
+    }
+    Ok(select)
+}

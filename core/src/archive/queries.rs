@@ -1,7 +1,8 @@
-//! Database work on archives: scoped reads, the cause rows and their filter, the dashboard's
-//! counts, and the minimum living standard that applies.
+//! Database work on archives: scoped reads and the list's filters, the cause rows and their
+//! filter, the dashboard's counts, and the minimum living standard that applies.
 
-use entity::{beneficiaries, beneficiary_causes, living_standards, orgs};
+use chrono::{Datelike, Days, Months, NaiveDate, NaiveTime};
+use entity::{beneficiaries, beneficiary_causes, household_members, living_standards, orgs};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
@@ -10,6 +11,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{ArchiveStatus, Cause};
+use crate::CoreError;
+use crate::context::Context;
 use crate::tenancy::Scope;
 
 pub fn scoped(scope: &Scope) -> Select<beneficiaries::Entity> {
@@ -94,10 +97,7 @@ pub struct CountCell {
 
 /// Live (temporary and formal) archives of the scope counted by organisation, category and
 /// cause in one `GROUP BY` (an archive with several causes counts under each).
-pub async fn live_counts(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-) -> Result<Vec<CountCell>, DbErr> {
+async fn live_counts(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<CountCell>, DbErr> {
     use beneficiaries::Column as B;
     let live = [
         ArchiveStatus::Temporary.as_str(),
@@ -132,4 +132,163 @@ pub async fn live_counts(
     CountCell::find_by_statement(db.get_database_backend().build(&query))
         .all(db)
         .await
+}
+
+/// One cell of the dashboard's counts: live archives of a county by category and cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountyCount {
+    /// The organisation one level below the city (the city itself for the archives it keeps).
+    pub county_id: Uuid,
+    pub county: String,
+    pub category: super::Category,
+    pub cause: Cause,
+    pub count: u64,
+}
+
+/// Live archives of the principal's subtree counted by county, category and cause: one
+/// `GROUP BY`, then two lookups (the organisations counted, their counties) however many cells.
+pub async fn counts_by_county(ctx: &Context<'_>) -> Result<Vec<CountyCount>, CoreError> {
+    use std::collections::{BTreeMap, HashMap};
+    ctx.require(super::READ).await?;
+    let cells = live_counts(ctx.db, ctx.scope()).await?;
+    let org_ids: Vec<Uuid> = cells.iter().map(|c| c.org_id).collect();
+    let county_of: HashMap<Uuid, Uuid> = orgs::Entity::find()
+        .filter(orgs::Column::Id.is_in(org_ids))
+        .all(ctx.db)
+        .await?
+        .into_iter()
+        .filter_map(|o| crate::tenancy::county_of(&o.path).map(|county| (o.id, county)))
+        .collect();
+    let mut totals: BTreeMap<(Uuid, &'static str, &'static str), u64> = BTreeMap::new();
+    for cell in cells {
+        let (Some(county), Some(category), Some(cause)) = (
+            county_of.get(&cell.org_id),
+            super::Category::parse(&cell.category),
+            Cause::parse(&cell.cause),
+        ) else {
+            continue;
+        };
+        *totals
+            .entry((*county, category.as_str(), cause.as_str()))
+            .or_default() += u64::try_from(cell.count).unwrap_or(0);
+    }
+    let county_ids: Vec<Uuid> = totals.keys().map(|(county, _, _)| *county).collect();
+    let names: HashMap<Uuid, String> = orgs::Entity::find()
+        .filter(orgs::Column::Id.is_in(county_ids))
+        .all(ctx.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok(totals
+        .into_iter()
+        .filter_map(|((county_id, category, cause), count)| {
+            Some(CountyCount {
+                county_id,
+                county: names.get(&county_id).cloned().unwrap_or_default(),
+                category: super::Category::parse(category)?,
+                cause: Cause::parse(cause)?,
+                count,
+            })
+        })
+        .collect())
+}
+
+/// The filters of the archive list; `None` does not filter. The dates that make an archive
+/// "due", "overdue" or "stale" are the context's clock's.
+#[derive(Debug, Clone, Default)]
+pub struct ArchiveFilter {
+    pub status: Option<ArchiveStatus>,
+    pub category: Option<super::Category>,
+    pub cause: Option<Cause>,
+    pub within_org_id: Option<Uuid>,
+    pub head_worker_id: Option<Uuid>,
+    /// Formal archives whose yearly re-verification (复核) falls due within this many days.
+    pub reverify_due_within_days: Option<u32>,
+    /// Formal archives whose re-verification date has passed.
+    pub reverify_overdue: bool,
+    /// Live archives nobody has touched for a year.
+    pub stale: bool,
+    pub created_from: Option<NaiveDate>,
+    /// Exclusive.
+    pub created_to: Option<NaiveDate>,
+    pub migrant_worker: Option<bool>,
+    /// Live archives with a member admitted to an undergraduate course this year (金秋助学).
+    pub entering_university: bool,
+}
+
+/// The archives of the principal's subtree that pass `filter`, unordered.
+pub async fn list(
+    ctx: &Context<'_>,
+    filter: &ArchiveFilter,
+) -> Result<Select<beneficiaries::Entity>, CoreError> {
+    use beneficiaries::Column as B;
+    ctx.require(super::READ).await?;
+    let today = ctx.clock.today();
+    let live = [
+        ArchiveStatus::Temporary.as_str(),
+        ArchiveStatus::Formal.as_str(),
+    ];
+    let formal = ArchiveStatus::Formal.as_str();
+    let midnight = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
+    let mut select = scoped(ctx.scope());
+    if let Some(s) = filter.status {
+        select = select.filter(B::Status.eq(s.as_str()));
+    }
+    if let Some(c) = filter.category {
+        select = select.filter(B::Category.eq(c.as_str()));
+    }
+    if let Some(c) = filter.cause {
+        select = select.filter(has_cause(c.as_str()));
+    }
+    if let Some(within) = filter.within_org_id {
+        select = select.filter(
+            crate::registry::orgs::subtree_condition(ctx.db, ctx.scope(), within, B::OrgId).await?,
+        );
+    }
+    if let Some(head) = filter.head_worker_id {
+        select = select.filter(B::HeadWorkerId.eq(head));
+    }
+    if let Some(days) = filter.reverify_due_within_days {
+        let until = today + Days::new(u64::from(days));
+        select = select
+            .filter(B::Status.eq(formal))
+            .filter(B::ReverifyDueOn.lte(until));
+    }
+    if filter.reverify_overdue {
+        select = select
+            .filter(B::Status.eq(formal))
+            .filter(B::ReverifyDueOn.lt(today));
+    }
+    if filter.stale {
+        let now = ctx.clock.now();
+        let year_ago = now.checked_sub_months(Months::new(12)).unwrap_or(now);
+        select = select
+            .filter(B::Status.is_in(live))
+            .filter(B::UpdatedAt.lt(year_ago));
+    }
+    if let Some(from) = filter.created_from {
+        select = select.filter(B::CreatedAt.gte(midnight(from)));
+    }
+    if let Some(to) = filter.created_to {
+        select = select.filter(B::CreatedAt.lt(midnight(to)));
+    }
+    if let Some(m) = filter.migrant_worker {
+        select = select.filter(B::MigrantWorker.eq(m));
+    }
+    if filter.entering_university {
+        let entering = Query::select()
+            .column(household_members::Column::BeneficiaryId)
+            .from(household_members::Entity)
+            .and_where(
+                Expr::col(household_members::Column::Stage)
+                    .eq(super::Stage::Undergraduate.as_str()),
+            )
+            .and_where(Expr::col(household_members::Column::AdmissionYear).eq(today.year()))
+            .to_owned();
+        select = select
+            .filter(B::Id.in_subquery(entering))
+            .filter(B::Status.is_in(live));
+    }
+    Ok(select)
 }

@@ -2,6 +2,7 @@
 //! Money and agreements point at registry records, so a record is archived, never deleted.
 
 pub mod enterprises;
+pub mod lists;
 pub mod orgs;
 pub mod workers;
 

@@ -3,14 +3,15 @@
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
 use entity::audit_events::{self, Column};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter};
+use sea_orm::Order;
 use serde::{Deserialize, Serialize};
+use siji_core::audit;
 use siji_openapi::tags;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::{Caller, Permission};
+use crate::auth::Caller;
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, Page, PageRequest, Query};
 use crate::state::AppState;
@@ -104,7 +105,7 @@ pub struct AuditListQuery {
     tag = tags::AUDIT,
     operation_id = "list_audit_events",
     params(AuditListQuery),
-    extensions(("x-permission" = json!("audit.read"))),
+    extensions(("x-permission" = json!(audit::READ))),
     responses((status = 200, description = "One page", body = Page<AuditEventResponse>)),
 )]
 #[get("/audit-events")]
@@ -113,34 +114,17 @@ pub async fn list(
     caller: Caller,
     query: Query<AuditListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::AuditRead).await?;
     let q = query.into_inner();
+    let filter = audit::AuditFilter {
+        actor_id: q.actor_id,
+        action: q.action,
+        resource_type: q.resource_type,
+        resource_id: q.resource_id,
+        from: q.from,
+        to: q.to,
+    };
+    let select = audit::list(&caller.context(&state), &filter).await?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
-
-    let scope = caller.scope();
-    let mut visible = Condition::any().add(scope.owns(Column::OrgId));
-    if caller.org.parent_id.is_none() {
-        visible = visible.add(Column::OrgId.is_null());
-    }
-    let mut select = audit_events::Entity::find().filter(visible);
-    if let Some(actor) = q.actor_id {
-        select = select.filter(Column::ActorId.eq(actor));
-    }
-    if let Some(action) = q.action {
-        select = select.filter(Column::Action.eq(action));
-    }
-    if let Some(kind) = q.resource_type {
-        select = select.filter(Column::ResourceType.eq(kind));
-    }
-    if let Some(id) = q.resource_id {
-        select = select.filter(Column::ResourceId.eq(id));
-    }
-    if let Some(from) = q.from {
-        select = select.filter(Column::OccurredAt.gte(from));
-    }
-    if let Some(to) = q.to {
-        select = select.filter(Column::OccurredAt.lt(to));
-    }
     let page = page_by_id(&state.db, select, Column::Id, |e| e.id, &page, Order::Desc).await?;
     let page = page.map(AuditEventResponse::from);
     Ok(HttpResponse::Ok().json(page))

@@ -502,3 +502,22 @@ impl From<FollowUpRequest> for core::FollowUp {
         }
     }
 }
+
+impl BeneficiaryListQuery {
+    pub fn filter(&self) -> siji_core::archive::queries::ArchiveFilter {
+        siji_core::archive::queries::ArchiveFilter {
+            status: self.status,
+            category: self.category,
+            cause: self.cause,
+            within_org_id: self.within_org_id,
+            head_worker_id: self.head_worker_id,
+            reverify_due_within_days: self.reverify_due_within_days,
+            reverify_overdue: self.reverify_overdue == Some(true),
+            stale: self.stale == Some(true),
+            created_from: self.created_from,
+            created_to: self.created_to,
+            migrant_worker: self.migrant_worker,
+            entering_university: self.entering_university == Some(true),
+        }
+    }
+}

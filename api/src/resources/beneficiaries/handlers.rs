@@ -2,10 +2,9 @@
 //! status, conditional on the version (`If-Match`), and audited with the visit it records.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{Datelike, Months, NaiveDate, Utc};
-use entity::{beneficiaries, household_members};
-use sea_orm::sea_query::{Expr, ExprTrait, Query as SqlQuery};
-use sea_orm::{ColumnTrait, Order, QueryFilter};
+use chrono::NaiveDate;
+use entity::beneficiaries;
+use sea_orm::Order;
 use siji_openapi::tags;
 use uuid::Uuid;
 
@@ -22,11 +21,6 @@ use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::resources::workers::dto::{RevealRequest, RevealResponse};
 use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
-use siji_core::registry::orgs;
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 async fn respond(
     state: &AppState,
@@ -127,75 +121,11 @@ pub async fn list(
     query: Query<BeneficiaryListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     use beneficiaries::Column as B;
-    caller.require(&state.db, archive::READ).await?;
     let q = query.into_inner();
+    let select = queries::list(&caller.context(&state), &q.filter()).await?;
     let export_format = export::requested_list(&req, q.limit, q.cursor.as_deref(), q.count)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let scope = caller.scope();
-    let day = today();
-    let live = [
-        ArchiveStatus::Temporary.as_str(),
-        ArchiveStatus::Formal.as_str(),
-    ];
-    let mut select = queries::scoped(&scope);
-    if let Some(s) = q.status {
-        select = select.filter(B::Status.eq(s.as_str()));
-    }
-    if let Some(c) = q.category {
-        select = select.filter(B::Category.eq(c.as_str()));
-    }
-    if let Some(c) = q.cause {
-        select = select.filter(queries::has_cause(c.as_str()));
-    }
-    if let Some(within) = q.within_org_id {
-        select = select.filter(orgs::subtree_condition(&state.db, &scope, within, B::OrgId).await?);
-    }
-    if let Some(head) = q.head_worker_id {
-        select = select.filter(B::HeadWorkerId.eq(head));
-    }
-    if let Some(days) = q.reverify_due_within_days {
-        let until = day + chrono::Days::new(u64::from(days));
-        select = select
-            .filter(B::Status.eq(ArchiveStatus::Formal.as_str()))
-            .filter(B::ReverifyDueOn.lte(until));
-    }
-    if q.reverify_overdue == Some(true) {
-        select = select
-            .filter(B::Status.eq(ArchiveStatus::Formal.as_str()))
-            .filter(B::ReverifyDueOn.lt(day));
-    }
-    if q.stale == Some(true) {
-        let year_ago = Utc::now()
-            .checked_sub_months(Months::new(12))
-            .unwrap_or_else(Utc::now);
-        select = select
-            .filter(B::Status.is_in(live))
-            .filter(B::UpdatedAt.lt(year_ago));
-    }
-    if let Some(from) = q.created_from {
-        select = select
-            .filter(B::CreatedAt.gte(from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()));
-    }
-    if let Some(to) = q.created_to {
-        select =
-            select.filter(B::CreatedAt.lt(to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()));
-    }
-    if let Some(m) = q.migrant_worker {
-        select = select.filter(B::MigrantWorker.eq(m));
-    }
-    if q.entering_university == Some(true) {
-        let entering = SqlQuery::select()
-            .column(household_members::Column::BeneficiaryId)
-            .from(household_members::Entity)
-            .and_where(
-                Expr::col(household_members::Column::Stage).eq(Stage::Undergraduate.as_str()),
-            )
-            .and_where(Expr::col(household_members::Column::AdmissionYear).eq(day.year()))
-            .to_owned();
-        select = select
-            .filter(B::Id.in_subquery(entering))
-            .filter(B::Status.is_in(live));
-    }
     if let Some(format) = export_format {
         let file = Export {
             file_stem: "beneficiaries",
@@ -554,48 +484,15 @@ pub struct ArchiveCount {
 )]
 #[get("/stats/beneficiaries")]
 pub async fn counts(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    use sea_orm::EntityTrait;
-    use std::collections::{BTreeMap, HashMap};
-    caller.require(&state.db, archive::READ).await?;
-    let cells = queries::live_counts(&state.db, &caller.scope()).await?;
-    // The organisations counted, then their counties: two lookups, however many cells.
-    let org_ids: Vec<Uuid> = cells.iter().map(|c| c.org_id).collect();
-    let county_of: HashMap<Uuid, Uuid> = entity::orgs::Entity::find()
-        .filter(entity::orgs::Column::Id.is_in(org_ids))
-        .all(&state.db)
+    let body: Vec<ArchiveCount> = queries::counts_by_county(&caller.context(&state))
         .await?
         .into_iter()
-        .filter_map(|o| crate::tenancy::county_of(&o.path).map(|county| (o.id, county)))
-        .collect();
-    let mut totals: BTreeMap<(Uuid, &'static str, &'static str), u64> = BTreeMap::new();
-    for cell in cells {
-        let (Some(county), Some(category), Some(cause)) = (
-            county_of.get(&cell.org_id),
-            Category::parse(&cell.category),
-            Cause::parse(&cell.cause),
-        ) else {
-            continue;
-        };
-        *totals
-            .entry((*county, category.as_str(), cause.as_str()))
-            .or_default() += u64::try_from(cell.count).unwrap_or(0);
-    }
-    let county_ids: Vec<Uuid> = totals.keys().map(|(county, _, _)| *county).collect();
-    let names: HashMap<Uuid, String> = entity::orgs::Entity::find()
-        .filter(entity::orgs::Column::Id.is_in(county_ids))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let body: Vec<ArchiveCount> = totals
-        .into_iter()
-        .map(|((county_id, category, cause), count)| ArchiveCount {
-            county_id,
-            county: names.get(&county_id).cloned().unwrap_or_default(),
-            category: Category::parse(category).unwrap_or(Category::NotEligible),
-            cause: Cause::parse(cause).unwrap_or(Cause::Other),
-            count,
+        .map(|c| ArchiveCount {
+            county_id: c.county_id,
+            county: c.county,
+            category: c.category,
+            cause: c.cause,
+            count: c.count,
         })
         .collect();
     Ok(HttpResponse::Ok().json(body))

@@ -9,8 +9,9 @@ use validator::{Validate, ValidationError};
 
 use crate::domain::uscc;
 use crate::http::extract::double_option;
-use crate::listing::{RecordStatus, StatusFilter};
 use crate::resources::orgs::dto::validate_uscc;
+use siji_core::registry::RecordStatus;
+use siji_core::registry::lists::{EnterpriseFilter, StatusFilter};
 
 pub use siji_core::registry::enterprises::Ownership;
 use siji_core::registry::enterprises::{
@@ -234,6 +235,22 @@ impl From<UpdateEnterpriseRequest> for EnterpriseChanges {
             headcount: b.headcount,
             member_count: b.member_count,
             overcapacity: b.overcapacity,
+        }
+    }
+}
+
+impl EnterpriseListQuery {
+    pub fn filter(&self) -> EnterpriseFilter {
+        EnterpriseFilter {
+            org_id: self.org_id,
+            within_org_id: self.within_org_id,
+            status: self.status.unwrap_or_default(),
+            ownership: self.ownership,
+            industry: self.industry.clone(),
+            overcapacity: self.overcapacity,
+            name_prefix: self.name_prefix.clone(),
+            uscc: self.uscc.clone(),
+            updated_since: self.updated_since,
         }
     }
 }

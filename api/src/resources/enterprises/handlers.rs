@@ -2,22 +2,19 @@
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use entity::enterprises::Column;
-use sea_orm::{ColumnTrait, Order, QueryFilter};
-use siji_core::registry::enterprises;
+use sea_orm::Order;
+use siji_core::registry::{RECORD_ACTIVE, RECORD_ARCHIVED, RecordStatus, enterprises, lists};
 use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
 use crate::auth::Caller;
-use crate::domain::uscc;
 use crate::enums::label;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
-use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, RecordStatus, name_prefix};
 use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
-use siji_core::registry::orgs;
 
 /// Register an enterprise.
 ///
@@ -98,38 +95,11 @@ pub async fn list(
     req: actix_web::HttpRequest,
     query: Query<EnterpriseListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, enterprises::READ).await?;
     let q = query.into_inner();
+    let select = lists::enterprises(&caller.context(&state), &q.filter()).await?;
     let export_format = export::requested_list(&req, q.limit, q.cursor.as_deref(), q.count)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let scope = caller.scope();
-    let mut select =
-        enterprises::scoped(&scope).filter(q.status.unwrap_or_default().condition(Column::Status));
-    if let Some(org) = q.org_id {
-        select = select.filter(Column::OrgId.eq(org));
-    }
-    if let Some(within) = q.within_org_id {
-        select =
-            select.filter(orgs::subtree_condition(&state.db, &scope, within, Column::OrgId).await?);
-    }
-    if let Some(o) = q.ownership {
-        select = select.filter(Column::Ownership.eq(o.as_str()));
-    }
-    if let Some(i) = q.industry {
-        select = select.filter(Column::Industry.eq(i));
-    }
-    if let Some(o) = q.overcapacity {
-        select = select.filter(Column::Overcapacity.eq(o));
-    }
-    if let Some(p) = q.name_prefix {
-        select = select.filter(name_prefix(Column::Name, &p));
-    }
-    if let Some(code) = q.uscc {
-        select = select.filter(Column::Uscc.eq(uscc::normalise(&code)));
-    }
-    if let Some(since) = q.updated_since {
-        select = select.filter(Column::UpdatedAt.gte(since));
-    }
     if let Some(format) = export_format {
         let file = Export {
             file_stem: "enterprises",

@@ -1,55 +1,27 @@
-//! Imports of registry records and wage agreements from county spreadsheets. Every row goes
-//! through the same validation and registration as a single `POST` (one transaction and one
-//! audit event per row), so an import can do nothing a user could not do by hand, and a rejected
-//! row leaves no trace but its line in the report.
+//! Imports of registry records and wage agreements from county spreadsheets: the endpoints, and
+//! the jobs that turn each row into the request a single `POST` would send (same parsing, same
+//! validation) and hand it to the core's import operations (`siji_core::imports`), which resolve
+//! the row's references, skip what the caller already has and register the rest (one unit of
+//! work and one audit event per row). A rejected row leaves no trace but its line in the report.
 
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use entity::enterprises;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Map, Value, json};
+use siji_core::imports;
 use siji_openapi::tags;
-use uuid::Uuid;
 
 use super::dto::*;
-use super::rows::{ImportKind, Report, Rows, Upload, import, parse_row, rejected};
+use super::rows::{ImportKind, Report, Rows, Upload, import, parse_row};
 use crate::auth::Caller;
 use crate::domain::{id_number, uscc};
-use crate::http::{ApiError, FieldError, Query};
+use crate::http::{ApiError, Query};
 use crate::jobs::Progress;
 use crate::pii::PiiField;
 use crate::resources::enterprises::dto::CreateEnterpriseRequest;
 use crate::resources::wage_agreements::dto::{CreateAgreementRequest, FileRequest, SignRequest};
 use crate::resources::workers::dto::CreateWorkerRequest;
 use crate::state::AppState;
-
-/// Resolve the 所属企业 cell: a USCC, or the exact name of an enterprise in the caller's subtree.
-/// The inner error is the row's (what to write instead); the outer one the request's.
-async fn resolve_enterprise(
-    state: &AppState,
-    caller: &Caller,
-    cell: &str,
-) -> Result<Result<Uuid, &'static str>, ApiError> {
-    let code = uscc::normalise(cell);
-    let scoped = siji_core::registry::enterprises::scoped(&caller.scope());
-    let found = if uscc::validate(&code).is_ok() {
-        scoped
-            .filter(enterprises::Column::Uscc.eq(code))
-            .all(&state.db)
-            .await?
-    } else {
-        scoped
-            .filter(enterprises::Column::Name.eq(cell.trim()))
-            .all(&state.db)
-            .await?
-    };
-    Ok(match found.as_slice() {
-        [one] => Ok(one.id),
-        [] => Err("no such enterprise in your organisation (give its USCC or exact name)"),
-        _ => Err("several enterprises have this name; give the USCC"),
-    })
-}
 
 /// Import workers.
 ///
@@ -75,7 +47,7 @@ async fn resolve_enterprise(
         (SpreadsheetFile = "application/octet-stream"),
         (ImportForm = "multipart/form-data"),
     )),
-    extensions(("x-permission" = json!("registry.write"))),
+    extensions(("x-permission" = json!(siji_core::registry::workers::WRITE))),
     responses(
         (status = 202, description = "The file passed the checks and is being imported: the job (its URL also in `Location`), whose `result` is the per-row `ImportReport` when it has succeeded. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = crate::resources::jobs::dto::JobResponse,
             headers(("Location" = String, description = "The job's URL"))),
@@ -136,24 +108,19 @@ pub async fn workers(
             .entry("employment_status")
             .or_insert(json!("employed"));
         if let Some(cell) = fields.remove("enterprise") {
-            match resolve_enterprise(state, caller, cell.as_str().unwrap_or_default()).await? {
+            match imports::employer(&ctx, cell.as_str().unwrap_or_default()).await {
                 Ok(id) => {
                     fields.insert("enterprise_id".into(), json!(id));
                 }
-                Err(message) => {
-                    let header = rows.header("enterprise");
-                    report.push(rejected(
-                        number,
-                        vec![FieldError::new(header, "not_found", message)],
-                    ));
+                Err(err) => {
+                    report.push(rows.outcome(number, Err(err.into()), "id_number")?);
                     continue;
                 }
             }
         }
         let result = match parse_row::<CreateWorkerRequest>(fields) {
-            Ok(request) => siji_core::registry::workers::register(&ctx, request.into(), "import")
+            Ok(request) => imports::worker(&ctx, request.into())
                 .await
-                .map(|w| w.id)
                 .map_err(ApiError::from),
             Err(err) => Err(err),
         };
@@ -177,7 +144,7 @@ pub async fn workers(
         (SpreadsheetFile = "application/octet-stream"),
         (ImportForm = "multipart/form-data"),
     )),
-    extensions(("x-permission" = json!("registry.write"))),
+    extensions(("x-permission" = json!(siji_core::registry::enterprises::WRITE))),
     responses(
         (status = 202, description = "The file passed the checks and is being imported: the job (its URL also in `Location`), whose `result` is the per-row `ImportReport` when it has succeeded. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = crate::resources::jobs::dto::JobResponse,
             headers(("Location" = String, description = "The job's URL"))),
@@ -229,31 +196,11 @@ pub async fn enterprises(
             report.push(line);
             continue;
         }
-        // Already registered: skipped if it is ours to see, otherwise rejected without details.
-        if let Some(existing) = enterprises::Entity::find()
-            .filter(enterprises::Column::Uscc.eq(code))
-            .one(&state.db)
-            .await?
-        {
-            let visible =
-                siji_core::registry::enterprises::find(&state.db, &caller.scope(), existing.id)
-                    .await?
-                    .is_some();
-            let result = Err(ApiError::Duplicate {
-                detail: String::new(),
-                existing_id: visible.then_some(existing.id),
-            });
-            report.push(rows.outcome(number, result, "uscc")?);
-            continue;
-        }
         fields.insert("org_id".into(), json!(org_id));
         let result = match parse_row::<CreateEnterpriseRequest>(fields) {
-            Ok(request) => {
-                siji_core::registry::enterprises::register(&ctx, request.into(), "import")
-                    .await
-                    .map(|e| e.id)
-                    .map_err(ApiError::from)
-            }
+            Ok(request) => imports::enterprise(&ctx, request.into())
+                .await
+                .map_err(ApiError::from),
             Err(err) => Err(err),
         };
         report.push(rows.outcome(number, result, "uscc")?);
@@ -261,33 +208,6 @@ pub async fn enterprises(
     report
         .finish(state, caller, "enterprise.import", org_id)
         .await
-}
-
-/// The agreement already recorded in the caller's subtree that this row describes: same title,
-/// text type, first day and enterprises.
-async fn same_agreement(
-    state: &AppState,
-    caller: &Caller,
-    request: &CreateAgreementRequest,
-    from: Option<chrono::NaiveDate>,
-) -> Result<Option<Uuid>, ApiError> {
-    use entity::wage_agreements::Column as A;
-    let mut candidates = siji_core::agreements::queries::scoped(&caller.scope())
-        .filter(A::Title.eq(request.title.trim()))
-        .filter(A::TextType.eq(request.text_type.as_str()));
-    candidates = match from {
-        Some(day) => candidates.filter(A::EffectiveFrom.eq(day)),
-        None => candidates.filter(A::EffectiveFrom.is_null()),
-    };
-    let candidates = candidates.all(&state.db).await?;
-    let ids: Vec<Uuid> = candidates.iter().map(|a| a.id).collect();
-    let (covered, _) = siji_core::agreements::queries::details(&state.db, &ids).await?;
-    let mut wanted = request.enterprise_ids.clone();
-    wanted.sort();
-    wanted.dedup();
-    Ok(ids
-        .into_iter()
-        .find(|id| covered.get(id).is_some_and(|c| *c == wanted)))
 }
 
 /// Import collective wage agreements.
@@ -308,7 +228,7 @@ async fn same_agreement(
         (SpreadsheetFile = "application/octet-stream"),
         (ImportForm = "multipart/form-data"),
     )),
-    extensions(("x-permission" = json!("agreements.write"))),
+    extensions(("x-permission" = json!(siji_core::agreements::WRITE))),
     responses(
         (status = 202, description = "The file passed the checks and is being imported: the job (its URL also in `Location`), whose `result` is the per-row `ImportReport` when it has succeeded. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = crate::resources::jobs::dto::JobResponse,
             headers(("Location" = String, description = "The job's URL"))),
@@ -358,24 +278,13 @@ pub async fn agreements(
             .iter()
             .filter_map(|v| v.as_str().map(uscc::normalise))
             .collect();
-        let found = siji_core::registry::enterprises::scoped(&caller.scope())
-            .filter(enterprises::Column::Uscc.is_in(codes.clone()))
-            .all(&state.db)
-            .await?;
-        if codes.is_empty()
-            || found.len() != codes.iter().collect::<std::collections::HashSet<_>>().len()
-        {
-            let message = "every USCC must name an enterprise in your organisation";
-            report.push(rejected(
-                number,
-                vec![FieldError::new(
-                    rows.header("enterprises"),
-                    "not_found",
-                    message,
-                )],
-            ));
-            continue;
-        }
+        let enterprise_ids = match imports::covered_enterprises(&ctx, &codes).await {
+            Ok(ids) => ids,
+            Err(err) => {
+                report.push(rows.outcome(number, Err(err.into()), "title")?);
+                continue;
+            }
+        };
         let term_fields = [
             "signed_on",
             "effective_from",
@@ -397,10 +306,7 @@ pub async fn agreements(
             }
         }
         fields.insert("org_id".into(), json!(org_id));
-        fields.insert(
-            "enterprise_ids".into(),
-            json!(found.iter().map(|e| e.id).collect::<Vec<_>>()),
-        );
+        fields.insert("enterprise_ids".into(), json!(enterprise_ids));
 
         let parsed = parse_row::<CreateAgreementRequest>(fields).and_then(|create| {
             let signed = if terms.is_empty() {
@@ -417,20 +323,10 @@ pub async fn agreements(
         });
         let result = match parsed {
             Ok((create, signed)) => {
-                let from = signed.as_ref().map(|(t, _)| t.effective_from);
-                match same_agreement(state, caller, &create, from).await? {
-                    Some(existing) => Err(ApiError::Duplicate {
-                        detail: String::new(),
-                        existing_id: Some(existing),
-                    }),
-                    None => {
-                        let signed = signed.map(|(t, f)| (t.into(), f.map(Into::into)));
-                        siji_core::agreements::open(&ctx, create.into(), signed, "import")
-                            .await
-                            .map(|a| a.id)
-                            .map_err(ApiError::from)
-                    }
-                }
+                let signed = signed.map(|(t, f)| (t.into(), f.map(Into::into)));
+                imports::agreement(&ctx, create.into(), signed)
+                    .await
+                    .map_err(ApiError::from)
             }
             Err(err) => Err(err),
         };

@@ -4,18 +4,17 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Map, Value, json};
+use siji_core::CoreError;
+use siji_core::imports::{self, Imported};
 use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
 use super::rows::{ImportKind, Report, Row, Rows, Upload, import, outside, parse_row, rejected};
 use crate::auth::Caller;
-use crate::domain::id_number;
 use crate::http::{ApiError, FieldError, Query};
 use crate::jobs::Progress;
-use crate::pii::PiiField;
 use crate::resources::beneficiaries::dto::CreateBeneficiaryRequest;
 use crate::state::AppState;
 
@@ -73,7 +72,7 @@ struct Household {
         (SpreadsheetFile = "application/octet-stream"),
         (ImportForm = "multipart/form-data"),
     )),
-    extensions(("x-permission" = json!("archive.write"))),
+    extensions(("x-permission" = json!(siji_core::archive::WRITE))),
     responses(
         (status = 202, description = "The file passed the checks and is being imported: the job (its URL also in `Location`), whose `result` is the per-row `ImportReport` when it has succeeded. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = crate::resources::jobs::dto::JobResponse,
             headers(("Location" = String, description = "The job's URL"))),
@@ -222,72 +221,29 @@ async fn import_household(
             });
         }
     };
-    // The head: a worker of the caller's registry, found by ID number through the blind index.
-    let number = head
+    let ctx = caller.context(state);
+    let head_number = head
         .get("id_number")
         .and_then(Value::as_str)
-        .map(id_number::normalise)
         .unwrap_or_default();
-    let idx = state.pii.blind_index(PiiField::IdNumber, &number);
-    let worker = siji_core::registry::workers::scoped(&caller.scope())
-        .filter(entity::workers::Column::IdNumberIdx.eq(idx))
-        .one(&state.db)
-        .await?;
-    let Some(worker) = worker else {
-        let message =
-            "no worker with this ID number in your organisation; register the worker first";
-        report.push(rejected(
-            head_row,
-            vec![FieldError::new(
-                rows.header("id_number"),
-                "not_found",
-                message,
-            )],
-        ));
-        share(RowOutcome::Rejected, None, report);
-        return Ok(());
+    let worker = match imports::archive_head(&ctx, head_number).await {
+        Ok(worker) => worker,
+        Err(CoreError::Validation(errors)) => {
+            report.push(rejected(head_row, rows.rename(errors)));
+            share(RowOutcome::Rejected, None, report);
+            return Ok(());
+        }
+        Err(other) => return Err(other.into()),
     };
-    if let Some(line) = rows.repeated(seen, worker.id, head_row, "id_number") {
+    if let Some(line) = rows.repeated(seen, worker, head_row, "id_number") {
         report.push(line);
         share(RowOutcome::Rejected, None, report);
-        return Ok(());
-    }
-    // Already archived and live: skipped (the same file imported again).
-    let live = entity::beneficiaries::Entity::find()
-        .filter(entity::beneficiaries::Column::LiveHeadWorkerId.eq(worker.id))
-        .one(&state.db)
-        .await?;
-    if let Some(live) = live {
-        let visible = siji_core::archive::queries::find(&state.db, &caller.scope(), live.id)
-            .await?
-            .is_some();
-        let outcome = if visible {
-            RowOutcome::Skipped
-        } else {
-            RowOutcome::Rejected
-        };
-        let errors = if visible {
-            Vec::new()
-        } else {
-            vec![FieldError::new(
-                rows.header("id_number"),
-                "registered_elsewhere",
-                "already archived by another organisation",
-            )]
-        };
-        report.push(RowReport {
-            row: head_row,
-            outcome,
-            id: visible.then_some(live.id),
-            errors,
-        });
-        share(outcome, visible.then_some(live.id), report);
         return Ok(());
     }
 
     let mut request = Map::new();
     request.insert("org_id".into(), json!(org_id));
-    request.insert("head_worker_id".into(), json!(worker.id));
+    request.insert("head_worker_id".into(), json!(worker));
     for name in HOUSEHOLD_FIELDS {
         if let Some(v) = head.get(name) {
             request.insert(name.into(), v.clone());
@@ -334,21 +290,24 @@ async fn import_household(
     request.insert("members".into(), Value::Array(member_values));
 
     let result = match parse_row::<CreateBeneficiaryRequest>(request) {
-        Ok(r) => siji_core::archive::register(&caller.context(state), r.into(), "import")
+        Ok(r) => imports::archive(&ctx, r.into())
             .await
-            .map(|b| b.id)
             .map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match result {
-        Ok(id) => {
+        Ok(imported) => {
+            let (outcome, id) = match imported {
+                Imported::Created(id) => (RowOutcome::Created, id),
+                Imported::Skipped(id) => (RowOutcome::Skipped, id),
+            };
             report.push(RowReport {
                 row: head_row,
-                outcome: RowOutcome::Created,
+                outcome,
                 id: Some(id),
                 errors: Vec::new(),
             });
-            share(RowOutcome::Created, Some(id), report);
+            share(outcome, Some(id), report);
         }
         Err(ApiError::Validation(errors)) => {
             // `members[i].field` belongs on member i's row; the rest on the head's row.
@@ -389,18 +348,6 @@ async fn import_household(
                     });
                 report.push(rejected(*n, errors));
             }
-        }
-        Err(ApiError::Duplicate { .. }) => {
-            let message = "this worker's household was lifted out: reopen that archive instead";
-            report.push(rejected(
-                head_row,
-                vec![FieldError::new(
-                    rows.header("id_number"),
-                    "reopen_instead",
-                    message,
-                )],
-            ));
-            share(RowOutcome::Rejected, None, report);
         }
         Err(ApiError::Conflict { detail, .. }) => {
             report.push(rejected(

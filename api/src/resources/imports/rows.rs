@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use sea_orm::TransactionTrait;
 use serde_json::{Map, Value, json};
+use siji_core::imports::Imported;
 use uuid::Uuid;
 
 use super::columns::{
@@ -66,18 +67,20 @@ impl ImportKind {
     /// What importing needs.
     pub fn permission(self) -> Permission {
         match self {
-            Self::Workers | Self::Enterprises => Permission::RegistryWrite,
-            Self::Agreements => Permission::AgreementsWrite,
-            Self::Beneficiaries => Permission::ArchiveWrite,
+            Self::Workers => siji_core::registry::workers::WRITE,
+            Self::Enterprises => siji_core::registry::enterprises::WRITE,
+            Self::Agreements => siji_core::agreements::WRITE,
+            Self::Beneficiaries => siji_core::archive::WRITE,
         }
     }
 
     /// What downloading the template needs.
     pub fn read_permission(self) -> Permission {
         match self {
-            Self::Workers | Self::Enterprises => Permission::RegistryRead,
-            Self::Agreements => Permission::AgreementsRead,
-            Self::Beneficiaries => Permission::ArchiveRead,
+            Self::Workers => siji_core::registry::workers::READ,
+            Self::Enterprises => siji_core::registry::enterprises::READ,
+            Self::Agreements => siji_core::agreements::READ,
+            Self::Beneficiaries => siji_core::archive::READ,
         }
     }
 
@@ -487,32 +490,27 @@ impl Rows {
         None
     }
 
-    /// A row's outcome from what registering it answered.
+    /// A row's outcome from what importing it answered.
     pub fn outcome(
         &self,
         row: usize,
-        result: Result<Uuid, ApiError>,
+        result: Result<Imported, ApiError>,
         key_field: &'static str,
     ) -> Result<RowReport, ApiError> {
         Ok(match result {
-            Ok(id) => RowReport {
-                row,
-                outcome: RowOutcome::Created,
-                id: Some(id),
-                errors: Vec::new(),
-            },
-            Err(ApiError::Duplicate {
-                existing_id: Some(id),
-                ..
-            }) => RowReport {
-                row,
-                outcome: RowOutcome::Skipped,
-                id: Some(id),
-                errors: Vec::new(),
-            },
-            Err(ApiError::Duplicate {
-                existing_id: None, ..
-            })
+            Ok(imported) => {
+                let (outcome, id) = match imported {
+                    Imported::Created(id) => (RowOutcome::Created, id),
+                    Imported::Skipped(id) => (RowOutcome::Skipped, id),
+                };
+                RowReport {
+                    row,
+                    outcome,
+                    id: Some(id),
+                    errors: Vec::new(),
+                }
+            }
+            Err(ApiError::Duplicate { .. })
             | Err(ApiError::Conflict {
                 code: crate::http::ErrorCode::Duplicate,
                 ..

@@ -18,7 +18,7 @@ use crate::state::AppState;
     tag = tags::IMPORTS,
     operation_id = "wage_agreement_import_template",
     params(TemplateQuery),
-    extensions(("x-permission" = json!("agreements.read"))),
+    extensions(("x-permission" = json!(siji_core::agreements::READ))),
     responses((status = 200, description = "The template", content(
         (SpreadsheetFile = "text/csv"),
         (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -38,7 +38,7 @@ pub async fn agreement_template(
     tag = tags::IMPORTS,
     operation_id = "beneficiary_import_template",
     params(TemplateQuery),
-    extensions(("x-permission" = json!("archive.read"))),
+    extensions(("x-permission" = json!(siji_core::archive::READ))),
     responses((status = 200, description = "The template", content(
         (SpreadsheetFile = "text/csv"),
         (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -120,7 +120,7 @@ async fn template(
     tag = tags::IMPORTS,
     operation_id = "worker_import_template",
     params(TemplateQuery),
-    extensions(("x-permission" = json!("registry.read"))),
+    extensions(("x-permission" = json!(siji_core::registry::workers::READ))),
     responses((status = 200, description = "The template", content(
         (SpreadsheetFile = "text/csv"),
         (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -140,7 +140,7 @@ pub async fn worker_template(
     tag = tags::IMPORTS,
     operation_id = "enterprise_import_template",
     params(TemplateQuery),
-    extensions(("x-permission" = json!("registry.read"))),
+    extensions(("x-permission" = json!(siji_core::registry::enterprises::READ))),
     responses((status = 200, description = "The template", content(
         (SpreadsheetFile = "text/csv"),
         (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),

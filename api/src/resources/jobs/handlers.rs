@@ -3,7 +3,7 @@ use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::JobResponse;
-use crate::auth::{Caller, Permission};
+use crate::auth::Caller;
 use crate::http::ApiError;
 use crate::jobs;
 use crate::state::AppState;
@@ -18,7 +18,7 @@ use crate::state::AppState;
     tag = tags::JOBS,
     operation_id = "get_job",
     params(("id" = Uuid, Path, description = "Job id (from the `Location` of a `202 Accepted`)")),
-    extensions(("x-permission" = json!("authenticated"))),
+    extensions(("x-permission" = json!(siji_core::access::AUTHENTICATED))),
     responses(
         (status = 200, description = "The job", body = JobResponse),
         (status = 404, response = crate::http::responses::NotFound),
@@ -30,17 +30,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let job = jobs::find(&state.db, *id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let own = job.principal_id == caller.id;
-    let administers = caller.can(Permission::UsersWrite)
-        && siji_core::registry::orgs::find(&state.db, &caller.scope(), job.org_id)
-            .await?
-            .is_some();
-    if !own && !administers {
-        return Err(ApiError::NotFound);
-    }
+    let job = jobs::find_visible(&caller.context(&state), *id).await?;
     Ok(HttpResponse::Ok()
         // A job changes until it ends; never serve it from a cache.
         .insert_header(("Cache-Control", "no-store"))

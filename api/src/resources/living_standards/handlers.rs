@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::auth::{Caller, Permission};
+use crate::auth::Caller;
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, Json, Page, PageRequest, Query};
 use crate::state::AppState;
@@ -90,7 +90,7 @@ pub async fn create(
     tag = tags::STANDARDS,
     operation_id = "list_living_standards",
     params(LivingStandardListQuery),
-    extensions(("x-permission" = json!("orgs.read"))),
+    extensions(("x-permission" = json!(siji_core::standards::READ))),
     responses((status = 200, description = "One page", body = Page<LivingStandardResponse>)),
 )]
 #[get("/living-standards")]
@@ -99,7 +99,9 @@ pub async fn list(
     caller: Caller,
     query: Query<LivingStandardListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, Permission::OrgsRead).await?;
+    caller
+        .require(&state.db, siji_core::standards::READ)
+        .await?;
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let mut select = caller.scope().select::<living_standards::Entity>();

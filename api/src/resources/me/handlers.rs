@@ -48,7 +48,7 @@ pub struct MeResponse {
 #[utoipa::path(
     tag = tags::ME,
     operation_id = "me",
-    extensions(("x-permission" = json!("authenticated"))),
+    extensions(("x-permission" = json!(siji_core::access::AUTHENTICATED))),
     responses((status = 200, description = "The caller", body = MeResponse)),
 )]
 #[get("/me")]
@@ -92,7 +92,7 @@ pub struct ChangePasswordRequest {
     tag = tags::ME,
     operation_id = "change_my_password",
     request_body = ChangePasswordRequest,
-    extensions(("x-permission" = json!("authenticated"))),
+    extensions(("x-permission" = json!(siji_core::access::AUTHENTICATED))),
     responses(
         (status = 204, description = "Password changed"),
         (status = 403, response = crate::http::responses::Forbidden),

@@ -5,12 +5,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::enums::{Documented, chinese_term};
-use crate::listing::RecordStatus;
 use crate::resources::beneficiaries::dto as archive;
 use crate::resources::enterprises::dto::Ownership;
 use crate::resources::orgs::dto::OrgLevel;
 use crate::resources::wage_agreements::dto as agreements;
 use crate::resources::workers::dto as workers;
+use siji_core::registry::RecordStatus;
 
 /// One value of an enumeration.
 #[derive(Debug, Serialize, ToSchema)]
@@ -103,7 +103,7 @@ pub fn industry_sections() -> Vec<EnumValue> {
 
 /// The `code` of a field error (`errors[].code` of a problem): what was wrong with the field.
 pub fn field_error_codes() -> Vec<EnumValue> {
-    const CODES: [(&str, &str, &str); 48] = [
+    const CODES: [(&str, &str, &str); 49] = [
         ("required", "必填", "is missing"),
         (
             "unknown_field",
@@ -173,6 +173,11 @@ pub fn field_error_codes() -> Vec<EnumValue> {
             "not_found",
             "未找到",
             "refers to something that does not exist in your organisation",
+        ),
+        (
+            "ambiguous",
+            "不唯一",
+            "names several records; give a unique key (a USCC)",
         ),
         ("duplicate", "重复", "is already registered"),
         (

@@ -42,7 +42,7 @@ pub struct EnumCatalogue {
 #[utoipa::path(
     tag = tags::META,
     operation_id = "list_enums",
-    extensions(("x-permission" = json!("authenticated"))),
+    extensions(("x-permission" = json!(siji_core::access::AUTHENTICATED))),
     responses((status = 200, description = "The catalogue", body = EnumCatalogue)),
 )]
 #[get("/meta/enums")]

@@ -279,3 +279,16 @@ impl From<TerminateRequest> for Termination {
         }
     }
 }
+
+impl AgreementListQuery {
+    pub fn filter(&self) -> siji_core::agreements::queries::AgreementFilter {
+        siji_core::agreements::queries::AgreementFilter {
+            status: self.status,
+            scope: self.scope,
+            mode: self.mode,
+            text_type: self.text_type,
+            enterprise_id: self.enterprise_id,
+            expiring_within_days: self.expiring_within_days,
+        }
+    }
+}

@@ -2,10 +2,8 @@
 //! explicit operations (sign, file, terminate); their rules live in `siji_core::agreements`.
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{NaiveDate, Utc};
-use entity::{wage_agreement_enterprises as links, wage_agreements};
-use sea_orm::sea_query::{Expr, ExprTrait, Query as SqlQuery};
-use sea_orm::{ColumnTrait, Order, QueryFilter};
+use entity::wage_agreements;
+use sea_orm::Order;
 use siji_openapi::tags;
 use uuid::Uuid;
 
@@ -16,10 +14,6 @@ use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::state::AppState;
 use siji_core::agreements::{self, queries};
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
 
 async fn respond_one(
     state: &AppState,
@@ -32,7 +26,7 @@ async fn respond_one(
         a,
         covered.remove(&id).unwrap_or_default(),
         rounds.remove(&id).unwrap_or_default(),
-        today(),
+        state.clock.today(),
     );
     Ok(if status == 201 {
         created_versioned(format!("/api/v1/wage-agreements/{id}"), version, &body)
@@ -115,53 +109,10 @@ pub async fn list(
     query: Query<AgreementListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     use wage_agreements::Column as A;
-    caller.require(&state.db, agreements::READ).await?;
     let q = query.into_inner();
+    let select = queries::list(&caller.context(&state), &q.filter()).await?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
-    let day = today();
-    let mut select = queries::scoped(&caller.scope());
-    if let Some(status) = q.status {
-        let live = [
-            AgreementStatus::Signed.as_str(),
-            AgreementStatus::Filed.as_str(),
-        ];
-        select = match status {
-            AgreementStatus::Expired => select
-                .filter(A::Status.is_in(live))
-                .filter(A::EffectiveTo.lt(day)),
-            AgreementStatus::Signed | AgreementStatus::Filed => select
-                .filter(A::Status.eq(status.as_str()))
-                .filter(A::EffectiveTo.gte(day)),
-            other => select.filter(A::Status.eq(other.as_str())),
-        };
-    }
-    if let Some(s) = q.scope {
-        select = select.filter(A::Scope.eq(s.as_str()));
-    }
-    if let Some(m) = q.mode {
-        select = select.filter(A::Mode.eq(m.as_str()));
-    }
-    if let Some(t) = q.text_type {
-        select = select.filter(A::TextType.eq(t.as_str()));
-    }
-    if let Some(e) = q.enterprise_id {
-        let covering = SqlQuery::select()
-            .column(links::Column::AgreementId)
-            .from(links::Entity)
-            .and_where(Expr::col(links::Column::EnterpriseId).eq(e))
-            .to_owned();
-        select = select.filter(A::Id.in_subquery(covering));
-    }
-    if let Some(days) = q.expiring_within_days {
-        let until = day + chrono::Days::new(u64::from(days));
-        select = select
-            .filter(A::Status.is_in([
-                AgreementStatus::Signed.as_str(),
-                AgreementStatus::Filed.as_str(),
-            ]))
-            .filter(A::EffectiveTo.gte(day))
-            .filter(A::EffectiveTo.lte(until));
-    }
+    let day = state.clock.today();
     let page = page_by_id(&state.db, select, A::Id, |a| a.id, &page, Order::Asc).await?;
     let ids: Vec<Uuid> = page.items.iter().map(|a| a.id).collect();
     let (mut covered, mut rounds) = queries::details(&state.db, &ids).await?;

@@ -9,7 +9,8 @@ use validator::{Validate, ValidationError};
 
 use crate::domain::{id_number, phone};
 use crate::http::extract::double_option;
-use crate::listing::{RecordStatus, StatusFilter};
+use siji_core::registry::RecordStatus;
+use siji_core::registry::lists::{StatusFilter, WorkerFilter};
 
 pub use siji_core::registry::workers::{
     EmploymentStatus, Honour, RevealField, Sex, WorkerKind, parse_honours, store_honours,
@@ -318,6 +319,23 @@ impl From<siji_core::registry::workers::Revealed> for RevealResponse {
             id: r.id,
             id_number: r.id_number,
             phone: r.phone,
+        }
+    }
+}
+
+impl WorkerListQuery {
+    pub fn filter(&self) -> WorkerFilter {
+        WorkerFilter {
+            org_id: self.org_id,
+            within_org_id: self.within_org_id,
+            enterprise_id: self.enterprise_id,
+            status: self.status.unwrap_or_default(),
+            kind: self.kind,
+            employment_status: self.employment_status,
+            frontline: self.frontline,
+            high_temperature: self.high_temperature,
+            name_prefix: self.name_prefix.clone(),
+            updated_since: self.updated_since,
         }
     }
 }

@@ -5,23 +5,20 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use entity::workers::Column;
-use sea_orm::{ColumnTrait, Order, QueryFilter};
-use siji_core::registry::workers;
+use sea_orm::Order;
+use siji_core::registry::lists::{self, PersonKey};
+use siji_core::registry::{RECORD_ACTIVE, RECORD_ARCHIVED, RecordStatus, workers};
 use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
 use crate::auth::Caller;
-use crate::domain::{id_number, phone};
 use crate::enums::{label, labels};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
-use crate::listing::{RECORD_ACTIVE, RECORD_ARCHIVED, RecordStatus, StatusFilter, name_prefix};
-use crate::pii::PiiField;
 use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
-use siji_core::registry::orgs;
 
 /// Register a worker.
 ///
@@ -104,41 +101,11 @@ pub async fn list(
     req: actix_web::HttpRequest,
     query: Query<WorkerListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, workers::READ).await?;
     let q = query.into_inner();
+    let select = lists::workers(&caller.context(&state), &q.filter()).await?;
     let export_format = export::requested_list(&req, q.limit, q.cursor.as_deref(), q.count)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let scope = caller.scope();
-    let mut select =
-        workers::scoped(&scope).filter(q.status.unwrap_or_default().condition(Column::Status));
-    if let Some(org) = q.org_id {
-        select = select.filter(Column::OrgId.eq(org));
-    }
-    if let Some(within) = q.within_org_id {
-        select =
-            select.filter(orgs::subtree_condition(&state.db, &scope, within, Column::OrgId).await?);
-    }
-    if let Some(e) = q.enterprise_id {
-        select = select.filter(Column::EnterpriseId.eq(e));
-    }
-    if let Some(k) = q.kind {
-        select = select.filter(Column::Kind.eq(k.as_str()));
-    }
-    if let Some(s) = q.employment_status {
-        select = select.filter(Column::EmploymentStatus.eq(s.as_str()));
-    }
-    if let Some(f) = q.frontline {
-        select = select.filter(Column::Frontline.eq(f));
-    }
-    if let Some(h) = q.high_temperature {
-        select = select.filter(Column::HighTemperature.eq(h));
-    }
-    if let Some(p) = q.name_prefix {
-        select = select.filter(name_prefix(Column::Name, &p));
-    }
-    if let Some(since) = q.updated_since {
-        select = select.filter(Column::UpdatedAt.gte(since));
-    }
     if let Some(format) = export_format {
         let file = Export {
             file_stem: "workers",
@@ -221,18 +188,10 @@ pub async fn search(
     caller: Caller,
     body: Json<WorkerSearchRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, workers::READ).await?;
     let b = body.into_inner();
-    let filter = match (&b.id_number, &b.phone) {
-        (Some(raw), _) => Column::IdNumberIdx.eq(state
-            .pii
-            .blind_index(PiiField::IdNumber, &id_number::normalise(raw))),
-        (_, Some(raw)) => {
-            let number = phone::normalise(raw).map_err(|_| {
-                ApiError::field("phone", "format", "must be a mainland mobile number")
-            })?;
-            Column::PhoneIdx.eq(state.pii.blind_index(PiiField::Phone, &number))
-        }
+    let key = match (b.id_number, b.phone) {
+        (Some(raw), _) => PersonKey::IdNumber(raw),
+        (_, Some(raw)) => PersonKey::Phone(raw),
         _ => {
             return Err(ApiError::field(
                 "",
@@ -241,14 +200,7 @@ pub async fn search(
             ));
         }
     };
-    let status = if b.include_archived {
-        StatusFilter::All
-    } else {
-        StatusFilter::Active
-    };
-    let select = workers::scoped(&caller.scope())
-        .filter(filter)
-        .filter(status.condition(Column::Status));
+    let select = lists::search_workers(&caller.context(&state), &key, b.include_archived).await?;
     let page = PageRequest {
         limit: 200,
         after: None,

@@ -1,0 +1,205 @@
+//! Which workers and enterprises a principal is shown: the filters of the registry's lists and
+//! of the search by personal number, composed once here so that a list, its export and any
+//! later consumer (the sync feed, a report) mean the same thing by the same filter. Every
+//! filter is on an indexed column; every query starts from the principal's scope.
+
+use chrono::{DateTime, Utc};
+use entity::{enterprises, workers};
+use sea_orm::{ColumnTrait, Condition, QueryFilter, Select};
+use uuid::Uuid;
+
+use super::enterprises::{Ownership, READ as ENTERPRISES_READ};
+use super::orgs;
+use super::workers::{EmploymentStatus, READ as WORKERS_READ, WorkerKind};
+use super::{RECORD_ACTIVE, RECORD_ARCHIVED};
+use crate::CoreError;
+use crate::context::Context;
+use crate::domain::{id_number, phone, uscc};
+use crate::pii::PiiField;
+
+crate::__with_schema! {
+    /// Which records a list shows: archived ones are hidden unless asked for.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum StatusFilter {
+        /// Only records in use (the default).
+        #[default]
+        Active,
+        /// Only archived records (归档).
+        Archived,
+        /// Both.
+        All,
+    }
+}
+
+impl StatusFilter {
+    pub fn condition(self, status_column: impl ColumnTrait) -> Condition {
+        match self {
+            StatusFilter::Active => Condition::all().add(status_column.eq(RECORD_ACTIVE)),
+            StatusFilter::Archived => Condition::all().add(status_column.eq(RECORD_ARCHIVED)),
+            StatusFilter::All => Condition::all(),
+        }
+    }
+}
+
+/// Names starting with `prefix`, as an index-friendly range (`name >= p AND name < p ||
+/// U+10FFFF`, compared bytewise) rather than a `LIKE` that would need escaping and, on
+/// PostgreSQL, a pattern index.
+pub fn name_prefix(column: impl ColumnTrait, prefix: &str) -> Condition {
+    Condition::all()
+        .add(column.gte(prefix.to_owned()))
+        .add(column.lt(format!("{prefix}\u{10FFFF}")))
+}
+
+/// The filters of the worker list; `None` does not filter.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerFilter {
+    pub org_id: Option<Uuid>,
+    pub within_org_id: Option<Uuid>,
+    pub enterprise_id: Option<Uuid>,
+    pub status: StatusFilter,
+    pub kind: Option<WorkerKind>,
+    pub employment_status: Option<EmploymentStatus>,
+    pub frontline: Option<bool>,
+    pub high_temperature: Option<bool>,
+    pub name_prefix: Option<String>,
+    /// Changed at or after this moment (by `updated_at`: a convenience that can miss a change
+    /// committed late; the change feed is what never skips one).
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// The workers of the principal's subtree that pass `filter`, unordered (the caller pages or
+/// streams it by id).
+pub async fn workers(
+    ctx: &Context<'_>,
+    filter: &WorkerFilter,
+) -> Result<Select<workers::Entity>, CoreError> {
+    use workers::Column as W;
+    ctx.require(WORKERS_READ).await?;
+    let mut select = ctx
+        .scope()
+        .select::<workers::Entity>()
+        .filter(filter.status.condition(W::Status));
+    if let Some(org) = filter.org_id {
+        select = select.filter(W::OrgId.eq(org));
+    }
+    if let Some(within) = filter.within_org_id {
+        select =
+            select.filter(orgs::subtree_condition(ctx.db, ctx.scope(), within, W::OrgId).await?);
+    }
+    if let Some(e) = filter.enterprise_id {
+        select = select.filter(W::EnterpriseId.eq(e));
+    }
+    if let Some(k) = filter.kind {
+        select = select.filter(W::Kind.eq(k.as_str()));
+    }
+    if let Some(s) = filter.employment_status {
+        select = select.filter(W::EmploymentStatus.eq(s.as_str()));
+    }
+    if let Some(f) = filter.frontline {
+        select = select.filter(W::Frontline.eq(f));
+    }
+    if let Some(h) = filter.high_temperature {
+        select = select.filter(W::HighTemperature.eq(h));
+    }
+    if let Some(p) = &filter.name_prefix {
+        select = select.filter(name_prefix(W::Name, p));
+    }
+    if let Some(since) = filter.updated_since {
+        select = select.filter(W::UpdatedAt.gte(since));
+    }
+    Ok(select)
+}
+
+/// A person looked up by a personal number, never by its plaintext: the number is normalised
+/// and matched through its blind index.
+pub enum PersonKey {
+    IdNumber(String),
+    Phone(String),
+}
+
+/// The workers of the principal's subtree with this ID number or phone.
+pub async fn search_workers(
+    ctx: &Context<'_>,
+    key: &PersonKey,
+    include_archived: bool,
+) -> Result<Select<workers::Entity>, CoreError> {
+    use workers::Column as W;
+    ctx.require(WORKERS_READ).await?;
+    let by_key = match key {
+        PersonKey::IdNumber(raw) => W::IdNumberIdx.eq(ctx
+            .pii
+            .blind_index(PiiField::IdNumber, &id_number::normalise(raw))),
+        PersonKey::Phone(raw) => {
+            let number = phone::normalise(raw).map_err(|_| {
+                CoreError::field("phone", "format", "must be a mainland mobile number")
+            })?;
+            W::PhoneIdx.eq(ctx.pii.blind_index(PiiField::Phone, &number))
+        }
+    };
+    let status = if include_archived {
+        StatusFilter::All
+    } else {
+        StatusFilter::Active
+    };
+    Ok(ctx
+        .scope()
+        .select::<workers::Entity>()
+        .filter(by_key)
+        .filter(status.condition(W::Status)))
+}
+
+/// The filters of the enterprise list; `None` does not filter.
+#[derive(Debug, Clone, Default)]
+pub struct EnterpriseFilter {
+    pub org_id: Option<Uuid>,
+    pub within_org_id: Option<Uuid>,
+    pub status: StatusFilter,
+    pub ownership: Option<Ownership>,
+    pub industry: Option<String>,
+    pub overcapacity: Option<bool>,
+    pub name_prefix: Option<String>,
+    /// Matched after normalising (upper case, no spaces).
+    pub uscc: Option<String>,
+    /// As [`WorkerFilter::updated_since`].
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// The enterprises of the principal's subtree that pass `filter`, unordered.
+pub async fn enterprises(
+    ctx: &Context<'_>,
+    filter: &EnterpriseFilter,
+) -> Result<Select<enterprises::Entity>, CoreError> {
+    use enterprises::Column as E;
+    ctx.require(ENTERPRISES_READ).await?;
+    let mut select = ctx
+        .scope()
+        .select::<enterprises::Entity>()
+        .filter(filter.status.condition(E::Status));
+    if let Some(org) = filter.org_id {
+        select = select.filter(E::OrgId.eq(org));
+    }
+    if let Some(within) = filter.within_org_id {
+        select =
+            select.filter(orgs::subtree_condition(ctx.db, ctx.scope(), within, E::OrgId).await?);
+    }
+    if let Some(o) = filter.ownership {
+        select = select.filter(E::Ownership.eq(o.as_str()));
+    }
+    if let Some(i) = &filter.industry {
+        select = select.filter(E::Industry.eq(i.as_str()));
+    }
+    if let Some(o) = filter.overcapacity {
+        select = select.filter(E::Overcapacity.eq(o));
+    }
+    if let Some(p) = &filter.name_prefix {
+        select = select.filter(name_prefix(E::Name, p));
+    }
+    if let Some(code) = &filter.uscc {
+        select = select.filter(E::Uscc.eq(uscc::normalise(code)));
+    }
+    if let Some(since) = filter.updated_since {
+        select = select.filter(E::UpdatedAt.gte(since));
+    }
+    Ok(select)
+}
