@@ -149,6 +149,13 @@ pub enum Permission {
     /// Record verification visits (入户核实); never for an archive one created oneself.
     #[serde(rename = "archive.verify")]
     ArchiveVerify,
+    /// Read aid campaigns (帮扶活动), their fund sources and budgets.
+    #[serde(rename = "campaigns.read")]
+    CampaignsRead,
+    /// Create campaigns for one's own organisation, change them while drafts, and move them
+    /// through their lifecycle (open, close, settle, cancel).
+    #[serde(rename = "campaigns.write")]
+    CampaignsWrite,
 }
 
 impl Permission {
@@ -172,6 +179,8 @@ impl Permission {
             ArchiveRead => "查看困难职工档案",
             ArchiveWrite => "维护困难职工档案",
             ArchiveVerify => "入户核实",
+            CampaignsRead => "查看帮扶活动",
+            CampaignsWrite => "维护帮扶活动",
         }
     }
 }
@@ -181,7 +190,7 @@ impl Permission {
 pub const AUTHENTICATED: &str = "authenticated";
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 18] = [
         Permission::OrgsRead,
         Permission::OrgsWrite,
         Permission::UsersRead,
@@ -198,6 +207,8 @@ impl Permission {
         Permission::ArchiveRead,
         Permission::ArchiveWrite,
         Permission::ArchiveVerify,
+        Permission::CampaignsRead,
+        Permission::CampaignsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -218,6 +229,8 @@ impl Permission {
             Permission::ArchiveRead => "archive.read",
             Permission::ArchiveWrite => "archive.write",
             Permission::ArchiveVerify => "archive.verify",
+            Permission::CampaignsRead => "campaigns.read",
+            Permission::CampaignsWrite => "campaigns.write",
         }
     }
 
@@ -283,6 +296,8 @@ pub fn granted(role: Role) -> &'static [Permission] {
             ArchiveRead,
             ArchiveWrite,
             ArchiveVerify,
+            CampaignsRead,
+            CampaignsWrite,
         ],
         Role::CountyAdmin => &[
             OrgsRead,
@@ -300,6 +315,8 @@ pub fn granted(role: Role) -> &'static [Permission] {
             ArchiveRead,
             ArchiveWrite,
             ArchiveVerify,
+            CampaignsRead,
+            CampaignsWrite,
         ],
         Role::Operator => &[
             OrgsRead,
@@ -310,6 +327,7 @@ pub fn granted(role: Role) -> &'static [Permission] {
             ArchiveRead,
             ArchiveWrite,
             ArchiveVerify,
+            CampaignsRead,
         ],
         Role::Approver => &[
             OrgsRead,
@@ -317,6 +335,7 @@ pub fn granted(role: Role) -> &'static [Permission] {
             AgreementsRead,
             ArchiveRead,
             ArchiveVerify,
+            CampaignsRead,
         ],
         Role::Auditor => &[
             OrgsRead,
@@ -326,6 +345,7 @@ pub fn granted(role: Role) -> &'static [Permission] {
             RegistryRead,
             AgreementsRead,
             ArchiveRead,
+            CampaignsRead,
         ],
         Role::Integration => &[
             OrgsRead,

@@ -9,7 +9,7 @@
 //! [`CoreError`]. Here: the pure domain rules (`domain`), personal-data protection (`pii`),
 //! tenancy scopes (`tenancy`), the permission matrix (`access`), the audit trail (`audit`), the
 //! change log (`changelog`), versioned updates (`versioning`), the job queue (`jobs`) and the
-//! operations of each area (`registry`, `archive`, `agreements`, `accounts`, and `imports` for
+//! operations of each area (`registry`, `archive`, `agreements`, `campaigns`, `accounts`, and `imports` for
 //! what a spreadsheet row adds to them).
 
 pub mod access;
@@ -17,6 +17,7 @@ pub mod accounts;
 pub mod agreements;
 pub mod archive;
 pub mod audit;
+pub mod campaigns;
 pub mod changelog;
 pub mod context;
 pub mod domain;

@@ -36,6 +36,7 @@ macro_rules! owned {
 }
 
 owned!(
+    campaigns,
     workers,
     enterprises,
     beneficiaries,

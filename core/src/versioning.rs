@@ -4,7 +4,9 @@
 //! comparing `If-Match` in code.
 
 use chrono::{DateTime, Utc};
-use entity::{api_clients, beneficiaries, enterprises, orgs, users, wage_agreements, workers};
+use entity::{
+    api_clients, beneficiaries, campaigns, enterprises, orgs, users, wage_agreements, workers,
+};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, UpdateMany};
 
@@ -36,7 +38,8 @@ versioned!(
     enterprises,
     workers,
     wage_agreements,
-    beneficiaries
+    beneficiaries,
+    campaigns
 );
 
 /// `Stale` unless the principal named no version or named the current one (`If-Match`).

@@ -1,11 +1,13 @@
 //! sea-orm entities for Siji, one module per table. Entities describe rows only: behaviour that
-//! belongs to a record (validation, scoping, masking) lives in the `api` crate beside its resource.
+//! belongs to a record (validation, scoping, masking) lives in `siji-core`.
 
 pub mod api_clients;
 pub mod audit_events;
 pub mod beneficiaries;
 pub mod beneficiary_causes;
 pub mod beneficiary_visits;
+pub mod campaign_fund_sources;
+pub mod campaigns;
 pub mod change_log;
 pub mod enterprises;
 pub mod household_members;

@@ -12,6 +12,7 @@ mod m20261124_000005_idempotency_keys;
 mod m20261127_000006_jobs;
 mod m20261127_000007_change_log;
 mod m20261127_000008_beneficiary_causes;
+mod m20261128_000009_campaigns;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_jobs::Migration),
             Box::new(m20261127_000007_change_log::Migration),
             Box::new(m20261127_000008_beneficiary_causes::Migration),
+            Box::new(m20261128_000009_campaigns::Migration),
         ]
     }
 }

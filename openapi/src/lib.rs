@@ -35,6 +35,7 @@ pub mod tags {
     pub const STANDARDS: &str = "standards";
     pub const STATS: &str = "stats";
     pub const ARCHIVE: &str = "beneficiaries";
+    pub const CAMPAIGNS: &str = "campaigns";
     pub const OPERATIONS: &str = "operations";
     pub const META: &str = "meta";
 }
@@ -87,6 +88,7 @@ like one that does not exist."#;
         (name = tags::STANDARDS, description = "Local standards kept by administrators per county, such as the statutory minimum wage (最低工资标准)."),
         (name = tags::STATS, description = "Statistics for the dashboard, such as the coverage of collective wage agreements (建制率)."),
         (name = tags::ARCHIVE, description = "The hardship archive (困难职工档案): one archive per household, its members, the eligibility computed from the county's minimum living standard (低保标准), and its lifecycle: temporary → formal (after a verification visit by someone other than its creator) → lifted out (解困脱困, reopened if it falls back, 返困) or cancelled. Aid is given only by the archive (依档帮扶)."),
+        (name = tags::CAMPAIGNS, description = "Aid campaigns (帮扶活动): the \"Four Seasons\" (四季服务: 春送岗位, 夏送清凉, 金秋助学, 冬送温暖) and the campaigns run the same way (帮扶送教育, 长效救助, 疗休养, 职工意外保险, 劳模专项资金, 精准扶贫). A campaign is run by one organisation in one year and draws its budget from named fund sources (fiscal special funds are kept apart); its lifecycle: draft → open (applications accepted) → closed → settled, or cancelled before settlement."),
         (name = tags::AUDIT, description = "The append-only audit trail (审计日志): every write, sign-in and permission denial."),
         (name = tags::META, description = "What front-ends need to show the API's codes to people: every enumeration value with its Chinese label (标签) and meaning."),
         (name = tags::OPERATIONS, description = "Liveness, readiness and service metadata for operators and load balancers."),

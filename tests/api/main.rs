@@ -13,6 +13,7 @@ mod agreements;
 mod audit;
 mod auth;
 mod beneficiaries;
+mod campaigns;
 mod changes;
 mod crash;
 mod docs;

@@ -100,6 +100,20 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
         .as_str()
         .unwrap()
         .to_owned();
+    let campaign = json_body(
+        app.post_as(
+            "/api/v1/campaigns",
+            &a.admin,
+            &json!({"org_id": a.org_id, "kind": "winter_warmth", "year": year, "title": "任城区送温暖",
+                    "fund_sources": [{"source": "federation", "amount_fen": 1_000_000}]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let upload = app
         .authed(Method::POST, "/api/v1/imports/workers", &a.operator)
         .header("content-type", "text/csv")
@@ -120,6 +134,7 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
         ("beneficiaries", archive),
         ("wage-agreements", agreement),
         ("jobs", job),
+        ("campaigns", campaign),
     ]);
 
     let doc = serde_json::to_value(siji_api::docs::document()).unwrap();

@@ -4,6 +4,7 @@
 pub mod audit_events;
 pub mod auth;
 pub mod beneficiaries;
+pub mod campaigns;
 pub mod clients;
 pub mod coverage;
 pub mod enterprises;
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(coverage::configure)
             .configure(beneficiaries::configure)
             .configure(living_standards::configure)
+            .configure(campaigns::configure)
             .configure(audit_events::configure),
     );
 }

@@ -375,5 +375,8 @@ fn catalogue_of_records() -> Vec<EnumDescription> {
         describe::<archive::LiftOutReason>(),
         describe::<archive::CancelReason>(),
         describe::<archive::Channel>(),
+        describe::<siji_core::campaigns::CampaignKind>(),
+        describe::<siji_core::campaigns::CampaignStatus>(),
+        describe::<siji_core::campaigns::FundSourceKind>(),
     ]
 }

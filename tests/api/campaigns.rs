@@ -1,0 +1,359 @@
+//! Aid campaigns: the lifecycle (every allowed and refused step), changes only while a draft,
+//! the budget as the sum of its fund sources, validation field by field, tenancy, and two
+//! requests racing to move the same campaign.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, json_body, spawn_app};
+
+fn winter_warmth(org_id: &str) -> Value {
+    json!({
+        "org_id": org_id, "kind": "winter_warmth", "year": 2017, "title": "2017年元旦春节送温暖活动",
+        "applications_from": "2017-12-01", "applications_until": "2018-01-15",
+        "fund_sources": [
+            {"source": "central_fiscal", "amount_fen": 300_000_000},
+            {"source": "provincial_fiscal", "amount_fen": 200_000_000},
+            {"source": "city_fiscal", "amount_fen": 171_200_000}
+        ]
+    })
+}
+
+async fn step(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    action: &str,
+    version: Option<i64>,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app.authed(
+        Method::POST,
+        &format!("/api/v1/campaigns/{id}/{action}"),
+        token,
+    );
+    if let Some(v) = version {
+        request = request.header("if-match", format!("\"{v}\""));
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_campaign_moves_through_its_lifecycle_and_only_a_draft_changes() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let city = app.root_org_id(&admin).await;
+
+    let created = json_body(
+        app.post_as("/api/v1/campaigns", &admin, &winter_warmth(&city))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    // The seed's 2017 winter warmth: 6,712,000 yuan from three fiscal sources.
+    assert_eq!(created["budget_fen"], 671_200_000);
+    assert_eq!(created["status"], "draft");
+    assert_eq!(created["notice_days"], 5);
+    assert_eq!(created["fund_sources"].as_array().unwrap().len(), 3);
+    assert_eq!(created["fund_sources"][2]["source"], "city_fiscal");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // A draft changes, at the version read.
+    let res = app
+        .authed(Method::PATCH, &format!("/api/v1/campaigns/{id}"), &admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"title": "2017年送温暖活动", "notice_days": 7,
+                      "fund_sources": [{"source": "federation", "amount_fen": 100}]}))
+        .send()
+        .await
+        .unwrap();
+    let changed = json_body(res, StatusCode::OK).await;
+    assert_eq!(
+        (changed["version"].clone(), changed["budget_fen"].clone()),
+        (json!(2), json!(100))
+    );
+    assert_eq!(changed["notice_days"], 7);
+    let res = app
+        .authed(Method::PATCH, &format!("/api/v1/campaigns/{id}"), &admin)
+        .header("if-match", "\"1\"")
+        .json(&json!({"title": "过期的修改"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, StatusCode::PRECONDITION_FAILED, "precondition_failed").await;
+
+    // Refused steps: closing or settling a draft.
+    for action in ["close", "settle"] {
+        let res = step(&app, &admin, &id, action, None, None).await;
+        assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+    }
+    let opened = json_body(
+        step(&app, &admin, &id, "open", Some(2), None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(opened["status"], "open");
+    // Once open it no longer changes, and does not open twice.
+    let res = app
+        .patch_as(
+            &format!("/api/v1/campaigns/{id}"),
+            &admin,
+            &json!({"title": "开始后修改"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+    let res = step(&app, &admin, &id, "open", None, None).await;
+    assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+    let res = step(&app, &admin, &id, "settle", None, None).await;
+    assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+
+    let closed = json_body(
+        step(&app, &admin, &id, "close", None, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
+    let settled = json_body(
+        step(&app, &admin, &id, "settle", None, None).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(settled["status"], "settled");
+    assert_eq!(settled["version"], 5);
+    // A settled campaign is final.
+    let res = step(
+        &app,
+        &admin,
+        &id,
+        "cancel",
+        None,
+        Some(json!({"reason": "重复创建"})),
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+
+    // A draft without money does not open; it may be cancelled, with a reason.
+    let mut empty = winter_warmth(&city);
+    empty["fund_sources"] = json!([]);
+    let draft = json_body(
+        app.post_as("/api/v1/campaigns", &admin, &empty).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let draft_id = draft["id"].as_str().unwrap();
+    assert_eq!(draft["budget_fen"], 0);
+    let res = step(&app, &admin, draft_id, "open", None, None).await;
+    let problem = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "fund_sources");
+    let res = step(&app, &admin, draft_id, "cancel", None, Some(json!({}))).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let cancelled = json_body(
+        step(
+            &app,
+            &admin,
+            draft_id,
+            "cancel",
+            None,
+            Some(json!({"reason": "资金未到位"})),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled");
+
+    // Every step is in the audit trail.
+    let trail = json_body(
+        app.get_as(
+            &format!("/api/v1/audit-events?resource_type=campaign&resource_id={id}"),
+            &admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mut actions: Vec<&str> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        vec![
+            "campaign.close",
+            "campaign.create",
+            "campaign.open",
+            "campaign.settle",
+            "campaign.update"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn campaign_input_is_validated_field_by_field() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let city = app.root_org_id(&admin).await;
+    let mut bad = winter_warmth(&city);
+    bad["year"] = json!(1999);
+    bad["applications_until"] = json!("2017-11-01");
+    bad["fund_sources"][1]["amount_fen"] = json!(0);
+    let res = app.post_as("/api/v1/campaigns", &admin, &bad).await;
+    let problem = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let mut fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(fields, vec!["fund_sources[1].amount_fen", "year"]);
+
+    // The window is the core's rule: checked once the types are right.
+    let mut window = winter_warmth(&city);
+    window["applications_until"] = json!("2017-11-01");
+    let res = app.post_as("/api/v1/campaigns", &admin, &window).await;
+    let problem = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "applications_until");
+    assert_eq!(problem["errors"][0]["code"], "before_start");
+
+    let mut kind = winter_warmth(&city);
+    kind["kind"] = json!("autumn_harvest");
+    let res = app.post_as("/api/v1/campaigns", &admin, &kind).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let mut many = winter_warmth(&city);
+    many["fund_sources"] = json!(vec![json!({"source": "donation", "amount_fen": 1}); 21]);
+    let res = app.post_as("/api/v1/campaigns", &admin, &many).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_county_runs_and_sees_its_own_campaigns_only() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let city = app.root_org_id(&admin).await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+
+    let citywide = json_body(
+        app.post_as("/api/v1/campaigns", &admin, &winter_warmth(&city))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let mut own = winter_warmth(&a.org_id);
+    own["kind"] = json!("summer_cool");
+    let county_a = json_body(
+        app.post_as("/api/v1/campaigns", &a.admin, &own).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    // A county cannot run a campaign for the city, nor see or move another's.
+    let res = app
+        .post_as("/api/v1/campaigns", &a.admin, &winter_warmth(&city))
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let other = county_a["id"].as_str().unwrap();
+    let res = app
+        .get_as(&format!("/api/v1/campaigns/{other}"), &b.admin)
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    let res = step(&app, &b.admin, other, "open", None, None).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    // An operator reads campaigns but does not run them.
+    let res = app.post_as("/api/v1/campaigns", &a.operator, &own).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let ids = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let seen_by_a = json_body(
+        app.get_as("/api/v1/campaigns", &a.operator).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ids(&seen_by_a), vec![other.to_owned()]);
+    let seen_by_b = json_body(
+        app.get_as("/api/v1/campaigns", &b.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(ids(&seen_by_b).is_empty());
+    let all = json_body(
+        app.get_as("/api/v1/campaigns?year=2017&count=true", &admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(all["total"], 2);
+    let winter = json_body(
+        app.get_as("/api/v1/campaigns?kind=winter_warmth&status=draft", &admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        ids(&winter),
+        vec![citywide["id"].as_str().unwrap().to_owned()]
+    );
+    let within = json_body(
+        app.get_as(
+            &format!("/api/v1/campaigns?within_org_id={}", a.org_id),
+            &admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ids(&within), vec![other.to_owned()]);
+}
+
+/// Two administrators open the same draft at the same moment: the state is checked in the
+/// `UPDATE` itself, so exactly one succeeds and the other is told the campaign moved on.
+#[tokio::test]
+async fn concurrent_steps_on_one_campaign_succeed_once() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let city = app.root_org_id(&admin).await;
+    for _ in 0..3 {
+        let id = json_body(
+            app.post_as("/api/v1/campaigns", &admin, &winter_warmth(&city))
+                .await,
+            StatusCode::CREATED,
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (first, second) = tokio::join!(
+            step(&app, &admin, &id, "open", None, None),
+            step(&app, &admin, &id, "open", None, None),
+        );
+        let mut statuses = [first.status(), second.status()];
+        statuses.sort();
+        assert_eq!(statuses[0], StatusCode::OK, "{statuses:?}");
+        assert!(
+            [StatusCode::CONFLICT, StatusCode::PRECONDITION_FAILED].contains(&statuses[1]),
+            "{statuses:?}"
+        );
+        let now = json_body(
+            app.get_as(&format!("/api/v1/campaigns/{id}"), &admin).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(
+            (now["status"].clone(), now["version"].clone()),
+            (json!("open"), json!(2))
+        );
+    }
+}
