@@ -32,6 +32,7 @@ use crate::http::responses::*;
         PreconditionFailed,
         IdempotencyKeyInFlight,
         IdempotencyKeyReused,
+        BalanceConflict,
         PayloadTooLarge,
         ImportTooLarge,
         UnsupportedMediaType,

@@ -43,6 +43,8 @@ pub enum ConflictKind {
     State,
     /// The county has no minimum living standard in force for the date in question.
     LivingStandardMissing,
+    /// An organisation has less of a campaign's money or quota available than asked for.
+    InsufficientBalance,
 }
 
 #[derive(Debug, thiserror::Error)]

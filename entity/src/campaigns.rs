@@ -14,6 +14,7 @@ pub struct Model {
     pub applications_from: Option<Date>,
     pub applications_until: Option<Date>,
     pub notice_days: i32,
+    pub quota: Option<i32>,
     pub status: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

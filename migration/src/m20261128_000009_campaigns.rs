@@ -2,7 +2,16 @@
 //! named sources of their money. A campaign's budget is the sum of its sources, derived, never
 //! stored twice; each source is a row so that every later movement of money can name the
 //! source it came from (fiscal special funds are reported apart).
+//!
+//! `campaign_ledger` is the append-only record of every movement of a campaign's money and
+//! quota (funding at opening, allocations down the tree, later commitments, releases, payments
+//! and returns): a trigger refuses any UPDATE or DELETE of it, on both databases.
+//! `campaign_balances` and `campaign_quotas` hold what each organisation has available, changed
+//! only in the unit of work that appends the ledger rows, by conditional UPDATEs, and guarded by
+//! `CHECK (available >= 0)`: two requests racing for the last yuan cannot both take it. They are
+//! derived data; the balance check recomputes them from the ledger.
 
+use sea_orm::{ConnectionTrait, DatabaseBackend};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -19,6 +28,7 @@ enum Campaigns {
     ApplicationsFrom,
     ApplicationsUntil,
     NoticeDays,
+    Quota,
     Status,
     CreatedAt,
     UpdatedAt,
@@ -35,6 +45,72 @@ enum CampaignFundSources {
     Name,
     AmountFen,
 }
+
+#[derive(DeriveIden)]
+enum CampaignBalances {
+    Table,
+    CampaignId,
+    OrgId,
+    FundSourceId,
+    ReceivedFen,
+    AvailableFen,
+}
+
+#[derive(DeriveIden)]
+enum CampaignQuotas {
+    Table,
+    CampaignId,
+    OrgId,
+    Received,
+    Available,
+}
+
+#[derive(DeriveIden)]
+enum CampaignAllocations {
+    Table,
+    Id,
+    CampaignId,
+    FromOrgId,
+    ToOrgId,
+    Quota,
+    AmountFen,
+    ActorId,
+    ActorName,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum CampaignLedger {
+    Table,
+    Id,
+    CampaignId,
+    OrgId,
+    FundSourceId,
+    Kind,
+    AmountFen,
+    Quota,
+    AllocationId,
+    CounterpartyOrgId,
+    ActorId,
+    ActorName,
+    CreatedAt,
+}
+
+const APPEND_ONLY_POSTGRES: &str = "
+CREATE FUNCTION campaign_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'campaign_ledger is append-only';
+END $$;
+CREATE TRIGGER campaign_ledger_append_only BEFORE UPDATE OR DELETE ON campaign_ledger
+    FOR EACH ROW EXECUTE FUNCTION campaign_ledger_append_only();
+";
+
+const APPEND_ONLY_SQLITE: [&str; 2] = [
+    "CREATE TRIGGER campaign_ledger_no_update BEFORE UPDATE ON campaign_ledger
+     BEGIN SELECT RAISE(ABORT, 'campaign_ledger is append-only'); END",
+    "CREATE TRIGGER campaign_ledger_no_delete BEFORE DELETE ON campaign_ledger
+     BEGIN SELECT RAISE(ABORT, 'campaign_ledger is append-only'); END",
+];
 
 #[derive(DeriveIden)]
 enum Orgs {
@@ -59,6 +135,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(C::ApplicationsFrom).date())
                     .col(ColumnDef::new(C::ApplicationsUntil).date())
                     .col(ColumnDef::new(C::NoticeDays).integer().not_null())
+                    .col(ColumnDef::new(C::Quota).integer())
                     .col(ColumnDef::new(C::Status).string_len(16).not_null())
                     .col(
                         ColumnDef::new(C::CreatedAt)
@@ -72,6 +149,7 @@ impl MigrationTrait for Migration {
                     )
                     .col(ColumnDef::new(C::Version).integer().not_null())
                     .check(Expr::col(C::NoticeDays).gte(1))
+                    .check(Expr::col(C::Quota).gte(0))
                     .foreign_key(
                         ForeignKey::create()
                             .from(C::Table, C::OrgId)
@@ -125,10 +203,26 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        Ok(())
+        money_tables(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for table in [
+            CampaignLedger::Table.into_iden(),
+            CampaignAllocations::Table.into_iden(),
+            CampaignQuotas::Table.into_iden(),
+            CampaignBalances::Table.into_iden(),
+        ] {
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
+        }
+        if manager.get_database_backend() == DatabaseBackend::Postgres {
+            manager
+                .get_connection()
+                .execute_unprepared("DROP FUNCTION campaign_ledger_append_only()")
+                .await?;
+        }
         manager
             .drop_table(Table::drop().table(CampaignFundSources::Table).to_owned())
             .await?;
@@ -136,4 +230,170 @@ impl MigrationTrait for Migration {
             .drop_table(Table::drop().table(Campaigns::Table).to_owned())
             .await
     }
+}
+
+async fn money_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    use CampaignAllocations as A;
+    use CampaignBalances as B;
+    use CampaignLedger as L;
+    use CampaignQuotas as Q;
+    manager
+        .create_table(
+            Table::create()
+                .table(B::Table)
+                .col(ColumnDef::new(B::CampaignId).uuid().not_null())
+                .col(ColumnDef::new(B::OrgId).uuid().not_null())
+                .col(ColumnDef::new(B::FundSourceId).uuid().not_null())
+                .col(ColumnDef::new(B::ReceivedFen).big_integer().not_null())
+                .col(ColumnDef::new(B::AvailableFen).big_integer().not_null())
+                .primary_key(
+                    Index::create()
+                        .col(B::CampaignId)
+                        .col(B::OrgId)
+                        .col(B::FundSourceId),
+                )
+                .check(Expr::col(B::AvailableFen).gte(0))
+                .check(Expr::col(B::ReceivedFen).gte(Expr::col(B::AvailableFen)))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(B::Table, B::CampaignId)
+                        .to(Campaigns::Table, Campaigns::Id),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(B::Table, B::FundSourceId)
+                        .to(CampaignFundSources::Table, CampaignFundSources::Id),
+                )
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_table(
+            Table::create()
+                .table(Q::Table)
+                .col(ColumnDef::new(Q::CampaignId).uuid().not_null())
+                .col(ColumnDef::new(Q::OrgId).uuid().not_null())
+                .col(ColumnDef::new(Q::Received).integer().not_null())
+                .col(ColumnDef::new(Q::Available).integer().not_null())
+                .primary_key(Index::create().col(Q::CampaignId).col(Q::OrgId))
+                .check(Expr::col(Q::Available).gte(0))
+                .check(Expr::col(Q::Received).gte(Expr::col(Q::Available)))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(Q::Table, Q::CampaignId)
+                        .to(Campaigns::Table, Campaigns::Id),
+                )
+                .to_owned(),
+        )
+        .await?;
+    // "Campaigns my subtree takes part in" starts from the organisation.
+    manager
+        .create_index(
+            Index::create()
+                .name("ix_campaign_quotas_org")
+                .table(Q::Table)
+                .col(Q::OrgId)
+                .col(Q::CampaignId)
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_table(
+            Table::create()
+                .table(A::Table)
+                .col(ColumnDef::new(A::Id).uuid().not_null().primary_key())
+                .col(ColumnDef::new(A::CampaignId).uuid().not_null())
+                .col(ColumnDef::new(A::FromOrgId).uuid().not_null())
+                .col(ColumnDef::new(A::ToOrgId).uuid().not_null())
+                .col(ColumnDef::new(A::Quota).integer().not_null())
+                .col(ColumnDef::new(A::AmountFen).big_integer().not_null())
+                .col(ColumnDef::new(A::ActorId).uuid())
+                .col(ColumnDef::new(A::ActorName).string_len(200))
+                .col(
+                    ColumnDef::new(A::CreatedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(A::Table, A::CampaignId)
+                        .to(Campaigns::Table, Campaigns::Id),
+                )
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_index(
+            Index::create()
+                .name("ix_campaign_allocations_campaign")
+                .table(A::Table)
+                .col(A::CampaignId)
+                .col(A::Id)
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_table(
+            Table::create()
+                .table(L::Table)
+                .col(ColumnDef::new(L::Id).uuid().not_null().primary_key())
+                .col(ColumnDef::new(L::CampaignId).uuid().not_null())
+                .col(ColumnDef::new(L::OrgId).uuid().not_null())
+                .col(ColumnDef::new(L::FundSourceId).uuid())
+                .col(ColumnDef::new(L::Kind).string_len(16).not_null())
+                .col(ColumnDef::new(L::AmountFen).big_integer().not_null())
+                .col(ColumnDef::new(L::Quota).integer().not_null())
+                .col(ColumnDef::new(L::AllocationId).uuid())
+                .col(ColumnDef::new(L::CounterpartyOrgId).uuid())
+                .col(ColumnDef::new(L::ActorId).uuid())
+                .col(ColumnDef::new(L::ActorName).string_len(200))
+                .col(
+                    ColumnDef::new(L::CreatedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(L::Table, L::CampaignId)
+                        .to(Campaigns::Table, Campaigns::Id),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(L::Table, L::FundSourceId)
+                        .to(CampaignFundSources::Table, CampaignFundSources::Id),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(L::Table, L::AllocationId)
+                        .to(A::Table, A::Id),
+                )
+                .to_owned(),
+        )
+        .await?;
+    // The ledger of a campaign, and of one organisation in it, in order.
+    for (name, columns) in [
+        ("ix_campaign_ledger_campaign", vec![L::CampaignId, L::Id]),
+        (
+            "ix_campaign_ledger_org",
+            vec![L::CampaignId, L::OrgId, L::Id],
+        ),
+    ] {
+        let mut index = Index::create().name(name).table(L::Table).to_owned();
+        for column in columns {
+            index.col(column);
+        }
+        manager.create_index(index).await?;
+    }
+    let db = manager.get_connection();
+    match manager.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            db.execute_unprepared(APPEND_ONLY_POSTGRES).await?;
+        }
+        _ => {
+            for statement in APPEND_ONLY_SQLITE {
+                db.execute_unprepared(statement).await?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,8 +1,12 @@
 //! Aid campaigns: the lifecycle (every allowed and refused step), changes only while a draft,
 //! the budget as the sum of its fund sources, validation field by field, tenancy, and two
-//! requests racing to move the same campaign.
+//! requests racing to move the same campaign; then the money: funding at opening, allocation to
+//! counties and townships with tenancy, the append-only ledger, holdings and the balance check
+//! agreeing to the fen, an allocation retried with its Idempotency-Key, and two allocations
+//! racing for the last yuan.
 
 use reqwest::{Method, StatusCode};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, json_body, spawn_app};
@@ -10,7 +14,7 @@ use crate::helpers::{TestApp, assert_problem, json_body, spawn_app};
 fn winter_warmth(org_id: &str) -> Value {
     json!({
         "org_id": org_id, "kind": "winter_warmth", "year": 2017, "title": "2017年元旦春节送温暖活动",
-        "applications_from": "2017-12-01", "applications_until": "2018-01-15",
+        "applications_from": "2017-12-01", "applications_until": "2018-01-15", "quota": 4500,
         "fund_sources": [
             {"source": "central_fiscal", "amount_fen": 300_000_000},
             {"source": "provincial_fiscal", "amount_fen": 200_000_000},
@@ -355,5 +359,283 @@ async fn concurrent_steps_on_one_campaign_succeed_once() {
             (now["status"].clone(), now["version"].clone()),
             (json!("open"), json!(2))
         );
+    }
+}
+
+async fn opened(app: &TestApp, token: &str, org_id: &str) -> Value {
+    let id = json_body(
+        app.post_as("/api/v1/campaigns", token, &winter_warmth(org_id))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    json_body(
+        step(app, token, &id, "open", None, None).await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn allocate(
+    app: &TestApp,
+    token: &str,
+    campaign: &str,
+    body: &Value,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/campaigns/{campaign}/allocations"),
+            token,
+        )
+        .json(body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    request.send().await.unwrap()
+}
+
+async fn holdings(app: &TestApp, token: &str, campaign: &str) -> Vec<Value> {
+    json_body(
+        app.get_as(&format!("/api/v1/campaigns/{campaign}/holdings"), token)
+            .await,
+        StatusCode::OK,
+    )
+    .await["holdings"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn consistent(app: &TestApp, token: &str, campaign: &str) -> bool {
+    let check = json_body(
+        app.get_as(
+            &format!("/api/v1/campaigns/{campaign}/balance-check"),
+            token,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    check["consistent"] == true && check["differences"].as_array().unwrap().is_empty()
+}
+
+#[tokio::test]
+async fn money_goes_down_the_tree_through_an_append_only_ledger_that_agrees_to_the_fen() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let city = app.root_org_id(&admin).await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let township = app
+        .create_org(&a.admin, &a.org_id, "township", "济阳街道工会", "370811")
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let campaign = opened(&app, &admin, &city).await;
+    let id = campaign["id"].as_str().unwrap().to_owned();
+    let central = campaign["fund_sources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let city_fiscal = campaign["fund_sources"][2]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Opening funds the city with the whole budget and quota.
+    let start = holdings(&app, &admin, &id).await;
+    assert_eq!(start.len(), 1);
+    assert_eq!(start[0]["total"]["received_fen"], 671_200_000);
+    assert_eq!(start[0]["quota_available"], 4500);
+
+    // Before anything is allocated to it, a county does not see the city's campaign.
+    let res = app
+        .get_as(&format!("/api/v1/campaigns/{id}"), &a.admin)
+        .await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+
+    let to_a = json!({"to_org_id": a.org_id, "quota": 420, "amounts": [
+        {"fund_source_id": central, "amount_fen": 28_000_000},
+        {"fund_source_id": city_fiscal, "amount_fen": 16_000_000}]});
+    let first = allocate(&app, &admin, &id, &to_a, Some("winter-2017-a")).await;
+    let first = json_body(first, StatusCode::CREATED).await;
+    assert_eq!(first["amount_fen"], 44_000_000);
+    // The same request again with its key: the first allocation, not a second one.
+    let again = allocate(&app, &admin, &id, &to_a, Some("winter-2017-a")).await;
+    assert_eq!(again.headers()["Idempotent-Replayed"], "true");
+    assert_eq!(
+        json_body(again, StatusCode::CREATED).await["id"],
+        first["id"]
+    );
+    let mut other = to_a.clone();
+    other["quota"] = json!(1);
+    let reused = allocate(&app, &admin, &id, &other, Some("winter-2017-a")).await;
+    assert_problem(
+        reused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+    let to_b = json!({"to_org_id": b.org_id, "quota": 300,
+                      "amounts": [{"fund_source_id": central, "amount_fen": 20_000_000}]});
+    json_body(
+        allocate(&app, &admin, &id, &to_b, None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // County A now reads the campaign and its own figures only, and passes money on.
+    json_body(
+        app.get_as(&format!("/api/v1/campaigns/{id}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let listed = json_body(
+        app.get_as("/api/v1/campaigns", &a.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["items"][0]["id"], json!(id));
+    let to_township = json!({"to_org_id": township, "quota": 120,
+                             "amounts": [{"fund_source_id": central, "amount_fen": 8_000_000}]});
+    json_body(
+        allocate(&app, &a.admin, &id, &to_township, None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    // Never more than it holds; never the city's money; never by changing the city's campaign.
+    let too_much = json!({"to_org_id": township, "amounts": [
+        {"fund_source_id": city_fiscal, "amount_fen": 16_000_001}]});
+    let res = allocate(&app, &a.admin, &id, &too_much, None).await;
+    let problem = assert_problem(res, StatusCode::CONFLICT, "insufficient_balance").await;
+    assert!(problem["detail"].as_str().unwrap().contains("16000000"));
+    let to_itself = json!({"to_org_id": a.org_id, "quota": 1});
+    let res = allocate(&app, &a.admin, &id, &to_itself, None).await;
+    assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let res = step(&app, &a.admin, &id, "close", None, None).await;
+    assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    // An operator reads the money but does not move it.
+    let res = allocate(&app, &a.operator, &id, &to_township, None).await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let seen_by_a = holdings(&app, &a.admin, &id).await;
+    let names: Vec<&str> = seen_by_a
+        .iter()
+        .map(|h| h["org_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"任城区总工会") && names.contains(&"济阳街道工会"));
+    let county = seen_by_a
+        .iter()
+        .find(|h| h["org_id"] == json!(a.org_id))
+        .unwrap();
+    assert_eq!(
+        county["total"],
+        json!({"received_fen": 44_000_000, "allocated_fen": 8_000_000, "available_fen": 36_000_000})
+    );
+    assert_eq!(
+        (
+            county["quota_received"].clone(),
+            county["quota_available"].clone()
+        ),
+        (json!(420), json!(300))
+    );
+    let seen_by_b = holdings(&app, &b.admin, &id).await;
+    assert_eq!(seen_by_b.len(), 1);
+    assert_eq!(seen_by_b[0]["total"]["available_fen"], 20_000_000);
+
+    // The city's view: what is available everywhere adds up to the budget, and every balance
+    // equals its ledger rows.
+    let everything = holdings(&app, &admin, &id).await;
+    let available: i64 = everything
+        .iter()
+        .map(|h| h["total"]["available_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(available, 671_200_000);
+    let quota: i64 = everything
+        .iter()
+        .map(|h| h["quota_available"].as_i64().unwrap())
+        .sum();
+    assert_eq!(quota, 4500);
+    assert!(consistent(&app, &admin, &id).await);
+    assert!(consistent(&app, &a.admin, &id).await);
+    let ledger = json_body(
+        app.get_as(
+            &format!("/api/v1/campaigns/{id}/ledger?limit=200&count=true"),
+            &admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    // Funding: 3 sources + the quota; A: 2 sources and the quota, twice each; B: 1 source and
+    // the quota; the township: 1 source and the quota.
+    assert_eq!(ledger["total"], 4 + 6 + 4 + 4);
+    let total: i64 = ledger["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["amount_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 671_200_000);
+
+    // The ledger is append-only, whoever asks.
+    for statement in [
+        "UPDATE campaign_ledger SET amount_fen = 0",
+        "DELETE FROM campaign_ledger",
+    ] {
+        assert!(
+            app.db.execute_unprepared(statement).await.is_err(),
+            "{statement}"
+        );
+    }
+    // And a balance written behind the ledger's back is caught by the check.
+    app.db
+        .execute_unprepared("UPDATE campaign_balances SET available_fen = available_fen - 1")
+        .await
+        .unwrap();
+    assert!(!consistent(&app, &admin, &id).await);
+}
+
+/// Two allocations race for more than is left: the conditional UPDATE lets exactly one take
+/// it, and the ledger still agrees with the balances.
+#[tokio::test]
+async fn two_allocations_racing_for_the_last_yuan_cannot_both_succeed() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let city = app.root_org_id(&admin).await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    for _ in 0..3 {
+        let campaign = opened(&app, &admin, &city).await;
+        let id = campaign["id"].as_str().unwrap().to_owned();
+        let source = campaign["fund_sources"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // 300,000,000 fen in the central source: each asks for 200,000,000.
+        let body = |org: &str| json!({"to_org_id": org, "amounts": [{"fund_source_id": source, "amount_fen": 200_000_000}]});
+        let (to_a, to_b) = (body(&a.org_id), body(&b.org_id));
+        let (first, second) = tokio::join!(
+            allocate(&app, &admin, &id, &to_a, None),
+            allocate(&app, &admin, &id, &to_b, None),
+        );
+        let mut statuses = [first.status(), second.status()];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+        let city_row = holdings(&app, &admin, &id)
+            .await
+            .into_iter()
+            .find(|h| h["org_id"] == json!(city))
+            .unwrap();
+        assert_eq!(city_row["sources"][0]["available_fen"], 100_000_000);
+        assert!(consistent(&app, &admin, &id).await);
     }
 }

@@ -115,6 +115,29 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Json<T> {
     }
 }
 
+/// A JSON body as [`Json`] reads it, with the bytes as received: an operation that takes an
+/// `Idempotency-Key` tells a repeated request from another by them.
+#[derive(Debug)]
+pub struct JsonBytes<T> {
+    pub value: T,
+    pub raw: BytesMut,
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBytes<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload, is_json(req), "application/json");
+        Box::pin(async move {
+            let raw = body.await?;
+            let value = parse_json::<T>(&raw)?;
+            validate(&value)?;
+            Ok(JsonBytes { value, raw })
+        })
+    }
+}
+
 /// An `application/x-www-form-urlencoded` body (the OAuth2 token endpoint's format),
 /// deserialised and validated like `Json`.
 #[derive(Debug)]

@@ -46,6 +46,9 @@ pub enum ErrorCode {
     /// 409: the county keeps no minimum living standard (低保标准) for the year, so hardship
     /// cannot be assessed; an administrator records one at `POST /api/v1/living-standards`.
     LivingStandardMissing,
+    /// 409: an organisation has less of a campaign's money (of that fund source) or quota
+    /// available than the operation needs; `detail` says how much is left.
+    InsufficientBalance,
     /// 412: `If-Match` does not match the current version.
     PreconditionFailed,
     /// 413: the request body is larger than the configured limit.
@@ -77,9 +80,11 @@ impl ErrorCode {
             Forbidden => StatusCode::FORBIDDEN,
             NotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Conflict | Duplicate | LivingStandardMissing | IdempotencyKeyInFlight => {
-                StatusCode::CONFLICT
-            }
+            Conflict
+            | Duplicate
+            | LivingStandardMissing
+            | InsufficientBalance
+            | IdempotencyKeyInFlight => StatusCode::CONFLICT,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge | ImportLimitExceeded => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -106,6 +111,7 @@ impl ErrorCode {
             Conflict => "Conflict with the current state",
             Duplicate => "Already exists",
             LivingStandardMissing => "No minimum living standard for the year",
+            InsufficientBalance => "Not enough left to allocate or commit",
             PreconditionFailed => "Precondition failed",
             PayloadTooLarge => "Request body too large",
             ImportLimitExceeded => "File past an import limit",
@@ -119,7 +125,7 @@ impl ErrorCode {
     }
 
     /// Every code, for the catalogue.
-    pub const ALL: [ErrorCode; 22] = {
+    pub const ALL: [ErrorCode; 23] = {
         use ErrorCode::*;
         [
             ValidationFailed,
@@ -135,6 +141,7 @@ impl ErrorCode {
             Conflict,
             Duplicate,
             LivingStandardMissing,
+            InsufficientBalance,
             PreconditionFailed,
             PayloadTooLarge,
             ImportLimitExceeded,
@@ -164,6 +171,7 @@ impl ErrorCode {
             Conflict => "与当前状态冲突",
             Duplicate => "记录已存在",
             LivingStandardMissing => "未录入当年低保标准",
+            InsufficientBalance => "可用资金或名额不足",
             PreconditionFailed => "记录已被他人修改",
             PayloadTooLarge => "文件或请求过大",
             ImportLimitExceeded => "文件超出导入限制",
@@ -193,6 +201,7 @@ impl ErrorCode {
             Conflict => "conflict",
             Duplicate => "duplicate",
             LivingStandardMissing => "living_standard_missing",
+            InsufficientBalance => "insufficient_balance",
             PreconditionFailed => "precondition_failed",
             PayloadTooLarge => "payload_too_large",
             ImportLimitExceeded => "import_limit_exceeded",
@@ -419,6 +428,7 @@ impl From<siji_core::CoreError> for ApiError {
                 code: match kind {
                     ConflictKind::State => ErrorCode::Conflict,
                     ConflictKind::LivingStandardMissing => ErrorCode::LivingStandardMissing,
+                    ConflictKind::InsufficientBalance => ErrorCode::InsufficientBalance,
                 },
                 detail,
             },

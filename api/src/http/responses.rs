@@ -58,6 +58,18 @@ pub struct NotFound(Problem);
 }))]
 pub struct Conflict(Problem);
 
+/// The money or quota asked for is more than the organisation has available
+/// (`insufficient_balance`; `detail` says how much is left), or the campaign is not in a state
+/// that allows the movement (`conflict`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/insufficient_balance", "title": "Not enough left to allocate or commit", "status": 409,
+    "code": "insufficient_balance",
+    "detail": "济宁市总工会 has 1200000 fen of this fund source available, 1500000 asked for",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"
+}))]
+pub struct BalanceConflict(Problem);
+
 /// `If-Match` names a version that is no longer current; re-read and retry
 /// (`precondition_failed`).
 #[derive(ToResponse)]

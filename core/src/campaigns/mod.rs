@@ -4,11 +4,14 @@
 //! named fund sources, and moves through an explicit lifecycle:
 //!
 //! `draft` → `open` (applications accepted) → `closed` → `settled`, or `cancelled` from any state
-//! before `settled`. Only a draft can be changed; opening needs a budget. Each transition is
-//! its own operation, conditional on the state and the version in one `UPDATE … WHERE`, and
-//! audited. Grants, allocations and payouts will hang off a campaign; until they exist nothing
-//! can be approved, so cancelling is always allowed before settlement.
+//! before `settled`. Only a draft can be changed; opening needs a budget and a quota, and puts
+//! both in the running organisation's hands through the ledger (`money`), from which they are
+//! allocated down the tree. Each transition is its own operation, conditional on the state and
+//! the version in one `UPDATE … WHERE`, and audited. Grants and payouts will hang off a
+//! campaign; until they exist nothing can be approved, so cancelling is always allowed before
+//! settlement.
 
+pub mod money;
 pub mod queries;
 
 use chrono::NaiveDate;
@@ -118,6 +121,8 @@ pub struct NewCampaign {
     pub applications_from: Option<NaiveDate>,
     pub applications_until: Option<NaiveDate>,
     pub notice_days: Option<i32>,
+    /// How many recipients (名额) the campaign plans for.
+    pub quota: Option<i32>,
     pub fund_sources: Vec<FundSource>,
 }
 
@@ -131,6 +136,7 @@ pub struct CampaignChanges {
     pub applications_from: Option<Option<NaiveDate>>,
     pub applications_until: Option<Option<NaiveDate>>,
     pub notice_days: Option<i32>,
+    pub quota: Option<Option<i32>>,
     pub fund_sources: Option<Vec<FundSource>>,
 }
 
@@ -249,6 +255,7 @@ pub async fn create(ctx: &Context<'_>, new: NewCampaign) -> Result<Campaign, Cor
         applications_from: Set(new.applications_from),
         applications_until: Set(new.applications_until),
         notice_days: Set(new.notice_days.unwrap_or(DEFAULT_NOTICE_DAYS)),
+        quota: Set(new.quota),
         status: Set(CampaignStatus::Draft.as_str().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -261,6 +268,7 @@ pub async fn create(ctx: &Context<'_>, new: NewCampaign) -> Result<Campaign, Cor
     write_sources(&work, c.id, new.fund_sources).await?;
     work.record(Event::new("campaign.create").on("campaign", c.id).changes(json!({
         "kind": c.kind, "year": c.year, "title": c.title, "org_id": c.org_id, "budget_fen": budget,
+        "quota": c.quota,
     })))
     .await?;
     let c = queries::load(work.conn(), c).await?;
@@ -268,14 +276,18 @@ pub async fn create(ctx: &Context<'_>, new: NewCampaign) -> Result<Campaign, Cor
     Ok(c)
 }
 
-/// The campaign of the scope at the version the principal read, inside the unit of work.
+/// The campaign run in the scope at the version the principal read, inside the unit of work.
+/// Taking part in another organisation's campaign (holding an allocation) does not make it
+/// one's own to change: such a campaign is `NotFound` here.
 async fn current(
     ctx: &Context<'_>,
     work: &Work<'_>,
     id: Uuid,
     expected_version: Option<i32>,
 ) -> Result<campaigns::Model, CoreError> {
-    let c = queries::find(work.conn(), ctx.scope(), id)
+    let c = ctx
+        .scope()
+        .find::<campaigns::Entity>(work.conn(), id)
         .await?
         .ok_or(CoreError::NotFound)?;
     versioning::expect(expected_version, c.version)?;
@@ -333,6 +345,10 @@ pub async fn update(
     if let Some(days) = changes.notice_days {
         change = change.col_expr(C::NoticeDays, Expr::value(days));
         summary.insert("notice_days".into(), json!(days));
+    }
+    if let Some(quota) = changes.quota {
+        change = change.col_expr(C::Quota, Expr::value(quota));
+        summary.insert("quota".into(), json!(quota));
     }
     if let Some(list) = changes.fund_sources {
         let budget: i64 = list.iter().map(|s| s.amount_fen).sum();
@@ -411,13 +427,25 @@ pub async fn transition(
     }
     if step == Transition::Open {
         let loaded = queries::load(work.conn(), c.clone()).await?;
+        let mut missing = Vec::new();
         if loaded.budget_fen() <= 0 {
-            return Err(CoreError::field(
+            missing.push(FieldError::new(
                 "fund_sources",
                 "required",
                 "a campaign opens with a budget: give at least one fund source",
             ));
         }
+        if loaded.campaign.quota.is_none_or(|q| q < 1) {
+            missing.push(FieldError::new(
+                "quota",
+                "required",
+                "a campaign opens with a quota: how many recipients it plans for",
+            ));
+        }
+        if !missing.is_empty() {
+            return Err(CoreError::Validation(missing));
+        }
+        money::fund(ctx, &work, &loaded).await?;
     }
     if step == Transition::Cancel && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(CoreError::field(

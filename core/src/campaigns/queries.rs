@@ -1,10 +1,13 @@
-//! Reading campaigns: scoped lookups, the list's filters, and their fund sources loaded for a
-//! whole page in one query.
+//! Reading campaigns: which a scope may read, the list's filters, and their fund sources loaded
+//! for a whole page in one query.
 
 use std::collections::HashMap;
 
-use entity::{campaign_fund_sources as sources, campaigns};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select};
+use entity::{campaign_fund_sources as sources, campaign_quotas as quotas, campaigns};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select,
+};
 use uuid::Uuid;
 
 use super::{Campaign, CampaignKind, CampaignStatus, READ};
@@ -12,15 +15,34 @@ use crate::CoreError;
 use crate::context::Context;
 use crate::tenancy::Scope;
 
+/// The campaigns a scope may read: those run in it, and those it takes part in through an
+/// allocation (a county reads the city's winter warmth once it has received its share). Only
+/// the first kind are the scope's to change.
+pub fn visible(scope: &Scope) -> Select<campaigns::Entity> {
+    let taking_part = Query::select()
+        .column(quotas::Column::CampaignId)
+        .from(quotas::Entity)
+        .and_where(Expr::col(quotas::Column::OrgId).in_subquery(scope.org_ids()))
+        .to_owned();
+    campaigns::Entity::find().filter(
+        Condition::any()
+            .add(scope.owns(campaigns::Column::OrgId))
+            .add(campaigns::Column::Id.in_subquery(taking_part)),
+    )
+}
+
 pub async fn find(
     db: &impl ConnectionTrait,
     scope: &Scope,
     id: Uuid,
 ) -> Result<Option<campaigns::Model>, DbErr> {
-    scope.find::<campaigns::Entity>(db, id).await
+    visible(scope)
+        .filter(campaigns::Column::Id.eq(id))
+        .one(db)
+        .await
 }
 
-/// A campaign of the principal's subtree, with its sources.
+/// A campaign the principal may read, with its sources.
 pub async fn get(ctx: &Context<'_>, id: Uuid) -> Result<Campaign, CoreError> {
     ctx.require(READ).await?;
     let c = find(ctx.db, ctx.scope(), id)
@@ -72,16 +94,14 @@ pub struct CampaignFilter {
     pub within_org_id: Option<Uuid>,
 }
 
-/// The campaigns of the principal's subtree that pass `filter`, unordered. A county sees its
-/// own campaigns and its townships'; the city's campaigns are the city's (a county takes part
-/// in them through its allocation).
+/// The campaigns the principal may read (see [`visible`]) that pass `filter`, unordered.
 pub async fn list(
     ctx: &Context<'_>,
     filter: &CampaignFilter,
 ) -> Result<Select<campaigns::Entity>, CoreError> {
     use campaigns::Column as C;
     ctx.require(READ).await?;
-    let mut select = ctx.scope().select::<campaigns::Entity>();
+    let mut select = visible(ctx.scope());
     if let Some(kind) = filter.kind {
         select = select.filter(C::Kind.eq(kind.as_str()));
     }

@@ -43,7 +43,7 @@ impl From<FundSourceBody> for FundSource {
 #[schema(examples(
     json!({"org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01", "kind": "winter_warmth", "year": 2017,
            "title": "2017年元旦春节送温暖活动", "applications_from": "2017-12-01", "applications_until": "2018-01-15",
-           "notice_days": 5,
+           "notice_days": 5, "quota": 4500,
            "fund_sources": [
                {"source": "central_fiscal", "amount_fen": 300000000},
                {"source": "provincial_fiscal", "amount_fen": 200000000},
@@ -51,6 +51,7 @@ impl From<FundSourceBody> for FundSource {
            ]}),
     json!({"org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01", "kind": "autumn_tuition", "year": 2017,
            "title": "2017年金秋助学活动", "applications_from": "2017-07-20", "applications_until": "2017-08-31",
+           "quota": 400,
            "fund_sources": [
                {"source": "federation", "amount_fen": 150000000},
                {"source": "donation", "name": "济宁银行", "amount_fen": 50000000}
@@ -75,6 +76,9 @@ pub struct CreateCampaignRequest {
     #[validate(range(min = 1, max = 60))]
     #[schema(minimum = 1, maximum = 60, default = 5)]
     pub notice_days: Option<i32>,
+    /// How many recipients (名额) the campaign plans for; opening needs it.
+    #[validate(range(min = 1, max = 10_000_000))]
+    pub quota: Option<i32>,
     /// Where the money comes from; the budget is their sum. A draft may have none yet; opening
     /// needs at least one.
     #[serde(default)]
@@ -92,6 +96,7 @@ impl From<CreateCampaignRequest> for NewCampaign {
             applications_from: b.applications_from,
             applications_until: b.applications_until,
             notice_days: b.notice_days,
+            quota: b.quota,
             fund_sources: b.fund_sources.into_iter().map(Into::into).collect(),
         }
     }
@@ -120,6 +125,10 @@ pub struct UpdateCampaignRequest {
     pub applications_until: Option<Option<NaiveDate>>,
     #[validate(range(min = 1, max = 60))]
     pub notice_days: Option<i32>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(range(min = 1, max = 10_000_000))]
+    #[schema(value_type = Option<i32>)]
+    pub quota: Option<Option<i32>>,
     #[validate(length(max = 20), nested)]
     pub fund_sources: Option<Vec<FundSourceBody>>,
 }
@@ -133,6 +142,7 @@ impl From<UpdateCampaignRequest> for CampaignChanges {
             applications_from: b.applications_from,
             applications_until: b.applications_until,
             notice_days: b.notice_days,
+            quota: b.quota,
             fund_sources: b
                 .fund_sources
                 .map(|list| list.into_iter().map(Into::into).collect()),
@@ -164,7 +174,7 @@ pub struct FundSourceResponse {
     "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4001", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01",
     "kind": "winter_warmth", "year": 2017, "title": "2017年元旦春节送温暖活动",
     "applications_from": "2017-12-01", "applications_until": "2018-01-15", "notice_days": 5,
-    "status": "open", "budget_fen": 671200000,
+    "quota": 4500, "status": "open", "budget_fen": 671200000,
     "fund_sources": [
         {"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4101", "source": "central_fiscal", "name": null, "amount_fen": 300000000},
         {"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4102", "source": "provincial_fiscal", "name": null, "amount_fen": 200000000},
@@ -183,6 +193,8 @@ pub struct CampaignResponse {
     pub applications_until: Option<NaiveDate>,
     /// The public notice period (公示期) in days.
     pub notice_days: i32,
+    /// The recipients (名额) planned.
+    pub quota: Option<i32>,
     pub status: CampaignStatus,
     /// The sum of the fund sources, in fen.
     pub budget_fen: i64,
@@ -208,6 +220,7 @@ impl From<Campaign> for CampaignResponse {
             applications_from: m.applications_from,
             applications_until: m.applications_until,
             notice_days: m.notice_days,
+            quota: m.quota,
             status: CampaignStatus::parse(&m.status).unwrap_or(CampaignStatus::Draft),
             budget_fen,
             fund_sources: fund_sources
@@ -263,3 +276,251 @@ impl CampaignListQuery {
 
 // The document's limit and the core's are one number.
 const _: () = assert!(MAX_SOURCES == 20);
+
+/// One source's share of an allocation.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmountBody {
+    /// A fund source of the campaign (`fund_sources[].id`).
+    pub fund_source_id: Uuid,
+    /// In fen, positive; at most what the giving organisation has available of the source.
+    #[validate(range(min = 1))]
+    pub amount_fen: i64,
+}
+
+/// Allocate (下拨) money and quota to a child organisation.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "to_org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "quota": 420,
+    "amounts": [
+        {"fund_source_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4101", "amount_fen": 28000000},
+        {"fund_source_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4103", "amount_fen": 16000000}
+    ]
+}))]
+pub struct AllocationRequest {
+    /// A direct child of an organisation in your subtree that holds some of the campaign: a
+    /// county for the city's administrator, a township for a county's.
+    pub to_org_id: Uuid,
+    /// Recipients (名额) passed on; 0 to move money only.
+    #[validate(range(min = 0, max = 10_000_000))]
+    #[serde(default)]
+    pub quota: i32,
+    /// Money per fund source; may be empty to move quota only.
+    #[serde(default)]
+    #[validate(length(max = 20), nested)]
+    pub amounts: Vec<AmountBody>,
+}
+
+impl From<AllocationRequest> for siji_core::campaigns::money::NewAllocation {
+    fn from(b: AllocationRequest) -> Self {
+        Self {
+            to_org_id: b.to_org_id,
+            quota: b.quota,
+            amounts: b
+                .amounts
+                .into_iter()
+                .map(|a| siji_core::campaigns::money::Amount {
+                    fund_source_id: a.fund_source_id,
+                    amount_fen: a.amount_fen,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An allocation as recorded.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4201", "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4001",
+    "from_org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01", "to_org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "quota": 420, "amount_fen": 44000000, "actor_name": "city.admin", "created_at": "2017-12-02T09:00:00Z"
+}))]
+pub struct AllocationResponse {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub from_org_id: Uuid,
+    pub to_org_id: Uuid,
+    pub quota: i32,
+    /// The sum of the amounts, in fen.
+    pub amount_fen: i64,
+    /// Who allocated.
+    pub actor_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<entity::campaign_allocations::Model> for AllocationResponse {
+    fn from(a: entity::campaign_allocations::Model) -> Self {
+        Self {
+            id: a.id,
+            campaign_id: a.campaign_id,
+            from_org_id: a.from_org_id,
+            to_org_id: a.to_org_id,
+            quota: a.quota,
+            amount_fen: a.amount_fen,
+            actor_name: a.actor_name,
+            created_at: a.created_at,
+        }
+    }
+}
+
+pub use siji_core::campaigns::money::LedgerKind;
+
+/// One row of a campaign's ledger: a signed change to what one organisation has available.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4301", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01",
+    "fund_source_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4101", "kind": "allocate", "amount_fen": -28000000, "quota": 0,
+    "allocation_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4201", "counterparty_org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "actor_name": "city.admin", "created_at": "2017-12-02T09:00:00Z"
+}))]
+pub struct LedgerEntryResponse {
+    pub id: Uuid,
+    /// The organisation whose balance the row changes.
+    pub org_id: Uuid,
+    /// `null` on a row that moves quota only.
+    pub fund_source_id: Option<Uuid>,
+    pub kind: LedgerKind,
+    /// Signed, in fen: positive received, negative passed on or spent.
+    pub amount_fen: i64,
+    /// Signed change to the organisation's quota.
+    pub quota: i32,
+    pub allocation_id: Option<Uuid>,
+    /// The other side of an allocation.
+    pub counterparty_org_id: Option<Uuid>,
+    pub actor_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<entity::campaign_ledger::Model> for LedgerEntryResponse {
+    fn from(r: entity::campaign_ledger::Model) -> Self {
+        Self {
+            id: r.id,
+            org_id: r.org_id,
+            fund_source_id: r.fund_source_id,
+            kind: LedgerKind::parse(&r.kind).unwrap_or(LedgerKind::Allocate),
+            amount_fen: r.amount_fen,
+            quota: r.quota,
+            allocation_id: r.allocation_id,
+            counterparty_org_id: r.counterparty_org_id,
+            actor_name: r.actor_name,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Money figures, in fen.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FiguresResponse {
+    /// Funded or allocated to the organisation.
+    pub received_fen: i64,
+    /// Passed on to its children (下拨).
+    pub allocated_fen: i64,
+    /// Still the organisation's to allocate.
+    pub available_fen: i64,
+}
+
+impl From<siji_core::campaigns::money::Figures> for FiguresResponse {
+    fn from(f: siji_core::campaigns::money::Figures) -> Self {
+        Self {
+            received_fen: f.received_fen,
+            allocated_fen: f.allocated_fen,
+            available_fen: f.available_fen,
+        }
+    }
+}
+
+/// One fund source's figures at an organisation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SourceFigures {
+    pub fund_source_id: Uuid,
+    #[serde(flatten)]
+    pub figures: FiguresResponse,
+}
+
+/// What one organisation holds of the campaign.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoldingResponse {
+    pub org_id: Uuid,
+    pub org_name: String,
+    /// Per fund source, in the campaign's order.
+    pub sources: Vec<SourceFigures>,
+    /// Over all sources.
+    pub total: FiguresResponse,
+    pub quota_received: i64,
+    pub quota_allocated: i64,
+    pub quota_available: i64,
+}
+
+/// The campaign's money and quota, organisation by organisation (those of your subtree that take
+/// part in it), from the ledger.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4001",
+    "holdings": [{
+        "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "org_name": "任城区总工会",
+        "sources": [{"fund_source_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4101", "received_fen": 28000000, "allocated_fen": 8000000, "available_fen": 20000000}],
+        "total": {"received_fen": 28000000, "allocated_fen": 8000000, "available_fen": 20000000},
+        "quota_received": 420, "quota_allocated": 120, "quota_available": 300
+    }]
+}))]
+pub struct HoldingsResponse {
+    pub campaign_id: Uuid,
+    pub holdings: Vec<HoldingResponse>,
+}
+
+impl HoldingResponse {
+    pub fn new(h: siji_core::campaigns::money::Holding) -> Self {
+        Self {
+            org_id: h.org_id,
+            org_name: h.org_name,
+            sources: h
+                .sources
+                .into_iter()
+                .map(|(fund_source_id, f)| SourceFigures {
+                    fund_source_id,
+                    figures: f.into(),
+                })
+                .collect(),
+            total: h.total.into(),
+            quota_received: h.quota_received,
+            quota_allocated: h.quota_allocated,
+            quota_available: h.quota_available,
+        }
+    }
+}
+
+/// A recorded balance that differs from the sum of its ledger rows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DifferenceResponse {
+    pub org_id: Uuid,
+    /// `null` for the quota.
+    pub fund_source_id: Option<Uuid>,
+    pub recorded: i64,
+    pub from_ledger: i64,
+}
+
+/// The outcome of recomputing every balance from the ledger.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4001", "consistent": true, "differences": []}))]
+pub struct BalanceCheckResponse {
+    pub campaign_id: Uuid,
+    /// Every balance equals its ledger rows' sum, to the fen.
+    pub consistent: bool,
+    pub differences: Vec<DifferenceResponse>,
+}
+
+/// Paging of the ledger.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerQuery {
+    /// Page size, 1–200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also return `total`.
+    pub count: Option<bool>,
+}

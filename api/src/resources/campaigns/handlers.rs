@@ -2,16 +2,19 @@
 //! set of explicit operations (open, close, settle, cancel); their rules live in
 //! `siji_core::campaigns`.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use entity::campaigns::Column;
 use sea_orm::Order;
-use siji_core::campaigns::{self, Transition, queries};
+use siji_core::campaigns::{self, Transition, money, queries};
 use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
 use crate::auth::Caller;
 use crate::http::concurrency::{created_versioned, ok_versioned};
+use crate::http::extract::JsonBytes;
+use crate::http::idempotency::{Key, Replayable};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::state::AppState;
@@ -271,4 +274,169 @@ pub async fn cancel(
         Some(reason),
     )
     .await
+}
+
+/// Allocate money and quota to a child organisation.
+///
+/// Moves part of what an organisation of your subtree holds of the campaign (资金下拨): money
+/// per fund source, so that fiscal special funds stay traceable, and recipients (名额) — to one
+/// of its direct children: the city's administrator allocates to the counties, a county's to its
+/// townships. Never more than the giver has available (409 `insufficient_balance`, saying how
+/// much is left): of two allocations racing for the last yuan, one wins. Every movement is a
+/// pair of rows in the campaign's append-only ledger. The campaign must be open or closed.
+///
+/// Send an `Idempotency-Key`: a retry with the same key answers the first allocation instead of
+/// allocating twice, however the first request ended.
+#[utoipa::path(
+    tag = tags::CAMPAIGNS,
+    operation_id = "allocate_campaign",
+    params(("id" = Uuid, Path, description = "Campaign id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per allocation; the same request with the same key answers the first allocation (kept 7 days)")),
+    request_body = AllocationRequest,
+    extensions(("x-permission" = json!(campaigns::WRITE))),
+    responses(
+        (status = 201, description = "Allocated. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = AllocationResponse,
+            headers(("Location" = String, description = "The campaign's ledger"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::BalanceConflict),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/campaigns/{id}/allocations")]
+pub async fn allocate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: JsonBytes<AllocationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBytes { value, raw } = body;
+    let key = Key::of(&req, caller.id, &raw)?;
+    if let Some(key) = &key
+        && let Some(replay) = key.settled(&state.db).await?
+    {
+        return Ok(replay.respond(true));
+    }
+    let ctx = caller.context(&state);
+    let work = money::begin(&ctx).await?;
+    if let Some(key) = &key
+        && let Some(replay) = key.claim(work.conn(), ctx.clock.now()).await?
+    {
+        work.commit().await?;
+        return Ok(replay.respond(true));
+    }
+    let allocation = money::allocate(&ctx, &work, *id, value.into()).await?;
+    let location = format!("/api/v1/campaigns/{}/ledger", allocation.campaign_id);
+    let response = Replayable::with_status(
+        StatusCode::CREATED,
+        &AllocationResponse::from(allocation),
+        Some(location),
+    )?;
+    if let Some(key) = &key {
+        key.complete(work.conn(), &response).await?;
+    }
+    work.commit().await?;
+    Ok(response.respond(false))
+}
+
+/// Read a campaign's ledger.
+///
+/// The append-only record (台账) of every movement of the campaign's money and quota at the
+/// organisations of your subtree, oldest first: funding when it opened, allocations out and in.
+/// `amount_fen` and `quota` are signed changes to what `org_id` has available.
+#[utoipa::path(
+    tag = tags::CAMPAIGNS,
+    operation_id = "campaign_ledger",
+    params(("id" = Uuid, Path, description = "Campaign id"), LedgerQuery),
+    extensions(("x-permission" = json!(campaigns::READ))),
+    responses(
+        (status = 200, description = "One page", body = Page<LedgerEntryResponse>),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/campaigns/{id}/ledger")]
+pub async fn ledger(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: Query<LedgerQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let select = money::ledger(&caller.context(&state), *id).await?;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
+    let page = page_by_id(
+        &state.db,
+        select,
+        entity::campaign_ledger::Column::Id,
+        |r| r.id,
+        &page,
+        Order::Asc,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(page.map(LedgerEntryResponse::from)))
+}
+
+/// A campaign's money, organisation by organisation.
+///
+/// For every organisation of your subtree that takes part in the campaign: what it received per
+/// fund source, passed on to its children and still has available, and the same for the quota
+/// (名额) — computed from the ledger. A county sees its own figures and its townships'.
+#[utoipa::path(
+    tag = tags::CAMPAIGNS,
+    operation_id = "campaign_holdings",
+    params(("id" = Uuid, Path, description = "Campaign id")),
+    extensions(("x-permission" = json!(campaigns::READ))),
+    responses(
+        (status = 200, description = "The figures", body = HoldingsResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/campaigns/{id}/holdings")]
+pub async fn holdings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let holdings = money::holdings(&caller.context(&state), *id).await?;
+    Ok(HttpResponse::Ok().json(HoldingsResponse {
+        campaign_id: *id,
+        holdings: holdings.into_iter().map(HoldingResponse::new).collect(),
+    }))
+}
+
+/// Check a campaign's balances against its ledger.
+///
+/// Recomputes what every organisation of your subtree has available, per fund source and for the
+/// quota, from the ledger alone, and compares it with the recorded balance: `consistent` when
+/// they agree to the fen, else each difference.
+#[utoipa::path(
+    tag = tags::CAMPAIGNS,
+    operation_id = "check_campaign_balances",
+    params(("id" = Uuid, Path, description = "Campaign id")),
+    extensions(("x-permission" = json!(campaigns::READ))),
+    responses(
+        (status = 200, description = "The outcome", body = BalanceCheckResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/campaigns/{id}/balance-check")]
+pub async fn balance_check(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let differences = money::check(&caller.context(&state), *id).await?;
+    Ok(HttpResponse::Ok().json(BalanceCheckResponse {
+        campaign_id: *id,
+        consistent: differences.is_empty(),
+        differences: differences
+            .into_iter()
+            .map(|d| DifferenceResponse {
+                org_id: d.org_id,
+                fund_source_id: d.fund_source_id,
+                recorded: d.recorded,
+                from_ledger: d.from_ledger,
+            })
+            .collect(),
+    }))
 }

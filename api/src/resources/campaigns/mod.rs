@@ -1,5 +1,5 @@
 //! `/api/v1/campaigns`: the "Four Seasons" aid campaigns (四季服务), their fund sources and their
-//! lifecycle.
+//! lifecycle, and their money as it is allocated down the tree (ledger, holdings, balance check).
 
 pub mod dto;
 mod handlers;
@@ -14,5 +14,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::open)
         .service(handlers::close)
         .service(handlers::settle)
-        .service(handlers::cancel);
+        .service(handlers::cancel)
+        .service(handlers::allocate)
+        .service(handlers::ledger)
+        .service(handlers::holdings)
+        .service(handlers::balance_check);
 }

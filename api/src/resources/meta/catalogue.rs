@@ -378,5 +378,6 @@ fn catalogue_of_records() -> Vec<EnumDescription> {
         describe::<siji_core::campaigns::CampaignKind>(),
         describe::<siji_core::campaigns::CampaignStatus>(),
         describe::<siji_core::campaigns::FundSourceKind>(),
+        describe::<siji_core::campaigns::money::LedgerKind>(),
     ]
 }
