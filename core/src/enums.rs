@@ -22,7 +22,7 @@ macro_rules! string_enum {
         $crate::__with_schema! {
             $(#[doc = $doc])*
             $(#[derive($($extra),*)])?
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
             #[serde(rename_all = "snake_case")]
             pub enum $name { $($(#[doc = $vdoc])* $variant),* }
         }

@@ -15,6 +15,8 @@ pub struct Model {
     pub applications_until: Option<Date>,
     pub notice_days: i32,
     pub quota: Option<i32>,
+    /// The grant rule as JSON (`siji_core::campaigns::rule::GrantRule`).
+    pub rule: Option<String>,
     pub status: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

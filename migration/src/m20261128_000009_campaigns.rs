@@ -29,6 +29,7 @@ enum Campaigns {
     ApplicationsUntil,
     NoticeDays,
     Quota,
+    Rule,
     Status,
     CreatedAt,
     UpdatedAt,
@@ -136,6 +137,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(C::ApplicationsUntil).date())
                     .col(ColumnDef::new(C::NoticeDays).integer().not_null())
                     .col(ColumnDef::new(C::Quota).integer())
+                    .col(ColumnDef::new(C::Rule).text())
                     .col(ColumnDef::new(C::Status).string_len(16).not_null())
                     .col(
                         ColumnDef::new(C::CreatedAt)

@@ -15,6 +15,10 @@ fn winter_warmth(org_id: &str) -> Value {
     json!({
         "org_id": org_id, "kind": "winter_warmth", "year": 2017, "title": "2017年元旦春节送温暖活动",
         "applications_from": "2017-12-01", "applications_until": "2018-01-15", "quota": 4500,
+        "rule": {"recipients": {"from": "archive", "categories": ["deep", "relative"]},
+                 "amount": {"type": "per_category", "tiers": [
+                     {"category": "deep", "amount_fen": 150_000},
+                     {"category": "relative", "amount_fen": 100_000}]}},
         "fund_sources": [
             {"source": "central_fiscal", "amount_fen": 300_000_000},
             {"source": "provincial_fiscal", "amount_fen": 200_000_000},
@@ -63,6 +67,10 @@ async fn a_campaign_moves_through_its_lifecycle_and_only_a_draft_changes() {
     assert_eq!(created["notice_days"], 5);
     assert_eq!(created["fund_sources"].as_array().unwrap().len(), 3);
     assert_eq!(created["fund_sources"][2]["source"], "city_fiscal");
+    assert_eq!(
+        created["rule_explained"],
+        "受助对象：困难职工档案户主（深度困难、相对困难；仅正式档案）；标准：深度困难每人1500.00元，相对困难每人1000.00元；同年同类活动已受助者不重复救助。"
+    );
     let id = created["id"].as_str().unwrap().to_owned();
 
     // A draft changes, at the version read.
@@ -142,6 +150,7 @@ async fn a_campaign_moves_through_its_lifecycle_and_only_a_draft_changes() {
     // A draft without money does not open; it may be cancelled, with a reason.
     let mut empty = winter_warmth(&city);
     empty["fund_sources"] = json!([]);
+    empty["rule"] = Value::Null;
     let draft = json_body(
         app.post_as("/api/v1/campaigns", &admin, &empty).await,
         StatusCode::CREATED,
@@ -151,7 +160,13 @@ async fn a_campaign_moves_through_its_lifecycle_and_only_a_draft_changes() {
     assert_eq!(draft["budget_fen"], 0);
     let res = step(&app, &admin, draft_id, "open", None, None).await;
     let problem = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
-    assert_eq!(problem["errors"][0]["field"], "fund_sources");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["fund_sources", "rule"]);
     let res = step(&app, &admin, draft_id, "cancel", None, Some(json!({}))).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let cancelled = json_body(
@@ -230,6 +245,63 @@ async fn campaign_input_is_validated_field_by_field() {
     kind["kind"] = json!("autumn_harvest");
     let res = app.post_as("/api/v1/campaigns", &admin, &kind).await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // The grant rule, checked field by field: a range upside down, a tier without an amount,
+    // goods without a value, temporary archives outside emergency aid.
+    let rule_errors = |rule: Value| {
+        let mut body = winter_warmth(&city);
+        body["rule"] = rule;
+        body
+    };
+    for (rule, field, code) in [
+        (
+            json!({"recipients": {"from": "archive", "categories": ["deep"]},
+                   "amount": {"type": "range", "min_fen": 500_000, "max_fen": 300_000}}),
+            "rule.amount.max_fen",
+            "below_minimum",
+        ),
+        (
+            json!({"recipients": {"from": "students", "categories": ["deep"], "stages": ["undergraduate", "vocational"]},
+                   "amount": {"type": "per_stage", "tiers": [{"stage": "undergraduate", "amount_fen": 500_000}]}}),
+            "rule.amount.tiers",
+            "missing_tier",
+        ),
+        (
+            json!({"recipients": {"from": "registry", "high_temperature": true},
+                   "amount": {"type": "goods", "items": [{"name": "绿豆", "quantity": 2, "unit_value_fen": 0}]}}),
+            "rule.amount.items[0].unit_value_fen",
+            "range",
+        ),
+        (
+            json!({"recipients": {"from": "archive", "categories": ["deep"], "temporary_allowed": true},
+                   "amount": {"type": "fixed", "amount_fen": 50_000}}),
+            "rule.recipients.temporary_allowed",
+            "emergency_only",
+        ),
+    ] {
+        let res = app
+            .post_as("/api/v1/campaigns", &admin, &rule_errors(rule))
+            .await;
+        let problem = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+        assert_eq!(
+            (
+                problem["errors"][0]["field"].as_str(),
+                problem["errors"][0]["code"].as_str()
+            ),
+            (Some(field), Some(code)),
+            "{problem}"
+        );
+    }
+    // A tier with no amount at all is refused before the rule is looked at.
+    let res = app
+        .post_as(
+            "/api/v1/campaigns",
+            &admin,
+            &rule_errors(json!({"recipients": {"from": "archive", "categories": ["deep"]},
+                                "amount": {"type": "per_category", "tiers": [{"category": "deep"}]}})),
+        )
+        .await;
+    assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+
     let mut many = winter_warmth(&city);
     many["fund_sources"] = json!(vec![json!({"source": "donation", "amount_fen": 1}); 21]);
     let res = app.post_as("/api/v1/campaigns", &admin, &many).await;

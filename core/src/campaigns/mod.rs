@@ -13,6 +13,7 @@
 
 pub mod money;
 pub mod queries;
+pub mod rule;
 
 use chrono::NaiveDate;
 use entity::{campaign_fund_sources as sources, campaigns};
@@ -29,6 +30,7 @@ use crate::registry::orgs;
 use crate::uow::Work;
 use crate::versioning;
 use crate::{CoreError, FieldError};
+pub use rule::GrantRule;
 
 /// What these operations need, declared once: the operations check it and the HTTP layer's
 /// document (`x-permission`) is written from it.
@@ -123,6 +125,8 @@ pub struct NewCampaign {
     pub notice_days: Option<i32>,
     /// How many recipients (名额) the campaign plans for.
     pub quota: Option<i32>,
+    /// Who may receive and how much.
+    pub rule: Option<GrantRule>,
     pub fund_sources: Vec<FundSource>,
 }
 
@@ -137,6 +141,7 @@ pub struct CampaignChanges {
     pub applications_until: Option<Option<NaiveDate>>,
     pub notice_days: Option<i32>,
     pub quota: Option<Option<i32>>,
+    pub rule: Option<Option<GrantRule>>,
     pub fund_sources: Option<Vec<FundSource>>,
 }
 
@@ -152,6 +157,22 @@ impl Campaign {
     pub fn budget_fen(&self) -> i64 {
         self.fund_sources.iter().map(|s| s.amount_fen).sum()
     }
+
+    /// The grant rule, as checked when it was written.
+    pub fn rule(&self) -> Result<Option<GrantRule>, CoreError> {
+        self.campaign
+            .rule
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| CoreError::Internal(format!("a stored grant rule does not parse: {e}")))
+    }
+}
+
+fn store_rule(rule: Option<&GrantRule>) -> Result<Option<String>, CoreError> {
+    rule.map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| CoreError::Internal(e.to_string()))
 }
 
 /// The window must not end before it starts.
@@ -238,6 +259,9 @@ pub async fn create(ctx: &Context<'_>, new: NewCampaign) -> Result<Campaign, Cor
     let mut errors = Vec::new();
     errors.extend(check_window(new.applications_from, new.applications_until).err());
     errors.extend(check_sources(&new.fund_sources).err().into_iter().flatten());
+    if let Some(rule) = &new.rule {
+        errors.extend(rule::check(rule, "rule").err().into_iter().flatten());
+    }
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
     }
@@ -256,6 +280,7 @@ pub async fn create(ctx: &Context<'_>, new: NewCampaign) -> Result<Campaign, Cor
         applications_until: Set(new.applications_until),
         notice_days: Set(new.notice_days.unwrap_or(DEFAULT_NOTICE_DAYS)),
         quota: Set(new.quota),
+        rule: Set(store_rule(new.rule.as_ref())?),
         status: Set(CampaignStatus::Draft.as_str().to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -317,6 +342,9 @@ pub async fn update(
     if let Some(list) = &changes.fund_sources {
         errors.extend(check_sources(list).err().into_iter().flatten());
     }
+    if let Some(Some(rule)) = &changes.rule {
+        errors.extend(rule::check(rule, "rule").err().into_iter().flatten());
+    }
     if !errors.is_empty() {
         return Err(CoreError::Validation(errors));
     }
@@ -349,6 +377,10 @@ pub async fn update(
     if let Some(quota) = changes.quota {
         change = change.col_expr(C::Quota, Expr::value(quota));
         summary.insert("quota".into(), json!(quota));
+    }
+    if let Some(rule) = &changes.rule {
+        change = change.col_expr(C::Rule, Expr::value(store_rule(rule.as_ref())?));
+        summary.insert("rule".into(), json!(rule));
     }
     if let Some(list) = changes.fund_sources {
         let budget: i64 = list.iter().map(|s| s.amount_fen).sum();
@@ -433,6 +465,13 @@ pub async fn transition(
                 "fund_sources",
                 "required",
                 "a campaign opens with a budget: give at least one fund source",
+            ));
+        }
+        if loaded.campaign.rule.is_none() {
+            missing.push(FieldError::new(
+                "rule",
+                "required",
+                "a campaign opens with its grant rule: who may receive and how much",
             ));
         }
         if loaded.campaign.quota.is_none_or(|q| q < 1) {

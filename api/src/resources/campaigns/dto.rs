@@ -11,7 +11,7 @@ use crate::http::extract::double_option;
 use siji_core::campaigns::{
     Campaign, CampaignChanges, FundSource, MAX_SOURCES, NewCampaign, queries::CampaignFilter,
 };
-pub use siji_core::campaigns::{CampaignKind, CampaignStatus, FundSourceKind};
+pub use siji_core::campaigns::{CampaignKind, CampaignStatus, FundSourceKind, GrantRule};
 
 /// One source of a campaign's money.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
@@ -44,6 +44,8 @@ impl From<FundSourceBody> for FundSource {
     json!({"org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01", "kind": "winter_warmth", "year": 2017,
            "title": "2017年元旦春节送温暖活动", "applications_from": "2017-12-01", "applications_until": "2018-01-15",
            "notice_days": 5, "quota": 4500,
+           "rule": {"recipients": {"from": "archive", "categories": ["deep", "relative"]},
+                    "amount": {"type": "per_category", "tiers": [{"category": "deep", "amount_fen": 150000}, {"category": "relative", "amount_fen": 100000}]}},
            "fund_sources": [
                {"source": "central_fiscal", "amount_fen": 300000000},
                {"source": "provincial_fiscal", "amount_fen": 200000000},
@@ -52,12 +54,17 @@ impl From<FundSourceBody> for FundSource {
     json!({"org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01", "kind": "autumn_tuition", "year": 2017,
            "title": "2017年金秋助学活动", "applications_from": "2017-07-20", "applications_until": "2017-08-31",
            "quota": 400,
+           "rule": {"recipients": {"from": "students", "categories": ["deep", "relative"], "stages": ["undergraduate", "vocational"], "admission_year": 2017},
+                    "amount": {"type": "per_stage", "tiers": [{"stage": "undergraduate", "amount_fen": 500000}, {"stage": "vocational", "amount_fen": 300000}]}},
            "fund_sources": [
                {"source": "federation", "amount_fen": 150000000},
                {"source": "donation", "name": "济宁银行", "amount_fen": 50000000}
            ]}),
     json!({"org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "kind": "summer_cool", "year": 2017,
-           "title": "2017年夏送清凉活动", "fund_sources": [{"source": "in_kind", "name": "合作企业防暑降温物资", "amount_fen": 12000000}]})
+           "title": "2017年夏送清凉活动", "quota": 1500,
+           "rule": {"recipients": {"from": "registry", "frontline": true, "high_temperature": true},
+                    "amount": {"type": "goods", "items": [{"name": "防暑降温用品", "quantity": 1, "unit_value_fen": 8000}]}},
+           "fund_sources": [{"source": "in_kind", "name": "合作企业防暑降温物资", "amount_fen": 12000000}]})
 ))]
 pub struct CreateCampaignRequest {
     /// The organisation that runs it (in your subtree): the city federation for a city-wide
@@ -79,6 +86,8 @@ pub struct CreateCampaignRequest {
     /// How many recipients (名额) the campaign plans for; opening needs it.
     #[validate(range(min = 1, max = 10_000_000))]
     pub quota: Option<i32>,
+    /// Who may receive and how much (发放标准); opening needs it.
+    pub rule: Option<GrantRule>,
     /// Where the money comes from; the budget is their sum. A draft may have none yet; opening
     /// needs at least one.
     #[serde(default)]
@@ -97,6 +106,7 @@ impl From<CreateCampaignRequest> for NewCampaign {
             applications_until: b.applications_until,
             notice_days: b.notice_days,
             quota: b.quota,
+            rule: b.rule,
             fund_sources: b.fund_sources.into_iter().map(Into::into).collect(),
         }
     }
@@ -129,6 +139,10 @@ pub struct UpdateCampaignRequest {
     #[validate(range(min = 1, max = 10_000_000))]
     #[schema(value_type = Option<i32>)]
     pub quota: Option<Option<i32>>,
+    /// A new grant rule (`null` removes it).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<GrantRule>)]
+    pub rule: Option<Option<GrantRule>>,
     #[validate(length(max = 20), nested)]
     pub fund_sources: Option<Vec<FundSourceBody>>,
 }
@@ -143,6 +157,7 @@ impl From<UpdateCampaignRequest> for CampaignChanges {
             applications_until: b.applications_until,
             notice_days: b.notice_days,
             quota: b.quota,
+            rule: b.rule,
             fund_sources: b
                 .fund_sources
                 .map(|list| list.into_iter().map(Into::into).collect()),
@@ -175,6 +190,10 @@ pub struct FundSourceResponse {
     "kind": "winter_warmth", "year": 2017, "title": "2017年元旦春节送温暖活动",
     "applications_from": "2017-12-01", "applications_until": "2018-01-15", "notice_days": 5,
     "quota": 4500, "status": "open", "budget_fen": 671200000,
+    "rule": {"recipients": {"from": "archive", "categories": ["deep", "relative"], "temporary_allowed": false},
+             "amount": {"type": "per_category", "tiers": [{"category": "deep", "amount_fen": 150000}, {"category": "relative", "amount_fen": 100000}]},
+             "top_ups": false},
+    "rule_explained": "受助对象：困难职工档案户主（深度困难、相对困难；仅正式档案）；标准：深度困难每人1500.00元，相对困难每人1000.00元；同年同类活动已受助者不重复救助。",
     "fund_sources": [
         {"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4101", "source": "central_fiscal", "name": null, "amount_fen": 300000000},
         {"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4102", "source": "provincial_fiscal", "name": null, "amount_fen": 200000000},
@@ -196,6 +215,10 @@ pub struct CampaignResponse {
     /// The recipients (名额) planned.
     pub quota: Option<i32>,
     pub status: CampaignStatus,
+    /// Who may receive and how much.
+    pub rule: Option<GrantRule>,
+    /// The rule in words (for the campaign page and the public notice).
+    pub rule_explained: Option<String>,
     /// The sum of the fund sources, in fen.
     pub budget_fen: i64,
     pub fund_sources: Vec<FundSourceResponse>,
@@ -204,14 +227,18 @@ pub struct CampaignResponse {
     pub version: i32,
 }
 
-impl From<Campaign> for CampaignResponse {
-    fn from(c: Campaign) -> Self {
+impl TryFrom<Campaign> for CampaignResponse {
+    type Error = siji_core::CoreError;
+
+    fn try_from(c: Campaign) -> Result<Self, Self::Error> {
         let budget_fen = c.budget_fen();
+        let rule = c.rule()?;
+        let rule_explained = rule.as_ref().map(siji_core::campaigns::rule::explain);
         let Campaign {
             campaign: m,
             fund_sources,
         } = c;
-        Self {
+        Ok(Self {
             id: m.id,
             org_id: m.org_id,
             kind: CampaignKind::parse(&m.kind).unwrap_or(CampaignKind::WinterWarmth),
@@ -221,6 +248,8 @@ impl From<Campaign> for CampaignResponse {
             applications_until: m.applications_until,
             notice_days: m.notice_days,
             quota: m.quota,
+            rule,
+            rule_explained,
             status: CampaignStatus::parse(&m.status).unwrap_or(CampaignStatus::Draft),
             budget_fen,
             fund_sources: fund_sources
@@ -235,7 +264,7 @@ impl From<Campaign> for CampaignResponse {
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
-        }
+        })
     }
 }
 

@@ -19,14 +19,14 @@ use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::state::AppState;
 
-fn respond(c: campaigns::Campaign, created: bool) -> HttpResponse {
+fn respond(c: campaigns::Campaign, created: bool) -> Result<HttpResponse, ApiError> {
     let (id, version) = (c.campaign.id, c.campaign.version);
-    let body = CampaignResponse::from(c);
-    if created {
+    let body = CampaignResponse::try_from(c)?;
+    Ok(if created {
         created_versioned(format!("/api/v1/campaigns/{id}"), version, &body)
     } else {
         ok_versioned(version, &body)
-    }
+    })
 }
 
 /// Prepare a campaign.
@@ -55,7 +55,7 @@ pub async fn create(
     body: Json<CreateCampaignRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let c = campaigns::create(&caller.context(&state), body.into_inner().into()).await?;
-    Ok(respond(c, true))
+    respond(c, true)
 }
 
 /// Get a campaign, with its fund sources and budget.
@@ -76,7 +76,7 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let c = queries::get(&caller.context(&state), *id).await?;
-    Ok(respond(c, false))
+    respond(c, false)
 }
 
 /// List campaigns.
@@ -103,8 +103,8 @@ pub async fn list(
     let items = queries::load_many(&state.db, page.items)
         .await?
         .into_iter()
-        .map(CampaignResponse::from)
-        .collect();
+        .map(CampaignResponse::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(Page {
         items,
         next_cursor: page.next_cursor,
@@ -145,7 +145,7 @@ pub async fn update(
         body.into_inner().into(),
     )
     .await?;
-    Ok(respond(c, false))
+    respond(c, false)
 }
 
 async fn step(
@@ -158,7 +158,7 @@ async fn step(
 ) -> Result<HttpResponse, ApiError> {
     let c =
         campaigns::transition(&caller.context(state), id, if_match.0, transition, reason).await?;
-    Ok(respond(c, false))
+    respond(c, false)
 }
 
 /// Open a campaign.
