@@ -711,3 +711,130 @@ async fn two_allocations_racing_for_the_last_yuan_cannot_both_succeed() {
         assert!(consistent(&app, &admin, &id).await);
     }
 }
+
+/// The measure: the city's 2017 winter warmth, 6,712,000 yuan from three sources,
+/// allocated to the 11 counties, each county seeing only its own share and passing some on to a
+/// township; the figures and the ledger agree to the fen, and both export.
+#[tokio::test]
+async fn the_2017_winter_warmth_reaches_eleven_counties_and_their_townships() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let city = app.root_org_id(&admin).await;
+    let campaign = opened(&app, &admin, &city).await;
+    let id = campaign["id"].as_str().unwrap().to_owned();
+    let sources: Vec<String> = campaign["fund_sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    let counties = [
+        ("任城区总工会", "370811"),
+        ("兖州区总工会", "370812"),
+        ("微山县总工会", "370826"),
+        ("鱼台县总工会", "370827"),
+        ("金乡县总工会", "370828"),
+        ("嘉祥县总工会", "370829"),
+        ("汶上县总工会", "370830"),
+        ("泗水县总工会", "370831"),
+        ("梁山县总工会", "370832"),
+        ("曲阜市总工会", "370881"),
+        ("邹城市总工会", "370883"),
+    ];
+    for (name, code) in counties {
+        let county = app.county(&admin, name, code).await;
+        let share = json!({"to_org_id": county.org_id, "quota": 300, "amounts": [
+            {"fund_source_id": sources[0], "amount_fen": 20_000_000},
+            {"fund_source_id": sources[1], "amount_fen": 15_000_000},
+            {"fund_source_id": sources[2], "amount_fen": 10_000_000}]});
+        json_body(
+            allocate(&app, &admin, &id, &share, Some(&format!("2017-{code}"))).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let township = app
+            .create_org(&county.admin, &county.org_id, "township", "街道工会", code)
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let on = json!({"to_org_id": township, "quota": 30,
+                        "amounts": [{"fund_source_id": sources[0], "amount_fen": 5_000_000}]});
+        json_body(
+            allocate(&app, &county.admin, &id, &on, None).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let own = holdings(&app, &county.admin, &id).await;
+        assert_eq!(own.len(), 2, "{name}: its own and its township's");
+        let mine = own
+            .iter()
+            .find(|h| h["org_id"] == json!(county.org_id))
+            .unwrap();
+        assert_eq!(
+            mine["total"],
+            json!({"received_fen": 45_000_000, "allocated_fen": 5_000_000, "available_fen": 40_000_000})
+        );
+        assert!(consistent(&app, &county.admin, &id).await);
+    }
+
+    let all = holdings(&app, &admin, &id).await;
+    assert_eq!(all.len(), 1 + 11 + 11);
+    let city_row = all.iter().find(|h| h["org_id"] == json!(city)).unwrap();
+    assert_eq!(
+        city_row["total"],
+        json!({"received_fen": 671_200_000, "allocated_fen": 495_000_000, "available_fen": 176_200_000})
+    );
+    assert_eq!(city_row["quota_available"], 4500 - 11 * 300);
+    let available: i64 = all
+        .iter()
+        .map(|h| h["total"]["available_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(available, 671_200_000);
+    assert!(consistent(&app, &admin, &id).await);
+
+    // The ledger as a file: a header and one line per row; the sum of its amounts is the budget.
+    let csv = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/campaigns/{id}/ledger"),
+            &admin,
+        )
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let text = csv.text().await.unwrap();
+    let text = text.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = text.lines().collect();
+    // Funding 3 + 1; each county 3 sources and the quota, twice; each township 1 and the quota,
+    // twice.
+    assert_eq!(lines.len(), 1 + 4 + 11 * 8 + 11 * 4);
+    let column = |n: usize| -> f64 {
+        lines[1..]
+            .iter()
+            .map(|l| l.split(',').nth(n).unwrap())
+            .filter(|cell| !cell.is_empty())
+            .map(|cell| cell.parse::<f64>().unwrap())
+            .sum()
+    };
+    // What came in less what went out.
+    let yuan_total = column(5) - column(6);
+    assert!((yuan_total - 6_712_000.0).abs() < 0.001, "{yuan_total}");
+    let xlsx = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/campaigns/{id}/holdings"),
+            &admin,
+        )
+        .header(
+            "accept",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+}

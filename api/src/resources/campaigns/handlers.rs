@@ -2,7 +2,7 @@
 //! set of explicit operations (open, close, settle, cancel); their rules live in
 //! `siji_core::campaigns`.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use entity::campaigns::Column;
 use sea_orm::Order;
@@ -12,11 +12,14 @@ use uuid::Uuid;
 
 use super::dto::*;
 use crate::auth::Caller;
+use crate::domain::money::yuan;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::extract::JsonBytes;
 use crate::http::idempotency::{Key, Replayable};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
+use crate::spreadsheet::Format;
+use crate::spreadsheet::export::{self, Export, Names, Refs};
 use crate::state::AppState;
 
 fn respond(c: campaigns::Campaign, created: bool) -> Result<HttpResponse, ApiError> {
@@ -343,14 +346,19 @@ pub async fn allocate(
 ///
 /// The append-only record (台账) of every movement of the campaign's money and quota at the
 /// organisations of your subtree, oldest first: funding when it opened, allocations out and in.
-/// `amount_fen` and `quota` are signed changes to what `org_id` has available.
+/// `amount_fen` and `quota` are signed changes to what `org_id` has available. Ask for CSV or
+/// XLSX in `Accept` to get the whole ledger as a file (streamed).
 #[utoipa::path(
     tag = tags::CAMPAIGNS,
     operation_id = "campaign_ledger",
     params(("id" = Uuid, Path, description = "Campaign id"), LedgerQuery),
     extensions(("x-permission" = json!(campaigns::READ))),
     responses(
-        (status = 200, description = "One page", body = Page<LedgerEntryResponse>),
+        (status = 200, description = "One page as JSON; or, when `Accept` asks for `text/csv` or XLSX, the whole ledger as a file", content(
+            (Page<LedgerEntryResponse> = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 404, response = crate::http::responses::NotFound),
     ),
 )]
@@ -358,11 +366,25 @@ pub async fn allocate(
 pub async fn ledger(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<Uuid>,
     query: Query<LedgerQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let select = money::ledger(&caller.context(&state), *id).await?;
+    if let Some(format) = export::requested_list(&req, q.limit, q.cursor.as_deref(), q.count)? {
+        let file = Export {
+            file_stem: "campaign-ledger",
+            headers: LEDGER_HEADERS,
+            select,
+            id_column: entity::campaign_ledger::Column::Id,
+            id_of: |r| r.id,
+            refers_to: |r| Refs::org(r.org_id),
+            row: ledger_row,
+            scope: caller.scope(),
+        };
+        return export::respond(state.db.clone(), format, file).await;
+    }
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let page = page_by_id(
         &state.db,
@@ -376,18 +398,22 @@ pub async fn ledger(
     Ok(HttpResponse::Ok().json(page.map(LedgerEntryResponse::from)))
 }
 
-/// A campaign's money, organisation by organisation.
+/// The campaign dashboard: its money and quota, organisation by organisation.
 ///
 /// For every organisation of your subtree that takes part in the campaign: what it received per
 /// fund source, passed on to its children and still has available, and the same for the quota
-/// (名额) — computed from the ledger. A county sees its own figures and its townships'.
+/// (名额) — computed from the ledger. A county sees its own figures and its townships'. Ask for
+/// the XLSX media type in `Accept` to get the table as a spreadsheet.
 #[utoipa::path(
     tag = tags::CAMPAIGNS,
     operation_id = "campaign_holdings",
     params(("id" = Uuid, Path, description = "Campaign id")),
     extensions(("x-permission" = json!(campaigns::READ))),
     responses(
-        (status = 200, description = "The figures", body = HoldingsResponse),
+        (status = 200, description = "The figures", content(
+            (HoldingsResponse = "application/json"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
         (status = 404, response = crate::http::responses::NotFound),
     ),
 )]
@@ -395,9 +421,20 @@ pub async fn ledger(
 pub async fn holdings(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let holdings = money::holdings(&caller.context(&state), *id).await?;
+    if export::requested(&req) == Some(Format::Xlsx) {
+        let bytes = holdings_table(&holdings)?;
+        return Ok(HttpResponse::Ok()
+            .content_type(Format::Xlsx.media_type())
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"campaign-{id}-holdings.xlsx\""),
+            ))
+            .body(bytes));
+    }
     Ok(HttpResponse::Ok().json(HoldingsResponse {
         campaign_id: *id,
         holdings: holdings.into_iter().map(HoldingResponse::new).collect(),
@@ -439,4 +476,101 @@ pub async fn balance_check(
             })
             .collect(),
     }))
+}
+
+const LEDGER_HEADERS: &[&str] = &[
+    "记录ID",
+    "组织ID",
+    "组织",
+    "资金来源ID",
+    "类型",
+    "增加(元)",
+    "减少(元)",
+    "名额增加",
+    "名额减少",
+    "下拨单ID",
+    "对方组织ID",
+    "经办人",
+    "时间",
+];
+
+/// One ledger row as a spreadsheet row: what came in and what went out in separate columns (as
+/// an account book has them, and so that no cell starts with a minus sign a spreadsheet would
+/// take for a formula), kinds by their Chinese terms.
+fn ledger_row(r: entity::campaign_ledger::Model, names: &Names) -> Vec<String> {
+    let id = |v: Option<Uuid>| v.map(|v| v.to_string()).unwrap_or_default();
+    let split = |v: i64| -> (String, String) {
+        match v {
+            0 => (String::new(), String::new()),
+            v if v > 0 => (v.to_string(), String::new()),
+            v => (String::new(), v.unsigned_abs().to_string()),
+        }
+    };
+    let money = |v: i64| -> (String, String) {
+        match v {
+            0 => (String::new(), String::new()),
+            v if v > 0 => (yuan(v), String::new()),
+            v => (String::new(), yuan(-v)),
+        }
+    };
+    let (amount_in, amount_out) = money(r.amount_fen);
+    let (quota_in, quota_out) = split(i64::from(r.quota));
+    vec![
+        r.id.to_string(),
+        r.org_id.to_string(),
+        names.org(r.org_id),
+        id(r.fund_source_id),
+        crate::enums::label::<LedgerKind>(&r.kind).to_owned(),
+        amount_in,
+        amount_out,
+        quota_in,
+        quota_out,
+        id(r.allocation_id),
+        id(r.counterparty_org_id),
+        r.actor_name.unwrap_or_default(),
+        r.created_at.to_rfc3339(),
+    ]
+}
+
+/// The holdings as a table: a row per organisation and fund source, then the organisation's
+/// total with its quota.
+fn holdings_table(figures: &[money::Holding]) -> Result<Vec<u8>, ApiError> {
+    let mut rows = Vec::new();
+    for h in figures {
+        for (source, f) in &h.sources {
+            rows.push(vec![
+                h.org_name.clone(),
+                source.to_string(),
+                yuan(f.received_fen),
+                yuan(f.allocated_fen),
+                yuan(f.available_fen),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
+        }
+        rows.push(vec![
+            h.org_name.clone(),
+            "合计".to_owned(),
+            yuan(h.total.received_fen),
+            yuan(h.total.allocated_fen),
+            yuan(h.total.available_fen),
+            h.quota_received.to_string(),
+            h.quota_allocated.to_string(),
+            h.quota_available.to_string(),
+        ]);
+    }
+    export::xlsx_table(
+        &[
+            "组织",
+            "资金来源",
+            "到位(元)",
+            "已下拨(元)",
+            "可用(元)",
+            "名额",
+            "已下拨名额",
+            "可用名额",
+        ],
+        &rows,
+    )
 }
