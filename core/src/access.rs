@@ -156,6 +156,18 @@ pub enum Permission {
     /// through their lifecycle (open, close, settle, cancel).
     #[serde(rename = "campaigns.write")]
     CampaignsWrite,
+    /// Read grants (受助名单) and public notices.
+    #[serde(rename = "grants.read")]
+    GrantsRead,
+    /// Submit grants, withdraw them and place them on public notice.
+    #[serde(rename = "grants.write")]
+    GrantsWrite,
+    /// Record the home visit that verifies a grant (入户走访核实); never for a grant one submitted.
+    #[serde(rename = "grants.verify")]
+    GrantsVerify,
+    /// Approve or reject grants (审批); never for a grant one submitted or verified.
+    #[serde(rename = "grants.approve")]
+    GrantsApprove,
 }
 
 impl Permission {
@@ -181,6 +193,10 @@ impl Permission {
             ArchiveVerify => "入户核实",
             CampaignsRead => "查看帮扶活动",
             CampaignsWrite => "维护帮扶活动",
+            GrantsRead => "查看受助名单",
+            GrantsWrite => "申报受助对象",
+            GrantsVerify => "入户核实受助对象",
+            GrantsApprove => "审批受助对象",
         }
     }
 }
@@ -190,7 +206,7 @@ impl Permission {
 pub const AUTHENTICATED: &str = "authenticated";
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 22] = [
         Permission::OrgsRead,
         Permission::OrgsWrite,
         Permission::UsersRead,
@@ -209,6 +225,10 @@ impl Permission {
         Permission::ArchiveVerify,
         Permission::CampaignsRead,
         Permission::CampaignsWrite,
+        Permission::GrantsRead,
+        Permission::GrantsWrite,
+        Permission::GrantsVerify,
+        Permission::GrantsApprove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -231,6 +251,10 @@ impl Permission {
             Permission::ArchiveVerify => "archive.verify",
             Permission::CampaignsRead => "campaigns.read",
             Permission::CampaignsWrite => "campaigns.write",
+            Permission::GrantsRead => "grants.read",
+            Permission::GrantsWrite => "grants.write",
+            Permission::GrantsVerify => "grants.verify",
+            Permission::GrantsApprove => "grants.approve",
         }
     }
 
@@ -298,6 +322,10 @@ pub fn granted(role: Role) -> &'static [Permission] {
             ArchiveVerify,
             CampaignsRead,
             CampaignsWrite,
+            GrantsRead,
+            GrantsWrite,
+            GrantsVerify,
+            GrantsApprove,
         ],
         Role::CountyAdmin => &[
             OrgsRead,
@@ -317,6 +345,10 @@ pub fn granted(role: Role) -> &'static [Permission] {
             ArchiveVerify,
             CampaignsRead,
             CampaignsWrite,
+            GrantsRead,
+            GrantsWrite,
+            GrantsVerify,
+            GrantsApprove,
         ],
         Role::Operator => &[
             OrgsRead,
@@ -328,6 +360,9 @@ pub fn granted(role: Role) -> &'static [Permission] {
             ArchiveWrite,
             ArchiveVerify,
             CampaignsRead,
+            GrantsRead,
+            GrantsWrite,
+            GrantsVerify,
         ],
         Role::Approver => &[
             OrgsRead,
@@ -336,6 +371,9 @@ pub fn granted(role: Role) -> &'static [Permission] {
             ArchiveRead,
             ArchiveVerify,
             CampaignsRead,
+            GrantsRead,
+            GrantsVerify,
+            GrantsApprove,
         ],
         Role::Auditor => &[
             OrgsRead,
@@ -346,6 +384,7 @@ pub fn granted(role: Role) -> &'static [Permission] {
             AgreementsRead,
             ArchiveRead,
             CampaignsRead,
+            GrantsRead,
         ],
         Role::Integration => &[
             OrgsRead,

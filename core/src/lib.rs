@@ -9,7 +9,8 @@
 //! [`CoreError`]. Here: the pure domain rules (`domain`), personal-data protection (`pii`),
 //! tenancy scopes (`tenancy`), the permission matrix (`access`), the audit trail (`audit`), the
 //! change log (`changelog`), versioned updates (`versioning`), the job queue (`jobs`) and the
-//! operations of each area (`registry`, `archive`, `agreements`, `campaigns`, `accounts`, and `imports` for
+//! operations of each area (`registry`, `archive`, `agreements`, `campaigns`, `grants`,
+//! `accounts`, and `imports` for
 //! what a spreadsheet row adds to them).
 
 pub mod access;
@@ -23,6 +24,7 @@ pub mod context;
 pub mod domain;
 pub mod enums;
 pub mod error;
+pub mod grants;
 pub mod imports;
 pub mod jobs;
 pub mod pii;

@@ -37,6 +37,8 @@ macro_rules! owned {
 
 owned!(
     campaigns,
+    grants,
+    grant_notices,
     workers,
     enterprises,
     beneficiaries,

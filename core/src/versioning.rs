@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use entity::{
-    api_clients, beneficiaries, campaigns, enterprises, orgs, users, wage_agreements, workers,
+    api_clients, beneficiaries, campaigns, enterprises, grants, orgs, users, wage_agreements,
+    workers,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, UpdateMany};
@@ -39,7 +40,8 @@ versioned!(
     workers,
     wage_agreements,
     beneficiaries,
-    campaigns
+    campaigns,
+    grants
 );
 
 /// `Stale` unless the principal named no version or named the current one (`If-Match`).

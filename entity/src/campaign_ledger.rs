@@ -16,6 +16,7 @@ pub struct Model {
     pub amount_fen: i64,
     pub quota: i32,
     pub allocation_id: Option<Uuid>,
+    pub grant_id: Option<Uuid>,
     pub counterparty_org_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
     pub actor_name: Option<String>,

@@ -14,6 +14,8 @@ pub mod campaign_quotas;
 pub mod campaigns;
 pub mod change_log;
 pub mod enterprises;
+pub mod grant_notices;
+pub mod grants;
 pub mod household_members;
 pub mod idempotency_keys;
 pub mod jobs;

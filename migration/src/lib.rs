@@ -13,6 +13,7 @@ mod m20261127_000006_jobs;
 mod m20261127_000007_change_log;
 mod m20261127_000008_beneficiary_causes;
 mod m20261128_000009_campaigns;
+mod m20261128_000010_grants;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_change_log::Migration),
             Box::new(m20261127_000008_beneficiary_causes::Migration),
             Box::new(m20261128_000009_campaigns::Migration),
+            Box::new(m20261128_000010_grants::Migration),
         ]
     }
 }

@@ -91,6 +91,7 @@ enum CampaignLedger {
     AmountFen,
     Quota,
     AllocationId,
+    GrantId,
     CounterpartyOrgId,
     ActorId,
     ActorName,
@@ -346,6 +347,8 @@ async fn money_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 .col(ColumnDef::new(L::AmountFen).big_integer().not_null())
                 .col(ColumnDef::new(L::Quota).integer().not_null())
                 .col(ColumnDef::new(L::AllocationId).uuid())
+                // The grant a commitment or release concerns (the grants table comes next).
+                .col(ColumnDef::new(L::GrantId).uuid())
                 .col(ColumnDef::new(L::CounterpartyOrgId).uuid())
                 .col(ColumnDef::new(L::ActorId).uuid())
                 .col(ColumnDef::new(L::ActorName).string_len(200))
@@ -379,6 +382,7 @@ async fn money_tables(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             "ix_campaign_ledger_org",
             vec![L::CampaignId, L::OrgId, L::Id],
         ),
+        ("ix_campaign_ledger_grant", vec![L::GrantId, L::Id]),
     ] {
         let mut index = Index::create().name(name).table(L::Table).to_owned();
         for column in columns {

@@ -18,6 +18,7 @@ mod changes;
 mod crash;
 mod docs;
 mod errors;
+mod grants;
 mod hardening;
 mod health;
 mod helpers;

@@ -114,6 +114,68 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
         .as_str()
         .unwrap()
         .to_owned();
+    let funded = json_body(
+        app.post_as(
+            "/api/v1/campaigns",
+            &a.admin,
+            &json!({"org_id": a.org_id, "kind": "summer_cool", "year": year, "title": "任城区夏送清凉", "quota": 10,
+                    "rule": {"recipients": {"from": "registry"}, "amount": {"type": "fixed", "amount_fen": 20_000}},
+                    "fund_sources": [{"source": "federation", "amount_fen": 1_000_000}]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let funded = funded["id"].as_str().unwrap().to_owned();
+    json_body(
+        app.post_as(
+            &format!("/api/v1/campaigns/{funded}/open"),
+            &a.admin,
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let grant = json_body(
+        app.post_as(
+            "/api/v1/grants",
+            &a.admin,
+            &json!({"campaign_id": funded, "recipient": {"kind": "worker", "id": worker}}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let today = chrono::Utc::now().date_naive();
+    json_body(
+        app.post_as(
+            &format!("/api/v1/grants/{grant}/verify"),
+            &a.operator,
+            &json!({"visited_on": today.to_string(), "findings": "属实"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let notice = json_body(
+        app.post_as(
+            "/api/v1/grant-notices",
+            &a.admin,
+            &json!({"campaign_id": funded, "org_id": a.org_id, "title": "公示", "contact": "区总工会",
+                    "starts_on": today.to_string(), "ends_on": (today + chrono::Days::new(4)).to_string(),
+                    "grant_ids": [grant]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let upload = app
         .authed(Method::POST, "/api/v1/imports/workers", &a.operator)
         .header("content-type", "text/csv")
@@ -135,6 +197,8 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
         ("wage-agreements", agreement),
         ("jobs", job),
         ("campaigns", campaign),
+        ("grants", grant),
+        ("grant-notices", notice),
     ]);
 
     let doc = serde_json::to_value(siji_api::docs::document()).unwrap();

@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod clients;
 pub mod coverage;
 pub mod enterprises;
+pub mod grants;
 pub mod health;
 pub mod imports;
 pub mod jobs;
@@ -45,6 +46,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(beneficiaries::configure)
             .configure(living_standards::configure)
             .configure(campaigns::configure)
+            .configure(grants::configure)
             .configure(audit_events::configure),
     );
 }

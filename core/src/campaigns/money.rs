@@ -44,6 +44,11 @@ string_enum!(
         Fund = "fund",
         /// An allocation (下拨): out of the parent (negative) and into the child (positive).
         Allocate = "allocate",
+        /// A grant approved: its amount (and one of the quota) taken from what its organisation
+        /// holds (承诺/占用).
+        Commit = "commit",
+        /// An approved grant rejected: its commitment given back (释放).
+        Release = "release",
     }
 );
 
@@ -70,6 +75,7 @@ struct Entry {
     amount_fen: i64,
     quota: i32,
     allocation_id: Option<Uuid>,
+    grant_id: Option<Uuid>,
     counterparty_org_id: Option<Uuid>,
 }
 
@@ -93,6 +99,7 @@ async fn append(
         amount_fen: Set(e.amount_fen),
         quota: Set(e.quota),
         allocation_id: Set(e.allocation_id),
+        grant_id: Set(e.grant_id),
         counterparty_org_id: Set(e.counterparty_org_id),
         actor_id: Set(actor.id),
         actor_name: Set(actor.name.clone()),
@@ -256,6 +263,7 @@ pub(super) async fn fund(
             amount_fen: source.amount_fen,
             quota: 0,
             allocation_id: None,
+            grant_id: None,
             counterparty_org_id: None,
         });
     }
@@ -267,6 +275,7 @@ pub(super) async fn fund(
         amount_fen: 0,
         quota,
         allocation_id: None,
+        grant_id: None,
         counterparty_org_id: None,
     });
     append(ctx, work, c.id, entries, ctx.clock.now()).await
@@ -432,6 +441,7 @@ pub async fn allocate(
                 amount_fen: sign * a.amount_fen,
                 quota: 0,
                 allocation_id: Some(allocation.id),
+                grant_id: None,
                 counterparty_org_id: Some(other),
             });
         }
@@ -448,6 +458,7 @@ pub async fn allocate(
                 amount_fen: 0,
                 quota: sign * new.quota,
                 allocation_id: Some(allocation.id),
+                grant_id: None,
                 counterparty_org_id: Some(other),
             });
         }
@@ -463,6 +474,188 @@ pub async fn allocate(
     )
     .await?;
     Ok(allocation)
+}
+
+/// Give back to what `org` has available (a released commitment); what it received is unchanged.
+async fn restore(
+    work: &Work<'_>,
+    campaign: Uuid,
+    org: Uuid,
+    source: Uuid,
+    amount: i64,
+) -> Result<(), CoreError> {
+    use balances::Column as B;
+    balances::Entity::update_many()
+        .col_expr(B::AvailableFen, Expr::col(B::AvailableFen).add(amount))
+        .filter(B::CampaignId.eq(campaign))
+        .filter(B::OrgId.eq(org))
+        .filter(B::FundSourceId.eq(source))
+        .exec(work.conn())
+        .await?;
+    Ok(())
+}
+
+async fn restore_quota(
+    work: &Work<'_>,
+    campaign: Uuid,
+    org: Uuid,
+    quota: i32,
+) -> Result<(), CoreError> {
+    use quotas::Column as Q;
+    quotas::Entity::update_many()
+        .col_expr(Q::Available, Expr::col(Q::Available).add(quota))
+        .filter(Q::CampaignId.eq(campaign))
+        .filter(Q::OrgId.eq(org))
+        .exec(work.conn())
+        .await?;
+    Ok(())
+}
+
+/// Approving a grant: its amount and one recipient of the quota are taken from the nearest
+/// organisation at or above the grant's own, within the principal's scope, that holds the
+/// campaign — a township's grant from the township's allocation if it has one, else from its
+/// county's. Money is taken source by source in the campaign's order; each take is a
+/// conditional UPDATE, so approvals racing for the last yuan cannot both take it.
+pub(crate) async fn commit(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    campaign: Uuid,
+    grant: &entity::grants::Model,
+) -> Result<(), CoreError> {
+    let own = org_rows::Entity::find_by_id(grant.org_id)
+        .one(work.conn())
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let mut fund = None;
+    for candidate in crate::tenancy::ancestors(&own.path).into_iter().rev() {
+        let Some(org) = orgs::find(work.conn(), ctx.scope(), candidate).await? else {
+            break;
+        };
+        if quotas::Entity::find_by_id((campaign, org.id))
+            .one(work.conn())
+            .await?
+            .is_some()
+        {
+            fund = Some(org);
+            break;
+        }
+    }
+    let fund = fund.ok_or_else(|| {
+        insufficient(format!(
+            "no allocation of this campaign reaches {} within your organisation",
+            own.name
+        ))
+    })?;
+    debit_quota(work, campaign, &fund, 1).await?;
+    let mut entries = vec![Entry {
+        org_id: fund.id,
+        fund_source_id: None,
+        kind: LedgerKind::Commit,
+        amount_fen: 0,
+        quota: -1,
+        allocation_id: None,
+        grant_id: Some(grant.id),
+        counterparty_org_id: None,
+    }];
+    let held: HashMap<Uuid, i64> = balances::Entity::find()
+        .filter(balances::Column::CampaignId.eq(campaign))
+        .filter(balances::Column::OrgId.eq(fund.id))
+        .all(work.conn())
+        .await?
+        .into_iter()
+        .map(|b| (b.fund_source_id, b.available_fen))
+        .collect();
+    let order = sources::Entity::find()
+        .filter(sources::Column::CampaignId.eq(campaign))
+        .order_by_asc(sources::Column::Position)
+        .all(work.conn())
+        .await?;
+    let mut remaining = grant.amount_fen;
+    for source in order {
+        if remaining == 0 {
+            break;
+        }
+        let take = Ord::min(held.get(&source.id).copied().unwrap_or(0), remaining);
+        if take <= 0 {
+            continue;
+        }
+        debit(work, campaign, &fund, source.id, take).await?;
+        entries.push(Entry {
+            org_id: fund.id,
+            fund_source_id: Some(source.id),
+            kind: LedgerKind::Commit,
+            amount_fen: -take,
+            quota: 0,
+            allocation_id: None,
+            grant_id: Some(grant.id),
+            counterparty_org_id: None,
+        });
+        remaining -= take;
+    }
+    if remaining > 0 {
+        let total: i64 = held.values().sum();
+        return Err(insufficient(format!(
+            "{} has {total} fen of this campaign available, {} asked for",
+            fund.name, grant.amount_fen
+        )));
+    }
+    append(ctx, work, campaign, entries, ctx.clock.now()).await
+}
+
+/// Rejecting an approved grant: whatever its commitment still holds, per organisation and
+/// source, is given back, with `release` rows that say so.
+pub(crate) async fn release(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    campaign: Uuid,
+    grant: Uuid,
+) -> Result<(), CoreError> {
+    let rows = ledger::Entity::find()
+        .filter(ledger::Column::GrantId.eq(grant))
+        .all(work.conn())
+        .await?;
+    let mut money: BTreeMap<(Uuid, Uuid), i64> = BTreeMap::new();
+    let mut quota: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for row in rows {
+        if let Some(source) = row.fund_source_id {
+            *money.entry((row.org_id, source)).or_default() += row.amount_fen;
+        }
+        *quota.entry(row.org_id).or_default() += i64::from(row.quota);
+    }
+    let mut entries = Vec::new();
+    for ((org, source), held) in money {
+        if held < 0 {
+            restore(work, campaign, org, source, -held).await?;
+            entries.push(Entry {
+                org_id: org,
+                fund_source_id: Some(source),
+                kind: LedgerKind::Release,
+                amount_fen: -held,
+                quota: 0,
+                allocation_id: None,
+                grant_id: Some(grant),
+                counterparty_org_id: None,
+            });
+        }
+    }
+    for (org, held) in quota {
+        if held < 0 {
+            let back = i32::try_from(-held)
+                .map_err(|_| CoreError::Internal("a grant holds too much quota".into()))?;
+            restore_quota(work, campaign, org, back).await?;
+            entries.push(Entry {
+                org_id: org,
+                fund_source_id: None,
+                kind: LedgerKind::Release,
+                amount_fen: 0,
+                quota: back,
+                allocation_id: None,
+                grant_id: Some(grant),
+                counterparty_org_id: None,
+            });
+        }
+    }
+    append(ctx, work, campaign, entries, ctx.clock.now()).await
 }
 
 /// The ledger rows of a campaign the principal may read: those of organisations in its scope,
@@ -489,6 +682,8 @@ pub struct Holding {
     pub total: Figures,
     pub quota_received: i64,
     pub quota_allocated: i64,
+    /// Approved grants.
+    pub quota_committed: i64,
     pub quota_available: i64,
 }
 
@@ -499,7 +694,9 @@ pub struct Figures {
     pub received_fen: i64,
     /// Passed on to its children.
     pub allocated_fen: i64,
-    /// Still its to allocate (or, later, to commit to grants).
+    /// Held by its approved grants.
+    pub committed_fen: i64,
+    /// Still its to allocate or commit.
     pub available_fen: i64,
 }
 
@@ -507,6 +704,7 @@ impl Figures {
     fn add(&mut self, other: Figures) {
         self.received_fen += other.received_fen;
         self.allocated_fen += other.allocated_fen;
+        self.committed_fen += other.committed_fen;
         self.available_fen += other.available_fen;
     }
 }
@@ -523,23 +721,26 @@ pub async fn holdings(ctx: &Context<'_>, campaign_id: Uuid) -> Result<Vec<Holdin
             org_id: row.org_id,
             ..Holding::default()
         });
-        let (received, allocated) = if row.amount_fen >= 0 {
-            (row.amount_fen, 0)
-        } else {
-            (0, -row.amount_fen)
+        // Funding and allocations in are received, allocations out are passed on; commitments
+        // net of releases are what approved grants hold.
+        let split = |v: i64| -> (i64, i64, i64) {
+            match LedgerKind::parse(&row.kind) {
+                Some(LedgerKind::Commit | LedgerKind::Release) => (0, 0, -v),
+                _ if v >= 0 => (v, 0, 0),
+                _ => (0, -v, 0),
+            }
         };
-        let (quota_in, quota_out) = if row.quota >= 0 {
-            (i64::from(row.quota), 0)
-        } else {
-            (0, -i64::from(row.quota))
-        };
+        let (quota_in, quota_out, quota_held) = split(i64::from(row.quota));
         holding.quota_received += quota_in;
         holding.quota_allocated += quota_out;
+        holding.quota_committed += quota_held;
         holding.quota_available += i64::from(row.quota);
         if let Some(source) = row.fund_source_id {
+            let (received, allocated, committed) = split(row.amount_fen);
             let f = Figures {
                 received_fen: received,
                 allocated_fen: allocated,
+                committed_fen: committed,
                 available_fen: row.amount_fen,
             };
             per_source.entry((row.org_id, source)).or_default().add(f);

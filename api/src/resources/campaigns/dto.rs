@@ -445,7 +445,9 @@ pub struct FiguresResponse {
     pub received_fen: i64,
     /// Passed on to its children (下拨).
     pub allocated_fen: i64,
-    /// Still the organisation's to allocate.
+    /// Held by its approved grants.
+    pub committed_fen: i64,
+    /// Still the organisation's to allocate or commit.
     pub available_fen: i64,
 }
 
@@ -454,6 +456,7 @@ impl From<siji_core::campaigns::money::Figures> for FiguresResponse {
         Self {
             received_fen: f.received_fen,
             allocated_fen: f.allocated_fen,
+            committed_fen: f.committed_fen,
             available_fen: f.available_fen,
         }
     }
@@ -478,6 +481,8 @@ pub struct HoldingResponse {
     pub total: FiguresResponse,
     pub quota_received: i64,
     pub quota_allocated: i64,
+    /// Recipients approved.
+    pub quota_committed: i64,
     pub quota_available: i64,
 }
 
@@ -488,9 +493,9 @@ pub struct HoldingResponse {
     "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4001",
     "holdings": [{
         "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "org_name": "任城区总工会",
-        "sources": [{"fund_source_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4101", "received_fen": 28000000, "allocated_fen": 8000000, "available_fen": 20000000}],
-        "total": {"received_fen": 28000000, "allocated_fen": 8000000, "available_fen": 20000000},
-        "quota_received": 420, "quota_allocated": 120, "quota_available": 300
+        "sources": [{"fund_source_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4101", "received_fen": 28000000, "allocated_fen": 8000000, "committed_fen": 0, "available_fen": 20000000}],
+        "total": {"received_fen": 28000000, "allocated_fen": 8000000, "committed_fen": 0, "available_fen": 20000000},
+        "quota_received": 420, "quota_allocated": 120, "quota_committed": 0, "quota_available": 300
     }]
 }))]
 pub struct HoldingsResponse {
@@ -514,6 +519,7 @@ impl HoldingResponse {
             total: h.total.into(),
             quota_received: h.quota_received,
             quota_allocated: h.quota_allocated,
+            quota_committed: h.quota_committed,
             quota_available: h.quota_available,
         }
     }

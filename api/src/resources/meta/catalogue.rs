@@ -379,5 +379,7 @@ fn catalogue_of_records() -> Vec<EnumDescription> {
         describe::<siji_core::campaigns::CampaignStatus>(),
         describe::<siji_core::campaigns::FundSourceKind>(),
         describe::<siji_core::campaigns::money::LedgerKind>(),
+        describe::<siji_core::grants::GrantStatus>(),
+        describe::<siji_core::grants::RecipientKind>(),
     ]
 }

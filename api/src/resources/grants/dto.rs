@@ -1,0 +1,303 @@
+//! Request and response types of grants and their public notices. The states and recipient
+//! kinds are kept once, with their Chinese names, in the core (`siji_core::grants`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::resources::beneficiaries::dto::{Category, Stage};
+pub use siji_core::grants::{GrantStatus, RecipientKind};
+use siji_core::grants::{NewGrant, RecipientRef, Visit, notices, queries::GrantFilter};
+
+/// Whose grant it is: an archive (its head), a household member (the student), or a worker.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecipientBody {
+    pub kind: RecipientKind,
+    /// The archive's id for `archive_head`, the household member's for `student`, the worker's
+    /// for `worker`.
+    pub id: Uuid,
+}
+
+/// Submit a grant (申报).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(
+    json!({"campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4001",
+           "recipient": {"kind": "archive_head", "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001"}}),
+    json!({"campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002",
+           "recipient": {"kind": "student", "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2101"}, "amount_fen": 400000})
+))]
+pub struct SubmitGrantRequest {
+    pub campaign_id: Uuid,
+    pub recipient: RecipientBody,
+    /// Only where the campaign's rule gives a range (3,000–5,000 yuan); otherwise the rule
+    /// decides the amount and this may be left out (or must equal it).
+    #[validate(range(min = 1, max = 100_000_000))]
+    pub amount_fen: Option<i64>,
+}
+
+impl From<SubmitGrantRequest> for NewGrant {
+    fn from(b: SubmitGrantRequest) -> Self {
+        Self {
+            campaign_id: b.campaign_id,
+            recipient: match b.recipient.kind {
+                RecipientKind::ArchiveHead => RecipientRef::ArchiveHead(b.recipient.id),
+                RecipientKind::Student => RecipientRef::Student(b.recipient.id),
+                RecipientKind::Worker => RecipientRef::Worker(b.recipient.id),
+            },
+            amount_fen: b.amount_fen,
+        }
+    }
+}
+
+/// The home visit (入户走访核实) that verifies a grant.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"visited_on": "2017-08-05", "findings": "家中三口人，母亲患病，孩子考入山东大学，情况属实"}))]
+pub struct VerifyGrantRequest {
+    pub visited_on: NaiveDate,
+    #[validate(length(min = 2, max = 2000))]
+    pub findings: String,
+}
+
+impl From<VerifyGrantRequest> for Visit {
+    fn from(b: VerifyGrantRequest) -> Self {
+        Self {
+            visited_on: b.visited_on,
+            findings: b.findings,
+        }
+    }
+}
+
+/// Why a grant is rejected or withdrawn.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "公示期间收到异议，经核实家庭收入超过标准"}))]
+pub struct ReasonRequest {
+    #[validate(length(min = 2, max = 500))]
+    pub reason: String,
+}
+
+/// A grant.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001", "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002",
+    "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "recipient": "student",
+    "beneficiary_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001", "member_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2101", "worker_id": null,
+    "name": "张小明", "id_number_public": "3708**********0016", "category": "relative", "stage": "undergraduate",
+    "school": "山东大学", "amount_fen": 400000,
+    "basis": "困难职工家庭在校学生：正式档案，困难类别相对困难，本科/大专",
+    "aided_elsewhere": false, "status": "on_notice", "notice_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5101",
+    "submitted_by": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0a01", "verified_by": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0a02",
+    "verified_on": "2017-08-05", "visit_findings": "情况属实", "approved_by": null, "approved_at": null, "reason": null,
+    "created_at": "2017-08-01T09:00:00Z", "updated_at": "2017-08-10T09:00:00Z", "version": 3
+}))]
+pub struct GrantResponse {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    /// The organisation the recipient belongs to.
+    pub org_id: Uuid,
+    pub recipient: RecipientKind,
+    pub beneficiary_id: Option<Uuid>,
+    pub member_id: Option<Uuid>,
+    pub worker_id: Option<Uuid>,
+    pub name: String,
+    /// The ID number in its public-notice mask.
+    pub id_number_public: Option<String>,
+    pub category: Option<Category>,
+    pub stage: Option<Stage>,
+    pub school: Option<String>,
+    pub amount_fen: i64,
+    /// The clause of the campaign's rule that admitted the recipient.
+    pub basis: String,
+    /// Aided by another campaign of the same kind and year (a top-up the rule allows).
+    pub aided_elsewhere: bool,
+    pub status: GrantStatus,
+    pub notice_id: Option<Uuid>,
+    pub submitted_by: Uuid,
+    pub verified_by: Option<Uuid>,
+    pub verified_on: Option<NaiveDate>,
+    pub visit_findings: Option<String>,
+    pub approved_by: Option<Uuid>,
+    pub approved_at: Option<DateTime<Utc>>,
+    /// Why it was rejected or withdrawn.
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl From<entity::grants::Model> for GrantResponse {
+    fn from(g: entity::grants::Model) -> Self {
+        Self {
+            id: g.id,
+            campaign_id: g.campaign_id,
+            org_id: g.org_id,
+            recipient: RecipientKind::parse(&g.recipient).unwrap_or(RecipientKind::Worker),
+            beneficiary_id: g.beneficiary_id,
+            member_id: g.member_id,
+            worker_id: g.worker_id,
+            name: g.name,
+            id_number_public: g.id_number_public,
+            category: g.category.as_deref().and_then(Category::parse),
+            stage: g.stage.as_deref().and_then(Stage::parse),
+            school: g.school,
+            amount_fen: g.amount_fen,
+            basis: g.basis,
+            aided_elsewhere: g.aided_elsewhere,
+            status: GrantStatus::parse(&g.status).unwrap_or(GrantStatus::Submitted),
+            notice_id: g.notice_id,
+            submitted_by: g.submitted_by,
+            verified_by: g.verified_by,
+            verified_on: g.verified_on,
+            visit_findings: g.visit_findings,
+            approved_by: g.approved_by,
+            approved_at: g.approved_at,
+            reason: g.reason,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+            version: g.version,
+        }
+    }
+}
+
+/// Filters of the grant list, oldest first.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct GrantListQuery {
+    pub campaign_id: Option<Uuid>,
+    pub status: Option<GrantStatus>,
+    pub category: Option<Category>,
+    /// Grants of this organisation itself.
+    pub org_id: Option<Uuid>,
+    /// Grants anywhere in this organisation's subtree (a county).
+    pub within_org_id: Option<Uuid>,
+    pub notice_id: Option<Uuid>,
+    /// Only top-ups of people aided by another campaign of the same kind and year.
+    pub aided_elsewhere: Option<bool>,
+    /// Page size, 1–200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also return `total`.
+    pub count: Option<bool>,
+}
+
+impl GrantListQuery {
+    pub fn filter(&self) -> GrantFilter {
+        GrantFilter {
+            campaign_id: self.campaign_id,
+            status: self.status,
+            category: self.category,
+            org_id: self.org_id,
+            within_org_id: self.within_org_id,
+            notice_id: self.notice_id,
+            aided_elsewhere: self.aided_elsewhere,
+        }
+    }
+}
+
+/// Open a public notice (公示) over verified grants.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01",
+    "title": "关于2017年金秋助学拟资助大学生名单的公示", "starts_on": "2017-08-10", "ends_on": "2017-08-14",
+    "contact": "市总工会帮扶中心 0537-1234567", "grant_ids": ["0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001"]
+}))]
+pub struct CreateNoticeRequest {
+    pub campaign_id: Uuid,
+    /// The publishing organisation; every grant lies in its subtree.
+    pub org_id: Uuid,
+    #[validate(length(min = 2, max = 200))]
+    pub title: String,
+    pub starts_on: NaiveDate,
+    /// At least the campaign's notice days after `starts_on` (both days count).
+    pub ends_on: NaiveDate,
+    /// Where objections go.
+    #[validate(length(min = 2, max = 200))]
+    pub contact: String,
+    /// Verified grants of the campaign.
+    #[validate(length(min = 1, max = 10000))]
+    pub grant_ids: Vec<Uuid>,
+}
+
+impl From<CreateNoticeRequest> for notices::NewNotice {
+    fn from(b: CreateNoticeRequest) -> Self {
+        Self {
+            campaign_id: b.campaign_id,
+            org_id: b.org_id,
+            title: b.title,
+            starts_on: b.starts_on,
+            ends_on: b.ends_on,
+            contact: b.contact,
+            grant_ids: b.grant_ids,
+        }
+    }
+}
+
+/// One line of a public notice: only what the public may see.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeLine {
+    /// 张*明, 张*.
+    pub name: String,
+    /// 1101**********002X.
+    pub id_number: Option<String>,
+    pub county: String,
+    pub school: Option<String>,
+    pub category: Option<Category>,
+    pub stage: Option<Stage>,
+    pub amount_fen: i64,
+}
+
+/// A public notice and its list.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5101", "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002",
+    "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01", "title": "关于2017年金秋助学拟资助大学生名单的公示",
+    "starts_on": "2017-08-10", "ends_on": "2017-08-14", "contact": "市总工会帮扶中心 0537-1234567",
+    "lines": [{"name": "张*明", "id_number": "3708**********0016", "county": "任城区总工会", "school": "山东大学",
+               "category": "relative", "stage": "undergraduate", "amount_fen": 400000}]
+}))]
+pub struct NoticeResponse {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub org_id: Uuid,
+    pub title: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub contact: String,
+    pub lines: Vec<NoticeLine>,
+}
+
+impl NoticeResponse {
+    pub fn new(n: entity::grant_notices::Model, lines: Vec<notices::PublicLine>) -> Self {
+        Self {
+            id: n.id,
+            campaign_id: n.campaign_id,
+            org_id: n.org_id,
+            title: n.title,
+            starts_on: n.starts_on,
+            ends_on: n.ends_on,
+            contact: n.contact,
+            lines: lines
+                .into_iter()
+                .map(|l| NoticeLine {
+                    name: l.name,
+                    id_number: l.id_number,
+                    county: l.county,
+                    school: l.school,
+                    category: l.category.as_deref().and_then(Category::parse),
+                    stage: l.stage.as_deref().and_then(Stage::parse),
+                    amount_fen: l.amount_fen,
+                })
+                .collect(),
+        }
+    }
+}

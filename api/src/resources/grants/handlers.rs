@@ -1,0 +1,287 @@
+//! Grant handlers: extract, call the core's grant operation, respond. The workflow's rules
+//! (eligibility, four eyes, the notice, the ledger) live in `siji_core::grants`.
+
+use actix_web::{HttpResponse, get, post, web};
+use entity::grants::Column;
+use sea_orm::Order;
+use siji_core::grants::{self, notices, queries};
+use siji_openapi::tags;
+use uuid::Uuid;
+
+use super::dto::*;
+use crate::auth::Caller;
+use crate::http::concurrency::{created_versioned, ok_versioned};
+use crate::http::pagination::page_by_id;
+use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
+use crate::state::AppState;
+
+fn respond(g: entity::grants::Model) -> HttpResponse {
+    ok_versioned(g.version, &GrantResponse::from(g))
+}
+
+/// Submit a grant.
+///
+/// `→ submitted` (已申报). One recipient in one campaign: the head of a hardship archive, a
+/// household member at school (金秋助学: the archive is the parent's) or a registry worker, read
+/// in your subtree and admitted by the campaign's rule — the clause that admits them is kept as
+/// the grant's `basis`; a recipient the rule refuses is a 400 (`not_eligible`) saying which
+/// clause, and an amount outside the rule a 400 (`outside_rule`) naming it. One grant per person
+/// per campaign (409 `duplicate`, also for one person registered under two records). A person
+/// aided by another campaign of the same kind and year, at any level, is refused (409) unless
+/// the rule allows top-ups, and then flagged `aided_elsewhere`. The campaign must be open.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "submit_grant",
+    request_body = SubmitGrantRequest,
+    extensions(("x-permission" = json!(grants::WRITE))),
+    responses(
+        (status = 201, description = "Submitted", body = GrantResponse,
+            headers(("Location" = String, description = "URL of the grant"), ("ETag" = String, description = "Its version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+    ),
+)]
+#[post("/grants")]
+pub async fn submit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<SubmitGrantRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let g = grants::submit(&caller.context(&state), body.into_inner().into()).await?;
+    Ok(created_versioned(
+        format!("/api/v1/grants/{}", g.id),
+        g.version,
+        &GrantResponse::from(g),
+    ))
+}
+
+/// Get a grant.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "get_grant",
+    params(("id" = Uuid, Path, description = "Grant id")),
+    extensions(("x-permission" = json!(grants::READ))),
+    responses(
+        (status = 200, description = "The grant", body = GrantResponse, headers(("ETag" = String, description = "Its version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/grants/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(respond(queries::get(&caller.context(&state), *id).await?))
+}
+
+/// List grants.
+///
+/// Grants of your subtree, oldest first, keyset-paginated; filter by campaign, state, category,
+/// organisation or county (`within_org_id`), notice, and top-ups.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "list_grants",
+    params(GrantListQuery),
+    extensions(("x-permission" = json!(grants::READ))),
+    responses((status = 200, description = "One page", body = Page<GrantResponse>)),
+)]
+#[get("/grants")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<GrantListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let select = queries::list(&caller.context(&state), &q.filter()).await?;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
+    let page = page_by_id(&state.db, select, Column::Id, |g| g.id, &page, Order::Asc).await?;
+    Ok(HttpResponse::Ok().json(page.map(GrantResponse::from)))
+}
+
+/// Verify a grant by a home visit.
+///
+/// `submitted → verified` (入户走访核实): the date of the visit (not in the future) and what it
+/// found, recorded by someone other than the submitter (403 otherwise: four eyes). Honours
+/// `If-Match`.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "verify_grant",
+    params(("id" = Uuid, Path, description = "Grant id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    request_body = VerifyGrantRequest,
+    extensions(("x-permission" = json!(grants::VERIFY))),
+    responses(
+        (status = 200, description = "Verified", body = GrantResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[post("/grants/{id}/verify")]
+pub async fn verify(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<VerifyGrantRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let g = grants::verify(
+        &caller.context(&state),
+        *id,
+        if_match.0,
+        body.into_inner().into(),
+    )
+    .await?;
+    Ok(respond(g))
+}
+
+/// Approve a grant.
+///
+/// `on_notice → approved` (已审批), once its public notice has ended (409 while it runs), by
+/// someone who neither submitted nor verified it (403: four eyes). The amount and one recipient
+/// of the quota are committed in the campaign's ledger, from the nearest organisation at or
+/// above the grant's that holds an allocation within your subtree; beyond what it has available
+/// is 409 `insufficient_balance`. Honours `If-Match`.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "approve_grant",
+    params(("id" = Uuid, Path, description = "Grant id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    extensions(("x-permission" = json!(grants::APPROVE))),
+    responses(
+        (status = 200, description = "Approved", body = GrantResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::BalanceConflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[post("/grants/{id}/approve")]
+pub async fn approve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    Ok(respond(
+        grants::approve(&caller.context(&state), *id, if_match.0).await?,
+    ))
+}
+
+/// Reject a grant.
+///
+/// `submitted`, `verified`, `on_notice` or `approved` → `rejected` (未通过), with a reason; an
+/// approved grant's commitment goes back to its organisation's balance. Honours `If-Match`.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "reject_grant",
+    params(("id" = Uuid, Path, description = "Grant id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    request_body = ReasonRequest,
+    extensions(("x-permission" = json!(grants::APPROVE))),
+    responses(
+        (status = 200, description = "Rejected", body = GrantResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[post("/grants/{id}/reject")]
+pub async fn reject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<ReasonRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.into_inner().reason;
+    Ok(respond(
+        grants::reject(&caller.context(&state), *id, if_match.0, reason).await?,
+    ))
+}
+
+/// Withdraw a grant.
+///
+/// `submitted`, `verified` or `on_notice` → `withdrawn` (已撤回), by the applicant's side, with
+/// a reason. Honours `If-Match`.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "withdraw_grant",
+    params(("id" = Uuid, Path, description = "Grant id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    request_body = ReasonRequest,
+    extensions(("x-permission" = json!(grants::WRITE))),
+    responses(
+        (status = 200, description = "Withdrawn", body = GrantResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[post("/grants/{id}/withdraw")]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<ReasonRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.into_inner().reason;
+    Ok(respond(
+        grants::withdraw(&caller.context(&state), *id, if_match.0, reason).await?,
+    ))
+}
+
+/// Open a public notice.
+///
+/// Places verified grants of one campaign on a public notice (公示) published by an
+/// organisation of your subtree: `verified → on_notice`, all of them or none (400 naming each
+/// grant that cannot go). It runs from `starts_on` to `ends_on`, at least the campaign's notice
+/// days (5 unless the campaign says otherwise); the grants are approved only after it ends.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "create_grant_notice",
+    request_body = CreateNoticeRequest,
+    extensions(("x-permission" = json!(grants::WRITE))),
+    responses(
+        (status = 201, description = "The notice and its list", body = NoticeResponse,
+            headers(("Location" = String, description = "URL of the notice"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[post("/grant-notices")]
+pub async fn create_notice(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateNoticeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let notice = notices::place(&caller.context(&state), body.into_inner().into()).await?;
+    let lines = notices::public_lines(&state.db, &notice).await?;
+    let location = format!("/api/v1/grant-notices/{}", notice.id);
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", location))
+        .json(NoticeResponse::new(notice, lines)))
+}
+
+/// Get a public notice.
+///
+/// The notice and its list exactly as the public sees it: the masked name (张*明), the ID
+/// number in its public mask (1101**********002X), the county, the school or category where the
+/// campaign needs it, and the amount — nothing else.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "get_grant_notice",
+    params(("id" = Uuid, Path, description = "Notice id")),
+    extensions(("x-permission" = json!(grants::READ))),
+    responses(
+        (status = 200, description = "The notice", body = NoticeResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/grant-notices/{id}")]
+pub async fn get_notice(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let notice = notices::find(&caller.context(&state), *id).await?;
+    let lines = notices::public_lines(&state.db, &notice).await?;
+    Ok(HttpResponse::Ok().json(NoticeResponse::new(notice, lines)))
+}

@@ -1,0 +1,19 @@
+//! `/api/v1/grants` and `/api/v1/grant-notices`: recipients of campaigns, their workflow from
+//! submission to approval, and the public notices (公示) in between.
+
+pub mod dto;
+mod handlers;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(handlers::submit)
+        .service(handlers::list)
+        .service(handlers::get)
+        .service(handlers::verify)
+        .service(handlers::approve)
+        .service(handlers::reject)
+        .service(handlers::withdraw)
+        .service(handlers::create_notice)
+        .service(handlers::get_notice);
+}

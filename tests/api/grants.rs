@@ -1,0 +1,520 @@
+//! Grants: from an archive to an approved recipient. Eligibility per clause (temporary archives,
+//! categories), the amount rule, one grant per person per campaign (also under two concurrent
+//! requests), double funding across a city and a county campaign, every step of the workflow
+//! with four eyes, the notice that must end before approval, approval beyond the allocation,
+//! a rejection that releases the commitment, and the public notice showing masked data only.
+
+use chrono::{Days, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    County, PASSWORD, TestApp, assert_problem, json_body, nth_id_number, spawn_app,
+};
+
+struct World {
+    app: TestApp,
+    city_admin: String,
+    a: County,
+    approver: String,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let city_admin = app.admin_token().await;
+    let a = app.county(&city_admin, "任城区总工会", "370811").await;
+    app.living_standard_this_year(&a, 80_000).await;
+    app.create_user(&a.admin, &a.org_id, "370811.approver", &["approver"])
+        .await;
+    let approver = app.login("370811.approver", PASSWORD).await.access;
+    World {
+        app,
+        city_admin,
+        a,
+        approver,
+    }
+}
+
+/// A household of two on `monthly` fen a month (deep hardship below 80,000 per head), verified
+/// (formal) unless `temporary`. Returns the archive.
+async fn archive(w: &World, n: u32, name: &str, monthly: i64, temporary: bool) -> Value {
+    let head = w.app.worker_id(&w.a, name, &nth_id_number(n)).await;
+    let body = json!({
+        "org_id": w.a.org_id, "head_worker_id": head, "household_size": 2,
+        "annual_income_fen": monthly * 2 * 12, "rigid_expenses_fen": 0, "causes": ["illness"],
+        "first_visit": {"visited_on": "2026-09-01", "findings": "家中一人患病"}, "members": []
+    });
+    let created = json_body(
+        w.app
+            .post_as("/api/v1/beneficiaries", &w.a.operator, &body)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    if temporary {
+        return created;
+    }
+    let id = created["id"].as_str().unwrap();
+    json_body(
+        w.app
+            .post_as(
+                &format!("/api/v1/beneficiaries/{id}/verify"),
+                &w.approver,
+                &json!({"visited_on": Utc::now().date_naive().to_string(), "findings": "属实", "confirmed": true}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// An open campaign run by `org` with `rule`, a budget of 1,000,000 fen and `quota`.
+async fn campaign(w: &World, token: &str, org: &str, rule: Value, quota: i64) -> Value {
+    let created = json_body(
+        w.app
+            .post_as(
+                "/api/v1/campaigns",
+                token,
+                &json!({"org_id": org, "kind": "winter_warmth", "year": 2026, "title": "送温暖",
+                        "quota": quota, "rule": rule,
+                        "fund_sources": [{"source": "federation", "amount_fen": 1_000_000}]}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    json_body(
+        w.app
+            .post_as(&format!("/api/v1/campaigns/{id}/open"), token, &json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn per_category(top_ups: bool) -> Value {
+    json!({"recipients": {"from": "archive", "categories": ["deep", "relative"]},
+           "amount": {"type": "per_category", "tiers": [
+               {"category": "deep", "amount_fen": 150_000}, {"category": "relative", "amount_fen": 100_000}]},
+           "top_ups": top_ups})
+}
+
+async fn submit(w: &World, token: &str, campaign: &Value, archive: &Value) -> reqwest::Response {
+    w.app
+        .post_as(
+            "/api/v1/grants",
+            token,
+            &json!({"campaign_id": campaign["id"], "recipient": {"kind": "archive_head", "id": archive["id"]}}),
+        )
+        .await
+}
+
+async fn act(w: &World, token: &str, grant: &Value, step: &str, body: Value) -> reqwest::Response {
+    w.app
+        .post_as(
+            &format!("/api/v1/grants/{}/{step}", grant["id"].as_str().unwrap()),
+            token,
+            &body,
+        )
+        .await
+}
+
+fn day(offset: i64) -> String {
+    let today = Utc::now().date_naive();
+    let d = if offset >= 0 {
+        today + Days::new(offset.unsigned_abs())
+    } else {
+        today - Days::new(offset.unsigned_abs())
+    };
+    d.to_string()
+}
+
+async fn notice(
+    w: &World,
+    token: &str,
+    campaign: &Value,
+    grants: &[&Value],
+    from: i64,
+    to: i64,
+) -> reqwest::Response {
+    let ids: Vec<&Value> = grants.iter().map(|g| &g["id"]).collect();
+    w.app
+        .post_as(
+            "/api/v1/grant-notices",
+            token,
+            &json!({"campaign_id": campaign["id"], "org_id": w.a.org_id, "title": "关于2026年送温暖拟资助名单的公示",
+                    "starts_on": day(from), "ends_on": day(to), "contact": "区总工会 0537-1234567", "grant_ids": ids}),
+        )
+        .await
+}
+
+async fn holding(w: &World, token: &str, campaign: &Value, org: &str) -> Value {
+    let all = json_body(
+        w.app
+            .get_as(
+                &format!(
+                    "/api/v1/campaigns/{}/holdings",
+                    campaign["id"].as_str().unwrap()
+                ),
+                token,
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    all["holdings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["org_id"] == json!(org))
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn a_grant_goes_from_submission_through_a_public_notice_to_approval_with_four_eyes() {
+    let w = world().await;
+    let c = campaign(&w, &w.a.admin, &w.a.org_id, per_category(false), 10).await;
+    let household = archive(&w, 1, "张三明", 20_000, false).await;
+
+    let grant = json_body(
+        submit(&w, &w.a.operator, &c, &household).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(grant["status"], "submitted");
+    assert_eq!(grant["amount_fen"], 150_000);
+    assert_eq!(
+        grant["basis"],
+        "困难职工档案户主：正式档案，困难类别深度困难"
+    );
+    assert_eq!(
+        grant["id_number_public"],
+        format!("3708**********{}", &nth_id_number(1)[14..])
+    );
+    // One grant per person per campaign.
+    let again = submit(&w, &w.a.admin, &c, &household).await;
+    assert_problem(again, StatusCode::CONFLICT, "duplicate").await;
+
+    // Four eyes: the submitter does not verify; the visit is not in the future.
+    let own = act(
+        &w,
+        &w.a.operator,
+        &grant,
+        "verify",
+        json!({"visited_on": day(0), "findings": "属实"}),
+    )
+    .await;
+    assert_problem(own, StatusCode::FORBIDDEN, "forbidden").await;
+    let future = act(
+        &w,
+        &w.approver,
+        &grant,
+        "verify",
+        json!({"visited_on": day(1), "findings": "属实"}),
+    )
+    .await;
+    assert_problem(future, StatusCode::BAD_REQUEST, "validation_failed").await;
+    // Not yet verified: no notice, no approval.
+    let early = notice(&w, &w.a.operator, &c, &[&grant], -6, -2).await;
+    assert_problem(early, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let res = act(&w, &w.a.admin, &grant, "approve", json!({})).await;
+    assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+    let grant = json_body(
+        act(
+            &w,
+            &w.approver,
+            &grant,
+            "verify",
+            json!({"visited_on": day(0), "findings": "家中二人，一人患病，情况属实"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(grant["status"], "verified");
+
+    // The notice runs at least the campaign's five days.
+    let short = notice(&w, &w.a.operator, &c, &[&grant], -3, -1).await;
+    let problem = assert_problem(short, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "too_short");
+    let published = json_body(
+        notice(&w, &w.a.operator, &c, &[&grant], -6, -2).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    // The public view: masked name and ID number, the county, the amount — no more.
+    let line = &published["lines"][0];
+    assert_eq!(line["name"], "张*明");
+    assert_eq!(line["county"], "任城区总工会");
+    assert_eq!(line["amount_fen"], 150_000);
+    let page = w
+        .app
+        .get_as(
+            &format!(
+                "/api/v1/grant-notices/{}",
+                published["id"].as_str().unwrap()
+            ),
+            &w.approver,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("张三明") && !page.contains(&nth_id_number(1)),
+        "{page}"
+    );
+    assert!(!page.contains(&nth_id_number(1)[..6]));
+
+    let grant = json_body(
+        w.app
+            .get_as(
+                &format!("/api/v1/grants/{}", grant["id"].as_str().unwrap()),
+                &w.a.admin,
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(grant["status"], "on_notice");
+    // Four eyes again: neither the submitter nor the verifier approves.
+    for token in [&w.a.operator, &w.approver] {
+        let res = act(&w, token, &grant, "approve", json!({})).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+    let approved = json_body(
+        act(&w, &w.a.admin, &grant, "approve", json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(approved["status"], "approved");
+    let county = holding(&w, &w.a.admin, &c, &w.a.org_id).await;
+    assert_eq!(county["total"]["committed_fen"], 150_000);
+    assert_eq!(county["total"]["available_fen"], 850_000);
+    assert_eq!(county["quota_committed"], 1);
+
+    // A rejection after approval gives the commitment back, through the ledger.
+    let rejected = json_body(
+        act(
+            &w,
+            &w.a.admin,
+            &approved,
+            "reject",
+            json!({"reason": "收到异议，核实后不符合条件"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rejected["status"], "rejected");
+    let county = holding(&w, &w.a.admin, &c, &w.a.org_id).await;
+    assert_eq!(county["total"]["committed_fen"], 0);
+    assert_eq!(county["total"]["available_fen"], 1_000_000);
+    assert_eq!(county["quota_available"], 10);
+    let check = json_body(
+        w.app
+            .get_as(
+                &format!(
+                    "/api/v1/campaigns/{}/balance-check",
+                    c["id"].as_str().unwrap()
+                ),
+                &w.a.admin,
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(check["consistent"], true);
+    let res = act(
+        &w,
+        &w.a.operator,
+        &rejected,
+        "withdraw",
+        json!({"reason": "已不需要"}),
+    )
+    .await;
+    assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+}
+
+#[tokio::test]
+async fn eligibility_amounts_and_double_funding_across_levels() {
+    let w = world().await;
+    // A temporary archive is refused by a rule for formal ones, naming the clause.
+    let temporary = archive(&w, 1, "李四", 20_000, true).await;
+    let county_campaign = campaign(&w, &w.a.admin, &w.a.org_id, per_category(false), 10).await;
+    let res = submit(&w, &w.a.operator, &county_campaign, &temporary).await;
+    let problem = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "not_eligible");
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("临时档案")
+    );
+
+    // A range needs an amount within it.
+    let ranged = json!({"recipients": {"from": "archive", "categories": ["deep"]},
+                        "amount": {"type": "range", "min_fen": 300_000, "max_fen": 500_000}});
+    let range_campaign = campaign(&w, &w.a.admin, &w.a.org_id, ranged, 10).await;
+    let household = archive(&w, 2, "王五", 20_000, false).await;
+    let res = w
+        .app
+        .post_as(
+            "/api/v1/grants",
+            &w.a.operator,
+            &json!({"campaign_id": range_campaign["id"], "recipient": {"kind": "archive_head", "id": household["id"]}, "amount_fen": 600_000}),
+        )
+        .await;
+    let problem = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "outside_rule");
+
+    // The same person in a county campaign and the city's of the same kind and year: refused
+    // without top-ups, flagged with them.
+    let other = archive(&w, 3, "赵六", 20_000, false).await;
+    json_body(
+        submit(&w, &w.a.operator, &county_campaign, &other).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let city = w.app.root_org_id(&w.city_admin).await;
+    let no_top_ups = campaign(&w, &w.city_admin, &city, per_category(false), 10).await;
+    let res = submit(&w, &w.city_admin, &no_top_ups, &other).await;
+    let problem = assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+    // Nothing of the county's campaign or grant is told.
+    let detail = problem.to_string();
+    assert!(!detail.contains(county_campaign["id"].as_str().unwrap()));
+    let top_ups = campaign(&w, &w.city_admin, &city, per_category(true), 10).await;
+    let flagged = json_body(
+        submit(&w, &w.city_admin, &top_ups, &other).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(flagged["aided_elsewhere"], true);
+    let listed = json_body(
+        w.app
+            .get_as(
+                "/api/v1/grants?aided_elsewhere=true&count=true",
+                &w.city_admin,
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["total"], 1);
+}
+
+#[tokio::test]
+async fn approval_beyond_the_allocation_is_refused() {
+    let w = world().await;
+    // A quota of one recipient.
+    let c = campaign(&w, &w.a.admin, &w.a.org_id, per_category(false), 1).await;
+    let mut on_notice = Vec::new();
+    for n in 1..=2 {
+        let household = archive(&w, n, &format!("职工{n}"), 20_000, false).await;
+        let g = json_body(
+            submit(&w, &w.a.operator, &c, &household).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let g = json_body(
+            act(
+                &w,
+                &w.approver,
+                &g,
+                "verify",
+                json!({"visited_on": day(0), "findings": "属实"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        on_notice.push(g);
+    }
+    json_body(
+        notice(
+            &w,
+            &w.a.operator,
+            &c,
+            &[&on_notice[0], &on_notice[1]],
+            -6,
+            -1,
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    json_body(
+        act(&w, &w.a.admin, &on_notice[0], "approve", json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let res = act(&w, &w.a.admin, &on_notice[1], "approve", json!({})).await;
+    let problem = assert_problem(res, StatusCode::CONFLICT, "insufficient_balance").await;
+    assert!(problem["detail"].as_str().unwrap().contains("quota"));
+}
+
+#[tokio::test]
+async fn approval_waits_for_the_notice_to_end() {
+    let w = world().await;
+    let c = campaign(&w, &w.a.admin, &w.a.org_id, per_category(false), 10).await;
+    let household = archive(&w, 1, "张三", 20_000, false).await;
+    let g = json_body(
+        submit(&w, &w.a.operator, &c, &household).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let g = json_body(
+        act(
+            &w,
+            &w.approver,
+            &g,
+            "verify",
+            json!({"visited_on": day(0), "findings": "属实"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    json_body(
+        notice(&w, &w.a.operator, &c, &[&g], 0, 4).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let res = act(&w, &w.a.admin, &g, "approve", json!({})).await;
+    let problem = assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("public notice")
+    );
+}
+
+/// Two requests for the same person at once: the unique index lets exactly one grant exist.
+#[tokio::test]
+async fn one_grant_per_person_under_concurrent_requests() {
+    let w = world().await;
+    let c = campaign(&w, &w.a.admin, &w.a.org_id, per_category(false), 10).await;
+    for n in 1..=3 {
+        let household = archive(&w, n, &format!("职工{n}"), 20_000, false).await;
+        let (first, second) = tokio::join!(
+            submit(&w, &w.a.operator, &c, &household),
+            submit(&w, &w.a.admin, &c, &household),
+        );
+        let mut statuses = [first.status(), second.status()];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    }
+    let all = json_body(
+        w.app
+            .authed(Method::GET, "/api/v1/grants?count=true", &w.a.admin)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(all["total"], 3);
+}
