@@ -39,6 +39,7 @@ owned!(
     campaigns,
     grants,
     grant_notices,
+    grant_objections,
     workers,
     enterprises,
     beneficiaries,

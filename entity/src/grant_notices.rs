@@ -14,6 +14,8 @@ pub struct Model {
     pub ends_on: Date,
     /// Where objections go (phone or address of the office).
     pub contact: String,
+    /// The unguessable token of the public link, valid while the notice runs.
+    pub public_token: String,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,
 }

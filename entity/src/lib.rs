@@ -15,6 +15,7 @@ pub mod campaigns;
 pub mod change_log;
 pub mod enterprises;
 pub mod grant_notices;
+pub mod grant_objections;
 pub mod grants;
 pub mod household_members;
 pub mod idempotency_keys;

@@ -1,5 +1,6 @@
-//! `grants` and `grant_notices`: one recipient in one campaign, and the public notices (公示)
-//! that group grants before approval. One grant per person per campaign is a unique index on the
+//! `grants`, `grant_notices` and `grant_objections`: one recipient in one campaign, the public
+//! notices (公示) that group grants before approval (each with an unguessable public token), and
+//! the objections (异议) received against a grant while its notice runs. One grant per person per campaign is a unique index on the
 //! person's key — the blind index of the ID number — so a person registered twice under
 //! different records is still one person, whichever request comes first.
 
@@ -51,6 +52,24 @@ enum GrantNotices {
     StartsOn,
     EndsOn,
     Contact,
+    PublicToken,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum GrantObjections {
+    Table,
+    Id,
+    GrantId,
+    OrgId,
+    ReceivedOn,
+    Channel,
+    Content,
+    Status,
+    Resolution,
+    ResolvedBy,
+    ResolvedAt,
     CreatedBy,
     CreatedAt,
 }
@@ -83,6 +102,12 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(N::StartsOn).date().not_null())
                     .col(ColumnDef::new(N::EndsOn).date().not_null())
                     .col(ColumnDef::new(N::Contact).string_len(200).not_null())
+                    .col(
+                        ColumnDef::new(N::PublicToken)
+                            .string_len(64)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(N::CreatedBy).uuid().not_null())
                     .col(
                         ColumnDef::new(N::CreatedAt)
@@ -200,10 +225,53 @@ impl MigrationTrait for Migration {
             }
             manager.create_index(index).await?;
         }
+        use GrantObjections as O;
+        manager
+            .create_table(
+                Table::create()
+                    .table(O::Table)
+                    .col(ColumnDef::new(O::Id).uuid().not_null().primary_key())
+                    .col(ColumnDef::new(O::GrantId).uuid().not_null())
+                    .col(ColumnDef::new(O::OrgId).uuid().not_null())
+                    .col(ColumnDef::new(O::ReceivedOn).date().not_null())
+                    .col(ColumnDef::new(O::Channel).string_len(16).not_null())
+                    .col(ColumnDef::new(O::Content).text().not_null())
+                    .col(ColumnDef::new(O::Status).string_len(16).not_null())
+                    .col(ColumnDef::new(O::Resolution).text())
+                    .col(ColumnDef::new(O::ResolvedBy).uuid())
+                    .col(ColumnDef::new(O::ResolvedAt).timestamp_with_time_zone())
+                    .col(ColumnDef::new(O::CreatedBy).uuid().not_null())
+                    .col(
+                        ColumnDef::new(O::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(O::Table, O::GrantId)
+                            .to(G::Table, G::Id),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        // "Has this grant an open objection?" before every approval.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_grant_objections_grant")
+                    .table(O::Table)
+                    .col(O::GrantId)
+                    .col(O::Status)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(GrantObjections::Table).to_owned())
+            .await?;
         manager
             .drop_table(Table::drop().table(Grants::Table).to_owned())
             .await?;

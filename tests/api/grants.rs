@@ -518,3 +518,223 @@ async fn one_grant_per_person_under_concurrent_requests() {
     .await;
     assert_eq!(all["total"], 3);
 }
+
+/// An objection during the notice blocks approval until resolved; upheld, it rejects the grant.
+/// The notice in every format, and its public link before, during and after, show masked data
+/// only.
+#[tokio::test]
+async fn objections_and_the_public_notice_in_every_format() {
+    let w = world().await;
+    let c = campaign(&w, &w.a.admin, &w.a.org_id, per_category(false), 10).await;
+    let mut verified = Vec::new();
+    for (n, name) in [(1, "张三明"), (2, "李四光")] {
+        let household = archive(&w, n, name, 20_000, false).await;
+        let g = json_body(
+            submit(&w, &w.a.operator, &c, &household).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        verified.push(
+            json_body(
+                act(
+                    &w,
+                    &w.approver,
+                    &g,
+                    "verify",
+                    json!({"visited_on": day(0), "findings": "属实"}),
+                )
+                .await,
+                StatusCode::OK,
+            )
+            .await,
+        );
+    }
+    // Ended yesterday: approvals may go ahead once objections are settled.
+    let published = json_body(
+        notice(&w, &w.a.operator, &c, &[&verified[0], &verified[1]], -5, -1).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let objection = json_body(
+        act(
+            &w,
+            &w.a.operator,
+            &verified[0],
+            "objections",
+            json!({"received_on": day(-2), "channel": "phone", "content": "反映该户有经营收入"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let late = act(
+        &w,
+        &w.a.operator,
+        &verified[1],
+        "objections",
+        json!({"received_on": day(0), "channel": "letter", "content": "迟到的异议"}),
+    )
+    .await;
+    assert_problem(late, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let blocked = act(&w, &w.a.admin, &verified[0], "approve", json!({})).await;
+    let problem = assert_problem(blocked, StatusCode::CONFLICT, "conflict").await;
+    assert!(problem["detail"].as_str().unwrap().contains("objection"));
+    let resolved = json_body(
+        w.app
+            .post_as(
+                &format!(
+                    "/api/v1/grant-objections/{}/resolve",
+                    objection["id"].as_str().unwrap()
+                ),
+                &w.a.admin,
+                &json!({"outcome": "upheld", "resolution": "经核实确有经营收入"}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(resolved["status"], "upheld");
+    let rejected = json_body(
+        w.app
+            .get_as(
+                &format!("/api/v1/grants/{}", verified[0]["id"].as_str().unwrap()),
+                &w.a.admin,
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rejected["status"], "rejected");
+    assert!(rejected["reason"].as_str().unwrap().starts_with("异议成立"));
+    json_body(
+        act(&w, &w.a.admin, &verified[1], "approve", json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+
+    // Every format of the notice: no full name, no full ID number, not even the birth date.
+    let url = format!(
+        "/api/v1/grant-notices/{}",
+        published["id"].as_str().unwrap()
+    );
+    for accept in [
+        "application/json",
+        "text/csv",
+        "text/html",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ] {
+        let res = w
+            .app
+            .authed(Method::GET, &url, &w.a.admin)
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{accept}");
+        let bytes = res.bytes().await.unwrap();
+        let text = if accept.contains("openxml") {
+            let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+            let mut all = String::new();
+            for i in 0..archive.len() {
+                let mut part = archive.by_index(i).unwrap();
+                std::io::Read::read_to_string(&mut part, &mut all).unwrap();
+            }
+            all
+        } else {
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        assert!(text.contains("李*光"), "{accept}: {text}");
+        for secret in [
+            "张三明",
+            "李四光",
+            &nth_id_number(1),
+            &nth_id_number(2),
+            &nth_id_number(2)[6..14],
+        ] {
+            assert!(!text.contains(secret), "{accept} shows {secret}");
+        }
+    }
+    let page = w
+        .app
+        .authed(Method::GET, &url, &w.a.admin)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("关于2026年送温暖拟资助名单的公示") && page.contains("区总工会 0537-1234567")
+    );
+
+    // The public link works only while the notice runs.
+    let link = |n: &Value| n["public_url"].as_str().unwrap().to_owned();
+    let ended = w
+        .app
+        .client
+        .get(format!("{}{}", w.app.address, link(&published)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::NOT_FOUND);
+    let mut more = Vec::new();
+    for (n, name) in [(3, "王五"), (4, "赵六")] {
+        let household = archive(&w, n, name, 20_000, false).await;
+        let g = json_body(
+            submit(&w, &w.a.operator, &c, &household).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        more.push(
+            json_body(
+                act(
+                    &w,
+                    &w.approver,
+                    &g,
+                    "verify",
+                    json!({"visited_on": day(0), "findings": "属实"}),
+                )
+                .await,
+                StatusCode::OK,
+            )
+            .await,
+        );
+    }
+    let running = json_body(
+        notice(&w, &w.a.operator, &c, &[&more[0]], -1, 3).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let open = w
+        .app
+        .client
+        .get(format!("{}{}", w.app.address, link(&running)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.status(), StatusCode::OK);
+    let page = open.text().await.unwrap();
+    assert!(page.contains("王*") && !page.contains("王五") && !page.contains(&nth_id_number(3)));
+    let later = json_body(
+        notice(&w, &w.a.operator, &c, &[&more[1]], 1, 5).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let before = w
+        .app
+        .client
+        .get(format!("{}{}", w.app.address, link(&later)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(before.status(), StatusCode::NOT_FOUND);
+    let guessed = w
+        .app
+        .client
+        .get(format!("{}/public/notices/guess", w.app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(guessed.status(), StatusCode::NOT_FOUND);
+}

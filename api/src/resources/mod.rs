@@ -28,6 +28,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// one function, so a route cannot exist without being documented.
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(health::configure);
+    cfg.configure(grants::configure_public);
     cfg.service(
         scope("/api/v1")
             .configure(auth::configure)

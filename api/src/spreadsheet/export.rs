@@ -230,6 +230,18 @@ fn csv_line(cells: &[String]) -> Bytes {
     Bytes::from(writer.into_inner().unwrap_or_default())
 }
 
+/// A small table as a CSV file (UTF-8 with a byte-order mark, so that Excel reads the Chinese),
+/// every cell made inert.
+pub fn csv_table(headers: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    let headers: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
+    out.extend_from_slice(&csv_line(&headers));
+    for row in rows {
+        out.extend_from_slice(&csv_line(row));
+    }
+    out
+}
+
 pub async fn respond<E, C>(
     db: DatabaseConnection,
     format: Format,

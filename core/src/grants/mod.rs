@@ -18,6 +18,7 @@
 
 pub mod eligibility;
 pub mod notices;
+pub mod objections;
 pub mod queries;
 
 use chrono::NaiveDate;
@@ -459,6 +460,12 @@ pub async fn approve(
             notice.ends_on
         )));
     }
+    let open_objections = objections::open_count(&work, g.id).await?;
+    if open_objections > 0 {
+        return Err(CoreError::conflict(format!(
+            "{open_objections} objection(s) to this grant are still open: resolve them first"
+        )));
+    }
     money::commit(ctx, &work, g.campaign_id, &g).await?;
     let now = ctx.clock.now();
     let change = changed(&g, now, GrantStatus::OnNotice.as_str())
@@ -479,12 +486,25 @@ pub async fn reject(
     expected_version: Option<i32>,
     reason: String,
 ) -> Result<grants::Model, CoreError> {
-    use grants::Column as G;
     ctx.require(APPROVE).await?;
     let work = ctx.begin().await?;
+    let g = reject_in(ctx, &work, id, expected_version, &reason).await?;
+    work.commit().await?;
+    Ok(g)
+}
+
+/// Reject inside a unit of work (also when an objection is upheld).
+pub(crate) async fn reject_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    reason: &str,
+) -> Result<grants::Model, CoreError> {
+    use grants::Column as G;
     let g = open(
         ctx,
-        &work,
+        work,
         id,
         expected_version,
         &[
@@ -496,7 +516,7 @@ pub async fn reject(
     )
     .await?;
     if g.status == GrantStatus::Approved.as_str() {
-        money::release(ctx, &work, g.campaign_id, g.id).await?;
+        money::release(ctx, work, g.campaign_id, g.id).await?;
     }
     let change = changed(&g, ctx.clock.now(), &g.status)
         .col_expr(G::Status, Expr::value(GrantStatus::Rejected.as_str()))
@@ -504,7 +524,7 @@ pub async fn reject(
     let event = Event::new("grant.reject")
         .on("grant", g.id)
         .changes(json!({ "from": g.status, "reason": reason.trim() }));
-    finish(work, change, g.id, event).await
+    versioning::save_work(work, change, g.id, event).await
 }
 
 /// Withdraw before approval (the applicant's side), with a reason.

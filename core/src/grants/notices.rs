@@ -136,6 +136,7 @@ pub async fn place(ctx: &Context<'_>, new: NewNotice) -> Result<notices::Model, 
         starts_on: Set(new.starts_on),
         ends_on: Set(new.ends_on),
         contact: Set(new.contact.trim().to_owned()),
+        public_token: Set(crate::accounts::secrets::random_token()),
         created_by: Set(ctx.actor().id.unwrap_or_default()),
         created_at: Set(now),
     })
@@ -171,6 +172,21 @@ pub async fn place(ctx: &Context<'_>, new: NewNotice) -> Result<notices::Model, 
     .await?;
     work.commit().await?;
     Ok(notice)
+}
+
+/// The notice behind a public link, while it runs (from its first day to its last); before
+/// and after, none — the link stops working when the notice ends.
+pub async fn public(
+    db: &impl ConnectionTrait,
+    token: &str,
+    today: NaiveDate,
+) -> Result<Option<notices::Model>, CoreError> {
+    Ok(notices::Entity::find()
+        .filter(notices::Column::PublicToken.eq(token))
+        .filter(notices::Column::StartsOn.lte(today))
+        .filter(notices::Column::EndsOn.gte(today))
+        .one(db)
+        .await?)
 }
 
 /// A notice of the principal's scope.

@@ -262,6 +262,7 @@ pub struct NoticeLine {
     "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5101", "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002",
     "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01", "title": "关于2017年金秋助学拟资助大学生名单的公示",
     "starts_on": "2017-08-10", "ends_on": "2017-08-14", "contact": "市总工会帮扶中心 0537-1234567",
+    "public_url": "/public/notices/q3Xv9c2Lr8Jm0Tn5Yb7Wd1Ks4Hf6Pg2Ea9Zu3Ri8No",
     "lines": [{"name": "张*明", "id_number": "3708**********0016", "county": "任城区总工会", "school": "山东大学",
                "category": "relative", "stage": "undergraduate", "amount_fen": 400000}]
 }))]
@@ -273,6 +274,9 @@ pub struct NoticeResponse {
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     pub contact: String,
+    /// The page anyone may open without signing in while the notice runs (an unguessable link
+    /// to publish; it stops working when the notice ends).
+    pub public_url: String,
     pub lines: Vec<NoticeLine>,
 }
 
@@ -286,6 +290,7 @@ impl NoticeResponse {
             starts_on: n.starts_on,
             ends_on: n.ends_on,
             contact: n.contact,
+            public_url: format!("/public/notices/{}", n.public_token),
             lines: lines
                 .into_iter()
                 .map(|l| NoticeLine {
@@ -298,6 +303,79 @@ impl NoticeResponse {
                     amount_fen: l.amount_fen,
                 })
                 .collect(),
+        }
+    }
+}
+
+pub use siji_core::grants::objections::{ObjectionChannel, ObjectionStatus};
+
+/// An objection (异议) received while the grant's notice ran. Record what was objected to, not
+/// who objected.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"received_on": "2017-08-12", "channel": "phone", "content": "反映该户家中有经营性收入，收入情况不实"}))]
+pub struct ObjectionRequest {
+    pub received_on: NaiveDate,
+    pub channel: ObjectionChannel,
+    #[validate(length(min = 2, max = 2000))]
+    pub content: String,
+}
+
+impl From<ObjectionRequest> for siji_core::grants::objections::NewObjection {
+    fn from(b: ObjectionRequest) -> Self {
+        Self {
+            received_on: b.received_on,
+            channel: b.channel,
+            content: b.content,
+        }
+    }
+}
+
+/// Resolve an objection: `upheld` rejects the grant, `dismissed` lets it go on.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"outcome": "dismissed", "resolution": "经再次入户核实，经营收入已计入家庭收入，仍符合条件"}))]
+pub struct ResolveObjectionRequest {
+    pub outcome: ObjectionStatus,
+    #[validate(length(min = 2, max = 2000))]
+    pub resolution: String,
+}
+
+/// An objection and how it stands.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5201", "grant_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001",
+    "received_on": "2017-08-12", "channel": "phone", "content": "反映该户家中有经营性收入，收入情况不实",
+    "status": "dismissed", "resolution": "经再次入户核实，仍符合条件",
+    "resolved_by": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0a03", "resolved_at": "2017-08-13T09:00:00Z",
+    "created_at": "2017-08-12T10:00:00Z"
+}))]
+pub struct ObjectionResponse {
+    pub id: Uuid,
+    pub grant_id: Uuid,
+    pub received_on: NaiveDate,
+    pub channel: ObjectionChannel,
+    pub content: String,
+    pub status: ObjectionStatus,
+    pub resolution: Option<String>,
+    pub resolved_by: Option<Uuid>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<entity::grant_objections::Model> for ObjectionResponse {
+    fn from(o: entity::grant_objections::Model) -> Self {
+        Self {
+            id: o.id,
+            grant_id: o.grant_id,
+            received_on: o.received_on,
+            channel: ObjectionChannel::parse(&o.channel).unwrap_or(ObjectionChannel::Letter),
+            content: o.content,
+            status: ObjectionStatus::parse(&o.status).unwrap_or(ObjectionStatus::Open),
+            resolution: o.resolution,
+            resolved_by: o.resolved_by,
+            resolved_at: o.resolved_at,
+            created_at: o.created_at,
         }
     }
 }

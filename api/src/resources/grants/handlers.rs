@@ -1,18 +1,23 @@
 //! Grant handlers: extract, call the core's grant operation, respond. The workflow's rules
 //! (eligibility, four eyes, the notice, the ledger) live in `siji_core::grants`.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use entity::grants::Column;
 use sea_orm::Order;
-use siji_core::grants::{self, notices, queries};
+use siji_core::grants::{self, notices, objections, queries};
 use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
+use super::notice_page;
 use crate::auth::Caller;
+use crate::auth::meta::RequestMeta;
+use crate::auth::throttle;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
+use crate::spreadsheet::{Format, export};
 use crate::state::AppState;
 
 fn respond(g: entity::grants::Model) -> HttpResponse {
@@ -264,14 +269,20 @@ pub async fn create_notice(
 ///
 /// The notice and its list exactly as the public sees it: the masked name (张*明), the ID
 /// number in its public mask (1101**********002X), the county, the school or category where the
-/// campaign needs it, and the amount — nothing else.
+/// campaign needs it, and the amount — nothing else. Ask in `Accept` for `text/csv`, XLSX, or
+/// `text/html` for the printable page (A4) a newspaper or notice board can take as it is.
 #[utoipa::path(
     tag = tags::GRANTS,
     operation_id = "get_grant_notice",
     params(("id" = Uuid, Path, description = "Notice id")),
     extensions(("x-permission" = json!(grants::READ))),
     responses(
-        (status = 200, description = "The notice", body = NoticeResponse),
+        (status = 200, description = "The notice, as JSON or as a file", content(
+            (NoticeResponse = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "text/html"),
+        )),
         (status = 404, response = crate::http::responses::NotFound),
     ),
 )]
@@ -279,9 +290,184 @@ pub async fn create_notice(
 pub async fn get_notice(
     state: web::Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let notice = notices::find(&caller.context(&state), *id).await?;
     let lines = notices::public_lines(&state.db, &notice).await?;
-    Ok(HttpResponse::Ok().json(NoticeResponse::new(notice, lines)))
+    let file = |content_type: &str, extension: &str, body: Vec<u8>| {
+        HttpResponse::Ok()
+            .content_type(content_type.to_owned())
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"grant-notice-{}.{extension}\"",
+                    notice.id
+                ),
+            ))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body)
+    };
+    if wants_html(&req) {
+        return Ok(html_page(&notice, &lines));
+    }
+    Ok(match export::requested(&req) {
+        Some(Format::Csv) => file(Format::Csv.media_type(), "csv", notice_page::csv(&lines)),
+        Some(Format::Xlsx) => file(
+            Format::Xlsx.media_type(),
+            "xlsx",
+            notice_page::xlsx(&lines)?,
+        ),
+        None => HttpResponse::Ok().json(NoticeResponse::new(notice, lines)),
+    })
+}
+
+fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| {
+            accept
+                .split(',')
+                .any(|m| m.split(';').next().is_some_and(|m| m.trim() == "text/html"))
+        })
+}
+
+fn html_page(notice: &entity::grant_notices::Model, lines: &[notices::PublicLine]) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header(("X-Robots-Tag", "noindex"))
+        .body(notice_page::html(notice, lines))
+}
+
+/// Requests per client address per minute the public notice page answers.
+const PUBLIC_PAGE_LIMIT: throttle::Limit = throttle::Limit {
+    max_failures: 120,
+    window: std::time::Duration::from_secs(60),
+};
+
+/// A public notice, for anyone.
+///
+/// The printable page of a running public notice, without signing in: the link (`public_url` of
+/// the notice) carries an unguessable token. It answers only while the notice runs — before its
+/// first day and after its last it is 404 — and at most 120 times a minute per client address
+/// (429 with `Retry-After` beyond). It shows the public view and nothing more.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "public_grant_notice",
+    params(("token" = String, Path, description = "The token in the notice's `public_url`")),
+    responses(
+        (status = 200, description = "The printable page", content_type = "text/html", body = String),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 429, response = crate::http::responses::TooManyRequests),
+    ),
+)]
+#[get("/public/notices/{token}")]
+pub async fn public_notice(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let key = format!(
+        "notice:{}",
+        throttle::ip_key(
+            RequestMeta::of(&req)
+                .client_ip
+                .as_deref()
+                .unwrap_or("unknown")
+        )
+    );
+    throttle::check(&state.db, &key, PUBLIC_PAGE_LIMIT, now).await?;
+    throttle::record_failure(&state.db, &key, PUBLIC_PAGE_LIMIT, now).await?;
+    if token.len() > 64 {
+        return Err(ApiError::NotFound);
+    }
+    let notice = notices::public(&state.db, &token, state.clock.today())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let lines = notices::public_lines(&state.db, &notice).await?;
+    Ok(html_page(&notice, &lines))
+}
+
+/// Record an objection to a grant.
+///
+/// An objection (异议) received while the grant's public notice runs (`received_on` within the
+/// notice, not in the future): the day, the channel and what was objected to — not who objected.
+/// While it is open the grant cannot be approved.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "record_grant_objection",
+    params(("id" = Uuid, Path, description = "Grant id")),
+    request_body = ObjectionRequest,
+    extensions(("x-permission" = json!(grants::WRITE))),
+    responses(
+        (status = 201, description = "Recorded", body = ObjectionResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+    ),
+)]
+#[post("/grants/{id}/objections")]
+pub async fn record_objection(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<ObjectionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let o = objections::record(&caller.context(&state), *id, body.into_inner().into()).await?;
+    Ok(HttpResponse::Created().json(ObjectionResponse::from(o)))
+}
+
+/// List the objections to a grant.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "list_grant_objections",
+    params(("id" = Uuid, Path, description = "Grant id")),
+    extensions(("x-permission" = json!(grants::READ))),
+    responses(
+        (status = 200, description = "Oldest first", body = Vec<ObjectionResponse>),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/grants/{id}/objections")]
+pub async fn list_objections(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let all = objections::of_grant(&caller.context(&state), *id).await?;
+    Ok(HttpResponse::Ok().json(
+        all.into_iter()
+            .map(ObjectionResponse::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Resolve an objection.
+///
+/// `open` → `upheld` (异议成立: the grant is rejected, an approved grant's commitment released) or
+/// `dismissed` (异议不成立: the grant goes on), with the resolution in words.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "resolve_grant_objection",
+    params(("id" = Uuid, Path, description = "Objection id")),
+    request_body = ResolveObjectionRequest,
+    extensions(("x-permission" = json!(grants::APPROVE))),
+    responses(
+        (status = 200, description = "Resolved", body = ObjectionResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+    ),
+)]
+#[post("/grant-objections/{id}/resolve")]
+pub async fn resolve_objection(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<ResolveObjectionRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let o = objections::resolve(&caller.context(&state), *id, b.outcome, b.resolution).await?;
+    Ok(HttpResponse::Ok().json(ObjectionResponse::from(o)))
 }

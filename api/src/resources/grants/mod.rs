@@ -3,6 +3,7 @@
 
 pub mod dto;
 mod handlers;
+mod notice_page;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -15,5 +16,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::reject)
         .service(handlers::withdraw)
         .service(handlers::create_notice)
-        .service(handlers::get_notice);
+        .service(handlers::get_notice)
+        .service(handlers::record_objection)
+        .service(handlers::list_objections)
+        .service(handlers::resolve_objection);
+}
+
+/// The routes anyone may call without signing in, outside `/api/v1`.
+pub fn configure_public(cfg: &mut ServiceConfig) {
+    cfg.service(handlers::public_notice);
 }

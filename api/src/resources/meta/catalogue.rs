@@ -381,5 +381,7 @@ fn catalogue_of_records() -> Vec<EnumDescription> {
         describe::<siji_core::campaigns::money::LedgerKind>(),
         describe::<siji_core::grants::GrantStatus>(),
         describe::<siji_core::grants::RecipientKind>(),
+        describe::<siji_core::grants::objections::ObjectionChannel>(),
+        describe::<siji_core::grants::objections::ObjectionStatus>(),
     ]
 }
