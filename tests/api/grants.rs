@@ -294,6 +294,24 @@ async fn a_grant_goes_from_submission_through_a_public_notice_to_approval_with_f
     assert_eq!(county["total"]["committed_fen"], 150_000);
     assert_eq!(county["total"]["available_fen"], 850_000);
     assert_eq!(county["quota_committed"], 1);
+    let figures = json_body(
+        w.app
+            .get_as(
+                &format!(
+                    "/api/v1/campaigns/{}/grant-figures",
+                    c["id"].as_str().unwrap()
+                ),
+                &w.a.admin,
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (figures["approved"].clone(), figures["approved_fen"].clone()),
+        (json!(1), json!(150_000))
+    );
+    assert_eq!(figures["counties"][0]["county"], "任城区总工会");
 
     // A rejection after approval gives the commitment back, through the ledger.
     let rejected = json_body(

@@ -1,7 +1,12 @@
-//! Reading grants: scoped lookups and the list's filters.
+//! Reading grants: scoped lookups, the list's filters, and the figures per county.
 
-use entity::grants;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, QueryFilter, Select};
+use std::collections::{BTreeMap, HashMap};
+
+use entity::{grants, orgs as org_rows};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, Select,
+};
 use uuid::Uuid;
 
 use super::{GrantStatus, READ};
@@ -73,4 +78,106 @@ pub async fn list(
         select = select.filter(G::AidedElsewhere.eq(flag));
     }
     Ok(select)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Cell {
+    org_id: Uuid,
+    status: String,
+    count: i64,
+    amount: Option<i64>,
+}
+
+/// One county's figures for a campaign: how many grants stand in each state, and their amounts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountyFigures {
+    /// The organisation one level below the city (the city itself for what it keeps).
+    pub county_id: Uuid,
+    pub county: String,
+    /// Every grant submitted and not withdrawn.
+    pub applied: u64,
+    pub applied_fen: i64,
+    pub verified: u64,
+    pub on_notice: u64,
+    pub approved: u64,
+    pub approved_fen: i64,
+    pub rejected: u64,
+}
+
+/// A campaign's grants in the principal's scope counted by county and state: one `GROUP BY`,
+/// then the organisations' counties — the "N people, M yuan" of the reports.
+pub async fn figures(
+    ctx: &Context<'_>,
+    campaign_id: Uuid,
+) -> Result<Vec<CountyFigures>, CoreError> {
+    use grants::Column as G;
+    ctx.require(READ).await?;
+    crate::campaigns::queries::find(ctx.db, ctx.scope(), campaign_id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let query = Query::select()
+        .column(G::OrgId)
+        .column(G::Status)
+        .expr_as(Expr::col(G::Id).count(), "count")
+        // PostgreSQL sums a bigint into a numeric; the cast brings it back.
+        .expr_as(
+            Func::cast_as(Expr::col(G::AmountFen).sum(), Alias::new("BIGINT")),
+            "amount",
+        )
+        .from(grants::Entity)
+        .and_where(Expr::col(G::CampaignId).eq(campaign_id))
+        .and_where(Expr::col(G::OrgId).in_subquery(ctx.scope().org_ids()))
+        .group_by_col(G::OrgId)
+        .group_by_col(G::Status)
+        .to_owned();
+    let cells = Cell::find_by_statement(ctx.db.get_database_backend().build(&query))
+        .all(ctx.db)
+        .await?;
+    let org_ids: Vec<Uuid> = cells.iter().map(|c| c.org_id).collect();
+    let county_of: HashMap<Uuid, Uuid> = org_rows::Entity::find()
+        .filter(org_rows::Column::Id.is_in(org_ids))
+        .all(ctx.db)
+        .await?
+        .into_iter()
+        .filter_map(|o| crate::tenancy::county_of(&o.path).map(|c| (o.id, c)))
+        .collect();
+    let mut by_county: BTreeMap<Uuid, CountyFigures> = BTreeMap::new();
+    for cell in cells {
+        let Some(county) = county_of.get(&cell.org_id) else {
+            continue;
+        };
+        let f = by_county.entry(*county).or_insert_with(|| CountyFigures {
+            county_id: *county,
+            ..CountyFigures::default()
+        });
+        let count = u64::try_from(cell.count).unwrap_or(0);
+        let amount = cell.amount.unwrap_or(0);
+        match GrantStatus::parse(&cell.status) {
+            Some(GrantStatus::Withdrawn) | None => continue,
+            Some(GrantStatus::Verified) => f.verified += count,
+            Some(GrantStatus::OnNotice) => f.on_notice += count,
+            Some(GrantStatus::Approved) => {
+                f.approved += count;
+                f.approved_fen += amount;
+            }
+            Some(GrantStatus::Rejected) => f.rejected += count,
+            Some(GrantStatus::Submitted) => {}
+        }
+        f.applied += count;
+        f.applied_fen += amount;
+    }
+    let names: HashMap<Uuid, String> = org_rows::Entity::find()
+        .filter(org_rows::Column::Id.is_in(by_county.keys().copied().collect::<Vec<_>>()))
+        .all(ctx.db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    Ok(by_county
+        .into_values()
+        .map(|mut f| {
+            f.county = names.get(&f.county_id).cloned().unwrap_or_default();
+            f
+        })
+        .collect())
 }

@@ -379,3 +379,63 @@ impl From<entity::grant_objections::Model> for ObjectionResponse {
         }
     }
 }
+
+/// One county's grants in a campaign.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountyGrantFigures {
+    /// The county federation (the city itself for the grants it keeps).
+    pub county_id: Uuid,
+    pub county: String,
+    /// Grants submitted and not withdrawn (申报).
+    pub applied: u64,
+    pub applied_fen: i64,
+    pub verified: u64,
+    pub on_notice: u64,
+    /// Approved (受助人数) and their amount (资助金额).
+    pub approved: u64,
+    pub approved_fen: i64,
+    pub rejected: u64,
+}
+
+/// A campaign's grants by county.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002",
+    "counties": [{"county_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "county": "任城区总工会",
+                  "applied": 15, "applied_fen": 6000000, "verified": 0, "on_notice": 0,
+                  "approved": 13, "approved_fen": 5200000, "rejected": 2}],
+    "approved": 13, "approved_fen": 5200000
+}))]
+pub struct GrantFiguresResponse {
+    pub campaign_id: Uuid,
+    pub counties: Vec<CountyGrantFigures>,
+    /// Over the counties: the "N people, M yuan" of the report.
+    pub approved: u64,
+    pub approved_fen: i64,
+}
+
+impl GrantFiguresResponse {
+    pub fn new(campaign_id: Uuid, figures: Vec<siji_core::grants::queries::CountyFigures>) -> Self {
+        let approved = figures.iter().map(|f| f.approved).sum();
+        let approved_fen = figures.iter().map(|f| f.approved_fen).sum();
+        Self {
+            campaign_id,
+            counties: figures
+                .into_iter()
+                .map(|f| CountyGrantFigures {
+                    county_id: f.county_id,
+                    county: f.county,
+                    applied: f.applied,
+                    applied_fen: f.applied_fen,
+                    verified: f.verified,
+                    on_notice: f.on_notice,
+                    approved: f.approved,
+                    approved_fen: f.approved_fen,
+                    rejected: f.rejected,
+                })
+                .collect(),
+            approved,
+            approved_fen,
+        }
+    }
+}

@@ -471,3 +471,28 @@ pub async fn resolve_objection(
     let o = objections::resolve(&caller.context(&state), *id, b.outcome, b.resolution).await?;
     Ok(HttpResponse::Ok().json(ObjectionResponse::from(o)))
 }
+
+/// A campaign's grants by county.
+///
+/// For the dashboard: per county of your subtree, how many grants were applied for, verified,
+/// are on notice, approved and rejected, with the amounts applied for and approved — the
+/// seed's "N people, M yuan" lines.
+#[utoipa::path(
+    tag = tags::STATS,
+    operation_id = "grant_figures",
+    params(("id" = Uuid, Path, description = "Campaign id")),
+    extensions(("x-permission" = json!(grants::READ))),
+    responses(
+        (status = 200, description = "The figures", body = GrantFiguresResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/campaigns/{id}/grant-figures")]
+pub async fn figures(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let figures = queries::figures(&caller.context(&state), *id).await?;
+    Ok(HttpResponse::Ok().json(GrantFiguresResponse::new(*id, figures)))
+}

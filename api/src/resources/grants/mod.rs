@@ -19,7 +19,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::get_notice)
         .service(handlers::record_objection)
         .service(handlers::list_objections)
-        .service(handlers::resolve_objection);
+        .service(handlers::resolve_objection)
+        .service(handlers::figures);
 }
 
 /// The routes anyone may call without signing in, outside `/api/v1`.
