@@ -756,3 +756,97 @@ async fn objections_and_the_public_notice_in_every_format() {
         .unwrap();
     assert_eq!(guessed.status(), StatusCode::NOT_FOUND);
 }
+
+/// The worklist: every archive the rule admits in the county gets a grant, once; the report
+/// says why the others did not; a second run creates nothing new and a retried request with
+/// its key answers the same job.
+#[tokio::test]
+async fn grants_from_a_worklist_are_created_once_however_often_it_runs() {
+    let w = world().await;
+    let deep_only = json!({"recipients": {"from": "archive", "categories": ["deep"]},
+                           "amount": {"type": "fixed", "amount_fen": 80_000}});
+    let c = campaign(&w, &w.a.admin, &w.a.org_id, deep_only, 100).await;
+    let first = archive(&w, 1, "职工一", 20_000, false).await;
+    archive(&w, 2, "职工二", 20_000, false).await;
+    archive(&w, 3, "职工三", 20_000, false).await;
+    archive(&w, 4, "职工四", 20_000, true).await;
+    archive(&w, 5, "职工五", 100_000, false).await;
+    json_body(
+        submit(&w, &w.a.operator, &c, &first).await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    let id = c["id"].as_str().unwrap();
+    let run = |key: &'static str| {
+        w.app
+            .authed(
+                Method::POST,
+                &format!("/api/v1/campaigns/{id}/grants/bulk"),
+                &w.a.operator,
+            )
+            .header("Idempotency-Key", key)
+            .json(&json!({"within_org_id": w.a.org_id}))
+            .send()
+    };
+    let job = w
+        .app
+        .finished_job(run("bulk-1").await.unwrap(), &w.a.operator)
+        .await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let report = &job["result"];
+    assert_eq!(
+        (
+            report["candidates"].clone(),
+            report["created"].clone(),
+            report["already_granted"].clone(),
+            report["not_eligible"].clone()
+        ),
+        (json!(5), json!(2), json!(1), json!(2)),
+        "{report}"
+    );
+    let reasons: Vec<&str> = report["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["reason"].as_str())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("临时档案")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("相对困难")),
+        "{reasons:?}"
+    );
+
+    // The same request with its key: the same job.
+    let again = run("bulk-1").await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        json_body(again, StatusCode::ACCEPTED).await["id"],
+        job["id"]
+    );
+    // A second run: nothing new.
+    let second = w
+        .app
+        .finished_job(run("bulk-2").await.unwrap(), &w.a.operator)
+        .await;
+    assert_eq!(second["result"]["created"], 0, "{second}");
+    assert_eq!(second["result"]["already_granted"], 3);
+    let all = json_body(
+        w.app
+            .get_as(
+                &format!("/api/v1/grants?campaign_id={id}&count=true"),
+                &w.a.admin,
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(all["total"], 3);
+    assert_eq!(
+        all["items"][1]["basis"],
+        "困难职工档案户主：正式档案，困难类别深度困难"
+    );
+}

@@ -8,20 +8,24 @@ use entity::jobs;
 use super::Progress;
 use crate::auth::Caller;
 use crate::http::ApiError;
+use crate::resources::grants;
 use crate::resources::imports::{self, ImportKind};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
     Import(ImportKind),
+    /// Grants from a campaign's worklist.
+    BulkGrants,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 5] = [
         JobKind::Import(ImportKind::Workers),
         JobKind::Import(ImportKind::Enterprises),
         JobKind::Import(ImportKind::Agreements),
         JobKind::Import(ImportKind::Beneficiaries),
+        JobKind::BulkGrants,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -30,6 +34,7 @@ impl JobKind {
             JobKind::Import(ImportKind::Enterprises) => "import.enterprises",
             JobKind::Import(ImportKind::Agreements) => "import.wage_agreements",
             JobKind::Import(ImportKind::Beneficiaries) => "import.beneficiaries",
+            JobKind::BulkGrants => "grants.bulk",
         }
     }
 
@@ -49,5 +54,6 @@ pub async fn execute(
         .ok_or_else(|| ApiError::Internal(format!("unknown job kind `{}`", job.kind)))?;
     match kind {
         JobKind::Import(import) => imports::run(&state, &caller, import, job, progress).await,
+        JobKind::BulkGrants => grants::run_bulk(&state, &caller, job, progress).await,
     }
 }

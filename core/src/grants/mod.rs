@@ -16,6 +16,7 @@
 //! kind and year, at any level of the tree, is refused unless the rule allows top-ups, and then
 //! flagged; the flag tells nothing of the other campaign's records.
 
+pub mod bulk;
 pub mod eligibility;
 pub mod notices;
 pub mod objections;

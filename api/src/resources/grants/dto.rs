@@ -439,3 +439,80 @@ impl GrantFiguresResponse {
         }
     }
 }
+
+/// Create grants from a worklist: every recipient the campaign's rule admits within an
+/// organisation's subtree.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"within_org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"}))]
+pub struct BulkGrantsRequest {
+    /// The subtree to draw from (a county); your own organisation's when left out.
+    pub within_org_id: Option<Uuid>,
+}
+
+/// What became of one candidate that was not simply created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkLine {
+    pub recipient: RecipientKind,
+    /// The archive, household member or worker.
+    pub id: Uuid,
+    /// `flagged` (created; aided by another campaign of the same kind and year),
+    /// `already_granted`, `aided_elsewhere` (refused: no top-ups) or `not_eligible`.
+    pub outcome: String,
+    /// For `not_eligible`: the clause that refused it.
+    pub reason: Option<String>,
+}
+
+/// The result of a bulk creation job.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "candidates": 120, "created": 101, "flagged": 0, "already_granted": 12, "aided_elsewhere": 2, "not_eligible": 5,
+    "lines": [{"recipient": "archive_head", "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001", "outcome": "not_eligible",
+               "reason": "临时档案不在本次活动范围内（仅正式档案；临时档案只用于意外致困的应急救助）"}],
+    "lines_omitted": 0
+}))]
+pub struct BulkReportResponse {
+    pub candidates: u64,
+    pub created: u64,
+    pub flagged: u64,
+    pub already_granted: u64,
+    pub aided_elsewhere: u64,
+    pub not_eligible: u64,
+    /// Candidates not simply created (and the flagged), at most 1,000.
+    pub lines: Vec<BulkLine>,
+    pub lines_omitted: u64,
+}
+
+impl From<siji_core::grants::bulk::Report> for BulkReportResponse {
+    fn from(r: siji_core::grants::bulk::Report) -> Self {
+        use siji_core::grants::bulk::Outcome;
+        Self {
+            candidates: r.candidates,
+            created: r.created,
+            flagged: r.flagged,
+            already_granted: r.already_granted,
+            aided_elsewhere: r.aided_elsewhere,
+            not_eligible: r.not_eligible,
+            lines: r
+                .lines
+                .into_iter()
+                .map(|l| {
+                    let (outcome, reason) = match l.outcome {
+                        Outcome::Created => ("created", None),
+                        Outcome::Flagged => ("flagged", None),
+                        Outcome::AlreadyGranted => ("already_granted", None),
+                        Outcome::AidedElsewhere => ("aided_elsewhere", None),
+                        Outcome::NotEligible(why) => ("not_eligible", Some(why)),
+                    };
+                    BulkLine {
+                        recipient: l.recipient,
+                        id: l.id,
+                        outcome: outcome.to_owned(),
+                        reason,
+                    }
+                })
+                .collect(),
+            lines_omitted: r.lines_omitted,
+        }
+    }
+}

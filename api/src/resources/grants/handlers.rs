@@ -1,10 +1,11 @@
 //! Grant handlers: extract, call the core's grant operation, respond. The workflow's rules
 //! (eligibility, four eyes, the notice, the ledger) live in `siji_core::grants`.
 
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use entity::grants::Column;
-use sea_orm::Order;
+use sea_orm::{Order, TransactionTrait};
+use serde_json::json;
 use siji_core::grants::{self, notices, objections, queries};
 use siji_openapi::tags;
 use uuid::Uuid;
@@ -15,8 +16,12 @@ use crate::auth::Caller;
 use crate::auth::meta::RequestMeta;
 use crate::auth::throttle;
 use crate::http::concurrency::{created_versioned, ok_versioned};
+use crate::http::extract::JsonBytes;
+use crate::http::idempotency::{Key, Replayable};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
+use crate::jobs::{self, JobKind};
+use crate::resources::jobs::dto::JobResponse;
 use crate::spreadsheet::{Format, export};
 use crate::state::AppState;
 
@@ -495,4 +500,107 @@ pub async fn figures(
 ) -> Result<HttpResponse, ApiError> {
     let figures = queries::figures(&caller.context(&state), *id).await?;
     Ok(HttpResponse::Ok().json(GrantFiguresResponse::new(*id, figures)))
+}
+
+/// Create grants from a worklist.
+///
+/// The way campaigns start: every recipient the campaign's rule admits within an organisation's
+/// subtree — "every formal deep or relative archive in county X" for winter warmth, "every
+/// household with a child entering university" for autumn aid, "every frontline worker" for
+/// summer cool relief — gets a grant (`submitted`), decided clause by clause as a single
+/// submission would be. Runs as a job (`202 Accepted`, the job in `Location`); its `result` is
+/// a `BulkReportResponse`: how many were created, already granted, refused as aided elsewhere
+/// (no top-ups), or not eligible and why. Running it again creates nothing new (the
+/// one-per-person index), and an `Idempotency-Key` makes a retried request answer the same job.
+/// A rule that gives a range needs each amount decided: submit those one by one.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "bulk_create_grants",
+    params(("id" = Uuid, Path, description = "Campaign id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per request; the same request with the same key answers the same job (kept 7 days)")),
+    request_body = BulkGrantsRequest,
+    extensions(("x-permission" = json!(grants::WRITE))),
+    responses(
+        (status = 202, description = "Accepted: the job (its URL also in `Location`), whose `result` is a `BulkReportResponse` when it has succeeded", body = crate::resources::jobs::dto::JobResponse,
+            headers(("Location" = String, description = "The job's URL"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/campaigns/{id}/grants/bulk")]
+pub async fn bulk(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: JsonBytes<BulkGrantsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBytes { value, raw } = body;
+    let ctx = caller.context(&state);
+    ctx.require(grants::WRITE).await?;
+    // Refused now, not in the job: a campaign the caller cannot see, or one not open.
+    let campaign = siji_core::campaigns::queries::get(&ctx, *id).await?;
+    if campaign.campaign.status != siji_core::campaigns::CampaignStatus::Open.as_str() {
+        return Err(ApiError::from(siji_core::CoreError::conflict(
+            "grants are submitted while a campaign is open",
+        )));
+    }
+    let key = Key::of(&req, caller.id, &raw)?;
+    if let Some(key) = &key
+        && let Some(replay) = key.settled(&state.db).await?
+    {
+        return Ok(replay.respond(true));
+    }
+    let now = state.clock.now();
+    let txn = state.db.begin().await?;
+    if let Some(key) = &key
+        && let Some(replay) = key.claim(&txn, now).await?
+    {
+        txn.commit().await?;
+        return Ok(replay.respond(true));
+    }
+    let job = jobs::enqueue(
+        &txn,
+        &caller.actor(),
+        jobs::NewJob {
+            kind: JobKind::BulkGrants.as_str(),
+            params: json!({ "campaign_id": *id, "within_org_id": value.within_org_id }),
+            payload: None,
+            max_attempts: state.settings.jobs.max_attempts,
+        },
+        now,
+    )
+    .await?;
+    let body = JobResponse::from_model(&job)?;
+    let response = Replayable::with_status(StatusCode::ACCEPTED, &body, Some(body.url.clone()))?;
+    if let Some(key) = &key {
+        key.complete(&txn, &response).await?;
+    }
+    txn.commit().await?;
+    state.jobs.wake();
+    Ok(response.respond(false))
+}
+
+/// The work of a bulk creation job, as the caller who started it.
+pub async fn run_bulk(
+    state: &AppState,
+    caller: &Caller,
+    job: &entity::jobs::Model,
+    progress: jobs::Progress,
+) -> Result<serde_json::Value, ApiError> {
+    let params: serde_json::Value = serde_json::from_str(&job.params)
+        .map_err(|_| ApiError::Internal("a bulk job's parameters are not JSON".into()))?;
+    let id = |name: &str| params[name].as_str().and_then(|v| Uuid::parse_str(v).ok());
+    let campaign =
+        id("campaign_id").ok_or_else(|| ApiError::Internal("a bulk job has no campaign".into()))?;
+    let report = siji_core::grants::bulk::create(
+        &caller.context(state),
+        campaign,
+        id("within_org_id"),
+        &progress,
+    )
+    .await?;
+    serde_json::to_value(BulkReportResponse::from(report))
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }

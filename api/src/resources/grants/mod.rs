@@ -20,8 +20,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::record_objection)
         .service(handlers::list_objections)
         .service(handlers::resolve_objection)
-        .service(handlers::figures);
+        .service(handlers::figures)
+        .service(handlers::bulk);
 }
+
+pub use handlers::run_bulk;
 
 /// The routes anyone may call without signing in, outside `/api/v1`.
 pub fn configure_public(cfg: &mut ServiceConfig) {

@@ -29,6 +29,18 @@ pub struct JobProgress {
     pub total: Option<i64>,
 }
 
+/// What a succeeded job answers, by its kind (documentation only: the value is stored as it
+/// was produced).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+pub enum JobResult {
+    /// `import.*`.
+    Import(crate::resources::imports::ImportReport),
+    /// `grants.bulk`.
+    BulkGrants(crate::resources::grants::dto::BulkReportResponse),
+}
+
 /// Long work started by a request (作业): poll `url` until `status` is `succeeded` or `failed`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -49,7 +61,7 @@ pub struct JobResponse {
     /// This job's own URL.
     pub url: String,
     /// What it does: `import.workers`, `import.enterprises`, `import.wage_agreements`,
-    /// `import.beneficiaries`.
+    /// `import.beneficiaries`, `grants.bulk`.
     pub kind: String,
     pub status: JobStatus,
     pub progress: JobProgress,
@@ -58,9 +70,9 @@ pub struct JobResponse {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
-    /// When succeeded: the job's result. Every kind of job so far is an import, whose result
-    /// is its per-row report.
-    #[schema(value_type = Option<crate::resources::imports::ImportReport>)]
+    /// When succeeded: the job's result — an import's per-row report, or the report of a bulk
+    /// grant creation.
+    #[schema(value_type = Option<JobResult>)]
     pub result: Option<serde_json::Value>,
     /// When failed (or between attempts): the last failure, as a problem document.
     pub error: Option<Problem>,
