@@ -850,3 +850,70 @@ async fn grants_from_a_worklist_are_created_once_however_often_it_runs() {
         "困难职工档案户主：正式档案，困难类别深度困难"
     );
 }
+
+/// The bulk forms take each grant on its own: the ones that may go, go; the others say why.
+#[tokio::test]
+async fn bulk_steps_answer_per_grant() {
+    let w = world().await;
+    let c = campaign(&w, &w.a.admin, &w.a.org_id, per_category(false), 10).await;
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let household = archive(&w, n, &format!("职工{n}"), 20_000, false).await;
+        // The third is submitted by the approver, who therefore may not verify it.
+        let token = if n == 3 { &w.approver } else { &w.a.operator };
+        let res = submit(&w, token, &c, &household).await;
+        if n == 3 {
+            // An approver may not submit: the county admin does, and the approver verifies.
+            assert_eq!(res.status(), StatusCode::FORBIDDEN);
+            let g = json_body(
+                submit(&w, &w.a.admin, &c, &household).await,
+                StatusCode::CREATED,
+            )
+            .await;
+            ids.push(g["id"].clone());
+        } else {
+            ids.push(json_body(res, StatusCode::CREATED).await["id"].clone());
+        }
+    }
+    let verified = json_body(
+        w.app
+            .post_as(
+                "/api/v1/grants/bulk-verify",
+                &w.a.admin,
+                &json!({"grant_ids": ids, "visited_on": day(0), "findings": "逐户走访，情况属实"}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    // The county admin submitted the third: four eyes refuse that one only.
+    assert_eq!(
+        (verified["done"].clone(), verified["refused"].clone()),
+        (json!(2), json!(1))
+    );
+    assert_eq!(verified["results"][2]["code"], "forbidden");
+    assert_eq!(verified["results"][0]["grant"]["status"], "verified");
+    let rejected = json_body(
+        w.app
+            .post_as(
+                "/api/v1/grants/bulk-reject",
+                &w.approver,
+                &json!({"grant_ids": [ids[0], ids[1], "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e9999"], "reason": "复核后不符合条件"}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rejected["done"], 2);
+    assert_eq!(rejected["results"][2]["code"], "not_found");
+    // Without the permission, the whole request is refused.
+    let res = w
+        .app
+        .post_as(
+            "/api/v1/grants/bulk-approve",
+            &w.a.operator,
+            &json!({"grant_ids": ids}),
+        )
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+}

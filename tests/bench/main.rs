@@ -392,6 +392,12 @@ async fn bulk_grants(app: &helpers::TestApp, admin: &str, root: &str, heads: &[(
             .await
             .unwrap();
     }
+    if sea_orm::ConnectionTrait::get_database_backend(&app.db) == sea_orm::DatabaseBackend::Postgres
+    {
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, "ANALYZE")
+            .await
+            .unwrap();
+    }
     let campaign: serde_json::Value = app
         .post_as(
             "/api/v1/campaigns",

@@ -16,8 +16,8 @@ use std::collections::{HashMap, HashSet};
 use entity::{beneficiaries, campaigns as campaign_rows, grants, household_members, workers};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -131,9 +131,10 @@ async fn batch(
     match recipients {
         Recipients::Archive { .. } => {
             use beneficiaries::Column as B;
+            // Keyset on the primary key alone, the live states checked below: a filter on two
+            // states would make PostgreSQL read and sort every remaining archive per batch.
             let mut q = under
                 .select::<beneficiaries::Entity>()
-                .filter(B::Status.is_in(live))
                 .order_by_asc(B::Id)
                 .limit(BATCH);
             if let Some(after) = after {
@@ -150,6 +151,7 @@ async fn batch(
                 .collect();
             let list = archives
                 .into_iter()
+                .filter(|a| live.contains(&a.status.as_str()))
                 .filter_map(|a| {
                     let head = heads.get(&a.head_worker_id)?;
                     let (status, category) = archive_facts(&a)?;
@@ -180,9 +182,9 @@ async fn batch(
                 .and_where(Expr::col(beneficiaries::Column::OrgId).in_subquery(under.org_ids()))
                 .and_where(Expr::col(beneficiaries::Column::Status).is_in(live))
                 .to_owned();
+            // As for archives: keyset on the primary key, the stages checked below.
             let mut q = household_members::Entity::find()
                 .filter(M::BeneficiaryId.in_subquery(in_scope))
-                .filter(M::Stage.is_in(stages.iter().map(|s| s.as_str())))
                 .order_by_asc(M::Id)
                 .limit(BATCH);
             if let Some(after) = after {
@@ -197,8 +199,10 @@ async fn batch(
                 .into_iter()
                 .map(|a| (a.id, a))
                 .collect();
+            let wanted: Vec<&str> = stages.iter().map(|s| s.as_str()).collect();
             let list = members
                 .into_iter()
+                .filter(|m| m.stage.as_deref().is_some_and(|s| wanted.contains(&s)))
                 .filter_map(|m| {
                     let a = archives.get(&m.beneficiary_id)?;
                     let (status, category) = archive_facts(a)?;
@@ -310,6 +314,15 @@ pub async fn create(
         ),
         None => ctx.scope().clone(),
     };
+    let same_kind: HashSet<Uuid> = campaign_rows::Entity::find()
+        .filter(campaign_rows::Column::Kind.eq(campaign.kind.as_str()))
+        .filter(campaign_rows::Column::Year.eq(campaign.year))
+        .filter(campaign_rows::Column::Id.ne(campaign.id))
+        .all(ctx.db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     let mut report = Report::default();
     let mut after = None;
     loop {
@@ -318,53 +331,63 @@ pub async fn create(
             break;
         }
         after = last;
-        write_batch(ctx, &campaign, &rule, candidates, &mut report, progress).await?;
+        let batch = Batch {
+            campaign: &campaign,
+            rule: &rule,
+            same_kind: &same_kind,
+        };
+        write_batch(ctx, &batch, candidates, &mut report, progress).await?;
     }
     Ok(report)
 }
 
+/// What every batch of one run shares.
+struct Batch<'a> {
+    campaign: &'a campaign_rows::Model,
+    rule: &'a crate::campaigns::GrantRule,
+    /// The other campaigns of the same kind and year, at any level.
+    same_kind: &'a HashSet<Uuid>,
+}
+
 async fn write_batch(
     ctx: &Context<'_>,
-    campaign: &campaign_rows::Model,
-    rule: &crate::campaigns::GrantRule,
+    batch: &Batch<'_>,
     candidates: Vec<Candidate>,
     report: &mut Report,
     progress: &Progress,
 ) -> Result<(), CoreError> {
+    let Batch {
+        campaign,
+        rule,
+        same_kind,
+    } = *batch;
     let work = ctx.begin().await?;
+    // One lookup by the person index answers both questions: granted here already, and aided
+    // by another campaign of the same kind and year (deliberately unscoped, as for one
+    // submission: the rule spans every county).
     let keys: Vec<String> = candidates.iter().map(|c| c.person_key.clone()).collect();
-    let granted: HashSet<String> = grants::Entity::find()
+    let dead = [
+        GrantStatus::Rejected.as_str(),
+        GrantStatus::Withdrawn.as_str(),
+    ];
+    let mut granted: HashSet<String> = HashSet::new();
+    let mut elsewhere: HashSet<String> = HashSet::new();
+    for (key, campaign_id, status) in grants::Entity::find()
         .select_only()
         .column(grants::Column::PersonKey)
-        .filter(grants::Column::CampaignId.eq(campaign.id))
-        .filter(grants::Column::PersonKey.is_in(keys.clone()))
-        .into_tuple::<String>()
-        .all(work.conn())
-        .await?
-        .into_iter()
-        .collect();
-    // Deliberately unscoped, as for one submission: the rule spans every county.
-    let same_kind = Query::select()
-        .column(campaign_rows::Column::Id)
-        .from(campaign_rows::Entity)
-        .and_where(Expr::col(campaign_rows::Column::Kind).eq(campaign.kind.as_str()))
-        .and_where(Expr::col(campaign_rows::Column::Year).eq(campaign.year))
-        .and_where(Expr::col(campaign_rows::Column::Id).ne(campaign.id))
-        .to_owned();
-    let elsewhere: HashSet<String> = grants::Entity::find()
-        .select_only()
-        .column(grants::Column::PersonKey)
+        .column(grants::Column::CampaignId)
+        .column(grants::Column::Status)
         .filter(grants::Column::PersonKey.is_in(keys))
-        .filter(grants::Column::CampaignId.in_subquery(same_kind))
-        .filter(Condition::all().add(grants::Column::Status.is_not_in([
-            GrantStatus::Rejected.as_str(),
-            GrantStatus::Withdrawn.as_str(),
-        ])))
-        .into_tuple::<String>()
+        .into_tuple::<(String, Uuid, String)>()
         .all(work.conn())
         .await?
-        .into_iter()
-        .collect();
+    {
+        if campaign_id == campaign.id {
+            granted.insert(key);
+        } else if same_kind.contains(&campaign_id) && !dead.contains(&status.as_str()) {
+            elsewhere.insert(key);
+        }
+    }
     let now = ctx.clock.now();
     let actor = ctx.actor().id.unwrap_or_default();
     let mut rows = Vec::new();

@@ -563,3 +563,40 @@ pub async fn withdraw(
 pub(crate) fn not_ready(index: usize, why: &str) -> FieldError {
     FieldError::new(format!("grant_ids[{index}]"), "not_ready", why)
 }
+
+/// A step taken on many grants at once.
+#[derive(Debug, Clone)]
+pub enum Step {
+    Verify(Visit),
+    Approve,
+    Reject(String),
+}
+
+/// Take one step on each of `ids`, each grant in its own unit of work, all-or-nothing per grant:
+/// a grant the step cannot take (wrong state, four eyes, no money left) gets its error and the
+/// others go on. The permission is checked once, before any; a failure of the database itself
+/// ends the whole request.
+pub async fn each(
+    ctx: &Context<'_>,
+    ids: &[Uuid],
+    step: &Step,
+) -> Result<Vec<(Uuid, Result<grants::Model, CoreError>)>, CoreError> {
+    ctx.require(match step {
+        Step::Verify(_) => VERIFY,
+        Step::Approve | Step::Reject(_) => APPROVE,
+    })
+    .await?;
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        let result = match step {
+            Step::Verify(visit) => verify(ctx, *id, None, visit.clone()).await,
+            Step::Approve => approve(ctx, *id, None).await,
+            Step::Reject(reason) => reject(ctx, *id, None, reason.clone()).await,
+        };
+        match result {
+            Err(e @ (CoreError::Database(_) | CoreError::Internal(_))) => return Err(e),
+            other => results.push((*id, other)),
+        }
+    }
+    Ok(results)
+}

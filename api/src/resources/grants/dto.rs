@@ -516,3 +516,62 @@ impl From<siji_core::grants::bulk::Report> for BulkReportResponse {
         }
     }
 }
+
+/// The grants a bulk step is taken on, at most 1,000.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"grant_ids": ["0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001", "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5002"]}))]
+pub struct BulkApproveRequest {
+    #[validate(length(min = 1, max = 1000))]
+    pub grant_ids: Vec<Uuid>,
+}
+
+/// Verify many grants by the home visits of one round (走访).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"grant_ids": ["0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001"], "visited_on": "2017-08-05", "findings": "逐户走访，情况属实"}))]
+pub struct BulkVerifyRequest {
+    #[validate(length(min = 1, max = 1000))]
+    pub grant_ids: Vec<Uuid>,
+    pub visited_on: NaiveDate,
+    #[validate(length(min = 2, max = 2000))]
+    pub findings: String,
+}
+
+/// Reject many grants for one reason.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"grant_ids": ["0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001"], "reason": "复核后不符合条件"}))]
+pub struct BulkRejectRequest {
+    #[validate(length(min = 1, max = 1000))]
+    pub grant_ids: Vec<Uuid>,
+    #[validate(length(min = 2, max = 500))]
+    pub reason: String,
+}
+
+/// What a bulk step did to one grant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkStepResult {
+    pub id: Uuid,
+    /// The step was taken.
+    pub ok: bool,
+    /// The grant as it now is, when `ok`.
+    pub grant: Option<GrantResponse>,
+    /// When not `ok`: the problem code (`conflict`, `forbidden`, `not_found`,
+    /// `insufficient_balance`, …) and what it means for this grant.
+    pub code: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Per grant, in the order asked.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"results": [
+    {"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001", "ok": true, "grant": null, "code": null, "detail": null},
+    {"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5002", "ok": false, "grant": null, "code": "forbidden",
+     "detail": "four eyes: the approver of a grant one submitted or verified must be someone else"}
+], "done": 1, "refused": 1}))]
+pub struct BulkStepResponse {
+    pub results: Vec<BulkStepResult>,
+    pub done: usize,
+    pub refused: usize,
+}

@@ -604,3 +604,114 @@ pub async fn run_bulk(
     serde_json::to_value(BulkReportResponse::from(report))
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
+
+fn bulk_response(
+    results: Vec<(Uuid, Result<entity::grants::Model, siji_core::CoreError>)>,
+) -> HttpResponse {
+    let results: Vec<BulkStepResult> = results
+        .into_iter()
+        .map(|(id, r)| match r {
+            Ok(g) => BulkStepResult {
+                id,
+                ok: true,
+                grant: Some(GrantResponse::from(g)),
+                code: None,
+                detail: None,
+            },
+            Err(e) => {
+                let detail = e.to_string();
+                let e = ApiError::from(e);
+                BulkStepResult {
+                    id,
+                    ok: false,
+                    grant: None,
+                    code: Some(e.code().as_str().to_owned()),
+                    detail: Some(detail),
+                }
+            }
+        })
+        .collect();
+    let done = results.iter().filter(|r| r.ok).count();
+    HttpResponse::Ok().json(BulkStepResponse {
+        refused: results.len() - done,
+        done,
+        results,
+    })
+}
+
+/// Verify many grants.
+///
+/// The bulk form of `verify`: the same home-visit round (date and findings) for each grant,
+/// each grant on its own — one that cannot be verified (not `submitted`, or submitted by you)
+/// gets its reason in the result and the others go on.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "bulk_verify_grants",
+    request_body = BulkVerifyRequest,
+    extensions(("x-permission" = json!(grants::VERIFY))),
+    responses((status = 200, description = "Per grant", body = BulkStepResponse)),
+)]
+#[post("/grants/bulk-verify")]
+pub async fn bulk_verify(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<BulkVerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let step = grants::Step::Verify(grants::Visit {
+        visited_on: b.visited_on,
+        findings: b.findings,
+    });
+    let results = grants::each(&caller.context(&state), &b.grant_ids, &step).await?;
+    Ok(bulk_response(results))
+}
+
+/// Approve many grants.
+///
+/// The bulk form of `approve`, each grant on its own: one whose notice has not ended, that has
+/// an open objection, that you submitted or verified, or for which no money is left gets its
+/// reason in the result; the others are approved and committed.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "bulk_approve_grants",
+    request_body = BulkApproveRequest,
+    extensions(("x-permission" = json!(grants::APPROVE))),
+    responses((status = 200, description = "Per grant", body = BulkStepResponse)),
+)]
+#[post("/grants/bulk-approve")]
+pub async fn bulk_approve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<BulkApproveRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let results = grants::each(
+        &caller.context(&state),
+        &b.grant_ids,
+        &grants::Step::Approve,
+    )
+    .await?;
+    Ok(bulk_response(results))
+}
+
+/// Reject many grants.
+///
+/// The bulk form of `reject`, one reason for all, each grant on its own.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "bulk_reject_grants",
+    request_body = BulkRejectRequest,
+    extensions(("x-permission" = json!(grants::APPROVE))),
+    responses((status = 200, description = "Per grant", body = BulkStepResponse)),
+)]
+#[post("/grants/bulk-reject")]
+pub async fn bulk_reject(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<BulkRejectRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.into_inner();
+    let step = grants::Step::Reject(b.reason);
+    let results = grants::each(&caller.context(&state), &b.grant_ids, &step).await?;
+    Ok(bulk_response(results))
+}

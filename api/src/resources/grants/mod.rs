@@ -8,7 +8,10 @@ mod notice_page;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(handlers::submit)
+    cfg.service(handlers::bulk_verify)
+        .service(handlers::bulk_approve)
+        .service(handlers::bulk_reject)
+        .service(handlers::submit)
         .service(handlers::list)
         .service(handlers::get)
         .service(handlers::verify)
