@@ -15,15 +15,12 @@ use std::collections::{HashMap, HashSet};
 
 use entity::{beneficiaries, campaigns as campaign_rows, grants, household_members, workers};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::eligibility::{self, Facts};
-use super::{GrantStatus, RecipientKind, WRITE};
+use super::{Decided, GrantStatus, RecipientKind, WRITE};
 use crate::archive::{ArchiveStatus, Category, Stage};
 use crate::audit::Event;
 use crate::campaigns::rule::{AmountRule, Recipients};
@@ -93,22 +90,8 @@ impl Report {
     }
 }
 
-/// One candidate, read with what a grant keeps.
-struct Candidate {
-    kind: RecipientKind,
-    source_id: Uuid,
-    org_id: Uuid,
-    beneficiary_id: Option<Uuid>,
-    member_id: Option<Uuid>,
-    worker_id: Option<Uuid>,
-    person_key: String,
-    name: String,
-    id_number_public: Option<String>,
-    category: Option<Category>,
-    stage: Option<Stage>,
-    school: Option<String>,
-    facts: Facts,
-}
+/// A candidate is a recipient as a single submission reads it.
+type Candidate = super::Recipient;
 
 fn archive_facts(a: &beneficiaries::Model) -> Option<(ArchiveStatus, Category)> {
     Some((
@@ -157,7 +140,6 @@ async fn batch(
                     let (status, category) = archive_facts(&a)?;
                     Some(Candidate {
                         kind: RecipientKind::ArchiveHead,
-                        source_id: a.id,
                         org_id: a.org_id,
                         beneficiary_id: Some(a.id),
                         member_id: None,
@@ -209,7 +191,6 @@ async fn batch(
                     let stage = m.stage.as_deref().and_then(Stage::parse);
                     Some(Candidate {
                         kind: RecipientKind::Student,
-                        source_id: m.id,
                         org_id: a.org_id,
                         beneficiary_id: Some(a.id),
                         member_id: Some(m.id),
@@ -250,7 +231,6 @@ async fn batch(
                 .into_iter()
                 .map(|w| Candidate {
                     kind: RecipientKind::Worker,
-                    source_id: w.id,
                     org_id: w.org_id,
                     beneficiary_id: None,
                     member_id: None,
@@ -395,9 +375,10 @@ async fn write_batch(
     for c in candidates {
         progress.advance();
         report.candidates += 1;
+        let (recipient, id) = (c.kind, c.source_id());
         let line = |outcome| Line {
-            recipient: c.kind,
-            id: c.source_id,
+            recipient,
+            id,
             outcome,
         };
         let basis = match eligibility::decide(rule, &c.facts) {
@@ -428,36 +409,14 @@ async fn write_batch(
         } else {
             Outcome::Created
         }));
-        rows.push(grants::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            campaign_id: Set(campaign.id),
-            org_id: Set(c.org_id),
-            recipient: Set(c.kind.as_str().to_owned()),
-            beneficiary_id: Set(c.beneficiary_id),
-            member_id: Set(c.member_id),
-            worker_id: Set(c.worker_id),
-            person_key: Set(c.person_key),
-            name: Set(c.name),
-            id_number_public: Set(c.id_number_public),
-            category: Set(c.category.map(|x| x.as_str().to_owned())),
-            stage: Set(c.stage.map(|x| x.as_str().to_owned())),
-            school: Set(c.school),
-            amount_fen: Set(amount),
-            basis: Set(basis),
-            aided_elsewhere: Set(flagged),
-            status: Set(GrantStatus::Submitted.as_str().to_owned()),
-            notice_id: Set(None),
-            submitted_by: Set(actor),
-            verified_by: Set(None),
-            verified_on: Set(None),
-            visit_findings: Set(None),
-            approved_by: Set(None),
-            approved_at: Set(None),
-            reason: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-        });
+        rows.push(c.into_row(Decided {
+            campaign_id: campaign.id,
+            amount_fen: amount,
+            basis,
+            aided_elsewhere: flagged,
+            submitted_by: actor,
+            at: now,
+        }));
     }
     let count = rows.len();
     // Multi-row inserts, in slices the databases' parameter limits allow. A person granted by a

@@ -104,19 +104,75 @@ pub struct Visit {
 }
 
 /// What a recipient is, read in the scope: the facts the rule looks at and what a grant keeps.
-struct Recipient {
-    kind: RecipientKind,
-    org_id: Uuid,
-    beneficiary_id: Option<Uuid>,
-    member_id: Option<Uuid>,
-    worker_id: Option<Uuid>,
-    person_key: String,
-    name: String,
-    id_number_public: Option<String>,
-    category: Option<Category>,
-    stage: Option<Stage>,
-    school: Option<String>,
-    facts: Facts,
+pub(crate) struct Recipient {
+    pub(crate) kind: RecipientKind,
+    pub(crate) org_id: Uuid,
+    pub(crate) beneficiary_id: Option<Uuid>,
+    pub(crate) member_id: Option<Uuid>,
+    pub(crate) worker_id: Option<Uuid>,
+    pub(crate) person_key: String,
+    pub(crate) name: String,
+    pub(crate) id_number_public: Option<String>,
+    pub(crate) category: Option<Category>,
+    pub(crate) stage: Option<Stage>,
+    pub(crate) school: Option<String>,
+    pub(crate) facts: Facts,
+}
+
+/// What a new grant is decided with.
+pub(crate) struct Decided {
+    pub(crate) campaign_id: Uuid,
+    pub(crate) amount_fen: i64,
+    pub(crate) basis: String,
+    pub(crate) aided_elsewhere: bool,
+    pub(crate) submitted_by: Uuid,
+    pub(crate) at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Recipient {
+    /// The record the recipient was named by: the archive, the household member or the worker.
+    pub(crate) fn source_id(&self) -> Uuid {
+        match self.kind {
+            RecipientKind::ArchiveHead => self.beneficiary_id,
+            RecipientKind::Student => self.member_id,
+            RecipientKind::Worker => self.worker_id,
+        }
+        .unwrap_or_default()
+    }
+
+    /// The new grant's row, `submitted`: one place for a single submission and a worklist.
+    pub(crate) fn into_row(self, d: Decided) -> grants::ActiveModel {
+        grants::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            campaign_id: Set(d.campaign_id),
+            org_id: Set(self.org_id),
+            recipient: Set(self.kind.as_str().to_owned()),
+            beneficiary_id: Set(self.beneficiary_id),
+            member_id: Set(self.member_id),
+            worker_id: Set(self.worker_id),
+            person_key: Set(self.person_key),
+            name: Set(self.name),
+            id_number_public: Set(self.id_number_public),
+            category: Set(self.category.map(|c| c.as_str().to_owned())),
+            stage: Set(self.stage.map(|s| s.as_str().to_owned())),
+            school: Set(self.school),
+            amount_fen: Set(d.amount_fen),
+            basis: Set(d.basis),
+            aided_elsewhere: Set(d.aided_elsewhere),
+            status: Set(GrantStatus::Submitted.as_str().to_owned()),
+            notice_id: Set(None),
+            submitted_by: Set(d.submitted_by),
+            verified_by: Set(None),
+            verified_on: Set(None),
+            visit_findings: Set(None),
+            approved_by: Set(None),
+            approved_at: Set(None),
+            reason: Set(None),
+            created_at: Set(d.at),
+            updated_at: Set(d.at),
+            version: Set(1),
+        }
+    }
 }
 
 fn archive_facts(archive: &beneficiaries::Model) -> Result<(ArchiveStatus, Category), CoreError> {
@@ -297,38 +353,14 @@ pub async fn submit(ctx: &Context<'_>, new: NewGrant) -> Result<grants::Model, C
             "this person has been aided by another campaign of the same kind and year; the rule allows no top-ups",
         ));
     }
-    let now = ctx.clock.now();
-    let actor = ctx.actor().id.unwrap_or_default();
-    let row = grants::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        campaign_id: Set(campaign.id),
-        org_id: Set(r.org_id),
-        recipient: Set(r.kind.as_str().to_owned()),
-        beneficiary_id: Set(r.beneficiary_id),
-        member_id: Set(r.member_id),
-        worker_id: Set(r.worker_id),
-        person_key: Set(r.person_key),
-        name: Set(r.name),
-        id_number_public: Set(r.id_number_public),
-        category: Set(r.category.map(|c| c.as_str().to_owned())),
-        stage: Set(r.stage.map(|s| s.as_str().to_owned())),
-        school: Set(r.school),
-        amount_fen: Set(amount),
-        basis: Set(basis),
-        aided_elsewhere: Set(elsewhere),
-        status: Set(GrantStatus::Submitted.as_str().to_owned()),
-        notice_id: Set(None),
-        submitted_by: Set(actor),
-        verified_by: Set(None),
-        verified_on: Set(None),
-        visit_findings: Set(None),
-        approved_by: Set(None),
-        approved_at: Set(None),
-        reason: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    };
+    let row = r.into_row(Decided {
+        campaign_id: campaign.id,
+        amount_fen: amount,
+        basis,
+        aided_elsewhere: elsewhere,
+        submitted_by: ctx.actor().id.unwrap_or_default(),
+        at: ctx.clock.now(),
+    });
     let g = grants::Entity::insert(row)
         .exec_with_returning(work.conn())
         .await?;
