@@ -22,8 +22,10 @@ use entity::{
     campaign_fund_sources as sources, campaign_ledger as ledger, campaign_quotas as quotas,
     campaigns, orgs as org_rows,
 };
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Select,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -709,41 +711,98 @@ impl Figures {
     }
 }
 
+/// The ledger of a campaign in the principal's scope summed in SQL per organisation, fund source
+/// and kind, with what came in and what went out kept apart: the figures and the balance check
+/// read a few rows per organisation, never the whole ledger.
+#[derive(Debug, FromQueryResult)]
+struct Sum {
+    org_id: Uuid,
+    fund_source_id: Option<Uuid>,
+    kind: String,
+    amount_in: i64,
+    amount_out: i64,
+    quota_in: i64,
+    quota_out: i64,
+}
+
+async fn sums(ctx: &Context<'_>, campaign_id: Uuid) -> Result<Vec<Sum>, CoreError> {
+    use ledger::Column as L;
+    ctx.require(super::READ).await?;
+    queries::get(ctx, campaign_id).await?;
+    // PostgreSQL sums a bigint into a numeric; the casts bring the sums back.
+    let part = |sql: &str| Expr::cust(format!("CAST(SUM({sql}) AS BIGINT)"));
+    let query = Query::select()
+        .column(L::OrgId)
+        .column(L::FundSourceId)
+        .column(L::Kind)
+        .expr_as(
+            part("CASE WHEN amount_fen > 0 THEN amount_fen ELSE 0 END"),
+            "amount_in",
+        )
+        .expr_as(
+            part("CASE WHEN amount_fen < 0 THEN -amount_fen ELSE 0 END"),
+            "amount_out",
+        )
+        .expr_as(
+            part("CASE WHEN quota > 0 THEN quota ELSE 0 END"),
+            "quota_in",
+        )
+        .expr_as(
+            part("CASE WHEN quota < 0 THEN -quota ELSE 0 END"),
+            "quota_out",
+        )
+        .from(ledger::Entity)
+        .and_where(Expr::col(L::CampaignId).eq(campaign_id))
+        .and_where(Expr::col(L::OrgId).in_subquery(ctx.scope().org_ids()))
+        .group_by_col(L::OrgId)
+        .group_by_col(L::FundSourceId)
+        .group_by_col(L::Kind)
+        .to_owned();
+    Ok(
+        Sum::find_by_statement(ctx.db.get_database_backend().build(&query))
+            .all(ctx.db)
+            .await?,
+    )
+}
+
 /// The campaign's figures for every organisation of the principal's scope that takes part in
 /// it, computed from the ledger in one query: what each received (per source), passed on, and
 /// has available, and the same for the quota.
 pub async fn holdings(ctx: &Context<'_>, campaign_id: Uuid) -> Result<Vec<Holding>, CoreError> {
-    let rows = ledger(ctx, campaign_id).await?.all(ctx.db).await?;
     let mut by_org: BTreeMap<Uuid, Holding> = BTreeMap::new();
     let mut per_source: HashMap<(Uuid, Uuid), Figures> = HashMap::new();
-    for row in &rows {
-        let holding = by_org.entry(row.org_id).or_insert_with(|| Holding {
-            org_id: row.org_id,
+    for sum in sums(ctx, campaign_id).await? {
+        let holding = by_org.entry(sum.org_id).or_insert_with(|| Holding {
+            org_id: sum.org_id,
             ..Holding::default()
         });
         // Funding and allocations in are received, allocations out are passed on; commitments
         // net of releases are what approved grants hold.
-        let split = |v: i64| -> (i64, i64, i64) {
-            match LedgerKind::parse(&row.kind) {
-                Some(LedgerKind::Commit | LedgerKind::Release) => (0, 0, -v),
-                _ if v >= 0 => (v, 0, 0),
-                _ => (0, -v, 0),
+        let held = matches!(
+            LedgerKind::parse(&sum.kind),
+            Some(LedgerKind::Commit | LedgerKind::Release)
+        );
+        let split = |into: i64, out: i64| -> (i64, i64, i64) {
+            if held {
+                (0, 0, out - into)
+            } else {
+                (into, out, 0)
             }
         };
-        let (quota_in, quota_out, quota_held) = split(i64::from(row.quota));
+        let (quota_in, quota_out, quota_held) = split(sum.quota_in, sum.quota_out);
         holding.quota_received += quota_in;
         holding.quota_allocated += quota_out;
         holding.quota_committed += quota_held;
-        holding.quota_available += i64::from(row.quota);
-        if let Some(source) = row.fund_source_id {
-            let (received, allocated, committed) = split(row.amount_fen);
+        holding.quota_available += sum.quota_in - sum.quota_out;
+        if let Some(source) = sum.fund_source_id {
+            let (received, allocated, committed) = split(sum.amount_in, sum.amount_out);
             let f = Figures {
                 received_fen: received,
                 allocated_fen: allocated,
                 committed_fen: committed,
-                available_fen: row.amount_fen,
+                available_fen: sum.amount_in - sum.amount_out,
             };
-            per_source.entry((row.org_id, source)).or_default().add(f);
+            per_source.entry((sum.org_id, source)).or_default().add(f);
             holding.total.add(f);
         }
     }
@@ -788,14 +847,13 @@ pub struct Difference {
 /// Recompute every balance of the campaign in the principal's scope from the ledger and
 /// compare it with the recorded one; an empty list means they agree to the fen.
 pub async fn check(ctx: &Context<'_>, campaign_id: Uuid) -> Result<Vec<Difference>, CoreError> {
-    let rows = ledger(ctx, campaign_id).await?.all(ctx.db).await?;
     let mut money: BTreeMap<(Uuid, Uuid), i64> = BTreeMap::new();
     let mut quota: BTreeMap<Uuid, i64> = BTreeMap::new();
-    for row in rows {
-        if let Some(source) = row.fund_source_id {
-            *money.entry((row.org_id, source)).or_default() += row.amount_fen;
+    for sum in sums(ctx, campaign_id).await? {
+        if let Some(source) = sum.fund_source_id {
+            *money.entry((sum.org_id, source)).or_default() += sum.amount_in - sum.amount_out;
         }
-        *quota.entry(row.org_id).or_default() += i64::from(row.quota);
+        *quota.entry(sum.org_id).or_default() += sum.quota_in - sum.quota_out;
     }
     let mut recorded_money: BTreeMap<(Uuid, Uuid), i64> = BTreeMap::new();
     for b in balances::Entity::find()
