@@ -50,6 +50,21 @@ impl<'c> Work<'c> {
         self.txn.commit().await?;
         Ok(())
     }
+
+    /// A savepoint inside this unit: what runs in it is undone alone by [`Work::rollback`] while
+    /// the unit goes on, and kept by [`Work::commit`] (which releases the savepoint). For bulk
+    /// steps that are all-or-nothing per record but should not pay a commit per record.
+    pub async fn savepoint(&self) -> Result<Work<'c>, CoreError> {
+        Ok(Work {
+            txn: self.txn.begin().await?,
+            actor: self.actor,
+        })
+    }
+
+    pub async fn rollback(self) -> Result<(), CoreError> {
+        self.txn.rollback().await?;
+        Ok(())
+    }
 }
 
 /// Begin a write transaction on `db` (immediate on SQLite).

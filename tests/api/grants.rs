@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    County, PASSWORD, TestApp, assert_problem, json_body, nth_id_number, spawn_app,
+    County, PASSWORD, TestApp, assert_problem, id_number, json_body, nth_id_number, spawn_app,
 };
 
 struct World {
@@ -916,4 +916,207 @@ async fn bulk_steps_answer_per_grant() {
         )
         .await;
     assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+}
+
+/// A child listed in both parents' archives, in two counties, is two records and one person: the
+/// city's autumn aid grants the child once, whichever county comes first, even at once, and the
+/// refusal names nothing of the other county's grant.
+#[tokio::test]
+async fn one_person_under_two_records_in_two_counties_is_granted_once() {
+    let w = world().await;
+    let b = w.app.county(&w.city_admin, "兖州区总工会", "370812").await;
+    w.app.living_standard_this_year(&b, 80_000).await;
+    w.app
+        .create_user(&w.city_admin, &b.org_id, "370812.approver", &["approver"])
+        .await;
+    let b_approver = w.app.login("370812.approver", PASSWORD).await.access;
+    let student = id_number("37081119990315001");
+    let mut members = Vec::new();
+    for (county, approver, n, parent) in [
+        (&w.a, &w.approver, 1, "王建国"),
+        (&b, &b_approver, 2, "李秀英"),
+    ] {
+        let head = w.app.worker_id(county, parent, &nth_id_number(n)).await;
+        let created = json_body(
+            w.app
+                .post_as(
+                    "/api/v1/beneficiaries",
+                    &county.operator,
+                    &json!({"org_id": county.org_id, "head_worker_id": head, "household_size": 2,
+                            "annual_income_fen": 20_000 * 2 * 12, "rigid_expenses_fen": 0, "causes": ["illness"],
+                            "first_visit": {"visited_on": "2026-09-01", "findings": "子女考入大学"},
+                            "members": [{"name": "王小明", "relation": "child", "id_number": student,
+                                         "health": "healthy", "school": "曲阜师范大学",
+                                         "stage": "undergraduate", "admission_year": 2026}]}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let id = created["id"].as_str().unwrap();
+        json_body(
+            w.app
+                .post_as(
+                    &format!("/api/v1/beneficiaries/{id}/verify"),
+                    approver,
+                    &json!({"visited_on": day(0), "findings": "属实", "confirmed": true}),
+                )
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        members.push(created["members"][0]["id"].clone());
+    }
+    let mut c = json!({"org_id": w.app.root_org_id(&w.city_admin).await, "kind": "autumn_tuition", "year": 2026,
+        "title": "金秋助学", "quota": 10,
+        "rule": {"recipients": {"from": "students", "categories": ["deep"], "stages": ["undergraduate"]},
+                 "amount": {"type": "fixed", "amount_fen": 500_000}},
+        "fund_sources": [{"source": "federation", "amount_fen": 5_000_000}]});
+    c = json_body(
+        w.app.post_as("/api/v1/campaigns", &w.city_admin, &c).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = c["id"].as_str().unwrap();
+    json_body(
+        w.app
+            .post_as(
+                &format!("/api/v1/campaigns/{id}/open"),
+                &w.city_admin,
+                &json!({}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    // The city allocates to each county (a county sees the city's campaign once it takes part).
+    for county in [&w.a, &b] {
+        json_body(
+            w.app
+                .post_as(
+                    &format!("/api/v1/campaigns/{id}/allocations"),
+                    &w.city_admin,
+                    &json!({"to_org_id": county.org_id, "quota": 5, "amounts": [
+                        {"fund_source_id": c["fund_sources"][0]["id"], "amount_fen": 2_500_000}]}),
+                )
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let bodies: Vec<Value> = members
+        .iter()
+        .map(|m| json!({"campaign_id": id, "recipient": {"kind": "student", "id": m}}))
+        .collect();
+    let (first, second) = tokio::join!(
+        w.app.post_as("/api/v1/grants", &w.a.operator, &bodies[0]),
+        w.app.post_as("/api/v1/grants", &b.operator, &bodies[1])
+    );
+    let (created, refused) = if first.status() == StatusCode::CREATED {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    let created = json_body(created, StatusCode::CREATED).await;
+    let problem = assert_problem(refused, StatusCode::CONFLICT, "duplicate").await;
+    // The other county's grant is not named: neither its id nor its organisation.
+    assert!(problem["existing_id"].is_null(), "{problem}");
+    let text = problem.to_string();
+    for secret in [
+        created["id"].as_str().unwrap(),
+        created["org_id"].as_str().unwrap(),
+        "任城区",
+        "兖州区",
+    ] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    // The bulk worklist agrees: one person, already granted.
+    let job = w
+        .app
+        .finished_job(
+            w.app
+                .post_as(
+                    &format!("/api/v1/campaigns/{id}/grants/bulk"),
+                    &w.city_admin,
+                    &json!({}),
+                )
+                .await,
+            &w.city_admin,
+        )
+        .await;
+    assert_eq!(
+        (
+            job["result"]["candidates"].clone(),
+            job["result"]["created"].clone(),
+            job["result"]["already_granted"].clone()
+        ),
+        (json!(2), json!(0), json!(2)),
+        "{job}"
+    );
+}
+
+/// Two approvers press "approve" on the same grant at once: one approves, the other is told it
+/// already moved, and the amount is committed once.
+#[tokio::test]
+async fn concurrent_approvals_commit_the_amount_once() {
+    let w = world().await;
+    w.app
+        .create_user(&w.a.admin, &w.a.org_id, "370811.approver2", &["approver"])
+        .await;
+    let second = w.app.login("370811.approver2", PASSWORD).await.access;
+    let c = campaign(&w, &w.a.admin, &w.a.org_id, per_category(false), 10).await;
+    for n in 1..=3 {
+        let household = archive(&w, n, &format!("职工{n}"), 20_000, false).await;
+        let grant = json_body(
+            submit(&w, &w.a.operator, &c, &household).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        json_body(
+            act(
+                &w,
+                &w.approver,
+                &grant,
+                "verify",
+                json!({"visited_on": day(-10), "findings": "入户核实，情况属实"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        json_body(
+            notice(&w, &w.a.operator, &c, &[&grant], -7, -2).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let (one, other) = tokio::join!(
+            act(&w, &w.a.admin, &grant, "approve", json!({})),
+            act(&w, &second, &grant, "approve", json!({})),
+        );
+        let mut statuses = [one.status(), other.status()];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "{:?}",
+            (one.text().await, other.text().await)
+        );
+    }
+    let county = holding(&w, &w.a.admin, &c, &w.a.org_id).await;
+    assert_eq!(county["total"]["committed_fen"], 3 * 150_000);
+    assert_eq!(county["quota_committed"], 3);
+    let check = json_body(
+        w.app
+            .get_as(
+                &format!(
+                    "/api/v1/campaigns/{}/balance-check",
+                    c["id"].as_str().unwrap()
+                ),
+                &w.a.admin,
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(check["consistent"], true, "{check}");
 }

@@ -29,5 +29,6 @@ mod migrations;
 mod orgs;
 mod races;
 mod registry;
+mod scenarios;
 mod tenancy;
 mod tokens;

@@ -237,6 +237,11 @@ async fn main() {
     );
     println!("data written in {:.1} s", started.elapsed().as_secs_f64());
 
+    if std::env::var("SIJI_BENCH_ONLY").as_deref() == Ok("grants") {
+        bulk_grants(&app, &admin, &root, &worker_ids).await;
+        return;
+    }
+
     let get = |path: String| {
         let (app, admin) = (&app, admin.clone());
         async move {
@@ -437,6 +442,108 @@ async fn bulk_grants(app: &helpers::TestApp, admin: &str, root: &str, heads: &[(
         created as f64 / seconds,
         job["status"]
     );
+
+    // The rest of the workflow at the same scale: home visits recorded by a second person, the
+    // public notices (at most 10,000 grants each, run in the past so that approval may follow),
+    // approval by a third person in bulk requests of 1,000.
+    let mut ids: Vec<String> = Vec::with_capacity(n);
+    let mut cursor = String::new();
+    loop {
+        let page: serde_json::Value = app
+            .get_as(
+                &format!("/api/v1/grants?campaign_id={id}&limit=200{cursor}"),
+                admin,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    let mut staff = Vec::new();
+    for name in ["bench.verifier", "bench.approver"] {
+        app.create_user(admin, root, name, &["approver"]).await;
+        staff.push(app.login(name, helpers::PASSWORD).await.access);
+    }
+    let step = |path: &'static str, token: String, body: serde_json::Value| {
+        let ids = &ids;
+        async move {
+            let started = Instant::now();
+            let mut done = 0usize;
+            for chunk in ids.chunks(1000) {
+                let mut body = body.clone();
+                body["grant_ids"] = serde_json::json!(chunk);
+                let res = app
+                    .authed(Method::POST, path, &token)
+                    .timeout(Duration::from_secs(1800))
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), StatusCode::OK, "{path}");
+                let answer: serde_json::Value = res.json().await.unwrap();
+                done += answer["done"].as_u64().unwrap_or(0) as usize;
+                if let Some(refused) = answer["results"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["ok"] == false)
+                {
+                    println!("  refused: {refused}");
+                }
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "{:<48} {done} of {} in {seconds:.2} s ({:.0} grants/s)",
+                path.trim_start_matches("/api/v1/grants/"),
+                ids.len(),
+                done as f64 / seconds
+            );
+        }
+    };
+    let visited = (Utc::now().date_naive() - chrono::Days::new(20)).to_string();
+    step(
+        "/api/v1/grants/bulk-verify",
+        staff[0].clone(),
+        serde_json::json!({"visited_on": visited, "findings": "逐户走访，情况属实"}),
+    )
+    .await;
+    let started = Instant::now();
+    let today = Utc::now().date_naive();
+    for chunk in ids.chunks(10_000) {
+        let res = app
+            .authed(Method::POST, "/api/v1/grant-notices", admin)
+            .timeout(Duration::from_secs(1800))
+            .json(&serde_json::json!({"campaign_id": id, "org_id": root,
+                "title": "关于2017年送温暖拟资助名单的公示", "contact": "市总工会 0537-1234567",
+                "starts_on": (today - chrono::Days::new(10)).to_string(),
+                "ends_on": (today - chrono::Days::new(2)).to_string(), "grant_ids": chunk}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    println!(
+        "{:<48} {:.2} s",
+        format!("public notices for {} grants", ids.len()),
+        started.elapsed().as_secs_f64()
+    );
+    step(
+        "/api/v1/grants/bulk-approve",
+        staff[1].clone(),
+        serde_json::json!({}),
+    )
+    .await;
 }
 
 /// Upload a CSV to the worker import; the status, the report and the seconds it took.

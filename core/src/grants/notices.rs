@@ -4,7 +4,7 @@
 //! public mask (1101**********002X), the county, the school or category where the campaign needs
 //! it, and the amount.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use entity::{grant_notices as notices, grants, orgs as org_rows};
@@ -97,7 +97,7 @@ pub async fn place(ctx: &Context<'_>, new: NewNotice) -> Result<notices::Model, 
         .into_iter()
         .map(|g| (g.id, g))
         .collect();
-    let publisher_subtree: Vec<Uuid> = under
+    let publisher_subtree: HashSet<Uuid> = under
         .orgs()
         .all(work.conn())
         .await?
