@@ -1,7 +1,7 @@
 //! Crash safety with the real binary: `siji` is started as a child process, killed with SIGKILL
 //! in the middle of an import, and started again on the same database. Nothing accepted is lost,
 //! nothing is done twice, and the client's retry with its `Idempotency-Key` gets the same job;
-//! the same for allocations of a campaign's money.
+//! the same for allocations of a campaign's money and for a bulk approval that commits it.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -357,6 +357,297 @@ async fn allocations_killed_mid_stream_happen_exactly_once_after_retries() {
     let check = get(
         &client,
         format!("{}/api/v1/campaigns/{id}/balance-check", server.base),
+        &admin,
+    )
+    .await;
+    assert_eq!(check["consistent"], true, "{check}");
+}
+
+/// `n` formal deep-hardship archives in `org`, each with its head, written straight into the
+/// database (the setup is not what this test is about).
+async fn archives(database_url: &str, org: uuid::Uuid, n: usize) {
+    use entity::{beneficiaries, workers};
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let db = sea_orm::Database::connect(database_url).await.unwrap();
+    let now = chrono::Utc::now();
+    let born = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let heads: Vec<uuid::Uuid> = (0..n).map(|_| uuid::Uuid::now_v7()).collect();
+    let people = heads
+        .iter()
+        .enumerate()
+        .map(|(i, id)| workers::ActiveModel {
+            id: Set(*id),
+            org_id: Set(org),
+            enterprise_id: Set(None),
+            name: Set(format!("职工{i}")),
+            id_number_enc: Set("k1:crash".into()),
+            id_number_idx: Set(format!("{i:064}")),
+            id_number_masked: Set("370811********0000".into()),
+            sex: Set("female".into()),
+            birth_date: Set(born),
+            phone_enc: Set(None),
+            phone_idx: Set(None),
+            phone_masked: Set(None),
+            kind: Set("staff".into()),
+            employment_status: Set("employed".into()),
+            member_since: Set(None),
+            frontline: Set(false),
+            high_temperature: Set(false),
+            honours: Set(String::new()),
+            status: Set("active".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+        });
+    workers::Entity::insert_many(people.collect::<Vec<_>>())
+        .exec_without_returning(&db)
+        .await
+        .unwrap();
+    let households = heads.iter().map(|head| beneficiaries::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        org_id: Set(org),
+        head_worker_id: Set(*head),
+        live_head_worker_id: Set(Some(*head)),
+        status: Set("formal".into()),
+        category: Set("deep".into()),
+        computed_category: Set("deep".into()),
+        eligibility_rule: Set("crash test".into()),
+        override_reason: Set(None),
+        causes: Set("illness".into()),
+        needs: Set(None),
+        household_size: Set(3),
+        annual_income_fen: Set(1_000_000),
+        rigid_expenses_fen: Set(0),
+        accident_costs_fen: Set(0),
+        per_capita_monthly_fen: Set(27_777),
+        migrant_worker: Set(false),
+        employment_started_on: Set(None),
+        long_term_assistance: Set(false),
+        created_by: Set(uuid::Uuid::nil()),
+        last_verified_on: Set(None),
+        reverify_due_on: Set(None),
+        closed_reason: Set(None),
+        closed_note: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    });
+    beneficiaries::Entity::insert_many(households.collect::<Vec<_>>())
+        .exec_without_returning(&db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+}
+
+/// Approval commits money: a bulk approval of 500 grants is killed part-way, the server
+/// restarted, and the same request sent again. The grants approved before the crash are the
+/// whole units of work that committed (a hundred at a time, never a part of one); the retry
+/// approves exactly the rest and answers "already moved" for those; every grant is committed
+/// once in the ledger and the balances still equal it.
+#[tokio::test]
+async fn a_bulk_approval_killed_part_way_commits_each_grant_once_after_a_retry() {
+    const GRANTS: usize = 500;
+    const AMOUNT: i64 = 100_000;
+    let (database_url, _database) = fresh_database_url().await;
+    let port = free_port();
+    let client = reqwest::Client::new();
+    let mut server = Server::start(&database_url, port).await;
+    let admin = token(&client, &server.base).await;
+    let base = server.base.clone();
+    let me = get(&client, format!("{base}/api/v1/me"), &admin).await;
+    let city = me["org"]["id"].as_str().unwrap().to_owned();
+    archives(&database_url, city.parse().unwrap(), GRANTS).await;
+    let campaign = post(
+        &client,
+        format!("{base}/api/v1/campaigns"),
+        &admin,
+        &json!({"org_id": city, "kind": "winter_warmth", "year": 2017, "title": "送温暖", "quota": 1000,
+                "rule": {"recipients": {"from": "archive", "categories": ["deep"]},
+                         "amount": {"type": "fixed", "amount_fen": AMOUNT}},
+                "fund_sources": [{"source": "city_fiscal", "amount_fen": 100_000_000}]}),
+    )
+    .await;
+    let id = campaign["id"].as_str().unwrap().to_owned();
+    post(
+        &client,
+        format!("{base}/api/v1/campaigns/{id}/open"),
+        &admin,
+        &json!({}),
+    )
+    .await;
+    let job = post(
+        &client,
+        format!("{base}/api/v1/campaigns/{id}/grants/bulk"),
+        &admin,
+        &json!({}),
+    )
+    .await;
+    let started = Instant::now();
+    while get(
+        &client,
+        format!("{base}{}", job["url"].as_str().unwrap()),
+        &admin,
+    )
+    .await["status"]
+        != "succeeded"
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "bulk creation");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut staff = Vec::new();
+    for name in ["crash.verifier", "crash.approver"] {
+        post(
+            &client,
+            format!("{base}/api/v1/users"),
+            &admin,
+            &json!({"username": name, "display_name": name, "org_id": city, "roles": ["approver"],
+                    "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+        let res = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": name, "password": crate::helpers::PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        staff.push(body["access_token"].as_str().unwrap().to_owned());
+    }
+    let mut ids: Vec<Value> = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = get(
+            &client,
+            format!("{base}/api/v1/grants?campaign_id={id}&limit=200{cursor}"),
+            &admin,
+        )
+        .await;
+        ids.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["id"].clone()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), GRANTS);
+    let today = chrono::Utc::now().date_naive();
+    let verified = post(
+        &client,
+        format!("{base}/api/v1/grants/bulk-verify"),
+        &staff[0],
+        &json!({"grant_ids": ids, "visited_on": (today - chrono::Days::new(10)).to_string(),
+                "findings": "逐户走访，情况属实"}),
+    )
+    .await;
+    assert_eq!(verified["done"], GRANTS);
+    post(
+        &client,
+        format!("{base}/api/v1/grant-notices"),
+        &admin,
+        &json!({"campaign_id": id, "org_id": city, "title": "关于2017年送温暖拟资助名单的公示",
+                "starts_on": (today - chrono::Days::new(8)).to_string(),
+                "ends_on": (today - chrono::Days::new(2)).to_string(),
+                "contact": "市总工会 0537-1234567", "grant_ids": ids}),
+    )
+    .await;
+
+    let approve = |base: String| {
+        client
+            .post(format!("{base}/api/v1/grants/bulk-approve"))
+            .bearer_auth(&staff[1])
+            .json(&json!({"grant_ids": ids}))
+            .send()
+    };
+    let approving = approve(base.clone());
+    let watch = async {
+        let started = Instant::now();
+        loop {
+            let figures = get(
+                &client,
+                format!("{base}/api/v1/campaigns/{id}/grant-figures"),
+                &admin,
+            )
+            .await;
+            if figures["approved"].as_u64().unwrap() >= 100 {
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "too slow");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::select! {
+        res = approving => panic!("the bulk approval ended before the crash: {:?}", res.map(|r| r.status())),
+        () = watch => server.kill(),
+    }
+
+    let server = Server::start(&database_url, port).await;
+    let base = server.base.clone();
+    let admin = token(&client, &base).await;
+    let before = get(
+        &client,
+        format!("{base}/api/v1/campaigns/{id}/grant-figures"),
+        &admin,
+    )
+    .await["approved"]
+        .as_u64()
+        .unwrap() as usize;
+    assert!(
+        before.is_multiple_of(100) && (100..GRANTS).contains(&before),
+        "{before} grants approved before the crash"
+    );
+    let staff_token = {
+        let res = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": "crash.approver", "password": crate::helpers::PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    };
+    let retried = post(
+        &client,
+        format!("{base}/api/v1/grants/bulk-approve"),
+        &staff_token,
+        &json!({"grant_ids": ids}),
+    )
+    .await;
+    assert_eq!(retried["done"], GRANTS - before, "{retried}");
+    let refused = retried["results"].as_array().unwrap();
+    assert!(
+        refused
+            .iter()
+            .filter(|r| r["ok"] == false)
+            .all(|r| r["code"] == "conflict")
+    );
+    let figures = get(
+        &client,
+        format!("{base}/api/v1/campaigns/{id}/grant-figures"),
+        &admin,
+    )
+    .await;
+    let expected = i64::try_from(GRANTS).unwrap();
+    assert_eq!(
+        (figures["approved"].clone(), figures["approved_fen"].clone()),
+        (json!(expected), json!(expected * AMOUNT))
+    );
+    let holdings = get(
+        &client,
+        format!("{base}/api/v1/campaigns/{id}/holdings"),
+        &admin,
+    )
+    .await;
+    let city_row = &holdings["holdings"][0];
+    assert_eq!(city_row["total"]["committed_fen"], expected * AMOUNT);
+    assert_eq!(city_row["quota_committed"], expected);
+    let check = get(
+        &client,
+        format!("{base}/api/v1/campaigns/{id}/balance-check"),
         &admin,
     )
     .await;

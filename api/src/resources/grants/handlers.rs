@@ -670,7 +670,9 @@ pub async fn bulk_verify(
 ///
 /// The bulk form of `approve`, each grant on its own: one whose notice has not ended, that has
 /// an open objection, that you submitted or verified, or for which no money is left gets its
-/// reason in the result; the others are approved and committed.
+/// reason in the result; the others are approved and committed. Grants are taken a hundred per
+/// transaction: if the request is cut off part-way, the hundreds already committed stay, and
+/// sending the same request again approves the rest (the others answer `conflict`).
 #[utoipa::path(
     tag = tags::GRANTS,
     operation_id = "bulk_approve_grants",
