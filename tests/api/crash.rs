@@ -403,35 +403,9 @@ async fn archives(database_url: &str, org: uuid::Uuid, n: usize) {
         .exec_without_returning(&db)
         .await
         .unwrap();
-    let households = heads.iter().map(|head| beneficiaries::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        org_id: Set(org),
-        head_worker_id: Set(*head),
-        live_head_worker_id: Set(Some(*head)),
-        status: Set("formal".into()),
-        category: Set("deep".into()),
-        computed_category: Set("deep".into()),
-        eligibility_rule: Set("crash test".into()),
-        override_reason: Set(None),
-        causes: Set("illness".into()),
-        needs: Set(None),
-        household_size: Set(3),
-        annual_income_fen: Set(1_000_000),
-        rigid_expenses_fen: Set(0),
-        accident_costs_fen: Set(0),
-        per_capita_monthly_fen: Set(27_777),
-        migrant_worker: Set(false),
-        employment_started_on: Set(None),
-        long_term_assistance: Set(false),
-        created_by: Set(uuid::Uuid::nil()),
-        last_verified_on: Set(None),
-        reverify_due_on: Set(None),
-        closed_reason: Set(None),
-        closed_note: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    });
+    let households = heads
+        .iter()
+        .map(|head| crate::helpers::formal_deep_archive(*head, org, now));
     beneficiaries::Entity::insert_many(households.collect::<Vec<_>>())
         .exec_without_returning(&db)
         .await

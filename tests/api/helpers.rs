@@ -540,3 +540,43 @@ pub fn request_examples(doc: &Value, op: &Value) -> Option<Vec<Value>> {
     }
     Some(examples)
 }
+
+/// A formal deep-hardship archive headed by `head` in `org`, as a row to write straight into the
+/// database: for the benchmark and the crash tests, which set up hundreds or thousands of them
+/// and are not about how an archive is opened.
+pub fn formal_deep_archive(
+    head: Uuid,
+    org: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> entity::beneficiaries::ActiveModel {
+    use sea_orm::ActiveValue::Set;
+    entity::beneficiaries::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org),
+        head_worker_id: Set(head),
+        live_head_worker_id: Set(Some(head)),
+        status: Set("formal".into()),
+        category: Set("deep".into()),
+        computed_category: Set("deep".into()),
+        eligibility_rule: Set("written by a test".into()),
+        override_reason: Set(None),
+        causes: Set("illness".into()),
+        needs: Set(None),
+        household_size: Set(3),
+        annual_income_fen: Set(1_000_000),
+        rigid_expenses_fen: Set(0),
+        accident_costs_fen: Set(0),
+        per_capita_monthly_fen: Set(27_777),
+        migrant_worker: Set(false),
+        employment_started_on: Set(None),
+        long_term_assistance: Set(false),
+        created_by: Set(Uuid::nil()),
+        last_verified_on: Set(None),
+        reverify_due_on: Set(None),
+        closed_reason: Set(None),
+        closed_note: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+}

@@ -363,35 +363,9 @@ async fn bulk_grants(app: &helpers::TestApp, admin: &str, root: &str, heads: &[(
     let n = env_or("SIJI_BENCH_ARCHIVES", heads.len()).min(heads.len());
     let now = Utc::now();
     for chunk in heads[..n].chunks(500) {
-        let rows = chunk.iter().map(|(head, org)| beneficiaries::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            org_id: Set(*org),
-            head_worker_id: Set(*head),
-            live_head_worker_id: Set(Some(*head)),
-            status: Set("formal".into()),
-            category: Set("deep".into()),
-            computed_category: Set("deep".into()),
-            eligibility_rule: Set("bench".into()),
-            override_reason: Set(None),
-            causes: Set("illness".into()),
-            needs: Set(None),
-            household_size: Set(3),
-            annual_income_fen: Set(1_000_000),
-            rigid_expenses_fen: Set(0),
-            accident_costs_fen: Set(0),
-            per_capita_monthly_fen: Set(27_777),
-            migrant_worker: Set(false),
-            employment_started_on: Set(None),
-            long_term_assistance: Set(false),
-            created_by: Set(Uuid::nil()),
-            last_verified_on: Set(None),
-            reverify_due_on: Set(None),
-            closed_reason: Set(None),
-            closed_note: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-        });
+        let rows = chunk
+            .iter()
+            .map(|(head, org)| helpers::formal_deep_archive(*head, *org, now));
         beneficiaries::Entity::insert_many(rows.collect::<Vec<_>>())
             .exec_without_returning(&app.db)
             .await
