@@ -1,7 +1,7 @@
 //! The one way a versioned record is changed: `UPDATE … SET version = version + 1, updated_at =
 //! now WHERE id = ? AND version = ?`. Zero rows affected means someone changed it first
-//! (`Stale`, a 412 over HTTP), so concurrent edits are caught by the database, not only by
-//! comparing `If-Match` in code.
+//! (`Stale`, a 412, for a principal who sent `If-Match`; a 409 conflict for one who did not), so
+//! concurrent edits are caught by the database, not only by comparing `If-Match` in code.
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -62,11 +62,14 @@ pub fn update<E: Versioned>(id: Uuid, version: i32, now: DateTime<Utc>) -> Updat
 }
 
 /// Apply a versioned update inside a unit of work, with its audit event, and return the record
-/// as it now is. No row changed means the version moved on since it was read: `Stale`.
+/// as it now is. No row changed means the record moved on since it was read: `Stale` for a
+/// principal who named the version (`If-Match`), and a conflict for one who did not and lost a
+/// race to a concurrent request (it set no precondition that could have failed).
 pub async fn save_work<E>(
     work: &Work<'_>,
     change: UpdateMany<E>,
     id: Uuid,
+    expected_version: Option<i32>,
     event: Event,
 ) -> Result<E::Model, CoreError>
 where
@@ -74,7 +77,12 @@ where
     E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
 {
     if change.exec(work.conn()).await?.rows_affected != 1 {
-        return Err(CoreError::Stale);
+        return Err(match expected_version {
+            Some(_) => CoreError::Stale,
+            None => CoreError::conflict(
+                "another request changed this record at the same moment: read it again",
+            ),
+        });
     }
     work.record(event).await?;
     E::find_by_id(id)

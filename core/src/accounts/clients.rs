@@ -99,7 +99,7 @@ async fn revise(
         None => change.col_expr(Column::Active, Expr::value(false)),
     };
     let event = Event::new(action).on("client", client.id);
-    let client = versioning::save_work(&work, change, client.id, event).await?;
+    let client = versioning::save_work(&work, change, client.id, expected_version, event).await?;
     work.commit().await?;
     Ok(client)
 }

@@ -187,7 +187,7 @@ pub async fn update(
     let event = Event::new("user.update")
         .on("user", user.id)
         .changes(changes.into());
-    let user = versioning::save_work(&work, change, user.id, event).await?;
+    let user = versioning::save_work(&work, change, user.id, expected_version, event).await?;
     work.commit().await?;
     Ok(user)
 }
@@ -224,6 +224,7 @@ pub async fn set_active(
         &work,
         change,
         user.id,
+        expected_version,
         Event::new(action).on("user", user.id),
     )
     .await?;

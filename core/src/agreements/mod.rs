@@ -420,7 +420,7 @@ pub async fn sign(
     let event = Event::new("wage_agreement.sign")
         .on("wage_agreement", a.id)
         .changes(changes);
-    let a = versioning::save_work(&work, change, a.id, event).await?;
+    let a = versioning::save_work(&work, change, a.id, expected_version, event).await?;
     work.commit().await?;
     Ok(a)
 }
@@ -456,7 +456,7 @@ pub async fn file(
     let event = Event::new("wage_agreement.file")
         .on("wage_agreement", a.id)
         .changes(json!({ "filed_on": f.filed_on, "filing_number": f.filing_number }));
-    let a = versioning::save_work(&work, change, a.id, event).await?;
+    let a = versioning::save_work(&work, change, a.id, expected_version, event).await?;
     work.commit().await?;
     Ok(a)
 }
@@ -500,7 +500,7 @@ pub async fn terminate(
     let event = Event::new("wage_agreement.terminate")
         .on("wage_agreement", a.id)
         .changes(json!({ "terminated_on": t.terminated_on, "reason": t.reason }));
-    let a = versioning::save_work(&work, change, a.id, event).await?;
+    let a = versioning::save_work(&work, change, a.id, expected_version, event).await?;
     work.commit().await?;
     Ok(a)
 }

@@ -220,9 +220,10 @@ async fn finish(
     work: Work<'_>,
     id: Uuid,
     change: UpdateMany<beneficiaries::Entity>,
+    expected_version: Option<i32>,
     event: Event,
 ) -> Result<beneficiaries::Model, CoreError> {
-    let archive = versioning::save_work(&work, change, id, event).await?;
+    let archive = versioning::save_work(&work, change, id, expected_version, event).await?;
     work.commit().await?;
     Ok(archive)
 }
@@ -325,7 +326,7 @@ pub async fn update(
     let event = Event::new("beneficiary.update")
         .on("beneficiary", b.id)
         .changes(changes);
-    finish(work, b.id, change, event).await
+    finish(work, b.id, change, expected_version, event).await
 }
 
 /// Verify a `temporary` archive (入户核实): recorded by a staff member other than its creator
@@ -365,10 +366,10 @@ pub async fn verify(
         ctx,
         work,
         b.id,
+        expected_version,
         change,
         v,
-        "beneficiary.verify",
-        "verification",
+        ("beneficiary.verify", "verification"),
     )
     .await
 }
@@ -395,7 +396,16 @@ pub async fn reverify(
         .col_expr(B::LastVerifiedOn, Expr::value(v.visited_on))
         .col_expr(B::ReverifyDueOn, Expr::value(a_year_after(v.visited_on)));
     let action = "beneficiary.reverify";
-    record_verification(ctx, work, b.id, change, v, action, "reverification").await
+    record_verification(
+        ctx,
+        work,
+        b.id,
+        expected_version,
+        change,
+        v,
+        (action, "reverification"),
+    )
+    .await
 }
 
 /// The end of a (re-)verification: the visit with its result, the change, the event.
@@ -403,10 +413,10 @@ async fn record_verification(
     ctx: &Context<'_>,
     work: Work<'_>,
     id: Uuid,
+    expected_version: Option<i32>,
     change: UpdateMany<beneficiaries::Entity>,
     v: Verification,
-    action: &'static str,
-    kind: &str,
+    (action, kind): (&'static str, &str),
 ) -> Result<beneficiaries::Model, CoreError> {
     let result = if v.confirmed {
         "confirmed"
@@ -418,7 +428,7 @@ async fn record_verification(
         .changes(json!({ "visited_on": v.visited_on, "result": result }));
     let recorded = visit(ctx, id, kind, v.visited_on, v.findings, Some(result), None);
     insert_visit(&work, recorded).await?;
-    finish(work, id, change, event).await
+    finish(work, id, change, expected_version, event).await
 }
 
 /// Close an archive (lifted out or cancelled): it is no longer its head's live archive.
@@ -426,10 +436,10 @@ async fn close(
     ctx: &Context<'_>,
     work: Work<'_>,
     b: &beneficiaries::Model,
-    to: ArchiveStatus,
+    expected_version: Option<i32>,
+    (to, action): (ArchiveStatus, &'static str),
     reason: &str,
     note: Option<String>,
-    action: &'static str,
 ) -> Result<beneficiaries::Model, CoreError> {
     use beneficiaries::Column as B;
     let change = versioning::update::<beneficiaries::Entity>(b.id, b.version, ctx.clock.now())
@@ -440,7 +450,7 @@ async fn close(
     let event = Event::new(action)
         .on("beneficiary", b.id)
         .changes(json!({ "reason": reason }));
-    finish(work, b.id, change, event).await
+    finish(work, b.id, change, expected_version, event).await
 }
 
 /// Lift a household out of hardship (解困脱困): `formal` → `lifted_out`.
@@ -462,7 +472,16 @@ pub async fn lift_out(
     )
     .await?;
     let (to, action) = (ArchiveStatus::LiftedOut, "beneficiary.lift_out");
-    close(ctx, work, &b, to, reason.as_str(), note, action).await
+    close(
+        ctx,
+        work,
+        &b,
+        expected_version,
+        (to, action),
+        reason.as_str(),
+        note,
+    )
+    .await
 }
 
 /// Cancel an archive (销档): from any live or lifted-out state.
@@ -488,7 +507,16 @@ pub async fn cancel(
     )
     .await?;
     let (to, action) = (ArchiveStatus::Cancelled, "beneficiary.cancel");
-    close(ctx, work, &b, to, reason.as_str(), note, action).await
+    close(
+        ctx,
+        work,
+        &b,
+        expected_version,
+        (to, action),
+        reason.as_str(),
+        note,
+    )
+    .await
 }
 
 /// Record a follow-up contact with a lifted-out household.
@@ -514,7 +542,7 @@ pub async fn follow_up(
         channel,
     );
     insert_visit(&work, recorded).await?;
-    finish(work, b.id, change, event).await
+    finish(work, b.id, change, None, event).await
 }
 
 /// Reopen a lifted-out household that fell back (返困): `lifted_out` → `formal`, due for
@@ -546,7 +574,7 @@ pub async fn reopen(
     let event = Event::new("beneficiary.reopen")
         .on("beneficiary", b.id)
         .changes(json!({ "note": note }));
-    finish(work, b.id, change, event).await
+    finish(work, b.id, change, expected_version, event).await
 }
 
 /// Reveal a household member's ID number (only that field is kept for members): needs

@@ -390,7 +390,7 @@ pub async fn update(
     let event = Event::new("campaign.update")
         .on("campaign", c.id)
         .changes(serde_json::Value::Object(summary));
-    let c = versioning::save_work(&work, change, c.id, event).await?;
+    let c = versioning::save_work(&work, change, c.id, expected_version, event).await?;
     let c = queries::load(work.conn(), c).await?;
     work.commit().await?;
     Ok(c)
@@ -503,7 +503,7 @@ pub async fn transition(
     let event = Event::new(step.action())
         .on("campaign", c.id)
         .changes(changes);
-    let c = versioning::save_work(&work, change, c.id, event).await?;
+    let c = versioning::save_work(&work, change, c.id, expected_version, event).await?;
     let c = queries::load(work.conn(), c).await?;
     work.commit().await?;
     Ok(c)

@@ -417,25 +417,6 @@ fn changed(
         .filter(grants::Column::Status.eq(from))
 }
 
-/// The step's conditional update. A caller who sent no `If-Match` and lost a race to another
-/// request on the same grant gets a conflict ("it moved"), not a failed precondition it never set.
-async fn save(
-    work: &Work<'_>,
-    change: sea_orm::UpdateMany<grants::Entity>,
-    id: Uuid,
-    expected_version: Option<i32>,
-    event: Event,
-) -> Result<grants::Model, CoreError> {
-    versioning::save_work(work, change, id, event)
-        .await
-        .map_err(|e| match e {
-            CoreError::Stale if expected_version.is_none() => CoreError::conflict(
-                "another request changed this grant at the same moment: read it again",
-            ),
-            e => e,
-        })
-}
-
 async fn finish(
     work: Work<'_>,
     change: sea_orm::UpdateMany<grants::Entity>,
@@ -443,7 +424,7 @@ async fn finish(
     expected_version: Option<i32>,
     event: Event,
 ) -> Result<grants::Model, CoreError> {
-    let g = save(&work, change, id, expected_version, event).await?;
+    let g = versioning::save_work(&work, change, id, expected_version, event).await?;
     work.commit().await?;
     Ok(g)
 }
@@ -496,7 +477,7 @@ async fn verify_in(
     let event = Event::new("grant.verify")
         .on("grant", g.id)
         .changes(json!({ "visited_on": visit.visited_on }));
-    save(work, change, g.id, expected_version, event).await
+    versioning::save_work(work, change, g.id, expected_version, event).await
 }
 
 /// Approve: `on_notice` → `approved`, once its notice has ended with no objection open, by
@@ -556,7 +537,7 @@ async fn approve_in(
     let event = Event::new("grant.approve")
         .on("grant", g.id)
         .changes(json!({ "amount_fen": g.amount_fen }));
-    save(work, change, g.id, expected_version, event).await
+    versioning::save_work(work, change, g.id, expected_version, event).await
 }
 
 /// Reject, with a reason: from any state before payment; an approved grant's commitment is
@@ -605,7 +586,7 @@ pub(crate) async fn reject_in(
     let event = Event::new("grant.reject")
         .on("grant", g.id)
         .changes(json!({ "from": g.status, "reason": reason.trim() }));
-    save(work, change, g.id, expected_version, event).await
+    versioning::save_work(work, change, g.id, expected_version, event).await
 }
 
 /// Withdraw before approval (the applicant's side), with a reason.

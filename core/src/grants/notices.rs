@@ -158,8 +158,11 @@ pub async fn place(ctx: &Context<'_>, new: NewNotice) -> Result<notices::Model, 
         .exec(work.conn())
         .await?;
     if moved.rows_affected != new.grant_ids.len() as u64 {
-        // Another request moved one of them first.
-        return Err(CoreError::Stale);
+        // Another request moved one of them first; the caller named no version, so this is a
+        // conflict with that request, not a failed precondition.
+        return Err(CoreError::conflict(
+            "another request moved one of these grants at the same moment: read them again",
+        ));
     }
     work.record(
         Event::new("grant_notice.create")

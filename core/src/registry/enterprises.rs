@@ -213,7 +213,7 @@ pub async fn update(
     let event = Event::new("enterprise.update")
         .on("enterprise", e.id)
         .changes(changes.into());
-    let e = versioning::save_work(&work, change, e.id, event).await?;
+    let e = versioning::save_work(&work, change, e.id, expected_version, event).await?;
     work.commit().await?;
     Ok(e)
 }

@@ -83,7 +83,7 @@ where
         kind.restore
     };
     let event = Event::new(action).on(kind.resource, id);
-    let record = versioning::save_work(&work, change, id, event).await?;
+    let record = versioning::save_work(&work, change, id, expected_version, event).await?;
     work.commit().await?;
     Ok(record)
 }

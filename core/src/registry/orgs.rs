@@ -237,7 +237,7 @@ pub async fn update(
     let event = Event::new("org.update")
         .on("org", org.id)
         .changes(changes.into());
-    let org = versioning::save_work(&work, change, org.id, event).await?;
+    let org = versioning::save_work(&work, change, org.id, expected_version, event).await?;
     work.commit().await?;
     Ok(org)
 }

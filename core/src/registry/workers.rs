@@ -419,7 +419,7 @@ pub async fn update(
     let event = Event::new("worker.update")
         .on("worker", w.id)
         .changes(changes.into());
-    let w = versioning::save_work(&work, change, w.id, event)
+    let w = versioning::save_work(&work, change, w.id, expected_version, event)
         .await
         .map_err(duplicate_person)?;
     work.commit().await?;

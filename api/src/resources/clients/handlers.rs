@@ -176,6 +176,7 @@ pub async fn get(
     responses(
         (status = 200, description = "Disabled", body = ClientResponse),
         (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
         (status = 412, response = crate::http::responses::PreconditionFailed),
     ),
 )]
@@ -202,6 +203,7 @@ pub async fn disable(
     responses(
         (status = 200, description = "The client with its new secret", body = ClientResponse),
         (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
         (status = 412, response = crate::http::responses::PreconditionFailed),
     ),
 )]

@@ -253,7 +253,7 @@ pub async fn withdraw(
         (status = 201, description = "The notice and its list", body = NoticeResponse,
             headers(("Location" = String, description = "URL of the notice"))),
         (status = 404, response = crate::http::responses::NotFound),
-        (status = 412, response = crate::http::responses::PreconditionFailed),
+        (status = 409, response = crate::http::responses::Conflict),
     ),
 )]
 #[post("/grant-notices")]

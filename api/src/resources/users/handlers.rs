@@ -125,6 +125,7 @@ pub async fn list(
     responses(
         (status = 200, description = "Updated", body = UserResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
         (status = 412, response = crate::http::responses::PreconditionFailed),
     ),
 )]
@@ -190,6 +191,7 @@ pub async fn disable(
     responses(
         (status = 200, description = "Enabled", body = UserResponse),
         (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
         (status = 412, response = crate::http::responses::PreconditionFailed),
     ),
 )]
