@@ -17,7 +17,7 @@ pub mod state;
 pub mod telemetry;
 
 // The core's modules keep their old paths here (`crate::pii::…`) while operations move over.
-pub use siji_core::{audit, changelog, domain, enums, pii, tenancy, versioning};
+pub use siji_core::{audit, changelog, domain, enums, payouts, pii, tenancy, versioning};
 
 pub use config::Settings;
 pub use startup::Application;

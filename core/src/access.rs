@@ -168,6 +168,20 @@ pub enum Permission {
     /// Approve or reject grants (审批); never for a grant one submitted or verified.
     #[serde(rename = "grants.approve")]
     GrantsApprove,
+    /// Read bank cards (masked) and payout batches.
+    #[serde(rename = "payouts.read")]
+    PayoutsRead,
+    /// Register and replace payees' bank cards, build and cancel payout batches, and record
+    /// post-payment verification.
+    #[serde(rename = "payouts.write")]
+    PayoutsWrite,
+    /// Approve a payout batch (the checker; never one's own batch) and settle a payout whose
+    /// outcome the bank left unclear.
+    #[serde(rename = "payouts.approve")]
+    PayoutsApprove,
+    /// Export the bank file, the one place full card numbers leave the system; always audited.
+    #[serde(rename = "payouts.export")]
+    PayoutsExport,
 }
 
 impl Permission {
@@ -197,6 +211,10 @@ impl Permission {
             GrantsWrite => "申报受助对象",
             GrantsVerify => "入户核实受助对象",
             GrantsApprove => "审批受助对象",
+            PayoutsRead => "查看银行卡和发放批次",
+            PayoutsWrite => "维护银行卡和发放批次",
+            PayoutsApprove => "审核发放批次",
+            PayoutsExport => "导出银行代发文件",
         }
     }
 }
@@ -206,7 +224,7 @@ impl Permission {
 pub const AUTHENTICATED: &str = "authenticated";
 
 impl Permission {
-    pub const ALL: [Permission; 22] = [
+    pub const ALL: [Permission; 26] = [
         Permission::OrgsRead,
         Permission::OrgsWrite,
         Permission::UsersRead,
@@ -229,6 +247,10 @@ impl Permission {
         Permission::GrantsWrite,
         Permission::GrantsVerify,
         Permission::GrantsApprove,
+        Permission::PayoutsRead,
+        Permission::PayoutsWrite,
+        Permission::PayoutsApprove,
+        Permission::PayoutsExport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -255,6 +277,10 @@ impl Permission {
             Permission::GrantsWrite => "grants.write",
             Permission::GrantsVerify => "grants.verify",
             Permission::GrantsApprove => "grants.approve",
+            Permission::PayoutsRead => "payouts.read",
+            Permission::PayoutsWrite => "payouts.write",
+            Permission::PayoutsApprove => "payouts.approve",
+            Permission::PayoutsExport => "payouts.export",
         }
     }
 
@@ -326,6 +352,10 @@ pub fn granted(role: Role) -> &'static [Permission] {
             GrantsWrite,
             GrantsVerify,
             GrantsApprove,
+            PayoutsRead,
+            PayoutsWrite,
+            PayoutsApprove,
+            PayoutsExport,
         ],
         Role::CountyAdmin => &[
             OrgsRead,
@@ -349,6 +379,10 @@ pub fn granted(role: Role) -> &'static [Permission] {
             GrantsWrite,
             GrantsVerify,
             GrantsApprove,
+            PayoutsRead,
+            PayoutsWrite,
+            PayoutsApprove,
+            PayoutsExport,
         ],
         Role::Operator => &[
             OrgsRead,
@@ -363,6 +397,8 @@ pub fn granted(role: Role) -> &'static [Permission] {
             GrantsRead,
             GrantsWrite,
             GrantsVerify,
+            PayoutsRead,
+            PayoutsWrite,
         ],
         Role::Approver => &[
             OrgsRead,
@@ -374,6 +410,8 @@ pub fn granted(role: Role) -> &'static [Permission] {
             GrantsRead,
             GrantsVerify,
             GrantsApprove,
+            PayoutsRead,
+            PayoutsApprove,
         ],
         Role::Auditor => &[
             OrgsRead,
@@ -385,6 +423,7 @@ pub fn granted(role: Role) -> &'static [Permission] {
             ArchiveRead,
             CampaignsRead,
             GrantsRead,
+            PayoutsRead,
         ],
         Role::Integration => &[
             OrgsRead,

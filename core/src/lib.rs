@@ -27,6 +27,7 @@ pub mod error;
 pub mod grants;
 pub mod imports;
 pub mod jobs;
+pub mod payouts;
 pub mod pii;
 pub mod registry;
 pub mod standards;

@@ -36,6 +36,10 @@ macro_rules! owned {
 }
 
 owned!(
+    bank_cards,
+    payout_batches,
+    payout_files,
+    payouts,
     campaigns,
     grants,
     grant_notices,

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use entity::{
-    api_clients, beneficiaries, campaigns, enterprises, grants, orgs, users, wage_agreements,
-    workers,
+    api_clients, bank_cards, beneficiaries, campaigns, enterprises, grants, orgs, payout_batches,
+    payouts, users, wage_agreements, workers,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, UpdateMany};
@@ -41,7 +41,10 @@ versioned!(
     wage_agreements,
     beneficiaries,
     campaigns,
-    grants
+    grants,
+    bank_cards,
+    payout_batches,
+    payouts
 );
 
 /// `Stale` unless the principal named no version or named the current one (`If-Match`).

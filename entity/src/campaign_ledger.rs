@@ -1,6 +1,7 @@
 //! `campaign_ledger`: every movement of a campaign's money and quota, append-only (the database
 //! refuses updates and deletes). `amount_fen` and `quota` are signed changes to what `org_id`
-//! has available.
+//! has available, except for `pay` and `return` rows, which are signed changes to what has been
+//! paid out of a grant's commitment (what is available does not move when money reaches a bank).
 
 use sea_orm::entity::prelude::*;
 
@@ -18,6 +19,7 @@ pub struct Model {
     pub allocation_id: Option<Uuid>,
     pub grant_id: Option<Uuid>,
     pub counterparty_org_id: Option<Uuid>,
+    pub payout_id: Option<Uuid>,
     pub actor_id: Option<Uuid>,
     pub actor_name: Option<String>,
     pub created_at: DateTimeUtc,

@@ -3,6 +3,7 @@
 
 pub mod api_clients;
 pub mod audit_events;
+pub mod bank_cards;
 pub mod beneficiaries;
 pub mod beneficiary_causes;
 pub mod beneficiary_visits;
@@ -25,6 +26,10 @@ pub mod login_throttle;
 pub mod minimum_wages;
 pub mod negotiation_rounds;
 pub mod orgs;
+pub mod payout_batches;
+pub mod payout_files;
+pub mod payout_results;
+pub mod payouts;
 pub mod refresh_tokens;
 pub mod server_secrets;
 pub mod users;

@@ -14,6 +14,7 @@ mod m20261127_000007_change_log;
 mod m20261127_000008_beneficiary_causes;
 mod m20261128_000009_campaigns;
 mod m20261128_000010_grants;
+mod m20261128_000011_payouts;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_beneficiary_causes::Migration),
             Box::new(m20261128_000009_campaigns::Migration),
             Box::new(m20261128_000010_grants::Migration),
+            Box::new(m20261128_000011_payouts::Migration),
         ]
     }
 }

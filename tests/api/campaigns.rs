@@ -610,7 +610,7 @@ async fn money_goes_down_the_tree_through_an_append_only_ledger_that_agrees_to_t
         .unwrap();
     assert_eq!(
         county["total"],
-        json!({"received_fen": 44_000_000, "allocated_fen": 8_000_000, "committed_fen": 0, "available_fen": 36_000_000})
+        json!({"received_fen": 44_000_000, "allocated_fen": 8_000_000, "committed_fen": 0, "available_fen": 36_000_000, "paid_fen": 0})
     );
     assert_eq!(
         (
@@ -773,7 +773,7 @@ async fn the_2017_winter_warmth_reaches_eleven_counties_and_their_townships() {
             .unwrap();
         assert_eq!(
             mine["total"],
-            json!({"received_fen": 45_000_000, "allocated_fen": 5_000_000, "committed_fen": 0, "available_fen": 40_000_000})
+            json!({"received_fen": 45_000_000, "allocated_fen": 5_000_000, "committed_fen": 0, "available_fen": 40_000_000, "paid_fen": 0})
         );
         assert!(consistent(&app, &county.admin, &id).await);
     }
@@ -783,7 +783,7 @@ async fn the_2017_winter_warmth_reaches_eleven_counties_and_their_townships() {
     let city_row = all.iter().find(|h| h["org_id"] == json!(city)).unwrap();
     assert_eq!(
         city_row["total"],
-        json!({"received_fen": 671_200_000, "allocated_fen": 495_000_000, "committed_fen": 0, "available_fen": 176_200_000})
+        json!({"received_fen": 671_200_000, "allocated_fen": 495_000_000, "committed_fen": 0, "available_fen": 176_200_000, "paid_fen": 0})
     );
     assert_eq!(city_row["quota_available"], 4500 - 11 * 300);
     let available: i64 = all

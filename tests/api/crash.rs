@@ -365,7 +365,7 @@ async fn allocations_killed_mid_stream_happen_exactly_once_after_retries() {
 
 /// `n` formal deep-hardship archives in `org`, each with its head, written straight into the
 /// database (the setup is not what this test is about).
-async fn archives(database_url: &str, org: uuid::Uuid, n: usize) {
+async fn archives(database_url: &str, org: uuid::Uuid, n: usize) -> Vec<uuid::Uuid> {
     use entity::{beneficiaries, workers};
     use sea_orm::{ActiveValue::Set, EntityTrait};
     let db = sea_orm::Database::connect(database_url).await.unwrap();
@@ -411,6 +411,121 @@ async fn archives(database_url: &str, org: uuid::Uuid, n: usize) {
         .await
         .unwrap();
     db.close().await.unwrap();
+    heads
+}
+
+/// A city campaign (winter warmth, `amount` fen each) with a grant for each of the `n` archives
+/// of the city, verified by one member of staff and on a public notice that has ended: ready for
+/// the other (`crash.approver`) to approve. Returns the campaign, the two staff tokens and the
+/// grant ids.
+async fn on_notice(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    city: &str,
+    n: usize,
+    amount: i64,
+) -> (String, Vec<String>, Vec<Value>) {
+    let campaign = post(
+        client,
+        format!("{base}/api/v1/campaigns"),
+        admin,
+        &json!({"org_id": city, "kind": "winter_warmth", "year": 2017, "title": "送温暖", "quota": 1000,
+                "rule": {"recipients": {"from": "archive", "categories": ["deep"]},
+                         "amount": {"type": "fixed", "amount_fen": amount}},
+                "fund_sources": [{"source": "city_fiscal", "amount_fen": 100_000_000}]}),
+    )
+    .await;
+    let id = campaign["id"].as_str().unwrap().to_owned();
+    post(
+        client,
+        format!("{base}/api/v1/campaigns/{id}/open"),
+        admin,
+        &json!({}),
+    )
+    .await;
+    let job = post(
+        client,
+        format!("{base}/api/v1/campaigns/{id}/grants/bulk"),
+        admin,
+        &json!({}),
+    )
+    .await;
+    let started = Instant::now();
+    while get(
+        client,
+        format!("{base}{}", job["url"].as_str().unwrap()),
+        admin,
+    )
+    .await["status"]
+        != "succeeded"
+    {
+        assert!(started.elapsed() < Duration::from_secs(60), "bulk creation");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut staff = Vec::new();
+    for name in ["crash.verifier", "crash.approver"] {
+        post(
+            client,
+            format!("{base}/api/v1/users"),
+            admin,
+            &json!({"username": name, "display_name": name, "org_id": city, "roles": ["approver"],
+                    "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+        let res = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": name, "password": crate::helpers::PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        staff.push(body["access_token"].as_str().unwrap().to_owned());
+    }
+    let mut ids: Vec<Value> = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = get(
+            client,
+            format!("{base}/api/v1/grants?campaign_id={id}&limit=200{cursor}"),
+            admin,
+        )
+        .await;
+        ids.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|g| g["id"].clone()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(ids.len(), n);
+    let today = chrono::Utc::now().date_naive();
+    let verified = post(
+        client,
+        format!("{base}/api/v1/grants/bulk-verify"),
+        &staff[0],
+        &json!({"grant_ids": ids, "visited_on": (today - chrono::Days::new(10)).to_string(),
+                "findings": "逐户走访，情况属实"}),
+    )
+    .await;
+    assert_eq!(verified["done"], n);
+    post(
+        client,
+        format!("{base}/api/v1/grant-notices"),
+        admin,
+        &json!({"campaign_id": id, "org_id": city, "title": "关于2017年送温暖拟资助名单的公示",
+                "starts_on": (today - chrono::Days::new(8)).to_string(),
+                "ends_on": (today - chrono::Days::new(2)).to_string(),
+                "contact": "市总工会 0537-1234567", "grant_ids": ids}),
+    )
+    .await;
+
+    (id, staff, ids)
 }
 
 /// Approval commits money: a bulk approval of 500 grants is killed part-way, the server
@@ -431,104 +546,7 @@ async fn a_bulk_approval_killed_part_way_commits_each_grant_once_after_a_retry()
     let me = get(&client, format!("{base}/api/v1/me"), &admin).await;
     let city = me["org"]["id"].as_str().unwrap().to_owned();
     archives(&database_url, city.parse().unwrap(), GRANTS).await;
-    let campaign = post(
-        &client,
-        format!("{base}/api/v1/campaigns"),
-        &admin,
-        &json!({"org_id": city, "kind": "winter_warmth", "year": 2017, "title": "送温暖", "quota": 1000,
-                "rule": {"recipients": {"from": "archive", "categories": ["deep"]},
-                         "amount": {"type": "fixed", "amount_fen": AMOUNT}},
-                "fund_sources": [{"source": "city_fiscal", "amount_fen": 100_000_000}]}),
-    )
-    .await;
-    let id = campaign["id"].as_str().unwrap().to_owned();
-    post(
-        &client,
-        format!("{base}/api/v1/campaigns/{id}/open"),
-        &admin,
-        &json!({}),
-    )
-    .await;
-    let job = post(
-        &client,
-        format!("{base}/api/v1/campaigns/{id}/grants/bulk"),
-        &admin,
-        &json!({}),
-    )
-    .await;
-    let started = Instant::now();
-    while get(
-        &client,
-        format!("{base}{}", job["url"].as_str().unwrap()),
-        &admin,
-    )
-    .await["status"]
-        != "succeeded"
-    {
-        assert!(started.elapsed() < Duration::from_secs(60), "bulk creation");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let mut staff = Vec::new();
-    for name in ["crash.verifier", "crash.approver"] {
-        post(
-            &client,
-            format!("{base}/api/v1/users"),
-            &admin,
-            &json!({"username": name, "display_name": name, "org_id": city, "roles": ["approver"],
-                    "password": crate::helpers::PASSWORD}),
-        )
-        .await;
-        let res = client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"username": name, "password": crate::helpers::PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        let body: Value = res.json().await.unwrap();
-        staff.push(body["access_token"].as_str().unwrap().to_owned());
-    }
-    let mut ids: Vec<Value> = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let page = get(
-            &client,
-            format!("{base}/api/v1/grants?campaign_id={id}&limit=200{cursor}"),
-            &admin,
-        )
-        .await;
-        ids.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|g| g["id"].clone()),
-        );
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = format!("&cursor={next}"),
-            None => break,
-        }
-    }
-    assert_eq!(ids.len(), GRANTS);
-    let today = chrono::Utc::now().date_naive();
-    let verified = post(
-        &client,
-        format!("{base}/api/v1/grants/bulk-verify"),
-        &staff[0],
-        &json!({"grant_ids": ids, "visited_on": (today - chrono::Days::new(10)).to_string(),
-                "findings": "逐户走访，情况属实"}),
-    )
-    .await;
-    assert_eq!(verified["done"], GRANTS);
-    post(
-        &client,
-        format!("{base}/api/v1/grant-notices"),
-        &admin,
-        &json!({"campaign_id": id, "org_id": city, "title": "关于2017年送温暖拟资助名单的公示",
-                "starts_on": (today - chrono::Days::new(8)).to_string(),
-                "ends_on": (today - chrono::Days::new(2)).to_string(),
-                "contact": "市总工会 0537-1234567", "grant_ids": ids}),
-    )
-    .await;
+    let (id, staff, ids) = on_notice(&client, &base, &admin, &city, GRANTS, AMOUNT).await;
 
     let approve = |base: String| {
         client
@@ -626,4 +644,315 @@ async fn a_bulk_approval_killed_part_way_commits_each_grant_once_after_a_retry()
     )
     .await;
     assert_eq!(check["consistent"], true, "{check}");
+}
+
+/// An active card for each of the archive heads `archives` wrote (their person key is the index
+/// of their position), encrypted under the key the server runs with.
+async fn cards(database_url: &str, org: uuid::Uuid, heads: &[uuid::Uuid]) {
+    use entity::bank_cards;
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let db = sea_orm::Database::connect(database_url).await.unwrap();
+    let settings = siji_api::config::DataSettings {
+        data_key: Some(siji_api::config::Secret(DATA_KEY.to_owned())),
+        previous_data_keys: None,
+        index_key: Some(siji_api::config::Secret(INDEX_KEY.to_owned())),
+    };
+    let pii = siji_api::auth::secrets::data_protector(&db, &settings)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let rows: Vec<bank_cards::ActiveModel> = heads
+        .iter()
+        .enumerate()
+        .map(|(i, head)| {
+            let number = crate::payouts::card_number(i as u32);
+            bank_cards::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                org_id: Set(org),
+                payee_kind: Set("worker".into()),
+                worker_id: Set(Some(*head)),
+                member_id: Set(None),
+                person_key: Set(format!("{i:064}")),
+                holder_name: Set(format!("职工{i}")),
+                bank_code: Set("102".into()),
+                bank_name: Set("中国工商银行".into()),
+                bank_card_enc: Set(pii
+                    .encrypt(siji_api::pii::PiiField::BankCard, &number)
+                    .unwrap()),
+                bank_card_idx: Set(pii.blind_index(siji_api::pii::PiiField::BankCard, &number)),
+                bank_card_masked: Set(siji_api::pii::mask::bank_card(&number)),
+                luhn_override: Set(None),
+                status: Set("active".into()),
+                replaced_by: Set(None),
+                replaced_reason: Set(None),
+                created_by: Set(uuid::Uuid::nil()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        bank_cards::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&db)
+            .await
+            .unwrap();
+    }
+    db.close().await.unwrap();
+}
+
+async fn send(
+    client: &reqwest::Client,
+    url: String,
+    token: &str,
+    key: &str,
+    body: reqwest::Body,
+    content_type: &str,
+) -> reqwest::Result<reqwest::Response> {
+    client
+        .post(url)
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+}
+
+/// Payouts under SIGKILL. A batch build is killed as it runs and retried with its key: one batch,
+/// each grant in it once. The bank's result file is applied by a job that is killed part-way:
+/// after the restart the job runs again, the lines applied before the crash are `unchanged`,
+/// the rest are applied, and every payout is paid exactly once in the ledger, which still
+/// balances.
+#[tokio::test]
+async fn payouts_killed_while_building_and_while_reconciling_are_paid_exactly_once() {
+    const GRANTS: usize = 600;
+    const AMOUNT: i64 = 100_000;
+    let (database_url, _database) = fresh_database_url().await;
+    let port = free_port();
+    let client = reqwest::Client::new();
+    let mut server = Server::start(&database_url, port).await;
+    let admin = token(&client, &server.base).await;
+    let base = server.base.clone();
+    let me = get(&client, format!("{base}/api/v1/me"), &admin).await;
+    let city = me["org"]["id"].as_str().unwrap().to_owned();
+    let heads = archives(&database_url, city.parse().unwrap(), GRANTS).await;
+    cards(&database_url, city.parse().unwrap(), &heads).await;
+    let (id, staff, ids) = on_notice(&client, &base, &admin, &city, GRANTS, AMOUNT).await;
+    let approved = post(
+        &client,
+        format!("{base}/api/v1/grants/bulk-approve"),
+        &staff[1],
+        &json!({"grant_ids": ids}),
+    )
+    .await;
+    assert_eq!(approved["done"], GRANTS);
+
+    // The build, killed while it runs (or just after), then retried with the same key.
+    let build = json!({"campaign_id": id}).to_string();
+    let url = format!("{base}/api/v1/payout-batches");
+    let building = send(
+        &client,
+        url.clone(),
+        &admin,
+        "build-1",
+        build.clone().into(),
+        "application/json",
+    );
+    tokio::select! {
+        _ = building => {},
+        () = tokio::time::sleep(Duration::from_millis(40)) => {},
+    }
+    server.kill();
+    let mut server = Server::start(&database_url, port).await;
+    let admin = token(&client, &base).await;
+    let res = send(
+        &client,
+        url.clone(),
+        &admin,
+        "build-1",
+        build.clone().into(),
+        "application/json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let built: Value = res.json().await.unwrap();
+    assert_eq!(built["batch"]["payout_count"], GRANTS);
+    let batches = get(
+        &client,
+        format!("{base}/api/v1/payout-batches?count=true"),
+        &admin,
+    )
+    .await;
+    assert_eq!(batches["total"], 1, "{batches}");
+    let again = client
+        .post(url)
+        .bearer_auth(&admin)
+        .json(&json!({"campaign_id": id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let batch = built["batch"]["id"].as_str().unwrap().to_owned();
+    post(
+        &client,
+        format!("{base}/api/v1/payout-batches/{batch}/approve"),
+        &staff[1],
+        &json!({}),
+    )
+    .await;
+    let job = post(
+        &client,
+        format!("{base}/api/v1/payout-batches/{batch}/export"),
+        &admin,
+        &json!({"layout": "generic"}),
+    )
+    .await;
+    wait_for(&client, &base, &job, &admin).await;
+
+    // The bank pays everyone; the result file's job is killed part-way.
+    let mut payouts: Vec<Value> = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = get(
+            &client,
+            format!("{base}/api/v1/payouts?batch_id={batch}&limit=200{cursor}"),
+            &admin,
+        )
+        .await;
+        payouts.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    let mut file = String::from("业务参考号,金额（元）,处理结果\r\n");
+    for p in &payouts {
+        file.push_str(&format!(
+            "{},1000.00,成功\r\n",
+            p["reference"].as_str().unwrap()
+        ));
+    }
+    let results = format!("{base}/api/v1/payout-batches/{batch}/results?layout=generic");
+    let res = send(
+        &client,
+        results.clone(),
+        &staff[1],
+        "results-1",
+        file.clone().into(),
+        "text/csv",
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let job: Value = res.json().await.unwrap();
+    let paid = |holdings: &Value| {
+        holdings["holdings"][0]["total"]["paid_fen"]
+            .as_i64()
+            .unwrap_or(0)
+    };
+    let started = Instant::now();
+    loop {
+        let holdings = get(
+            &client,
+            format!("{base}/api/v1/campaigns/{id}/holdings"),
+            &admin,
+        )
+        .await;
+        let so_far = paid(&holdings);
+        assert!(
+            so_far < AMOUNT * GRANTS as i64,
+            "the job ended before the crash"
+        );
+        if so_far >= 100 * AMOUNT {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "too slow");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill();
+
+    let server = Server::start(&database_url, port).await;
+    let admin = token(&client, &base).await;
+    let staff_token = {
+        let res = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": "crash.approver", "password": crate::helpers::PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let body: Value = res.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    };
+    // The client retries its upload: the same job, which the restarted server finishes.
+    let res = send(
+        &client,
+        results,
+        &staff_token,
+        "results-1",
+        file.into(),
+        "text/csv",
+    )
+    .await
+    .unwrap();
+    let replay: Value = res.json().await.unwrap();
+    assert_eq!(replay["id"], job["id"]);
+    let done = wait_for(&client, &base, &job, &admin).await;
+    let report = &done["result"];
+    assert_eq!(
+        report["paid"].as_u64().unwrap() + report["unchanged"].as_u64().unwrap(),
+        GRANTS as u64,
+        "{report}"
+    );
+    assert_eq!(report["exceptions"], json!([]));
+    assert_eq!(report["batch_status"], "reconciled");
+    let holdings = get(
+        &client,
+        format!("{base}/api/v1/campaigns/{id}/holdings"),
+        &admin,
+    )
+    .await;
+    assert_eq!(paid(&holdings), AMOUNT * GRANTS as i64);
+    let check = get(
+        &client,
+        format!("{base}/api/v1/campaigns/{id}/balance-check"),
+        &admin,
+    )
+    .await;
+    assert_eq!(check["consistent"], true, "{check}");
+    let pays = get(
+        &client,
+        format!("{base}/api/v1/campaigns/{id}/ledger?limit=1&count=true"),
+        &admin,
+    )
+    .await;
+    // The funding (its one source and the quota), each grant's commitment (money and quota),
+    // and one `pay` row per grant: none twice.
+    assert_eq!(
+        pays["total"],
+        2 + 2 * GRANTS as u64 + GRANTS as u64,
+        "{pays}"
+    );
+    drop(server);
+}
+
+/// Wait for a job (as answered by the request that started it) to succeed; the job.
+async fn wait_for(client: &reqwest::Client, base: &str, job: &Value, token: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let now = get(
+            client,
+            format!("{base}{}", job["url"].as_str().unwrap()),
+            token,
+        )
+        .await;
+        match now["status"].as_str() {
+            Some("succeeded") => return now,
+            Some("failed") => panic!("{now}"),
+            _ => {}
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "{now}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

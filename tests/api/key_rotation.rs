@@ -29,6 +29,7 @@ async fn protector(app: &TestApp, current: &str, previous: Option<&str>) -> Data
 async fn stored(app: &TestApp) -> Vec<(String, String, String)> {
     let backend = app.db.get_database_backend();
     let sql = "SELECT 'id_number' AS f, id_number_enc AS v, id_number_idx AS i FROM workers \
+               UNION ALL SELECT 'card', bank_card_enc, bank_card_idx FROM bank_cards \
                UNION ALL SELECT 'phone', phone_enc, phone_idx FROM workers WHERE phone_enc IS NOT NULL \
                UNION ALL SELECT 'member', id_number_enc, id_number_idx FROM household_members \
                WHERE id_number_enc IS NOT NULL ORDER BY 1, 3";
@@ -49,10 +50,10 @@ async fn stored(app: &TestApp) -> Vec<(String, String, String)> {
 }
 
 fn field(name: &str) -> PiiField {
-    if name == "phone" {
-        PiiField::Phone
-    } else {
-        PiiField::IdNumber
+    match name {
+        "phone" => PiiField::Phone,
+        "card" => PiiField::BankCard,
+        _ => PiiField::IdNumber,
     }
 }
 
@@ -61,15 +62,28 @@ async fn reencrypting_moves_every_value_to_the_current_key() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let a = app.county(&admin, "任城区总工会", "370811").await;
+    let mut first = None;
     for n in 1..=3 {
         let body = json!({"org_id": a.org_id, "name": format!("职工{n}"), "id_number": nth_id_number(n),
                           "phone": format!("1380013800{n}"), "kind": "staff", "employment_status": "employed"});
-        json_body(
+        let worker = json_body(
             app.post_as("/api/v1/workers", &a.operator, &body).await,
             StatusCode::CREATED,
         )
         .await;
+        first.get_or_insert(worker["id"].clone());
     }
+    json_body(
+        app.post_as(
+            "/api/v1/bank-cards",
+            &a.operator,
+            &json!({"payee": {"worker_id": first}, "holder_name": "职工1", "bank_code": "102",
+                    "card_number": "6222021234567890128"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
     let year = chrono::Utc::now().year();
     json_body(
         app.post_as(
@@ -97,7 +111,7 @@ async fn reencrypting_moves_every_value_to_the_current_key() {
     )
     .await;
     let before = stored(&app).await;
-    assert_eq!(before.len(), 4 + 3 + 1);
+    assert_eq!(before.len(), 4 + 3 + 1 + 1);
     assert!(before.iter().all(|(_, v, _)| v.starts_with("k1:")));
     let versions = |app: &TestApp| {
         let db = app.db.clone();
@@ -145,7 +159,9 @@ async fn reencrypting_moves_every_value_to_the_current_key() {
     };
     let expected = vec![
         // Every `*_enc` column of the schema, found in the schema itself, in name order.
+        ("bank_cards.bank_card_enc".to_owned(), 1),
         ("household_members.id_number_enc".to_owned(), 1),
+        ("payouts.bank_card_enc".to_owned(), 0),
         ("workers.id_number_enc".to_owned(), 4),
         ("workers.phone_enc".to_owned(), 3),
     ];
@@ -192,7 +208,7 @@ async fn reencrypting_moves_every_value_to_the_current_key() {
         .map(|e| e["changes"]["rewritten"].clone())
         .collect();
     assert!(
-        totals.contains(&json!(8)) && totals.contains(&json!(0)),
+        totals.contains(&json!(9)) && totals.contains(&json!(0)),
         "{events}"
     );
 }

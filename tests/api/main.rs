@@ -27,6 +27,7 @@ mod jobs;
 mod key_rotation;
 mod migrations;
 mod orgs;
+mod payouts;
 mod races;
 mod registry;
 mod scenarios;

@@ -313,4 +313,283 @@ async fn the_citys_autumn_tuition_aid_of_2017_runs_end_to_end() {
     )
     .await;
     assert_eq!(check["consistent"], true, "{check}");
+
+    pay_the_autumn_aid(&app, &admin, &approver, &counties, &id, &city).await;
+}
+
+/// "以银行卡的形式发放": every student gets a card, the city builds one batch that its approver
+/// approves, the bank file goes out in GBK with the count and total first, the bank's result has
+/// two failures and one unclear line; the two are paid in a follow-up after their cards are
+/// corrected, the unclear one settled by a staff decision, and the ledger shows 521,000 yuan
+/// paid.
+async fn pay_the_autumn_aid(
+    app: &TestApp,
+    admin: &str,
+    approver: &str,
+    counties: &[County; 2],
+    id: &str,
+    city: &str,
+) {
+    let mut grants: Vec<Value> = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = json_body(
+            app.get_as(
+                &format!("/api/v1/grants?campaign_id={id}&limit=200{cursor}"),
+                admin,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        grants.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    let mut cards = std::collections::HashMap::new();
+    for (n, g) in grants.iter().enumerate() {
+        let county = &counties[usize::from(g["org_id"] != json!(counties[0].org_id))];
+        let card = json_body(
+            app.post_as(
+                "/api/v1/bank-cards",
+                &county.operator,
+                &json!({"payee": {"member_id": g["member_id"]}, "holder_name": g["name"], "bank_code": "313",
+                        "bank_name": "济宁银行", "card_number": crate::payouts::card_number(n as u32)}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        cards.insert(
+            g["id"].as_str().unwrap().to_owned(),
+            card["id"].as_str().unwrap().to_owned(),
+        );
+    }
+    let built = json_body(
+        app.post_as("/api/v1/payout-batches", admin, &json!({"campaign_id": id}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        (
+            built["batch"]["payout_count"].clone(),
+            built["batch"]["total_fen"].clone(),
+            built["awaiting_card"].clone()
+        ),
+        (json!(137), json!(52_100_000), json!(0))
+    );
+    let batch = built["batch"]["id"].as_str().unwrap().to_owned();
+    let approve = format!("/api/v1/payout-batches/{batch}/approve");
+    assert_eq!(
+        app.post_as(&approve, admin, &json!({})).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    json_body(
+        app.post_as(&approve, approver, &json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let export = |batch: String, layout: &'static str| async move {
+        let res = app
+            .post_as(
+                &format!("/api/v1/payout-batches/{batch}/export"),
+                admin,
+                &json!({"layout": layout}),
+            )
+            .await;
+        let job = app.finished_job(res, admin).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        job["result"]["files"][0].clone()
+    };
+    let file = export(batch.clone(), "gb18030_summary").await;
+    let bytes = app
+        .get_as(file["url"].as_str().unwrap(), admin)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let (text, _, bad) = encoding_rs::GBK.decode(&bytes);
+    assert!(!bad);
+    assert_eq!(text.lines().next(), Some("137,521000.00"));
+    assert_eq!(text.lines().count(), 1 + 137);
+
+    // The bank's result: two failures and one unclear answer, the rest paid.
+    let payouts = all_payouts(app, admin, &batch).await;
+    let mut result = String::from("137,521000.00\r\n卡号,户名,金额,备注,处理结果,失败原因\r\n");
+    for (i, p) in payouts.iter().enumerate() {
+        let status = match i {
+            0 | 1 => "失败,户名与账号不符",
+            2 => "处理中,",
+            _ => "成功,",
+        };
+        let amount = p["amount_fen"].as_i64().unwrap();
+        result.push_str(&format!(
+            "{},{},{}.{:02},{},{status}\r\n",
+            p["card_number_masked"].as_str().unwrap(),
+            p["holder_name"].as_str().unwrap(),
+            amount / 100,
+            amount % 100,
+            p["reference"].as_str().unwrap()
+        ));
+    }
+    let report = reconcile(
+        app,
+        approver,
+        &batch,
+        encoding_rs::GBK.encode(&result).0.into_owned(),
+    )
+    .await;
+    assert_eq!(
+        (
+            report["paid"].clone(),
+            report["failed"].clone(),
+            report["unknown"].clone(),
+            report["exceptions"].clone()
+        ),
+        (json!(134), json!(2), json!(1), json!([])),
+        "{report}"
+    );
+
+    // The two failures: cards corrected, paid in a follow-up that points at them.
+    for (n, p) in payouts[..2].iter().enumerate() {
+        let grant = grants.iter().find(|g| g["id"] == p["grant_id"]).unwrap();
+        let county = &counties[usize::from(grant["org_id"] != json!(counties[0].org_id))];
+        json_body(
+            app.post_as(
+                &format!(
+                    "/api/v1/bank-cards/{}/replace",
+                    cards[p["grant_id"].as_str().unwrap()]
+                ),
+                &county.operator,
+                &json!({"holder_name": grant["name"], "bank_code": "403",
+                        "card_number": crate::payouts::card_number(5000 + n as u32),
+                        "reason": "户名与账号不符，改用本人邮储银行卡"}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let follow = json_body(
+        app.post_as(
+            "/api/v1/payout-batches",
+            admin,
+            &json!({"campaign_id": id, "follow_up_of": batch}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(follow["batch"]["payout_count"], 2);
+    let second = follow["batch"]["id"].as_str().unwrap().to_owned();
+    json_body(
+        app.post_as(
+            &format!("/api/v1/payout-batches/{second}/approve"),
+            approver,
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    export(second.clone(), "gb18030_summary").await;
+    let retries = all_payouts(app, admin, &second).await;
+    let mut result = String::from("卡号,户名,金额,备注,处理结果,失败原因\r\n");
+    for p in &retries {
+        let amount = p["amount_fen"].as_i64().unwrap();
+        result.push_str(&format!(
+            "{},{},{}.{:02},{},成功,\r\n",
+            p["card_number_masked"].as_str().unwrap(),
+            p["holder_name"].as_str().unwrap(),
+            amount / 100,
+            amount % 100,
+            p["reference"].as_str().unwrap()
+        ));
+    }
+    let report = reconcile(
+        app,
+        approver,
+        &second,
+        encoding_rs::GBK.encode(&result).0.into_owned(),
+    )
+    .await;
+    assert_eq!(
+        (report["paid"].clone(), report["batch_status"].clone()),
+        (json!(2), json!("reconciled"))
+    );
+
+    // The unclear one, settled by a staff decision with its reason.
+    json_body(
+        app.post_as(
+            &format!(
+                "/api/v1/payouts/{}/settle",
+                payouts[2]["id"].as_str().unwrap()
+            ),
+            approver,
+            &json!({"status": "paid", "reason": "银行柜台查询确认已入账"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let first = json_body(
+        app.get_as(&format!("/api/v1/payout-batches/{batch}"), admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(first["status"], "reconciled");
+    let holdings = json_body(
+        app.get_as(&format!("/api/v1/campaigns/{id}/holdings"), admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let city_holding = holdings["holdings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["org_id"] == json!(city))
+        .unwrap();
+    assert_eq!(city_holding["total"]["paid_fen"], 52_100_000, "{holdings}");
+    let check = json_body(
+        app.get_as(&format!("/api/v1/campaigns/{id}/balance-check"), admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(check["consistent"], true, "{check}");
+}
+
+async fn all_payouts(app: &TestApp, token: &str, batch: &str) -> Vec<Value> {
+    let page = json_body(
+        app.get_as(
+            &format!("/api/v1/payouts?batch_id={batch}&limit=200"),
+            token,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    page["items"].as_array().unwrap().clone()
+}
+
+async fn reconcile(app: &TestApp, token: &str, batch: &str, bytes: Vec<u8>) -> Value {
+    let res = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/payout-batches/{batch}/results?layout=gb18030_summary"),
+            token,
+        )
+        .header("content-type", "text/csv")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let job = app.finished_job(res, token).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    job["result"].clone()
 }

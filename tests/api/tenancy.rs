@@ -200,7 +200,26 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
         .as_str()
         .unwrap()
         .to_owned();
+    let card = json_body(
+        app.post_as(
+            "/api/v1/bank-cards",
+            &a.operator,
+            &json!({"payee": {"worker_id": worker}, "holder_name": "张三", "bank_code": "102",
+                    "card_number": crate::payouts::card_number(1)}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (batch, payout, file) = payout_rows(&app, &a.org_id, &funded, &grant, &card).await;
     let ids: HashMap<&str, String> = HashMap::from([
+        ("bank-cards", card),
+        ("payout-batches", batch),
+        ("payouts", payout),
+        ("payout-files", file),
         ("orgs", township),
         ("users", a.operator_user_id.clone()),
         ("clients", client),
@@ -262,4 +281,114 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
     }
     assert!(swept >= 35, "only {swept} operations swept");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A batch of county A with one payout and one file, written straight into the database: the
+/// sweep needs records of these kinds, not an approved grant's whole workflow.
+async fn payout_rows(
+    app: &crate::helpers::TestApp,
+    org: &str,
+    campaign: &str,
+    grant: &str,
+    card: &str,
+) -> (String, String, String) {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let uuid = |s: &str| uuid::Uuid::parse_str(s).unwrap();
+    let (batch, payout, file) = (
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+        uuid::Uuid::now_v7(),
+    );
+    let now = chrono::Utc::now();
+    let settings = siji_api::config::DataSettings {
+        data_key: Some(siji_api::config::Secret(
+            crate::helpers::DATA_KEY.to_owned(),
+        )),
+        previous_data_keys: None,
+        index_key: Some(siji_api::config::Secret(
+            crate::helpers::INDEX_KEY.to_owned(),
+        )),
+    };
+    let pii = siji_api::auth::secrets::data_protector(&app.db, &settings)
+        .await
+        .unwrap();
+    let number = crate::payouts::card_number(1);
+    let generic = siji_api::payouts::layouts::layout("generic").unwrap();
+    let line = siji_api::payouts::layouts::Line {
+        reference: "SJTENANCY".into(),
+        card_number: number.clone(),
+        holder_name: "张三".into(),
+        bank_code: "102".into(),
+        bank_name: "中国工商银行".into(),
+        amount_fen: 100,
+    };
+    let sha256 = siji_api::payouts::layouts::render(generic, &[line]).unwrap()[0]
+        .sha256
+        .clone();
+    entity::payout_batches::Entity::insert(entity::payout_batches::ActiveModel {
+        id: Set(batch),
+        campaign_id: Set(uuid(campaign)),
+        org_id: Set(uuid(org)),
+        follow_up_of: Set(None),
+        status: Set("draft".into()),
+        payout_count: Set(1),
+        total_fen: Set(100),
+        built_by: Set(uuid::Uuid::nil()),
+        approved_by: Set(None),
+        approved_at: Set(None),
+        exported_by: Set(None),
+        exported_at: Set(None),
+        reason: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    })
+    .exec_without_returning(&app.db)
+    .await
+    .unwrap();
+    entity::payouts::Entity::insert(entity::payouts::ActiveModel {
+        id: Set(payout),
+        batch_id: Set(batch),
+        campaign_id: Set(uuid(campaign)),
+        grant_id: Set(uuid(grant)),
+        org_id: Set(uuid(org)),
+        card_id: Set(uuid(card)),
+        holder_name: Set("张三".into()),
+        bank_code: Set("102".into()),
+        bank_name: Set("中国工商银行".into()),
+        bank_card_enc: Set(pii
+            .encrypt(siji_api::pii::PiiField::BankCard, &number)
+            .unwrap()),
+        bank_card_masked: Set("************0000".into()),
+        amount_fen: Set(100),
+        reference: Set("SJTENANCY".into()),
+        status: Set("sent".into()),
+        reason: Set(None),
+        retry_of: Set(None),
+        settled_by: Set(None),
+        settled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    })
+    .exec_without_returning(&app.db)
+    .await
+    .unwrap();
+    entity::payout_files::Entity::insert(entity::payout_files::ActiveModel {
+        id: Set(file),
+        batch_id: Set(batch),
+        org_id: Set(uuid(org)),
+        layout: Set("generic".into()),
+        part: Set(1),
+        name: Set("payout.csv".into()),
+        rows: Set(1),
+        total_fen: Set(100),
+        sha256: Set(sha256),
+        created_by: Set(uuid::Uuid::nil()),
+        created_at: Set(now),
+    })
+    .exec_without_returning(&app.db)
+    .await
+    .unwrap();
+    (batch.to_string(), payout.to_string(), file.to_string())
 }

@@ -234,3 +234,34 @@ fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
     hash.update(body);
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Run an operation that moves money at most once per `Idempotency-Key`, in the unit of work
+/// `work` opens: an answer already stored is replayed (`Idempotent-Replayed: true`) without
+/// opening one; otherwise the key is claimed in the unit, `op` runs in it, and its response is
+/// stored and committed with its writes. Without a key, `op` simply runs in the unit.
+pub async fn once<'c>(
+    key: Option<Key>,
+    db: &sea_orm::DatabaseConnection,
+    now: DateTime<Utc>,
+    work: impl Future<Output = Result<siji_core::uow::Work<'c>, siji_core::CoreError>>,
+    op: impl AsyncFnOnce(&siji_core::uow::Work<'c>) -> Result<Replayable, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(key) = &key
+        && let Some(replay) = key.settled(db).await?
+    {
+        return Ok(replay.respond(true));
+    }
+    let work = work.await?;
+    if let Some(key) = &key
+        && let Some(replay) = key.claim(work.conn(), now).await?
+    {
+        work.commit().await?;
+        return Ok(replay.respond(true));
+    }
+    let response = op(&work).await?;
+    if let Some(key) = &key {
+        key.complete(work.conn(), &response).await?;
+    }
+    work.commit().await?;
+    Ok(response.respond(false))
+}

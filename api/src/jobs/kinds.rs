@@ -8,8 +8,8 @@ use entity::jobs;
 use super::Progress;
 use crate::auth::Caller;
 use crate::http::ApiError;
-use crate::resources::grants;
 use crate::resources::imports::{self, ImportKind};
+use crate::resources::{grants, payouts};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,15 +17,21 @@ pub enum JobKind {
     Import(ImportKind),
     /// Grants from a campaign's worklist.
     BulkGrants,
+    /// A payout batch exported as bank files.
+    PayoutExport,
+    /// A bank's result file applied to a payout batch.
+    PayoutResults,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::Import(ImportKind::Workers),
         JobKind::Import(ImportKind::Enterprises),
         JobKind::Import(ImportKind::Agreements),
         JobKind::Import(ImportKind::Beneficiaries),
         JobKind::BulkGrants,
+        JobKind::PayoutExport,
+        JobKind::PayoutResults,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +41,8 @@ impl JobKind {
             JobKind::Import(ImportKind::Agreements) => "import.wage_agreements",
             JobKind::Import(ImportKind::Beneficiaries) => "import.beneficiaries",
             JobKind::BulkGrants => "grants.bulk",
+            JobKind::PayoutExport => "payouts.export",
+            JobKind::PayoutResults => "payouts.results",
         }
     }
 
@@ -55,5 +63,7 @@ pub async fn execute(
     match kind {
         JobKind::Import(import) => imports::run(&state, &caller, import, job, progress).await,
         JobKind::BulkGrants => grants::run_bulk(&state, &caller, job, progress).await,
+        JobKind::PayoutExport => payouts::run_export(&state, &caller, job).await,
+        JobKind::PayoutResults => payouts::run_results(&state, &caller, job).await,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod audit_events;
 pub mod auth;
+pub mod bank_cards;
 pub mod beneficiaries;
 pub mod campaigns;
 pub mod clients;
@@ -17,6 +18,7 @@ pub mod me;
 pub mod meta;
 pub mod minimum_wages;
 pub mod orgs;
+pub mod payouts;
 pub mod users;
 pub mod wage_agreements;
 pub mod workers;
@@ -48,6 +50,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(living_standards::configure)
             .configure(campaigns::configure)
             .configure(grants::configure)
+            .configure(bank_cards::configure)
+            .configure(payouts::configure)
             .configure(audit_events::configure),
     );
 }

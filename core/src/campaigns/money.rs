@@ -51,6 +51,13 @@ string_enum!(
         Commit = "commit",
         /// An approved grant rejected: its commitment given back (释放).
         Release = "release",
+        /// A payout confirmed paid by the bank (已发放): the grant's commitment, per organisation
+        /// and source, marked paid. What is available does not move (the money left it at
+        /// approval); the row is positive.
+        Pay = "pay",
+        /// A paid payout bounced back (退票): its `pay` rows undone, negative; the commitment is
+        /// held again for a follow-up payout.
+        Return = "return",
     }
 );
 
@@ -79,6 +86,7 @@ struct Entry {
     allocation_id: Option<Uuid>,
     grant_id: Option<Uuid>,
     counterparty_org_id: Option<Uuid>,
+    payout_id: Option<Uuid>,
 }
 
 async fn append(
@@ -103,6 +111,7 @@ async fn append(
         allocation_id: Set(e.allocation_id),
         grant_id: Set(e.grant_id),
         counterparty_org_id: Set(e.counterparty_org_id),
+        payout_id: Set(e.payout_id),
         actor_id: Set(actor.id),
         actor_name: Set(actor.name.clone()),
         created_at: Set(now),
@@ -267,6 +276,7 @@ pub(super) async fn fund(
             allocation_id: None,
             grant_id: None,
             counterparty_org_id: None,
+            payout_id: None,
         });
     }
     credit_quota(work, c.id, c.org_id, quota).await?;
@@ -279,6 +289,7 @@ pub(super) async fn fund(
         allocation_id: None,
         grant_id: None,
         counterparty_org_id: None,
+        payout_id: None,
     });
     append(ctx, work, c.id, entries, ctx.clock.now()).await
 }
@@ -445,6 +456,7 @@ pub async fn allocate(
                 allocation_id: Some(allocation.id),
                 grant_id: None,
                 counterparty_org_id: Some(other),
+                payout_id: None,
             });
         }
     }
@@ -462,6 +474,7 @@ pub async fn allocate(
                 allocation_id: Some(allocation.id),
                 grant_id: None,
                 counterparty_org_id: Some(other),
+                payout_id: None,
             });
         }
     }
@@ -558,6 +571,7 @@ pub(crate) async fn commit(
         allocation_id: None,
         grant_id: Some(grant.id),
         counterparty_org_id: None,
+        payout_id: None,
     }];
     let held: HashMap<Uuid, i64> = balances::Entity::find()
         .filter(balances::Column::CampaignId.eq(campaign))
@@ -591,6 +605,7 @@ pub(crate) async fn commit(
             allocation_id: None,
             grant_id: Some(grant.id),
             counterparty_org_id: None,
+            payout_id: None,
         });
         remaining -= take;
     }
@@ -637,6 +652,7 @@ pub(crate) async fn release(
                 allocation_id: None,
                 grant_id: Some(grant),
                 counterparty_org_id: None,
+                payout_id: None,
             });
         }
     }
@@ -654,10 +670,101 @@ pub(crate) async fn release(
                 allocation_id: None,
                 grant_id: Some(grant),
                 counterparty_org_id: None,
+                payout_id: None,
             });
         }
     }
     append(ctx, work, campaign, entries, ctx.clock.now()).await
+}
+
+/// A payout confirmed paid: `pay` rows for what the grant's commitment holds, per organisation
+/// and source, in the unit of work that marks the payout paid. Refused if the grant has already
+/// been paid and not returned: its money reaches a bank once.
+pub(crate) async fn pay(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    campaign: Uuid,
+    grant: Uuid,
+    payout: Uuid,
+) -> Result<i64, CoreError> {
+    let rows = ledger::Entity::find()
+        .filter(ledger::Column::GrantId.eq(grant))
+        .all(work.conn())
+        .await?;
+    let mut held: BTreeMap<(Uuid, Uuid), i64> = BTreeMap::new();
+    let mut paid = 0;
+    for row in rows {
+        let Some(source) = row.fund_source_id else {
+            continue;
+        };
+        match LedgerKind::parse(&row.kind) {
+            Some(LedgerKind::Commit | LedgerKind::Release) => {
+                *held.entry((row.org_id, source)).or_default() -= row.amount_fen;
+            }
+            Some(LedgerKind::Pay | LedgerKind::Return) => paid += row.amount_fen,
+            _ => {}
+        }
+    }
+    if paid != 0 {
+        return Err(CoreError::conflict(
+            "this grant has been paid already (and not returned): it is paid once",
+        ));
+    }
+    let entries: Vec<Entry> = held
+        .into_iter()
+        .filter(|(_, amount)| *amount > 0)
+        .map(|((org, source), amount)| Entry {
+            org_id: org,
+            fund_source_id: Some(source),
+            kind: LedgerKind::Pay,
+            amount_fen: amount,
+            quota: 0,
+            allocation_id: None,
+            grant_id: Some(grant),
+            counterparty_org_id: None,
+            payout_id: Some(payout),
+        })
+        .collect();
+    let total = entries.iter().map(|e| e.amount_fen).sum();
+    append(ctx, work, campaign, entries, ctx.clock.now()).await?;
+    Ok(total)
+}
+
+/// A paid payout returned by the bank (退票): its `pay` rows undone by `return` rows.
+pub(crate) async fn unpay(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    campaign: Uuid,
+    payout: Uuid,
+) -> Result<i64, CoreError> {
+    let rows = ledger::Entity::find()
+        .filter(ledger::Column::PayoutId.eq(payout))
+        .all(work.conn())
+        .await?;
+    let mut net: BTreeMap<(Uuid, Uuid, Uuid), i64> = BTreeMap::new();
+    for row in rows {
+        if let (Some(source), Some(grant)) = (row.fund_source_id, row.grant_id) {
+            *net.entry((row.org_id, source, grant)).or_default() += row.amount_fen;
+        }
+    }
+    let entries: Vec<Entry> = net
+        .into_iter()
+        .filter(|(_, amount)| *amount > 0)
+        .map(|((org, source, grant), amount)| Entry {
+            org_id: org,
+            fund_source_id: Some(source),
+            kind: LedgerKind::Return,
+            amount_fen: -amount,
+            quota: 0,
+            allocation_id: None,
+            grant_id: Some(grant),
+            counterparty_org_id: None,
+            payout_id: Some(payout),
+        })
+        .collect();
+    let total = entries.iter().map(|e| -e.amount_fen).sum();
+    append(ctx, work, campaign, entries, ctx.clock.now()).await?;
+    Ok(total)
 }
 
 /// The ledger rows of a campaign the principal may read: those of organisations in its scope,
@@ -700,6 +807,8 @@ pub struct Figures {
     pub committed_fen: i64,
     /// Still its to allocate or commit.
     pub available_fen: i64,
+    /// Of what is committed, confirmed paid by the bank (net of returns).
+    pub paid_fen: i64,
 }
 
 impl Figures {
@@ -708,6 +817,7 @@ impl Figures {
         self.allocated_fen += other.allocated_fen;
         self.committed_fen += other.committed_fen;
         self.available_fen += other.available_fen;
+        self.paid_fen += other.paid_fen;
     }
 }
 
@@ -776,6 +886,21 @@ pub async fn holdings(ctx: &Context<'_>, campaign_id: Uuid) -> Result<Vec<Holdin
             org_id: sum.org_id,
             ..Holding::default()
         });
+        // Payments mark part of a commitment paid; they move nothing else.
+        if matches!(
+            LedgerKind::parse(&sum.kind),
+            Some(LedgerKind::Pay | LedgerKind::Return)
+        ) {
+            if let Some(source) = sum.fund_source_id {
+                let f = Figures {
+                    paid_fen: sum.amount_in - sum.amount_out,
+                    ..Figures::default()
+                };
+                per_source.entry((sum.org_id, source)).or_default().add(f);
+                holding.total.add(f);
+            }
+            continue;
+        }
         // Funding and allocations in are received, allocations out are passed on; commitments
         // net of releases are what approved grants hold.
         let held = matches!(
@@ -801,6 +926,7 @@ pub async fn holdings(ctx: &Context<'_>, campaign_id: Uuid) -> Result<Vec<Holdin
                 allocated_fen: allocated,
                 committed_fen: committed,
                 available_fen: sum.amount_in - sum.amount_out,
+                paid_fen: 0,
             };
             per_source.entry((sum.org_id, source)).or_default().add(f);
             holding.total.add(f);
@@ -850,6 +976,12 @@ pub async fn check(ctx: &Context<'_>, campaign_id: Uuid) -> Result<Vec<Differenc
     let mut money: BTreeMap<(Uuid, Uuid), i64> = BTreeMap::new();
     let mut quota: BTreeMap<Uuid, i64> = BTreeMap::new();
     for sum in sums(ctx, campaign_id).await? {
+        if matches!(
+            LedgerKind::parse(&sum.kind),
+            Some(LedgerKind::Pay | LedgerKind::Return)
+        ) {
+            continue;
+        }
         if let Some(source) = sum.fund_source_id {
             *money.entry((sum.org_id, source)).or_default() += sum.amount_in - sum.amount_out;
         }

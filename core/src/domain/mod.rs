@@ -1,6 +1,7 @@
 //! Pure rules of the domain, with no I/O and no HTTP: identifiers and their check characters,
-//! eligibility, money, what text input may hold.
+//! bank cards and the banks they belong to, eligibility, money, what text input may hold.
 
+pub mod bank_card;
 pub mod division_code;
 pub mod eligibility;
 pub mod id_number;

@@ -195,10 +195,7 @@ async fn batch(
                         beneficiary_id: Some(a.id),
                         member_id: Some(m.id),
                         worker_id: None,
-                        person_key: m
-                            .id_number_idx
-                            .clone()
-                            .unwrap_or_else(|| format!("member:{}", m.id)),
+                        person_key: super::member_key(&m),
                         name: m.name.clone(),
                         id_number_public: m.id_number_masked.as_deref().map(mask::id_number_public),
                         category: Some(category),

@@ -231,11 +231,7 @@ async fn recipient(
                 beneficiary_id: Some(archive.id),
                 member_id: Some(member.id),
                 worker_id: None,
-                // A child without an ID number on record is keyed by the member record.
-                person_key: member
-                    .id_number_idx
-                    .clone()
-                    .unwrap_or_else(|| format!("member:{}", member.id)),
+                person_key: member_key(&member),
                 name: member.name.clone(),
                 id_number_public: member
                     .id_number_masked
@@ -278,6 +274,16 @@ async fn recipient(
             })
         }
     }
+}
+
+/// The key a household member is one person by: the blind index of the ID number, or, for a
+/// child without an ID number on record, the member record itself. Grants and bank cards use it
+/// alike, so that a grant finds its payee's card.
+pub(crate) fn member_key(member: &household_members::Model) -> String {
+    member
+        .id_number_idx
+        .clone()
+        .unwrap_or_else(|| format!("member:{}", member.id))
 }
 
 /// Has this person a live grant in another campaign of the same kind and year, at any level?
@@ -586,7 +592,18 @@ pub(crate) async fn reject_in(
     let event = Event::new("grant.reject")
         .on("grant", g.id)
         .changes(json!({ "from": g.status, "reason": reason.trim() }));
-    versioning::save_work(work, change, g.id, expected_version, event).await
+    let rejected = versioning::save_work(work, change, g.id, expected_version, event).await?;
+    // Checked after the grant's row is locked by the update: a batch that took the grant first
+    // is seen here, and one that comes later no longer finds it approved.
+    if g.status == GrantStatus::Approved.as_str()
+        && crate::payouts::batches::has_live_payout(work, g.id).await?
+    {
+        return Err(CoreError::conflict(
+            "this grant is in a payout batch or has been paid: cancel the batch, or wait for \
+             the bank to fail or return the payout, before rejecting it",
+        ));
+    }
+    Ok(rejected)
 }
 
 /// Withdraw before approval (the applicant's side), with a reason.

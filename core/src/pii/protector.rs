@@ -71,6 +71,7 @@ pub fn parse_key(spec: &str) -> Result<(String, Vec<u8>), KeyError> {
     Ok((id.to_owned(), bytes))
 }
 
+#[derive(Clone)]
 pub struct DataProtector {
     current_id: String,
     ciphers: HashMap<String, Aes256Gcm>,

@@ -401,7 +401,7 @@ pub use siji_core::campaigns::money::LedgerKind;
     "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4301", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01",
     "fund_source_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4101", "kind": "allocate", "amount_fen": -28000000, "quota": 0,
     "allocation_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4201", "counterparty_org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
-    "actor_name": "city.admin", "created_at": "2017-12-02T09:00:00Z"
+    "grant_id": null, "payout_id": null, "actor_name": "city.admin", "created_at": "2017-12-02T09:00:00Z"
 }))]
 pub struct LedgerEntryResponse {
     pub id: Uuid,
@@ -410,13 +410,19 @@ pub struct LedgerEntryResponse {
     /// `null` on a row that moves quota only.
     pub fund_source_id: Option<Uuid>,
     pub kind: LedgerKind,
-    /// Signed, in fen: positive received, negative passed on or spent.
+    /// Signed, in fen: positive received, negative passed on or committed. On `pay` and
+    /// `return` rows, the signed change to what has been paid out of the grant's commitment
+    /// (what is available does not move when money reaches a bank).
     pub amount_fen: i64,
     /// Signed change to the organisation's quota.
     pub quota: i32,
     pub allocation_id: Option<Uuid>,
     /// The other side of an allocation.
     pub counterparty_org_id: Option<Uuid>,
+    /// The grant a `commit`, `release`, `pay` or `return` row belongs to.
+    pub grant_id: Option<Uuid>,
+    /// The payout a `pay` or `return` row belongs to.
+    pub payout_id: Option<Uuid>,
     pub actor_name: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -432,6 +438,8 @@ impl From<entity::campaign_ledger::Model> for LedgerEntryResponse {
             quota: r.quota,
             allocation_id: r.allocation_id,
             counterparty_org_id: r.counterparty_org_id,
+            grant_id: r.grant_id,
+            payout_id: r.payout_id,
             actor_name: r.actor_name,
             created_at: r.created_at,
         }
@@ -449,6 +457,8 @@ pub struct FiguresResponse {
     pub committed_fen: i64,
     /// Still the organisation's to allocate or commit.
     pub available_fen: i64,
+    /// Of what is committed, confirmed paid by the bank, net of returns (已发放).
+    pub paid_fen: i64,
 }
 
 impl From<siji_core::campaigns::money::Figures> for FiguresResponse {
@@ -458,6 +468,7 @@ impl From<siji_core::campaigns::money::Figures> for FiguresResponse {
             allocated_fen: f.allocated_fen,
             committed_fen: f.committed_fen,
             available_fen: f.available_fen,
+            paid_fen: f.paid_fen,
         }
     }
 }
@@ -493,8 +504,8 @@ pub struct HoldingResponse {
     "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4001",
     "holdings": [{
         "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "org_name": "任城区总工会",
-        "sources": [{"fund_source_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4101", "received_fen": 28000000, "allocated_fen": 8000000, "committed_fen": 0, "available_fen": 20000000}],
-        "total": {"received_fen": 28000000, "allocated_fen": 8000000, "committed_fen": 0, "available_fen": 20000000},
+        "sources": [{"fund_source_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4101", "received_fen": 28000000, "allocated_fen": 8000000, "committed_fen": 0, "available_fen": 20000000, "paid_fen": 0}],
+        "total": {"received_fen": 28000000, "allocated_fen": 8000000, "committed_fen": 0, "available_fen": 20000000, "paid_fen": 0},
         "quota_received": 420, "quota_allocated": 120, "quota_committed": 0, "quota_available": 300
     }]
 }))]

@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::domain::money::yuan;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::extract::JsonBytes;
-use crate::http::idempotency::{Key, Replayable};
+use crate::http::idempotency::{self, Key, Replayable};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::spreadsheet::Format;
@@ -315,31 +315,23 @@ pub async fn allocate(
 ) -> Result<HttpResponse, ApiError> {
     let JsonBytes { value, raw } = body;
     let key = Key::of(&req, caller.id, &raw)?;
-    if let Some(key) = &key
-        && let Some(replay) = key.settled(&state.db).await?
-    {
-        return Ok(replay.respond(true));
-    }
     let ctx = caller.context(&state);
-    let work = money::begin(&ctx).await?;
-    if let Some(key) = &key
-        && let Some(replay) = key.claim(work.conn(), ctx.clock.now()).await?
-    {
-        work.commit().await?;
-        return Ok(replay.respond(true));
-    }
-    let allocation = money::allocate(&ctx, &work, *id, value.into()).await?;
-    let location = format!("/api/v1/campaigns/{}/ledger", allocation.campaign_id);
-    let response = Replayable::with_status(
-        StatusCode::CREATED,
-        &AllocationResponse::from(allocation),
-        Some(location),
-    )?;
-    if let Some(key) = &key {
-        key.complete(work.conn(), &response).await?;
-    }
-    work.commit().await?;
-    Ok(response.respond(false))
+    idempotency::once(
+        key,
+        &state.db,
+        ctx.clock.now(),
+        money::begin(&ctx),
+        async |work| {
+            let allocation = money::allocate(&ctx, work, *id, value.into()).await?;
+            let location = format!("/api/v1/campaigns/{}/ledger", allocation.campaign_id);
+            Replayable::with_status(
+                StatusCode::CREATED,
+                &AllocationResponse::from(allocation),
+                Some(location),
+            )
+        },
+    )
+    .await
 }
 
 /// Read a campaign's ledger.

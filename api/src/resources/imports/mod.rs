@@ -8,6 +8,7 @@ mod rows;
 mod templates;
 
 pub use dto::{ImportReport, TemplateFormat};
+pub(crate) use rows::upload;
 pub use rows::{ImportKind, run};
 
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -257,7 +257,7 @@ fn malformed_form() -> ApiError {
 /// Read the uploaded file within the import limit, and its format: from `Content-Type` (CSV or
 /// XLSX), from the content for `application/octet-stream`, or from the `file` field of a
 /// `multipart/form-data` form (its own media type, else its content).
-async fn upload(
+pub(crate) async fn upload(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,

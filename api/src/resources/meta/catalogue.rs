@@ -278,7 +278,17 @@ pub fn field_error_codes() -> Vec<EnumValue> {
             "a member row must follow its household head's row",
         ),
     ];
-    const MORE: [(&str, &str, &str); 11] = [
+    const MORE: [(&str, &str, &str); 13] = [
+        (
+            "unknown_bank",
+            "银行不支持",
+            "not a bank type Siji pays through",
+        ),
+        (
+            "name_mismatch",
+            "户名不符",
+            "the card holder is not the payee",
+        ),
         (
             "household_rejected",
             "所在家庭未保存",
@@ -383,5 +393,8 @@ fn catalogue_of_records() -> Vec<EnumDescription> {
         describe::<siji_core::grants::RecipientKind>(),
         describe::<siji_core::grants::objections::ObjectionChannel>(),
         describe::<siji_core::grants::objections::ObjectionStatus>(),
+        describe::<siji_core::payouts::BatchStatus>(),
+        describe::<siji_core::payouts::PayoutStatus>(),
+        describe::<siji_core::payouts::PayeeKind>(),
     ]
 }

@@ -1,0 +1,465 @@
+//! Request and response types of payout batches and payouts. The states, with their Chinese
+//! names, are kept once in the core (`siji_core::payouts`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use siji_core::payouts::batches::{BatchFilter, Built, NewBatch, Outcome, PayoutFilter};
+pub use siji_core::payouts::{BatchStatus, PayoutStatus};
+
+/// Build a payout batch (生成发放批次).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(
+    json!({"campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002"}),
+    json!({"campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002", "within_org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"}),
+    json!({"campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002", "follow_up_of": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7001"})
+))]
+pub struct BuildBatchRequest {
+    pub campaign_id: Uuid,
+    /// Only grants of this organisation's subtree (a county); yours by default.
+    pub within_org_id: Option<Uuid>,
+    /// A follow-up batch (补发): pay again the failed and returned payouts of this exported
+    /// batch, for payees whose card has since been replaced.
+    pub follow_up_of: Option<Uuid>,
+}
+
+impl From<BuildBatchRequest> for NewBatch {
+    fn from(b: BuildBatchRequest) -> Self {
+        Self {
+            campaign_id: b.campaign_id,
+            within_org_id: b.within_org_id,
+            follow_up_of: b.follow_up_of,
+        }
+    }
+}
+
+/// A payout batch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7001", "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002",
+    "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01", "follow_up_of": null, "status": "draft",
+    "payout_count": 137, "total_fen": 52100000, "built_by": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0a01",
+    "approved_by": null, "approved_at": null, "exported_by": null, "exported_at": null, "reason": null,
+    "created_at": "2017-08-25T09:00:00Z", "updated_at": "2017-08-25T09:00:00Z", "version": 1
+}))]
+pub struct BatchResponse {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    /// The organisation whose grants it pays (its subtree).
+    pub org_id: Uuid,
+    /// The batch whose failed or returned payouts this one pays again.
+    pub follow_up_of: Option<Uuid>,
+    pub status: BatchStatus,
+    /// How many payouts, stored when built and re-checked at every step.
+    pub payout_count: i32,
+    /// Their sum in fen, stored when built and re-checked at every step.
+    pub total_fen: i64,
+    pub built_by: Uuid,
+    pub approved_by: Option<Uuid>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub exported_by: Option<Uuid>,
+    pub exported_at: Option<DateTime<Utc>>,
+    /// Why it was cancelled.
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl From<entity::payout_batches::Model> for BatchResponse {
+    fn from(b: entity::payout_batches::Model) -> Self {
+        Self {
+            id: b.id,
+            campaign_id: b.campaign_id,
+            org_id: b.org_id,
+            follow_up_of: b.follow_up_of,
+            status: BatchStatus::parse(&b.status).unwrap_or(BatchStatus::Draft),
+            payout_count: b.payout_count,
+            total_fen: b.total_fen,
+            built_by: b.built_by,
+            approved_by: b.approved_by,
+            approved_at: b.approved_at,
+            exported_by: b.exported_by,
+            exported_at: b.exported_at,
+            reason: b.reason,
+            created_at: b.created_at,
+            updated_at: b.updated_at,
+            version: b.version,
+        }
+    }
+}
+
+/// A batch just built, with what it left out.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "batch": {
+        "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7001", "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002",
+        "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f01", "follow_up_of": null, "status": "draft",
+        "payout_count": 135, "total_fen": 51500000, "built_by": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0a01",
+        "approved_by": null, "approved_at": null, "exported_by": null, "exported_at": null, "reason": null,
+        "created_at": "2017-08-25T09:00:00Z", "updated_at": "2017-08-25T09:00:00Z", "version": 1
+    },
+    "awaiting_card": 2, "awaiting_corrected_card": 0
+}))]
+pub struct BuiltResponse {
+    pub batch: BatchResponse,
+    /// Approved, unpaid grants left out because the payee has no active card (see
+    /// `GET /api/v1/campaigns/{id}/payees-awaiting-card`).
+    pub awaiting_card: u64,
+    /// In a follow-up: failed or returned payouts left out because the payee's card is still the
+    /// one they failed on.
+    pub awaiting_corrected_card: u64,
+}
+
+impl From<Built> for BuiltResponse {
+    fn from(b: Built) -> Self {
+        Self {
+            batch: b.batch.into(),
+            awaiting_card: b.awaiting_card,
+            awaiting_corrected_card: b.awaiting_corrected_card,
+        }
+    }
+}
+
+/// Filters of the batch list.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct BatchListQuery {
+    pub campaign_id: Option<Uuid>,
+    pub status: Option<BatchStatus>,
+    /// Page size, 1–200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also return `total`.
+    pub count: Option<bool>,
+}
+
+impl BatchListQuery {
+    pub fn filter(&self) -> BatchFilter {
+        BatchFilter {
+            campaign_id: self.campaign_id,
+            status: self.status,
+        }
+    }
+}
+
+/// Why a draft batch is cancelled.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "名单有误，重新生成"}))]
+pub struct CancelBatchRequest {
+    #[validate(length(min = 2, max = 500))]
+    pub reason: String,
+}
+
+/// One payout (发放明细), its card masked.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7101", "batch_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7001",
+    "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002", "grant_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001",
+    "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "card_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e6001",
+    "holder_name": "张小明", "bank_code": "313", "bank_name": "济宁银行", "card_number_masked": "************0128",
+    "amount_fen": 500000, "reference": "SJ01J5Z8Q4M2N7PX3K9T", "status": "sent", "reason": null,
+    "retry_of": null, "settled_by": null, "settled_at": null,
+    "created_at": "2017-08-25T09:00:00Z", "updated_at": "2017-08-26T09:00:00Z", "version": 2
+}))]
+pub struct PayoutResponse {
+    pub id: Uuid,
+    pub batch_id: Uuid,
+    pub campaign_id: Uuid,
+    pub grant_id: Uuid,
+    /// The grant's organisation.
+    pub org_id: Uuid,
+    /// The card as it was when the batch was built.
+    pub card_id: Uuid,
+    pub holder_name: String,
+    pub bank_code: String,
+    pub bank_name: String,
+    pub card_number_masked: String,
+    pub amount_fen: i64,
+    /// Unique, at most 20 characters: what the bank's remark field carries and its result file
+    /// is matched by.
+    pub reference: String,
+    pub status: PayoutStatus,
+    /// The bank's reason for a failure or return, or the staff decision's.
+    pub reason: Option<String>,
+    /// The failed or returned payout this one pays again.
+    pub retry_of: Option<Uuid>,
+    pub settled_by: Option<Uuid>,
+    pub settled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl From<entity::payouts::Model> for PayoutResponse {
+    fn from(p: entity::payouts::Model) -> Self {
+        Self {
+            id: p.id,
+            batch_id: p.batch_id,
+            campaign_id: p.campaign_id,
+            grant_id: p.grant_id,
+            org_id: p.org_id,
+            card_id: p.card_id,
+            holder_name: p.holder_name,
+            bank_code: p.bank_code,
+            bank_name: p.bank_name,
+            card_number_masked: p.bank_card_masked,
+            amount_fen: p.amount_fen,
+            reference: p.reference,
+            status: PayoutStatus::parse(&p.status).unwrap_or(PayoutStatus::Pending),
+            reason: p.reason,
+            retry_of: p.retry_of,
+            settled_by: p.settled_by,
+            settled_at: p.settled_at,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            version: p.version,
+        }
+    }
+}
+
+/// Filters of the payout list.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutListQuery {
+    pub batch_id: Option<Uuid>,
+    pub campaign_id: Option<Uuid>,
+    pub grant_id: Option<Uuid>,
+    pub status: Option<PayoutStatus>,
+    /// Page size, 1–200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also return `total`.
+    pub count: Option<bool>,
+}
+
+impl PayoutListQuery {
+    pub fn filter(&self) -> PayoutFilter {
+        PayoutFilter {
+            batch_id: self.batch_id,
+            campaign_id: self.campaign_id,
+            grant_id: self.grant_id,
+            status: self.status,
+        }
+    }
+}
+
+/// An outcome staff give a payout.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SettleStatus {
+    /// The bank confirms it arrived: the ledger records the payment.
+    Paid,
+    /// The bank refused it.
+    Failed,
+    /// It arrived and bounced (退票): the ledger takes the payment back.
+    Returned,
+    /// The bank's answer is unclear; settle it later.
+    Unknown,
+}
+
+impl From<SettleStatus> for Outcome {
+    fn from(s: SettleStatus) -> Self {
+        match s {
+            SettleStatus::Paid => Outcome::Paid,
+            SettleStatus::Failed => Outcome::Failed,
+            SettleStatus::Returned => Outcome::Returned,
+            SettleStatus::Unknown => Outcome::Unknown,
+        }
+    }
+}
+
+/// A staff decision on a payout's outcome, and what it rests on.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(
+    json!({"status": "paid", "reason": "银行回单确认到账（回单号 20170826-0137）"}),
+    json!({"status": "failed", "reason": "户名与账号不符"}),
+    json!({"status": "returned", "reason": "账户已销户，银行退票"})
+))]
+pub struct SettleRequest {
+    pub status: SettleStatus,
+    /// The bank's reason, or what the decision rests on.
+    #[validate(length(min = 2, max = 500))]
+    pub reason: String,
+}
+
+/// Filters of the "awaiting a card" worklist.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AwaitingCardQuery {
+    /// Only grants of this organisation's subtree (a county).
+    pub within_org_id: Option<Uuid>,
+    /// Page size, 1–200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also return `total`.
+    pub count: Option<bool>,
+}
+
+/// Export an approved batch as bank files (导出银行代发文件).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"layout": "gb18030_summary"}), json!({"layout": "generic"})))]
+pub struct ExportRequest {
+    /// The bank file layout: `generic` (UTF-8 CSV with a header and a closing total line) or
+    /// `gb18030_summary` (GBK-compatible CSV whose first line is the count and total).
+    #[validate(length(min = 1, max = 64))]
+    pub layout: String,
+}
+
+/// One bank file of a batch: its checksum, count and total as recorded at export.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7201", "batch_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7001",
+    "layout": "gb18030_summary", "part": 1, "name": "payout-0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7001-001-gb18030_summary.csv",
+    "rows": 137, "total_fen": 52100000,
+    "sha256": "9f2c1b0e6d0a4b7c8e5f3a2d1c0b9a8f7e6d5c4b3a29181716151413121110ff",
+    "url": "/api/v1/payout-files/0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7201"
+}))]
+pub struct FileResponse {
+    pub id: Uuid,
+    pub batch_id: Uuid,
+    pub layout: String,
+    /// 1-based: a batch is split into files of at most the layout's maximum rows.
+    pub part: i32,
+    pub name: String,
+    pub rows: i32,
+    pub total_fen: i64,
+    /// Of the file's bytes: a download is checked against it.
+    pub sha256: String,
+    /// Where to download it (`payouts.export`, audited).
+    pub url: String,
+}
+
+impl From<entity::payout_files::Model> for FileResponse {
+    fn from(f: entity::payout_files::Model) -> Self {
+        Self {
+            url: format!("/api/v1/payout-files/{}", f.id),
+            id: f.id,
+            batch_id: f.batch_id,
+            layout: f.layout,
+            part: f.part,
+            name: f.name,
+            rows: f.rows,
+            total_fen: f.total_fen,
+            sha256: f.sha256,
+        }
+    }
+}
+
+/// The result of an export job: the batch, now `exported`, and its files.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExportResponse {
+    pub batch: BatchResponse,
+    pub files: Vec<FileResponse>,
+}
+
+impl From<siji_core::payouts::export::Exported> for ExportResponse {
+    fn from(e: siji_core::payouts::export::Exported) -> Self {
+        Self {
+            batch: e.batch.into(),
+            files: e.files.into_iter().map(FileResponse::from).collect(),
+        }
+    }
+}
+
+/// Which layout a result file follows (its amounts in yuan or fen).
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ResultQuery {
+    /// The layout the batch was exported in: `generic` (the default) or `gb18030_summary`.
+    #[validate(length(min = 1, max = 64))]
+    #[param(default = "generic")]
+    pub layout: Option<String>,
+}
+
+/// A line of the result file that was not applied, and why.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExceptionResponse {
+    /// 1-based line of the file.
+    pub line: usize,
+    pub reference: String,
+    /// `amount_mismatch`, `unknown_reference`, `other_batch`, `duplicate_line` or
+    /// `invalid_transition`.
+    pub kind: String,
+    pub detail: String,
+}
+
+/// What applying a bank result file did (the result of a reconciliation job).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "batch_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7001",
+    "sha256": "1c8e0d2a9b7f6e5d4c3b2a1908f7e6d5c4b3a2918070605040302010f0e0d0c0",
+    "already_applied": false, "lines": 137, "paid": 134, "failed": 2, "returned": 0, "unknown": 1,
+    "unchanged": 0, "exceptions": [], "missing": [], "batch_status": "exported"
+}))]
+pub struct ReconcileResponse {
+    pub batch_id: Uuid,
+    /// Of the file: the same file applied again changes nothing.
+    pub sha256: String,
+    /// This file had been applied to the batch before; nothing was changed.
+    pub already_applied: bool,
+    pub lines: usize,
+    pub paid: usize,
+    pub failed: usize,
+    pub returned: usize,
+    pub unknown: usize,
+    /// Lines whose payout already had that outcome.
+    pub unchanged: usize,
+    /// Lines not applied: never silently.
+    pub exceptions: Vec<ExceptionResponse>,
+    /// References of payouts still waiting on the bank that the file does not mention.
+    pub missing: Vec<String>,
+    /// The batch's state afterwards (`reconciled` once every payout is final).
+    pub batch_status: String,
+}
+
+impl From<siji_core::payouts::reconcile::Report> for ReconcileResponse {
+    fn from(r: siji_core::payouts::reconcile::Report) -> Self {
+        Self {
+            batch_id: r.batch_id,
+            sha256: r.sha256,
+            already_applied: r.already_applied,
+            lines: r.lines,
+            paid: r.paid,
+            failed: r.failed,
+            returned: r.returned,
+            unknown: r.unknown,
+            unchanged: r.unchanged,
+            exceptions: r
+                .exceptions
+                .into_iter()
+                .map(|e| ExceptionResponse {
+                    line: e.line,
+                    reference: e.reference,
+                    kind: serde_json::to_value(e.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    detail: e.detail,
+                })
+                .collect(),
+            missing: r.missing,
+            batch_status: r.batch_status,
+        }
+    }
+}

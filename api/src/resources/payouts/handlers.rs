@@ -1,0 +1,542 @@
+//! Payout handlers: extract, call `siji_core::payouts::batches`, respond. Money operations
+//! (build, approve, settle) run once per `Idempotency-Key`, the key committed with the work.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use sea_orm::Order;
+use serde_json::json;
+use siji_core::payouts::layouts::Encoding;
+use siji_core::payouts::{self, batches, export, reconcile};
+use siji_openapi::tags;
+use uuid::Uuid;
+
+use super::dto::*;
+use crate::auth::Caller;
+use crate::http::concurrency::ok_versioned;
+use crate::http::extract::JsonBytes;
+use crate::http::idempotency::{self, Key, Replayable};
+use crate::http::pagination::page_by_id;
+use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
+use crate::jobs::{self, JobKind};
+use crate::resources::grants::dto::GrantResponse;
+use crate::resources::jobs::dto::JobResponse;
+use crate::state::AppState;
+
+/// Build a payout batch.
+///
+/// 生成发放批次: every approved grant of the campaign within an organisation of your subtree
+/// (`within_org_id`, yours by default) that no payout has taken yet and whose payee has an
+/// active card becomes a `pending` payout to that card, as the card is now (bank, masked and
+/// encrypted number, holder). Grants without a card are left out and counted
+/// (`awaiting_card`; the worklist is `GET /api/v1/campaigns/{id}/payees-awaiting-card`). A
+/// follow-up batch (`follow_up_of`) pays again the failed and returned payouts of an exported
+/// batch, each pointing at the one it retries, once the payee's card has been replaced; those
+/// still on the old card are counted in `awaiting_corrected_card`. Nothing to pay is 409.
+///
+/// A grant is in at most one live payout, enforced by the database; two builds of one campaign
+/// at once take turns, and the second takes only what the first left. Send an
+/// `Idempotency-Key`: a retry with the same key answers the first build instead of building
+/// again, however the first request ended.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "build_payout_batch",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per build; the same request with the same key answers the first build (kept 7 days)")),
+    request_body = BuildBatchRequest,
+    extensions(("x-permission" = json!(payouts::WRITE))),
+    responses(
+        (status = 201, description = "Built (`draft`). Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = BuiltResponse,
+            headers(("Location" = String, description = "URL of the batch"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/payout-batches")]
+pub async fn build(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: JsonBytes<BuildBatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBytes { value, raw } = body;
+    let key = Key::of(&req, caller.id, &raw)?;
+    let ctx = caller.context(&state);
+    let begin = batches::begin(&ctx, payouts::WRITE);
+    idempotency::once(key, &state.db, ctx.clock.now(), begin, async |work| {
+        let built = batches::build(&ctx, work, value.into()).await?;
+        let location = format!("/api/v1/payout-batches/{}", built.batch.id);
+        Replayable::with_status(
+            StatusCode::CREATED,
+            &BuiltResponse::from(built),
+            Some(location),
+        )
+    })
+    .await
+}
+
+/// List payout batches.
+///
+/// Batches of organisations in your subtree, oldest first, keyset-paginated; filter by
+/// campaign and state.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "list_payout_batches",
+    params(BatchListQuery),
+    extensions(("x-permission" = json!(payouts::READ))),
+    responses((status = 200, description = "One page", body = Page<BatchResponse>)),
+)]
+#[get("/payout-batches")]
+pub async fn list_batches(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<BatchListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    use entity::payout_batches::Column;
+    let q = query.into_inner();
+    let select = batches::list(&caller.context(&state), &q.filter()).await?;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
+    let page = page_by_id(&state.db, select, Column::Id, |b| b.id, &page, Order::Asc).await?;
+    Ok(HttpResponse::Ok().json(page.map(BatchResponse::from)))
+}
+
+/// Get a payout batch.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "get_payout_batch",
+    params(("id" = Uuid, Path, description = "Batch id")),
+    extensions(("x-permission" = json!(payouts::READ))),
+    responses(
+        (status = 200, description = "The batch", body = BatchResponse, headers(("ETag" = String, description = "Its version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/payout-batches/{id}")]
+pub async fn get_batch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let b = batches::get(&caller.context(&state), *id).await?;
+    Ok(ok_versioned(b.version, &BatchResponse::from(b)))
+}
+
+/// Approve a payout batch.
+///
+/// `draft → approved` (审核), by someone other than the person who built it (403:
+/// maker-checker). Its stored count and total are re-checked against its payouts (409 if they
+/// disagree). Honours `If-Match`; send an `Idempotency-Key` so that a retry answers the first
+/// approval.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "approve_payout_batch",
+    params(("id" = Uuid, Path, description = "Batch id"),
+           ("If-Match" = Option<String>, Header, description = "The `ETag` you read"),
+           ("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per approval (kept 7 days)")),
+    extensions(("x-permission" = json!(payouts::APPROVE))),
+    responses(
+        (status = 200, description = "Approved. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = BatchResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/payout-batches/{id}/approve")]
+pub async fn approve(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let key = Key::of(&req, caller.id, &[])?;
+    let ctx = caller.context(&state);
+    let begin = batches::begin(&ctx, payouts::APPROVE);
+    idempotency::once(key, &state.db, ctx.clock.now(), begin, async |work| {
+        let b = batches::approve(&ctx, work, *id, if_match.0).await?;
+        Replayable::ok(&BatchResponse::from(b))
+    })
+    .await
+}
+
+/// Cancel a draft payout batch.
+///
+/// `draft → cancelled` (作废), with a reason: its payouts are cancelled and their grants can go
+/// into another batch. An approved batch is not cancelled. Honours `If-Match`.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "cancel_payout_batch",
+    params(("id" = Uuid, Path, description = "Batch id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    request_body = CancelBatchRequest,
+    extensions(("x-permission" = json!(payouts::WRITE))),
+    responses(
+        (status = 200, description = "Cancelled", body = BatchResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[post("/payout-batches/{id}/cancel")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<CancelBatchRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = batches::cancel(
+        &caller.context(&state),
+        *id,
+        if_match.0,
+        &body.into_inner().reason,
+    )
+    .await?;
+    Ok(ok_versioned(b.version, &BatchResponse::from(b)))
+}
+
+/// List payouts.
+///
+/// Payouts of grants in your subtree, oldest first, keyset-paginated; filter by batch,
+/// campaign, grant and state. Cards are masked.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "list_payouts",
+    params(PayoutListQuery),
+    extensions(("x-permission" = json!(payouts::READ))),
+    responses((status = 200, description = "One page", body = Page<PayoutResponse>)),
+)]
+#[get("/payouts")]
+pub async fn list_payouts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<PayoutListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    use entity::payouts::Column;
+    let q = query.into_inner();
+    let select = batches::payouts(&caller.context(&state), &q.filter()).await?;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
+    let page = page_by_id(&state.db, select, Column::Id, |p| p.id, &page, Order::Asc).await?;
+    Ok(HttpResponse::Ok().json(page.map(PayoutResponse::from)))
+}
+
+/// Get a payout.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "get_payout",
+    params(("id" = Uuid, Path, description = "Payout id")),
+    extensions(("x-permission" = json!(payouts::READ))),
+    responses(
+        (status = 200, description = "The payout", body = PayoutResponse, headers(("ETag" = String, description = "Its version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/payouts/{id}")]
+pub async fn get_payout(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let p = batches::payout(&caller.context(&state), *id).await?;
+    Ok(ok_versioned(p.version, &PayoutResponse::from(p)))
+}
+
+/// Settle a payout's outcome by a staff decision.
+///
+/// What the bank said by other means, or the resolution of an unclear answer, with the reason
+/// it rests on: `sent` or `unknown` → `paid` or `failed`; `sent` → `unknown`; `paid` →
+/// `returned` (退票). Paid records the payment in the campaign's ledger (`pay`); returned takes
+/// it back (`return`) and the grant may be paid again in a follow-up batch. A grant is paid
+/// once: a second payment is refused. The batch becomes `reconciled` when every payout in it
+/// is final. Honours `If-Match`; send an `Idempotency-Key`.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "settle_payout",
+    params(("id" = Uuid, Path, description = "Payout id"),
+           ("If-Match" = Option<String>, Header, description = "The `ETag` you read"),
+           ("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per decision (kept 7 days)")),
+    request_body = SettleRequest,
+    extensions(("x-permission" = json!(payouts::APPROVE))),
+    responses(
+        (status = 200, description = "Settled. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = PayoutResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/payouts/{id}/settle")]
+pub async fn settle(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: JsonBytes<SettleRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBytes { value, raw } = body;
+    let key = Key::of(&req, caller.id, &raw)?;
+    let ctx = caller.context(&state);
+    let begin = batches::begin(&ctx, payouts::APPROVE);
+    idempotency::once(key, &state.db, ctx.clock.now(), begin, async |work| {
+        let outcome = value.status.into();
+        let p = batches::settle(&ctx, work, *id, if_match.0, outcome, &value.reason).await?;
+        Replayable::ok(&PayoutResponse::from(p))
+    })
+    .await
+}
+
+/// List payees awaiting a card.
+///
+/// The worklist of approved grants of the campaign in your subtree (or within
+/// `within_org_id`) that no payout has taken and whose payee has no active bank card: register
+/// a card for each (`POST /api/v1/bank-cards`, the grant's `worker_id` or `member_id`), then
+/// build a batch.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "list_payees_awaiting_card",
+    params(("id" = Uuid, Path, description = "Campaign id"), AwaitingCardQuery),
+    extensions(("x-permission" = json!(payouts::READ))),
+    responses(
+        (status = 200, description = "One page of grants", body = Page<GrantResponse>),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/campaigns/{id}/payees-awaiting-card")]
+pub async fn awaiting_card(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: Query<AwaitingCardQuery>,
+) -> Result<HttpResponse, ApiError> {
+    use entity::grants::Column;
+    let q = query.into_inner();
+    let select = batches::awaiting_card(&caller.context(&state), *id, q.within_org_id).await?;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
+    let page = page_by_id(&state.db, select, Column::Id, |g| g.id, &page, Order::Asc).await?;
+    Ok(HttpResponse::Ok().json(page.map(GrantResponse::from)))
+}
+
+/// Export an approved batch as bank files.
+///
+/// 导出银行代发文件: the one place a full card number leaves Siji, so it needs its own
+/// permission (`payouts.export`) and is audited. Runs as a job (`202 Accepted`, the job in
+/// `Location`) whose `result` is an `ExportResponse`: the batch's stored count and total are
+/// re-checked, the files rendered in the chosen layout (split into parts of at most the
+/// layout's rows), each file's SHA-256, count and total recorded, and the batch moves
+/// `approved → exported` with every payout `pending → sent`, all at once. Exporting again gives
+/// the same bytes (checked); another layout records that layout's files. The files are not
+/// stored: `GET /api/v1/payout-files/{id}` renders its part again and answers it only if it
+/// hashes the same. Send an `Idempotency-Key`.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "export_payout_batch",
+    params(("id" = Uuid, Path, description = "Batch id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per export; the same request with the same key answers the same job (kept 7 days)")),
+    request_body = ExportRequest,
+    extensions(("x-permission" = json!(payouts::EXPORT))),
+    responses(
+        (status = 202, description = "Accepted: the job (its URL also in `Location`), whose `result` is an `ExportResponse` when it has succeeded", body = JobResponse,
+            headers(("Location" = String, description = "The job's URL"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/payout-batches/{id}/export")]
+pub async fn export_batch(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: JsonBytes<ExportRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBytes { value, raw } = body;
+    let ctx = caller.context(&state);
+    // Refused now, not in the job: an unknown layout, a batch not visible or not approved.
+    export::layout(&value.layout)?;
+    export::exportable(&ctx, *id).await?;
+    let key = Key::of(&req, caller.id, &raw)?;
+    let now = ctx.clock.now();
+    let response = idempotency::once(key, &state.db, now, ctx.begin(), async |work| {
+        let job = jobs::enqueue(
+            work.conn(),
+            &caller.actor(),
+            jobs::NewJob {
+                kind: JobKind::PayoutExport.as_str(),
+                params: json!({ "batch_id": *id, "layout": value.layout }),
+                payload: None,
+                max_attempts: state.settings.jobs.max_attempts,
+            },
+            now,
+        )
+        .await?;
+        let body = JobResponse::from_model(&job)?;
+        Replayable::with_status(StatusCode::ACCEPTED, &body, Some(body.url.clone()))
+    })
+    .await?;
+    state.jobs.wake();
+    Ok(response)
+}
+
+/// The work of an export job, as the caller who started it.
+pub async fn run_export(
+    state: &AppState,
+    caller: &Caller,
+    job: &entity::jobs::Model,
+) -> Result<serde_json::Value, ApiError> {
+    let params: serde_json::Value = serde_json::from_str(&job.params)
+        .map_err(|_| ApiError::Internal("an export job's parameters are not JSON".into()))?;
+    let batch = params["batch_id"]
+        .as_str()
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .ok_or_else(|| ApiError::Internal("an export job has no batch".into()))?;
+    let layout = params["layout"]
+        .as_str()
+        .ok_or_else(|| ApiError::Internal("an export job has no layout".into()))?;
+    let exported = export::export(&caller.context(state), batch, layout).await?;
+    serde_json::to_value(ExportResponse::from(exported))
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Download a bank file.
+///
+/// The file as exported, byte for byte: rendered again from the batch's payouts and answered
+/// only if its SHA-256 is the one recorded at export (409 otherwise). Full card numbers: needs
+/// `payouts.export`, every download is audited, and the answer is marked
+/// `Cache-Control: no-store`. UTF-8 or GB18030 (GBK-compatible) as the layout says.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "download_payout_file",
+    params(("id" = Uuid, Path, description = "File id")),
+    extensions(("x-permission" = json!(payouts::EXPORT))),
+    responses(
+        (status = 200, description = "The file", content((Vec<u8> = "text/csv")),
+            headers(("Content-Disposition" = String, description = "`attachment` with the file's name"),
+                    ("X-Checksum-Sha256" = String, description = "The SHA-256 recorded at export"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+    ),
+)]
+#[get("/payout-files/{id}")]
+pub async fn download(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (file, layout, bytes) = export::download(&caller.context(&state), *id).await?;
+    let charset = match layout.encoding {
+        Encoding::Utf8 => "utf-8",
+        Encoding::Gb18030 => "gb18030",
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(format!("text/csv; charset={charset}"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", file.name),
+        ))
+        .insert_header(("X-Checksum-Sha256", file.sha256))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes))
+}
+
+/// Apply the bank's result file.
+///
+/// 对账: upload the bank's result file for an exported batch (CSV, UTF-8 or GBK/GB18030, as the
+/// request body with `Content-Type: text/csv` or `application/octet-stream`, or as the `file`
+/// field of a form). Lines before the header row (a summary) are skipped; the header names the
+/// columns: the reference (`业务参考号` or `备注`), the amount processed (`金额`), the status
+/// (`处理结果` or `状态`: 成功 → paid, 失败 → failed, 退票 → returned, anything else → unknown)
+/// and the reason (`失败原因`). Runs as a job whose `result` is a `ReconcileResponse`.
+///
+/// Each line is matched by the reference and its amount compared. A different amount, a
+/// reference Siji never issued or one of another batch, a reference twice in the file, or an
+/// outcome the payout cannot take goes to `exceptions` with the reason and is never applied;
+/// one bad line never stops the others. Payouts the file does not mention are listed in
+/// `missing`. Paid and returned move the campaign's ledger. The same file again (by SHA-256)
+/// changes nothing and says so (`already_applied`); a later file may turn `paid` into
+/// `returned`. The batch is `reconciled` once every payout is final. Send an
+/// `Idempotency-Key`.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "reconcile_payout_batch",
+    params(("id" = Uuid, Path, description = "Batch id"), ResultQuery,
+           ("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per upload; the same request with the same key answers the same job (kept 7 days)")),
+    request_body(description = "The bank's result file", content(
+        (Vec<u8> = "text/csv"),
+        (Vec<u8> = "application/octet-stream"),
+    )),
+    extensions(("x-permission" = json!(payouts::APPROVE))),
+    responses(
+        (status = 202, description = "Accepted: the job (its URL also in `Location`), whose `result` is a `ReconcileResponse` when it has succeeded", body = JobResponse,
+            headers(("Location" = String, description = "The job's URL"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 413, response = crate::http::responses::PayloadTooLarge),
+        (status = 415, response = crate::http::responses::UnsupportedMediaType),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/payout-batches/{id}/results")]
+pub async fn results(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    query: Query<ResultQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state);
+    let layout = query
+        .into_inner()
+        .layout
+        .unwrap_or_else(|| "generic".to_owned());
+    export::layout(&layout)?;
+    reconcile::applicable(&ctx, *id).await?;
+    let (format, bytes) =
+        crate::resources::imports::upload(&req, payload, state.settings.import_limit).await?;
+    if format != crate::spreadsheet::Format::Csv {
+        return Err(ApiError::UnsupportedMediaType(
+            "text/csv or application/octet-stream (a CSV file)",
+        ));
+    }
+    let key = Key::of(&req, caller.id, &bytes)?;
+    let now = ctx.clock.now();
+    let response = idempotency::once(key, &state.db, now, ctx.begin(), async |work| {
+        let job = jobs::enqueue(
+            work.conn(),
+            &caller.actor(),
+            jobs::NewJob {
+                kind: JobKind::PayoutResults.as_str(),
+                params: json!({ "batch_id": *id, "layout": layout }),
+                payload: Some(bytes.to_vec()),
+                max_attempts: state.settings.jobs.max_attempts,
+            },
+            now,
+        )
+        .await?;
+        let body = JobResponse::from_model(&job)?;
+        Replayable::with_status(StatusCode::ACCEPTED, &body, Some(body.url.clone()))
+    })
+    .await?;
+    state.jobs.wake();
+    Ok(response)
+}
+
+/// The work of a reconciliation job, as the caller who started it.
+pub async fn run_results(
+    state: &AppState,
+    caller: &Caller,
+    job: &entity::jobs::Model,
+) -> Result<serde_json::Value, ApiError> {
+    let params: serde_json::Value = serde_json::from_str(&job.params)
+        .map_err(|_| ApiError::Internal("a reconciliation job's parameters are not JSON".into()))?;
+    let batch = params["batch_id"]
+        .as_str()
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .ok_or_else(|| ApiError::Internal("a reconciliation job has no batch".into()))?;
+    let layout = export::layout(params["layout"].as_str().unwrap_or_default())?;
+    let bytes = job.payload.clone().unwrap_or_default();
+    let report = reconcile::apply(&caller.context(state), batch, layout, bytes).await?;
+    serde_json::to_value(ReconcileResponse::from(report))
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}

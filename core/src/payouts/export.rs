@@ -1,0 +1,262 @@
+//! Exporting an approved batch as bank files, and downloading them: the one place a full card
+//! number leaves Siji. Export needs `payouts.export`; it re-checks the batch's count and total,
+//! renders the files in the chosen layout (decrypting off the async executor), records each
+//! file's SHA-256, count and total, and moves the batch to `exported` and its payouts to `sent`,
+//! in one unit of work with its audit event. The files themselves are never stored: a download
+//! renders its part again from the payouts and refuses to answer unless it hashes the same, so
+//! exporting or downloading again gives the same bytes.
+
+use entity::{payout_batches, payout_files, payouts};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::layouts::{self, Layout, Line, Part};
+use super::{BatchStatus, EXPORT, PayoutStatus, batches};
+use crate::audit::Event;
+use crate::context::Context;
+use crate::pii::{DataProtector, PiiField};
+use crate::uow::Work;
+use crate::{CoreError, versioning};
+
+/// The layout named, or a field error listing those there are.
+pub fn layout(name: &str) -> Result<&'static Layout, CoreError> {
+    layouts::layout(name).ok_or_else(|| {
+        CoreError::field(
+            "layout",
+            "one_of",
+            format!(
+                "one of {}",
+                layouts::LAYOUTS
+                    .iter()
+                    .map(|l| l.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    })
+}
+
+/// A batch that may be exported, checked before a job is started for it.
+pub async fn exportable(
+    ctx: &Context<'_>,
+    batch: Uuid,
+) -> Result<payout_batches::Model, CoreError> {
+    ctx.require(EXPORT).await?;
+    let b = ctx
+        .scope()
+        .find::<payout_batches::Entity>(ctx.db, batch)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    check_exportable(&b)?;
+    Ok(b)
+}
+
+fn check_exportable(b: &payout_batches::Model) -> Result<(), CoreError> {
+    if [
+        BatchStatus::Approved,
+        BatchStatus::Exported,
+        BatchStatus::Reconciled,
+    ]
+    .iter()
+    .any(|s| s.as_str() == b.status)
+    {
+        Ok(())
+    } else {
+        Err(CoreError::conflict(format!(
+            "a batch is exported once approved; this one is `{}`",
+            b.status
+        )))
+    }
+}
+
+/// The files of a batch in `layout`, rendered from its payouts (all but cancelled ones, by id)
+/// with their card numbers decrypted on the blocking pool.
+async fn render(
+    work: &Work<'_>,
+    pii: &DataProtector,
+    batch: Uuid,
+    layout: &'static Layout,
+) -> Result<Vec<Part>, CoreError> {
+    let rows = payouts::Entity::find()
+        .filter(payouts::Column::BatchId.eq(batch))
+        .filter(payouts::Column::Status.ne(PayoutStatus::Cancelled.as_str()))
+        .order_by_asc(payouts::Column::Id)
+        .all(work.conn())
+        .await?;
+    let pii = pii.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::with_capacity(rows.len());
+        for p in rows {
+            lines.push(Line {
+                card_number: pii.decrypt(PiiField::BankCard, &p.bank_card_enc)?,
+                reference: p.reference,
+                holder_name: p.holder_name,
+                bank_code: p.bank_code,
+                bank_name: p.bank_name,
+                amount_fen: p.amount_fen,
+            });
+        }
+        layouts::render(layout, &lines)
+            .map_err(|e| CoreError::Internal(format!("rendering a bank file: {e}")))
+    })
+    .await
+    .map_err(|e| CoreError::Internal(format!("the bank file task failed: {e}")))?
+}
+
+/// A batch exported, and its files.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub batch: payout_batches::Model,
+    pub files: Vec<payout_files::Model>,
+}
+
+/// Export batch `id` in `layout` (the work of the export job): `approved → exported`, its
+/// payouts `pending → sent`. Exporting again (in the same layout) checks that the files are
+/// byte for byte those of the first export; in another layout it records that layout's files.
+pub async fn export(ctx: &Context<'_>, id: Uuid, layout_name: &str) -> Result<Exported, CoreError> {
+    use payout_batches::Column as B;
+    ctx.require(EXPORT).await?;
+    let layout = layout(layout_name)?;
+    let work = ctx.begin().await?;
+    let b = ctx
+        .scope()
+        .find::<payout_batches::Entity>(work.conn(), id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    check_exportable(&b)?;
+    batches::recheck(&work, &b).await?;
+    let parts = render(&work, ctx.pii, b.id, layout).await?;
+    let rows: usize = parts.iter().map(|p| p.rows).sum();
+    let total: i64 = parts.iter().map(|p| p.total_fen).sum();
+    if i64::try_from(rows).ok() != Some(i64::from(b.payout_count)) || total != b.total_fen {
+        return Err(CoreError::conflict(
+            "the files do not add up to the batch's count and total: nothing was exported",
+        ));
+    }
+    let earlier = payout_files::Entity::find()
+        .filter(payout_files::Column::BatchId.eq(b.id))
+        .filter(payout_files::Column::Layout.eq(layout.name))
+        .order_by_asc(payout_files::Column::Part)
+        .all(work.conn())
+        .await?;
+    let now = ctx.clock.now();
+    let files = if earlier.is_empty() {
+        let mut files = Vec::with_capacity(parts.len());
+        for p in &parts {
+            let file = payout_files::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                batch_id: Set(b.id),
+                org_id: Set(b.org_id),
+                layout: Set(layout.name.to_owned()),
+                part: Set(i32::try_from(p.part).unwrap_or(i32::MAX)),
+                name: Set(layouts::file_name(layout, b.id, p.part)),
+                rows: Set(i32::try_from(p.rows).unwrap_or(i32::MAX)),
+                total_fen: Set(p.total_fen),
+                sha256: Set(p.sha256.clone()),
+                created_by: Set(ctx.actor().id.unwrap_or_default()),
+                created_at: Set(now),
+            };
+            files.push(
+                payout_files::Entity::insert(file)
+                    .exec_with_returning(work.conn())
+                    .await?,
+            );
+        }
+        files
+    } else {
+        let same = earlier.len() == parts.len()
+            && earlier
+                .iter()
+                .zip(&parts)
+                .all(|(f, p)| f.sha256 == p.sha256);
+        if !same {
+            return Err(CoreError::conflict(
+                "exporting again would not give the bytes of the first export: the batch's \
+                 payouts have changed since; nothing was exported",
+            ));
+        }
+        earlier
+    };
+    let batch = if b.status == BatchStatus::Approved.as_str() {
+        let change = versioning::update::<payout_batches::Entity>(b.id, b.version, now)
+            .filter(B::Status.eq(BatchStatus::Approved.as_str()))
+            .col_expr(B::Status, Expr::value(BatchStatus::Exported.as_str()))
+            .col_expr(B::ExportedBy, Expr::value(ctx.actor().id))
+            .col_expr(B::ExportedAt, Expr::value(now));
+        let event = Event::new("payout_batch.send")
+            .on("payout_batch", b.id)
+            .changes(json!({
+                "payout_count": b.payout_count, "total_fen": b.total_fen,
+            }));
+        let batch = versioning::save_work(&work, change, b.id, None, event).await?;
+        payouts::Entity::update_many()
+            .col_expr(
+                payouts::Column::Status,
+                Expr::value(PayoutStatus::Sent.as_str()),
+            )
+            .col_expr(payouts::Column::UpdatedAt, Expr::value(now))
+            .col_expr(
+                payouts::Column::Version,
+                Expr::col(payouts::Column::Version).add(1),
+            )
+            .filter(payouts::Column::BatchId.eq(b.id))
+            .filter(payouts::Column::Status.eq(PayoutStatus::Pending.as_str()))
+            .exec(work.conn())
+            .await?;
+        batch
+    } else {
+        b
+    };
+    work.record(
+        Event::new("payout_batch.export")
+            .on("payout_batch", batch.id)
+            .changes(json!({
+                "layout": layout.name,
+                "files": files.iter().map(|f| json!({
+                    "name": f.name, "rows": f.rows, "total_fen": f.total_fen, "sha256": f.sha256,
+                })).collect::<Vec<_>>(),
+            })),
+    )
+    .await?;
+    work.commit().await?;
+    Ok(Exported { batch, files })
+}
+
+/// A bank file's bytes, rendered again and checked against the SHA-256 recorded at export;
+/// audited (`payout_file.export`, never the content). Needs `payouts.export`.
+pub async fn download(
+    ctx: &Context<'_>,
+    id: Uuid,
+) -> Result<(payout_files::Model, &'static Layout, Vec<u8>), CoreError> {
+    ctx.require(EXPORT).await?;
+    let file = ctx
+        .scope()
+        .find::<payout_files::Entity>(ctx.db, id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let layout = layouts::layout(&file.layout).ok_or_else(|| {
+        CoreError::Internal(format!("a file has an unknown layout `{}`", file.layout))
+    })?;
+    let work = ctx.begin().await?;
+    let parts = render(&work, ctx.pii, file.batch_id, layout).await?;
+    let part = usize::try_from(file.part).unwrap_or(0);
+    let Some(bytes) = parts
+        .into_iter()
+        .find(|p| p.part == part && p.sha256 == file.sha256)
+        .map(|p| p.bytes)
+    else {
+        return Err(CoreError::conflict(
+            "the batch's payouts no longer give the file that was exported: it is not answered",
+        ));
+    };
+    work.record(
+        Event::new("payout_file.export")
+            .on("payout_file", file.id)
+            .changes(json!({ "name": file.name, "sha256": file.sha256 })),
+    )
+    .await?;
+    work.commit().await?;
+    Ok((file, layout, bytes))
+}

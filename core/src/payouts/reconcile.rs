@@ -1,0 +1,452 @@
+//! Reconciliation (对账): the bank's result file applied to an exported batch. Each line is
+//! matched by the payout's reference and its amount compared; what does not fit — an amount
+//! that differs, a reference Siji never issued, one of another batch, a reference twice in the
+//! file, a step the payout cannot take — goes to the exceptions with its reason and is never
+//! applied, and one bad line never stops the good ones. Payouts of the batch the file does not
+//! mention are listed as missing.
+//!
+//! Applying is idempotent twice over: a file already applied to the batch (by its SHA-256)
+//! changes nothing and says so, and a line whose payout already has the outcome is `unchanged`
+//! — so a job killed half-way and run again finishes the rest and doubles nothing. Lines are
+//! applied a hundred to a unit of work, each in its own savepoint, through the same
+//! [`batches::settle`] a staff decision uses (the ledger moves with it).
+
+use std::collections::{HashMap, HashSet};
+
+use entity::{payout_batches, payout_results, payouts};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::batches::{self, Outcome};
+use super::layouts::{AmountUnit, Layout};
+use super::{APPROVE, BatchStatus, PayoutStatus};
+use crate::CoreError;
+use crate::audit::Event;
+use crate::context::Context;
+
+/// One line of a result file, as the bank wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultLine {
+    /// 1-based line number in the file.
+    pub line: usize,
+    pub reference: String,
+    pub amount_fen: Option<i64>,
+    pub outcome: Outcome,
+    pub reason: String,
+}
+
+/// The header names a result file's columns are recognised by.
+const REFERENCE: &[&str] = &["业务参考号", "参考号", "备注", "附言", "reference"];
+const AMOUNT: &[&str] = &[
+    "金额",
+    "金额（元）",
+    "金额(元)",
+    "实际金额",
+    "交易金额",
+    "amount",
+];
+const STATUS: &[&str] = &["处理结果", "交易状态", "状态", "结果", "status"];
+const REASON: &[&str] = &["失败原因", "原因", "说明", "reason"];
+
+/// A bank's word for an outcome: success, failure, a return; anything else is unclear.
+fn outcome(status: &str) -> Outcome {
+    let s = status.trim().to_lowercase();
+    if ["成功", "已成功", "交易成功", "success", "paid", "ok"].contains(&s.as_str()) {
+        Outcome::Paid
+    } else if s.contains("退") || s == "returned" {
+        Outcome::Returned
+    } else if s.contains("失败") || ["failed", "fail", "rejected"].contains(&s.as_str()) {
+        Outcome::Failed
+    } else {
+        Outcome::Unknown
+    }
+}
+
+fn amount(unit: AmountUnit, text: &str) -> Option<i64> {
+    let text = text.trim().replace(',', "");
+    match unit {
+        AmountUnit::Fen => text.parse().ok(),
+        AmountUnit::Yuan => {
+            let (yuan, cents) = text.split_once('.').unwrap_or((&text, "0"));
+            let cents = match cents.len() {
+                1 => cents.parse::<i64>().ok()? * 10,
+                2 => cents.parse::<i64>().ok()?,
+                _ => return None,
+            };
+            yuan.parse::<i64>()
+                .ok()?
+                .checked_mul(100)?
+                .checked_add(cents)
+        }
+    }
+}
+
+/// Why a result file cannot be read at all.
+fn unreadable(detail: impl Into<String>) -> CoreError {
+    CoreError::field("file", "unreadable", detail)
+}
+
+/// Parse a result file (UTF-8, or GB18030/GBK when it is not UTF-8): lines before the header
+/// row (a summary) are skipped; the header names the columns (`业务参考号`/`备注`, `金额`,
+/// `处理结果`/`状态`, `失败原因`). Pure: no I/O.
+pub fn parse(layout: &Layout, bytes: &[u8]) -> Result<Vec<ResultLine>, CoreError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text.trim_start_matches('\u{feff}').to_owned(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut columns: Option<[Option<usize>; 4]> = None;
+    let mut lines = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| unreadable(format!("not CSV: {e}")))?;
+        let Some([reference, amount_at, status, reason]) = columns else {
+            let find = |names: &[&str]| record.iter().position(|h| names.contains(&h.trim()));
+            if let Some(reference) = find(REFERENCE) {
+                if find(STATUS).is_none() {
+                    return Err(unreadable(
+                        "the header names no status column (处理结果 or 状态)",
+                    ));
+                }
+                columns = Some([Some(reference), find(AMOUNT), find(STATUS), find(REASON)]);
+            }
+            continue;
+        };
+        let cell = |at: Option<usize>| at.and_then(|c| record.get(c)).unwrap_or("").trim();
+        let reference = cell(reference);
+        if reference.is_empty() || reference == "合计" {
+            continue;
+        }
+        lines.push(ResultLine {
+            line: i + 1,
+            reference: reference.to_owned(),
+            amount_fen: amount(layout.amount, cell(amount_at)),
+            outcome: outcome(cell(status)),
+            reason: cell(reason).to_owned(),
+        });
+    }
+    if columns.is_none() {
+        return Err(unreadable(
+            "no header row naming the reference column (业务参考号 or 备注)",
+        ));
+    }
+    Ok(lines)
+}
+
+/// What a line that was not applied is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionKind {
+    /// The amount differs from the payout's.
+    AmountMismatch,
+    /// No payout has this reference.
+    UnknownReference,
+    /// The reference is a payout of another batch.
+    OtherBatch,
+    /// The reference appears more than once in the file.
+    DuplicateLine,
+    /// The payout cannot take this outcome from where it is (failed → paid, say).
+    InvalidTransition,
+}
+
+/// A line not applied, and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Exception {
+    pub line: usize,
+    pub reference: String,
+    pub kind: ExceptionKind,
+    pub detail: String,
+}
+
+/// What applying a result file did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub batch_id: Uuid,
+    pub sha256: String,
+    /// The same file had been applied to this batch before: nothing was changed.
+    pub already_applied: bool,
+    pub lines: usize,
+    pub paid: usize,
+    pub failed: usize,
+    pub returned: usize,
+    pub unknown: usize,
+    /// Lines whose payout already had their outcome.
+    pub unchanged: usize,
+    pub exceptions: Vec<Exception>,
+    /// References of the batch's payouts still waiting on the bank that the file does not
+    /// mention.
+    pub missing: Vec<String>,
+    /// The batch's state afterwards.
+    pub batch_status: String,
+}
+
+/// A batch a result file may be applied to, checked before a job is started for it.
+pub async fn applicable(
+    ctx: &Context<'_>,
+    batch: Uuid,
+) -> Result<payout_batches::Model, CoreError> {
+    ctx.require(APPROVE).await?;
+    let b = ctx
+        .scope()
+        .find::<payout_batches::Entity>(ctx.db, batch)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    if ![BatchStatus::Exported, BatchStatus::Reconciled]
+        .iter()
+        .any(|s| s.as_str() == b.status)
+    {
+        return Err(CoreError::conflict(format!(
+            "a result file is applied to an exported batch; this one is `{}`",
+            b.status
+        )));
+    }
+    Ok(b)
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Apply the bank's result file to batch `id` (the work of the reconciliation job).
+pub async fn apply(
+    ctx: &Context<'_>,
+    id: Uuid,
+    layout: &'static Layout,
+    bytes: Vec<u8>,
+) -> Result<Report, CoreError> {
+    let b = applicable(ctx, id).await?;
+    let hash = sha256(&bytes);
+    if let Some(earlier) = payout_results::Entity::find()
+        .filter(payout_results::Column::BatchId.eq(b.id))
+        .filter(payout_results::Column::Sha256.eq(hash.as_str()))
+        .one(ctx.db)
+        .await?
+    {
+        let mut report: Report = serde_json::from_str(&earlier.report)
+            .map_err(|e| CoreError::Internal(format!("a stored reconciliation report: {e}")))?;
+        report.already_applied = true;
+        return Ok(report);
+    }
+    let lines = tokio::task::spawn_blocking(move || parse(layout, &bytes))
+        .await
+        .map_err(|e| CoreError::Internal(format!("the result file task failed: {e}")))??;
+    let own: HashMap<String, payouts::Model> = payouts::Entity::find()
+        .filter(payouts::Column::BatchId.eq(b.id))
+        .filter(payouts::Column::Status.ne(PayoutStatus::Cancelled.as_str()))
+        .all(ctx.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.reference.clone(), p))
+        .collect();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for l in &lines {
+        *seen.entry(l.reference.as_str()).or_default() += 1;
+    }
+    let strangers: Vec<String> = lines
+        .iter()
+        .filter(|l| !own.contains_key(&l.reference))
+        .map(|l| l.reference.clone())
+        .collect();
+    let elsewhere: HashSet<String> = if strangers.is_empty() {
+        HashSet::new()
+    } else {
+        let mut found = HashSet::new();
+        for chunk in strangers.chunks(500) {
+            found.extend(
+                payouts::Entity::find()
+                    .filter(payouts::Column::Reference.is_in(chunk.iter().cloned()))
+                    .all(ctx.db)
+                    .await?
+                    .into_iter()
+                    .map(|p| p.reference),
+            );
+        }
+        found
+    };
+    let mut report = Report {
+        batch_id: b.id,
+        sha256: hash.clone(),
+        already_applied: false,
+        lines: lines.len(),
+        paid: 0,
+        failed: 0,
+        returned: 0,
+        unknown: 0,
+        unchanged: 0,
+        exceptions: Vec::new(),
+        missing: Vec::new(),
+        batch_status: String::new(),
+    };
+    let exception = |l: &ResultLine, kind: ExceptionKind, detail: String| Exception {
+        line: l.line,
+        reference: l.reference.clone(),
+        kind,
+        detail,
+    };
+    let mut ready = Vec::new();
+    for l in &lines {
+        let Some(p) = own.get(&l.reference) else {
+            let kind = if elsewhere.contains(&l.reference) {
+                ExceptionKind::OtherBatch
+            } else {
+                ExceptionKind::UnknownReference
+            };
+            let detail = match kind {
+                ExceptionKind::OtherBatch => "a payout of another batch".to_owned(),
+                _ => "no payout has this reference".to_owned(),
+            };
+            report.exceptions.push(exception(l, kind, detail));
+            continue;
+        };
+        if seen.get(l.reference.as_str()).copied().unwrap_or(0) > 1 {
+            report.exceptions.push(exception(
+                l,
+                ExceptionKind::DuplicateLine,
+                "the file has this reference more than once: none of its lines is applied".into(),
+            ));
+            continue;
+        }
+        if l.amount_fen != Some(p.amount_fen) {
+            report.exceptions.push(exception(
+                l,
+                ExceptionKind::AmountMismatch,
+                format!(
+                    "the payout is {} fen; the bank's line says {}",
+                    p.amount_fen,
+                    l.amount_fen
+                        .map_or_else(|| "no readable amount".to_owned(), |a| format!("{a} fen"))
+                ),
+            ));
+            continue;
+        }
+        ready.push((l.clone(), p.id));
+    }
+    let mentioned: HashSet<&str> = lines.iter().map(|l| l.reference.as_str()).collect();
+    let waiting = [PayoutStatus::Sent.as_str(), PayoutStatus::Unknown.as_str()];
+    report.missing = own
+        .values()
+        .filter(|p| {
+            waiting.contains(&p.status.as_str()) && !mentioned.contains(p.reference.as_str())
+        })
+        .map(|p| p.reference.clone())
+        .collect();
+    report.missing.sort();
+    for unit in ready.chunks(100) {
+        let work = ctx.begin().await?;
+        for (l, payout) in unit {
+            let current = payouts::Entity::find_by_id(*payout)
+                .one(work.conn())
+                .await?
+                .ok_or(CoreError::NotFound)?;
+            if current.status == outcome_status(l.outcome) {
+                report.unchanged += 1;
+                continue;
+            }
+            let one = work.savepoint().await?;
+            let reason = if l.reason.is_empty() {
+                format!("银行结果文件第{}行", l.line)
+            } else {
+                format!("银行结果文件第{}行：{}", l.line, l.reason)
+            };
+            match batches::settle(ctx, &one, *payout, None, l.outcome, &reason).await {
+                Ok(_) => {
+                    one.commit().await?;
+                    match l.outcome {
+                        Outcome::Paid => report.paid += 1,
+                        Outcome::Failed => report.failed += 1,
+                        Outcome::Returned => report.returned += 1,
+                        Outcome::Unknown => report.unknown += 1,
+                    }
+                }
+                Err(e @ (CoreError::Database(_) | CoreError::Internal(_))) => return Err(e),
+                Err(e) => {
+                    one.rollback().await?;
+                    report.exceptions.push(exception(
+                        l,
+                        ExceptionKind::InvalidTransition,
+                        e.to_string(),
+                    ));
+                }
+            }
+        }
+        work.commit().await?;
+    }
+    report.exceptions.sort_by_key(|e| e.line);
+    let work = ctx.begin().await?;
+    report.batch_status = payout_batches::Entity::find_by_id(b.id)
+        .one(work.conn())
+        .await?
+        .map(|b| b.status)
+        .unwrap_or_default();
+    let stored = serde_json::to_string(&report)
+        .map_err(|e| CoreError::Internal(format!("a reconciliation report: {e}")))?;
+    payout_results::Entity::insert(payout_results::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        batch_id: Set(b.id),
+        org_id: Set(b.org_id),
+        sha256: Set(hash),
+        lines: Set(i32::try_from(report.lines).unwrap_or(i32::MAX)),
+        report: Set(stored),
+        created_by: Set(ctx.actor().id.unwrap_or_default()),
+        created_at: Set(ctx.clock.now()),
+    })
+    .exec_without_returning(work.conn())
+    .await?;
+    work.record(Event::new("payout_batch.reconcile_file").on("payout_batch", b.id).changes(json!({
+        "sha256": report.sha256, "lines": report.lines, "paid": report.paid, "failed": report.failed,
+        "returned": report.returned, "unknown": report.unknown, "unchanged": report.unchanged,
+        "exceptions": report.exceptions.len(), "missing": report.missing.len(),
+    })))
+    .await?;
+    work.commit().await?;
+    Ok(report)
+}
+
+fn outcome_status(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Paid => PayoutStatus::Paid.as_str(),
+        Outcome::Failed => PayoutStatus::Failed.as_str(),
+        Outcome::Returned => PayoutStatus::Returned.as_str(),
+        Outcome::Unknown => PayoutStatus::Unknown.as_str(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payouts::layouts::layout;
+
+    #[test]
+    fn a_result_file_is_read_by_its_header_in_either_encoding() {
+        let text = "3,4500.00\r\n卡号,户名,金额,备注,处理结果,失败原因\r\n\
+                    6222021234567890128,张三明,1500.00,SJ1,成功,\r\n\
+                    6222021234567890128,李四,1500.5,SJ2,失败,户名不符\r\n\
+                    6222021234567890128,王五,1500.00,SJ3,处理中,\r\n";
+        let gbk = encoding_rs::GB18030.encode(text).0.into_owned();
+        for bytes in [text.as_bytes().to_vec(), gbk] {
+            let lines = parse(layout("gb18030_summary").unwrap(), &bytes).unwrap();
+            assert_eq!(lines.len(), 3);
+            assert_eq!(lines[0].reference, "SJ1");
+            assert_eq!(lines[0].outcome, Outcome::Paid);
+            assert_eq!(lines[1].amount_fen, Some(150_050));
+            assert_eq!(
+                (lines[1].outcome, lines[1].reason.as_str()),
+                (Outcome::Failed, "户名不符")
+            );
+            assert_eq!(lines[2].outcome, Outcome::Unknown);
+            assert_eq!(lines[2].line, 5);
+        }
+        assert!(parse(layout("generic").unwrap(), b"a,b\r\n1,2\r\n").is_err());
+        assert_eq!(amount(AmountUnit::Yuan, "1,500.00"), Some(150_000));
+        assert_eq!(amount(AmountUnit::Yuan, "15.001"), None);
+        assert_eq!(outcome("退票"), Outcome::Returned);
+    }
+}
