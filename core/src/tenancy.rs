@@ -38,6 +38,7 @@ macro_rules! owned {
 owned!(
     bank_cards,
     payout_batches,
+    payout_checks,
     payout_files,
     payouts,
     campaigns,

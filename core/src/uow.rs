@@ -85,3 +85,14 @@ impl Context<'_> {
         })
     }
 }
+
+/// Let other writers in between the units of a long piece of work. SQLite's one writer lock is
+/// not fair: a job that commits a unit and at once begins the next takes it back before a
+/// waiting connection's busy handler wakes, so a job runner's lease heartbeat (another write)
+/// could wait past the lease and lose its job. A short pause on SQLite opens a window; on
+/// PostgreSQL, whose writers do not share one lock, it does nothing.
+pub async fn breathe(db: &DatabaseConnection) {
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}

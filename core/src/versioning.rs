@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use entity::{
     api_clients, bank_cards, beneficiaries, campaigns, enterprises, grants, orgs, payout_batches,
-    payouts, users, wage_agreements, workers,
+    payout_checks, payouts, users, wage_agreements, workers,
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, UpdateMany};
@@ -44,6 +44,7 @@ versioned!(
     grants,
     bank_cards,
     payout_batches,
+    payout_checks,
     payouts
 );
 

@@ -27,6 +27,7 @@ pub mod minimum_wages;
 pub mod negotiation_rounds;
 pub mod orgs;
 pub mod payout_batches;
+pub mod payout_checks;
 pub mod payout_files;
 pub mod payout_results;
 pub mod payouts;

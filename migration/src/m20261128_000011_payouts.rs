@@ -115,6 +115,27 @@ enum PayoutResults {
 }
 
 #[derive(DeriveIden)]
+enum PayoutChecks {
+    Table,
+    Id,
+    CampaignId,
+    PayoutId,
+    GrantId,
+    OrgId,
+    CountyId,
+    Status,
+    Method,
+    ContactedOn,
+    Note,
+    SampledBy,
+    RecordedBy,
+    RecordedAt,
+    CreatedAt,
+    UpdatedAt,
+    Version,
+}
+
+#[derive(DeriveIden)]
 enum CampaignLedger {
     Table,
     PayoutId,
@@ -447,6 +468,56 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Post-payment verification (回访): a paid payout sampled once, and what the contact found.
+        use PayoutChecks as V;
+        let mut checks = Table::create()
+            .table(V::Table)
+            .col(ColumnDef::new(V::Id).uuid().not_null().primary_key())
+            .col(ColumnDef::new(V::CampaignId).uuid().not_null())
+            .col(ColumnDef::new(V::PayoutId).uuid().not_null().unique_key())
+            .col(ColumnDef::new(V::GrantId).uuid().not_null())
+            .col(ColumnDef::new(V::OrgId).uuid().not_null())
+            .col(ColumnDef::new(V::CountyId).uuid().not_null())
+            .col(ColumnDef::new(V::Status).string_len(24).not_null())
+            .col(ColumnDef::new(V::Method).string_len(16))
+            .col(ColumnDef::new(V::ContactedOn).date())
+            .col(ColumnDef::new(V::Note).text())
+            .col(ColumnDef::new(V::SampledBy).uuid().not_null())
+            .col(ColumnDef::new(V::RecordedBy).uuid())
+            .col(ColumnDef::new(V::RecordedAt).timestamp_with_time_zone())
+            .col(ColumnDef::new(V::Version).integer().not_null())
+            .foreign_key(
+                ForeignKey::create()
+                    .from(V::Table, V::PayoutId)
+                    .to(P::Table, P::Id),
+            )
+            .foreign_key(
+                ForeignKey::create()
+                    .from(V::Table, V::CampaignId)
+                    .to(Campaigns::Table, Campaigns::Id),
+            )
+            .to_owned();
+        timestamps(&mut checks, V::CreatedAt, V::UpdatedAt);
+        manager.create_table(checks).await?;
+        indexes(
+            manager,
+            V::Table,
+            vec![
+                (
+                    "ix_payout_checks_campaign",
+                    vec![
+                        V::CampaignId.into_iden(),
+                        V::Status.into_iden(),
+                        V::Id.into_iden(),
+                    ],
+                ),
+                (
+                    "ix_payout_checks_org",
+                    vec![V::OrgId.into_iden(), V::Id.into_iden()],
+                ),
+            ],
+        )
+        .await?;
         let db = manager.get_connection();
         for statement in PARTIAL_INDEXES {
             db.execute_unprepared(statement).await?;
@@ -458,10 +529,28 @@ impl MigrationTrait for Migration {
                     .add_column(ColumnDef::new(CampaignLedger::PayoutId).uuid())
                     .to_owned(),
             )
+            .await?;
+        // A return finds the payment it undoes by the payout.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_campaign_ledger_payout")
+                    .table(CampaignLedger::Table)
+                    .col(CampaignLedger::PayoutId)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ix_campaign_ledger_payout")
+                    .table(CampaignLedger::Table)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()
@@ -471,6 +560,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for table in [
+            PayoutChecks::Table.into_iden(),
             PayoutResults::Table.into_iden(),
             PayoutFiles::Table.into_iden(),
             Payouts::Table.into_iden(),

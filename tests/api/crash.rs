@@ -646,9 +646,9 @@ async fn a_bulk_approval_killed_part_way_commits_each_grant_once_after_a_retry()
     assert_eq!(check["consistent"], true, "{check}");
 }
 
-/// An active card for each of the archive heads `archives` wrote (their person key is the index
-/// of their position), encrypted under the key the server runs with.
-async fn cards(database_url: &str, org: uuid::Uuid, heads: &[uuid::Uuid]) {
+/// An active card for each of the archive heads `archives` wrote, the first being the head at
+/// position `first` (a head's person key is its position), encrypted under the server's key.
+async fn cards(database_url: &str, org: uuid::Uuid, heads: &[uuid::Uuid], first: usize) {
     use entity::bank_cards;
     use sea_orm::{ActiveValue::Set, EntityTrait};
     let db = sea_orm::Database::connect(database_url).await.unwrap();
@@ -665,6 +665,7 @@ async fn cards(database_url: &str, org: uuid::Uuid, heads: &[uuid::Uuid]) {
         .iter()
         .enumerate()
         .map(|(i, head)| {
+            let i = first + i;
             let number = crate::payouts::card_number(i as u32);
             bank_cards::ActiveModel {
                 id: Set(uuid::Uuid::now_v7()),
@@ -737,7 +738,7 @@ async fn payouts_killed_while_building_and_while_reconciling_are_paid_exactly_on
     let me = get(&client, format!("{base}/api/v1/me"), &admin).await;
     let city = me["org"]["id"].as_str().unwrap().to_owned();
     let heads = archives(&database_url, city.parse().unwrap(), GRANTS).await;
-    cards(&database_url, city.parse().unwrap(), &heads).await;
+    cards(&database_url, city.parse().unwrap(), &heads, 0).await;
     let (id, staff, ids) = on_notice(&client, &base, &admin, &city, GRANTS, AMOUNT).await;
     let approved = post(
         &client,
@@ -955,4 +956,141 @@ async fn wait_for(client: &reqwest::Client, base: &str, job: &Value, token: &str
         assert!(started.elapsed() < Duration::from_secs(120), "{now}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Two `siji` processes on one database, and many identical requests at once: builds of one
+/// campaign sent to both processes together put every grant in exactly one live payout, and
+/// 200 concurrent requests with one `Idempotency-Key` answer one batch.
+#[tokio::test]
+async fn two_processes_building_batches_at_once_pay_each_grant_once() {
+    const GRANTS: usize = 300;
+    let (database_url, _database) = fresh_database_url().await;
+    let client = reqwest::Client::new();
+    let one = Server::start(&database_url, free_port()).await;
+    let admin = token(&client, &one.base).await;
+    let me = get(&client, format!("{}/api/v1/me", one.base), &admin).await;
+    let city = me["org"]["id"].as_str().unwrap().to_owned();
+    let heads = archives(&database_url, city.parse().unwrap(), GRANTS).await;
+    let (id, staff, ids) = on_notice(&client, &one.base, &admin, &city, GRANTS, 100_000).await;
+    post(
+        &client,
+        format!("{}/api/v1/grants/bulk-approve", one.base),
+        &staff[1],
+        &json!({"grant_ids": ids}),
+    )
+    .await;
+    // Cards for the first half only: a second round pays the rest.
+    cards(
+        &database_url,
+        city.parse().unwrap(),
+        &heads[..GRANTS / 2],
+        0,
+    )
+    .await;
+    let two = Server::start(&database_url, free_port()).await;
+    let body = json!({"campaign_id": id});
+
+    // 200 requests with one key, spread over both processes: one batch.
+    let mut same = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let (client, base, admin, body) = (
+            client.clone(),
+            [&one.base, &two.base][i % 2].clone(),
+            admin.clone(),
+            body.clone(),
+        );
+        same.spawn(async move {
+            let res = client
+                .post(format!("{base}/api/v1/payout-batches"))
+                .bearer_auth(admin)
+                .header("Idempotency-Key", "one-build")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            (status, body["batch"]["id"].clone())
+        });
+    }
+    let answers = same.join_all().await;
+    let batch_ids: std::collections::HashSet<String> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .map(|(_, b)| b.to_string())
+        .collect();
+    assert_eq!(batch_ids.len(), 1, "{answers:?}");
+    // A request that arrived while the first held the key and answered 409 in flight is the only
+    // other answer a client may see; it retries and gets the batch.
+    assert!(
+        answers
+            .iter()
+            .all(|(s, _)| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{answers:?}"
+    );
+
+    // The other half gets cards; builds without keys race on both processes.
+    cards(
+        &database_url,
+        city.parse().unwrap(),
+        &heads[GRANTS / 2..],
+        GRANTS / 2,
+    )
+    .await;
+    let mut racing = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let (client, base, admin, body) = (
+            client.clone(),
+            [&one.base, &two.base][i % 2].clone(),
+            admin.clone(),
+            body.clone(),
+        );
+        racing.spawn(async move {
+            client
+                .post(format!("{base}/api/v1/payout-batches"))
+                .bearer_auth(admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    let statuses = racing.join_all().await;
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    let mut grants_paid: Vec<String> = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = get(
+            &client,
+            format!(
+                "{}/api/v1/payouts?campaign_id={id}&limit=200{cursor}",
+                one.base
+            ),
+            &admin,
+        )
+        .await;
+        grants_paid.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["grant_id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(grants_paid.len(), GRANTS);
+    grants_paid.sort();
+    grants_paid.dedup();
+    assert_eq!(grants_paid.len(), GRANTS);
 }

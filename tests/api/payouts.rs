@@ -529,6 +529,51 @@ async fn a_batch_is_built_by_one_person_approved_by_another_and_takes_a_grant_on
     )
     .await;
 
+    // The database itself refuses a second live payout of a grant, and a non-positive amount;
+    // an ended one (failed, returned, cancelled) beside a live one is allowed.
+    {
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
+        let row = entity::payouts::Entity::find()
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let copy = |status: &str, amount: i64, reference: &str| {
+            let mut p = row.clone().into_active_model();
+            p.id = Set(uuid::Uuid::now_v7());
+            p.reference = Set(reference.to_owned());
+            p.status = Set(status.to_owned());
+            p.amount_fen = Set(amount);
+            p
+        };
+        assert!(
+            copy("pending", 150_000, "SJDOUBLE1")
+                .insert(&app.db)
+                .await
+                .is_err()
+        );
+        assert!(
+            copy("paid", 150_000, "SJDOUBLE2")
+                .insert(&app.db)
+                .await
+                .is_err()
+        );
+        assert!(
+            copy("failed", 0, "SJDOUBLE3")
+                .insert(&app.db)
+                .await
+                .is_err()
+        );
+        let ended = copy("failed", 150_000, "SJDOUBLE4")
+            .insert(&app.db)
+            .await
+            .unwrap();
+        entity::payouts::Entity::delete_by_id(ended.id)
+            .exec(&app.db)
+            .await
+            .unwrap();
+    }
+
     // Each payout: the card as it was, masked, a reference of at most 20 characters.
     let payouts = batch_payouts(&w, &batch).await;
     assert_eq!(payouts.len(), 2);
@@ -824,6 +869,35 @@ async fn an_exported_batch_is_paid_once_and_a_failure_is_paid_again_after_the_ca
     for (i, p) in payouts.iter().enumerate() {
         assert!(text.contains(p["reference"].as_str().unwrap()));
         assert!(text.contains(&card_number(500 + i as u32)), "{text}");
+    }
+    // A short-lived link downloads the same bytes without a bearer token; a link is asked for
+    // with payouts.export, and nothing but this server's link opens it.
+    let link_path = format!(
+        "/api/v1/payout-files/{}/link",
+        files[0]["id"].as_str().unwrap()
+    );
+    assert_problem(
+        app.post_as(&link_path, &w.a.operator, &json!({})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let link = json_body(
+        app.post_as(&link_path, &w.a.admin, &json!({})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let by_link = reqwest::get(app.url(link["url"].as_str().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(by_link.status(), StatusCode::OK);
+    assert_eq!(by_link.bytes().await.unwrap(), bytes);
+    for forged in [
+        format!("{}x", link["url"].as_str().unwrap()),
+        format!("/downloads/payout-files/{}", w.a.admin),
+    ] {
+        let res = reqwest::get(app.url(&forged)).await.unwrap();
+        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
     }
     // Exporting again gives the same file.
     let again = export(&w, &batch, "gb18030_summary").await;
@@ -1147,4 +1221,168 @@ async fn a_result_file_is_applied_line_by_line_and_never_twice() {
         events.contains("\"exceptions\":5") || events.contains("\"exceptions\": 5"),
         "{events}"
     );
+}
+
+#[tokio::test]
+async fn paid_recipients_are_sampled_per_county_and_contacted_once() {
+    let w = world().await;
+    let app = &w.app;
+    let (campaign, grants) = approved(&w, 4).await;
+    let refs: Vec<&Value> = grants.iter().collect();
+    cards_for(&w, &refs).await;
+    let cid = campaign["id"].as_str().unwrap();
+    let batch = build_and_approve(&w, &json!({"campaign_id": cid})).await;
+    export(&w, &batch, "generic").await;
+    let mut file = String::from("业务参考号,金额（元）,处理结果\r\n");
+    for p in batch_payouts(&w, &batch).await {
+        file.push_str(&format!(
+            "{},1500.00,成功\r\n",
+            p["reference"].as_str().unwrap()
+        ));
+    }
+    upload_results(&w, &batch, "generic", file.into_bytes()).await;
+
+    let sample = format!("/api/v1/campaigns/{cid}/payout-checks/sample");
+    let res = app
+        .post_as(
+            &sample,
+            &w.a.operator,
+            &json!({"percent": 50, "confidence_level": 95}),
+        )
+        .await;
+    assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let drawn = json_body(
+        app.post_as(&sample, &w.a.operator, &json!({"percent": 50}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(drawn["counties"][0]["paid"], 4);
+    assert_eq!(drawn["counties"][0]["drawn"], 2);
+    assert_eq!(drawn["counties"][0]["county_name"], "任城区总工会");
+    // Drawing again only tops up to the size: nothing new.
+    let again = json_body(
+        app.post_as(&sample, &w.a.operator, &json!({"percent": 50}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        (
+            again["counties"][0]["drawn"].clone(),
+            again["counties"][0]["sampled"].clone()
+        ),
+        (json!(0), json!(2))
+    );
+
+    let pending = json_body(
+        app.get_as(
+            &format!("/api/v1/payout-checks?campaign_id={cid}&result=pending"),
+            &w.a.operator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let checks = pending["items"].as_array().unwrap();
+    assert_eq!(checks.len(), 2);
+    let record = |i: usize| {
+        format!(
+            "/api/v1/payout-checks/{}/record",
+            checks[i]["id"].as_str().unwrap()
+        )
+    };
+    let tomorrow = (Utc::now().date_naive() + Days::new(1)).to_string();
+    let res = app
+        .post_as(
+            &record(0),
+            &w.a.operator,
+            &json!({"method": "phone", "contacted_on": tomorrow, "result": "received"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    let done = json_body(
+        app.post_as(&record(0), &w.a.operator, &json!({"method": "phone", "contacted_on": day(0), "result": "received", "note": "已收到1500元"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(done["result"], "received");
+    json_body(
+        app.post_as(&record(1), &w.a.operator, &json!({"method": "visit", "contacted_on": day(0), "result": "not_received", "note": "本人称未收到"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let res = app
+        .post_as(
+            &record(1),
+            &w.a.operator,
+            &json!({"method": "visit", "contacted_on": day(0), "result": "received"}),
+        )
+        .await;
+    assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+    let follow_up = json_body(
+        app.get_as(
+            &format!("/api/v1/payout-checks?campaign_id={cid}&result=not_received"),
+            &w.a.admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(follow_up["items"].as_array().unwrap().len(), 1);
+    let summary = json_body(
+        app.get_as(
+            &format!("/api/v1/campaigns/{cid}/payout-check-summary"),
+            &w.a.admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        summary["counties"],
+        json!([{"county_id": w.a.org_id, "county_name": "任城区总工会", "sampled": 2, "pending": 0,
+                "received": 1, "not_received": 1, "received_with_issues": 0}])
+    );
+    let b = app.county(&w.city_admin, "兖州区总工会", "370812").await;
+    let none = json_body(
+        app.get_as("/api/v1/payout-checks", &b.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(none["items"], json!([]));
+}
+
+/// A rejection racing a build: either the rejection comes first and the batch leaves the grant
+/// out, or the build does and the rejection is refused — never a payout for a rejected grant.
+#[tokio::test]
+async fn a_rejection_racing_a_build_never_leaves_a_rejected_grant_in_a_batch() {
+    let w = world().await;
+    let (campaign, grants) = approved(&w, 3).await;
+    let refs: Vec<&Value> = grants.iter().collect();
+    cards_for(&w, &refs).await;
+    let body = json!({"campaign_id": campaign["id"]});
+    let reject = format!(
+        "/api/v1/grants/{}/reject",
+        grants[0]["id"].as_str().unwrap()
+    );
+    let reason = json!({"reason": "复核发现收入超标"});
+    let (built, rejected) = tokio::join!(
+        build(&w, &w.a.operator, &body),
+        w.app.post_as(&reject, &w.a.admin, &reason)
+    );
+    let built = json_body(built, StatusCode::CREATED).await;
+    let taken: Vec<Value> = batch_payouts(&w, &built["batch"])
+        .await
+        .iter()
+        .map(|p| p["grant_id"].clone())
+        .collect();
+    match rejected.status() {
+        StatusCode::OK => assert!(!taken.contains(&grants[0]["id"]), "{taken:?}"),
+        StatusCode::CONFLICT => assert!(taken.contains(&grants[0]["id"]), "{taken:?}"),
+        other => panic!("{other}"),
+    }
+    consistent(&w, &campaign).await;
 }

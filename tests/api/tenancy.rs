@@ -214,12 +214,13 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (batch, payout, file) = payout_rows(&app, &a.org_id, &funded, &grant, &card).await;
+    let (batch, payout, file, check) = payout_rows(&app, &a.org_id, &funded, &grant, &card).await;
     let ids: HashMap<&str, String> = HashMap::from([
         ("bank-cards", card),
         ("payout-batches", batch),
         ("payouts", payout),
         ("payout-files", file),
+        ("payout-checks", check),
         ("orgs", township),
         ("users", a.operator_user_id.clone()),
         ("clients", client),
@@ -283,7 +284,7 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// A batch of county A with one payout and one file, written straight into the database: the
+/// A batch of county A with one payout, one file and one post-payment check, written straight into the database: the
 /// sweep needs records of these kinds, not an approved grant's whole workflow.
 async fn payout_rows(
     app: &crate::helpers::TestApp,
@@ -291,7 +292,7 @@ async fn payout_rows(
     campaign: &str,
     grant: &str,
     card: &str,
-) -> (String, String, String) {
+) -> (String, String, String, String) {
     use sea_orm::{ActiveValue::Set, EntityTrait};
     let uuid = |s: &str| uuid::Uuid::parse_str(s).unwrap();
     let (batch, payout, file) = (
@@ -390,5 +391,32 @@ async fn payout_rows(
     .exec_without_returning(&app.db)
     .await
     .unwrap();
-    (batch.to_string(), payout.to_string(), file.to_string())
+    let check = uuid::Uuid::now_v7();
+    entity::payout_checks::Entity::insert(entity::payout_checks::ActiveModel {
+        id: Set(check),
+        campaign_id: Set(uuid(campaign)),
+        payout_id: Set(payout),
+        grant_id: Set(uuid(grant)),
+        org_id: Set(uuid(org)),
+        county_id: Set(uuid(org)),
+        status: Set("pending".into()),
+        method: Set(None),
+        contacted_on: Set(None),
+        note: Set(None),
+        sampled_by: Set(uuid::Uuid::nil()),
+        recorded_by: Set(None),
+        recorded_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    })
+    .exec_without_returning(&app.db)
+    .await
+    .unwrap();
+    (
+        batch.to_string(),
+        payout.to_string(),
+        file.to_string(),
+        check.to_string(),
+    )
 }

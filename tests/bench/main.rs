@@ -241,6 +241,10 @@ async fn main() {
         bulk_grants(&app, &admin, &root, &worker_ids).await;
         return;
     }
+    if std::env::var("SIJI_BENCH_ONLY").as_deref() == Ok("payouts") {
+        payouts(&app, &admin, &root, &worker_ids).await;
+        return;
+    }
 
     let get = |path: String| {
         let (app, admin) = (&app, admin.clone());
@@ -518,6 +522,301 @@ async fn bulk_grants(app: &helpers::TestApp, admin: &str, root: &str, heads: &[(
         serde_json::json!({}),
     )
     .await;
+}
+
+/// Paying a campaign at the city's scale (83,000 by default, `SIJI_BENCH_PAYOUTS`): approved
+/// grants and their payees' cards are written straight into the database (with real
+/// encryption), then a batch is built, approved, exported as bank files and downloaded, and an
+/// 83,000-line result file is reconciled, all over HTTP.
+async fn payouts(app: &helpers::TestApp, admin: &str, root: &str, heads: &[(Uuid, Uuid)]) {
+    use entity::{bank_cards, campaign_ledger, grants};
+    use serde_json::json;
+    let n = env_or("SIJI_BENCH_PAYOUTS", 83_000).min(heads.len());
+    const AMOUNT: i64 = 80_000;
+    let campaign: serde_json::Value = app
+        .post_as(
+            "/api/v1/campaigns",
+            admin,
+            &json!({"org_id": root, "kind": "winter_warmth", "year": 2017, "title": "送温暖",
+                "quota": n.max(1), "rule": {"recipients": {"from": "archive", "categories": ["deep"]},
+                                            "amount": {"type": "fixed", "amount_fen": AMOUNT}},
+                "fund_sources": [{"source": "city_fiscal", "amount_fen": AMOUNT * n.max(1) as i64}]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = campaign["id"].as_str().unwrap().to_owned();
+    let campaign_id = Uuid::parse_str(&id).unwrap();
+    let source = Uuid::parse_str(campaign["fund_sources"][0]["id"].as_str().unwrap()).unwrap();
+    let opened = app
+        .post_as(&format!("/api/v1/campaigns/{id}/open"), admin, &json!({}))
+        .await;
+    assert_eq!(opened.status(), StatusCode::OK);
+    let settings = siji_api::config::DataSettings {
+        data_key: Some(siji_api::config::Secret(helpers::DATA_KEY.to_owned())),
+        previous_data_keys: None,
+        index_key: Some(siji_api::config::Secret(helpers::INDEX_KEY.to_owned())),
+    };
+    let pii = siji_api::auth::secrets::data_protector(&app.db, &settings)
+        .await
+        .unwrap();
+    let root_id = Uuid::parse_str(root).unwrap();
+    let now = Utc::now();
+    let started = Instant::now();
+    for (c, chunk) in heads[..n].chunks(1000).enumerate() {
+        let mut grant_rows = Vec::with_capacity(chunk.len());
+        let mut commits = Vec::with_capacity(chunk.len());
+        let mut card_rows = Vec::with_capacity(chunk.len());
+        for (i, (worker, org)) in chunk.iter().enumerate() {
+            let k = c * 1000 + i;
+            let grant = Uuid::now_v7();
+            grant_rows.push(grants::ActiveModel {
+                id: Set(grant),
+                campaign_id: Set(campaign_id),
+                org_id: Set(*org),
+                recipient: Set("worker".into()),
+                beneficiary_id: Set(None),
+                member_id: Set(None),
+                worker_id: Set(Some(*worker)),
+                person_key: Set(format!("{k:064}")),
+                name: Set(format!("职工{k}")),
+                id_number_public: Set(None),
+                category: Set(None),
+                stage: Set(None),
+                school: Set(None),
+                amount_fen: Set(AMOUNT),
+                basis: Set("written by the benchmark".into()),
+                aided_elsewhere: Set(false),
+                status: Set("approved".into()),
+                notice_id: Set(None),
+                submitted_by: Set(Uuid::nil()),
+                verified_by: Set(None),
+                verified_on: Set(None),
+                visit_findings: Set(None),
+                approved_by: Set(None),
+                approved_at: Set(Some(now)),
+                reason: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+            });
+            commits.push(campaign_ledger::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                campaign_id: Set(campaign_id),
+                org_id: Set(root_id),
+                fund_source_id: Set(Some(source)),
+                kind: Set("commit".into()),
+                amount_fen: Set(-AMOUNT),
+                quota: Set(0),
+                allocation_id: Set(None),
+                grant_id: Set(Some(grant)),
+                counterparty_org_id: Set(None),
+                payout_id: Set(None),
+                actor_id: Set(None),
+                actor_name: Set(None),
+                created_at: Set(now),
+            });
+            let number = format!("622202{k:012}");
+            let number = format!("{number}{}", luhn_digit(&number));
+            card_rows.push(bank_cards::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                org_id: Set(*org),
+                payee_kind: Set("worker".into()),
+                worker_id: Set(Some(*worker)),
+                member_id: Set(None),
+                person_key: Set(format!("{k:064}")),
+                holder_name: Set(format!("职工{k}")),
+                bank_code: Set("102".into()),
+                bank_name: Set("中国工商银行".into()),
+                bank_card_enc: Set(pii
+                    .encrypt(siji_api::pii::PiiField::BankCard, &number)
+                    .unwrap()),
+                bank_card_idx: Set(pii.blind_index(siji_api::pii::PiiField::BankCard, &number)),
+                bank_card_masked: Set(siji_api::pii::mask::bank_card(&number)),
+                luhn_override: Set(None),
+                status: Set("active".into()),
+                replaced_by: Set(None),
+                replaced_reason: Set(None),
+                created_by: Set(Uuid::nil()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+            });
+        }
+        grants::Entity::insert_many(grant_rows)
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+        campaign_ledger::Entity::insert_many(commits)
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+        bank_cards::Entity::insert_many(card_rows)
+            .exec_without_returning(&app.db)
+            .await
+            .unwrap();
+    }
+    if sea_orm::ConnectionTrait::get_database_backend(&app.db) == sea_orm::DatabaseBackend::Postgres
+    {
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, "ANALYZE")
+            .await
+            .unwrap();
+    }
+    println!(
+        "{:<48} {:.1} s",
+        format!("{n} approved grants and cards written"),
+        started.elapsed().as_secs_f64()
+    );
+    app.create_user(admin, root, "bench.checker", &["approver"])
+        .await;
+    let checker = app.login("bench.checker", helpers::PASSWORD).await.access;
+    let post = |path: String, token: String, body: serde_json::Value| async move {
+        app.authed(Method::POST, &path, &token)
+            .timeout(Duration::from_secs(1800))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    };
+
+    let started = Instant::now();
+    let res = post(
+        "/api/v1/payout-batches".into(),
+        admin.to_owned(),
+        json!({"campaign_id": id}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let built: serde_json::Value = res.json().await.unwrap();
+    let build_s = started.elapsed().as_secs_f64();
+    let batch = built["batch"]["id"].as_str().unwrap().to_owned();
+    println!(
+        "{:<48} {} payouts in {build_s:.2} s ({:.0}/s)",
+        "build a payout batch",
+        built["batch"]["payout_count"],
+        n as f64 / build_s
+    );
+    let started = Instant::now();
+    let res = post(
+        format!("/api/v1/payout-batches/{batch}/approve"),
+        checker.clone(),
+        json!({}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    println!(
+        "{:<48} {:.2} s",
+        "approve it (re-checking count and total)",
+        started.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let res = post(
+        format!("/api/v1/payout-batches/{batch}/export"),
+        admin.to_owned(),
+        json!({"layout": "gb18030_summary"}),
+    )
+    .await;
+    let job = app.finished_job(res, admin).await;
+    let export_s = started.elapsed().as_secs_f64();
+    let files = job["result"]["files"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    println!(
+        "{:<48} {} files in {export_s:.2} s ({}); build + export {:.2} s",
+        "export the bank files (GB18030, 1,000 rows each)",
+        files.len(),
+        job["status"],
+        build_s + export_s
+    );
+    let started = Instant::now();
+    let mut bytes = 0;
+    for f in &files {
+        bytes += app
+            .get_as(f["url"].as_str().unwrap(), admin)
+            .await
+            .bytes()
+            .await
+            .unwrap()
+            .len();
+    }
+    println!(
+        "{:<48} {:.2} s ({:.1} MB)",
+        "download every file (re-rendered, hash-checked)",
+        started.elapsed().as_secs_f64(),
+        bytes as f64 / 1e6
+    );
+
+    let mut references = Vec::with_capacity(n);
+    let mut cursor = String::new();
+    loop {
+        let page: serde_json::Value = app
+            .get_as(
+                &format!("/api/v1/payouts?batch_id={batch}&limit=200{cursor}"),
+                admin,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        references.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["reference"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    let mut file = String::from("业务参考号,金额,处理结果,失败原因\r\n");
+    for r in &references {
+        file.push_str(r);
+        file.push_str(",800.00,成功,\r\n");
+    }
+    let started = Instant::now();
+    let res = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/payout-batches/{batch}/results?layout=gb18030_summary"),
+            &checker,
+        )
+        .timeout(Duration::from_secs(1800))
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    let job = app.finished_job(res, &checker).await;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{:<48} {} paid ({} unchanged) in {seconds:.2} s ({:.0} lines/s; {} after {} attempt(s), batch {})",
+        format!("reconcile a {}-line result file", references.len()),
+        job["result"]["paid"],
+        job["result"]["unchanged"],
+        references.len() as f64 / seconds,
+        job["status"],
+        job["attempts"],
+        job["result"]["batch_status"]
+    );
+}
+
+fn luhn_digit(body: &str) -> u32 {
+    let mut sum = 0;
+    for (i, c) in body.bytes().rev().enumerate() {
+        let mut d = u32::from(c - b'0');
+        if i % 2 == 0 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    (10 - sum % 10) % 10
 }
 
 /// Upload a CSV to the worker import; the status, the report and the seconds it took.

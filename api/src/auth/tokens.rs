@@ -12,6 +12,11 @@ use crate::http::ApiError;
 
 pub const ISSUER: &str = "siji";
 pub const AUDIENCE: &str = "siji-api";
+/// The audience of a bank file's download link: never accepted as an access token, and an
+/// access token is never accepted as a link.
+pub const FILE_LINK_AUDIENCE: &str = "siji-payout-file";
+/// How long a bank file's download link works.
+pub const FILE_LINK_TTL_SECS: i64 = 300;
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Whose token it is.
@@ -103,6 +108,56 @@ impl TokenKeys {
                 };
                 ApiError::Unauthenticated(reason.to_owned())
             })
+    }
+}
+
+/// What a bank file's download link carries: the file, and who asked for the link (the download
+/// runs as them, loaded again, so a disabled account's links stop working).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FileLinkClaims {
+    pub sub: Uuid,
+    pub kind: PrincipalKind,
+    pub file: Uuid,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+impl TokenKeys {
+    /// A signed, short-lived download link token for `file`; its expiry.
+    pub fn issue_file_link(
+        &self,
+        kind: PrincipalKind,
+        sub: Uuid,
+        file: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(String, DateTime<Utc>), ApiError> {
+        let expires = now + chrono::TimeDelta::seconds(FILE_LINK_TTL_SECS);
+        let claims = FileLinkClaims {
+            sub,
+            kind,
+            file,
+            iss: ISSUER.to_owned(),
+            aud: FILE_LINK_AUDIENCE.to_owned(),
+            iat: now.timestamp(),
+            exp: expires.timestamp(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::Internal(format!("link signing failed: {e}")))?;
+        Ok((token, expires))
+    }
+
+    /// A link token's claims, if it is this server's, for a file, and not expired.
+    pub fn verify_file_link(&self, token: &str) -> Option<FileLinkClaims> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[FILE_LINK_AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 0;
+        jsonwebtoken::decode::<FileLinkClaims>(token, &self.decoding, &validation)
+            .ok()
+            .map(|data| data.claims)
     }
 }
 

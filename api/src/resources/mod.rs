@@ -31,6 +31,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(health::configure);
     cfg.configure(grants::configure_public);
+    cfg.configure(payouts::configure_downloads);
     cfg.service(
         scope("/api/v1")
             .configure(auth::configure)

@@ -584,6 +584,8 @@ pub(crate) async fn reject_in(
     )
     .await?;
     if g.status == GrantStatus::Approved.as_str() {
+        // Builders of the campaign's payout batches hold this lock while they take grants.
+        crate::payouts::batches::lock_campaign(work, g.campaign_id).await?;
         money::release(ctx, work, g.campaign_id, g.id).await?;
     }
     let change = changed(&g, ctx.clock.now(), &g.status)
@@ -593,8 +595,8 @@ pub(crate) async fn reject_in(
         .on("grant", g.id)
         .changes(json!({ "from": g.status, "reason": reason.trim() }));
     let rejected = versioning::save_work(work, change, g.id, expected_version, event).await?;
-    // Checked after the grant's row is locked by the update: a batch that took the grant first
-    // is seen here, and one that comes later no longer finds it approved.
+    // Checked under the campaign's lock: a batch that took the grant first is seen here, and
+    // one built later no longer finds it approved.
     if g.status == GrantStatus::Approved.as_str()
         && crate::payouts::batches::has_live_payout(work, g.id).await?
     {

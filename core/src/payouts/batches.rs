@@ -4,11 +4,12 @@
 //!
 //! Why a grant cannot be paid twice, in order of strength: the partial unique index on
 //! `payouts (grant_id)` for live payouts refuses a second live one whatever the code does;
-//! builders of one campaign serialise on the campaign's row (`SELECT … FOR UPDATE`, and the one
-//! writer on SQLite), so the second sees what the first took instead of failing on the index;
-//! the grants a batch takes are locked, so a rejection racing the build either comes first (the
-//! grant is not taken) or finds the payout and is refused; and `pay` refuses a grant the ledger
-//! shows paid already.
+//! builders of one campaign serialise on the campaign's row ([`lock_campaign`]: `SELECT … FOR
+//! UPDATE`, and the one writer on SQLite), so the second sees what the first took instead of
+//! failing on the index; the rejection of an approved grant takes the same lock before it looks
+//! for the grant's payouts, so it either comes first (the grant is not taken) or finds the
+//! payout and is refused — one row lock per build, not one per grant; and `pay` refuses a grant
+//! the ledger shows paid already.
 
 use std::collections::HashMap;
 
@@ -16,7 +17,7 @@ use entity::{campaigns as campaign_rows, grants, payout_batches, payouts};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -63,6 +64,17 @@ pub async fn begin<'c>(
     ctx.begin().await
 }
 
+/// Take the campaign's row lock for the rest of the unit of work: builders of one campaign, and
+/// the rejections of its approved grants, take turns on it, and each sees what the one before
+/// committed (every statement reads afresh after the lock is granted).
+pub(crate) async fn lock_campaign(work: &Work<'_>, campaign: Uuid) -> Result<(), CoreError> {
+    campaign_rows::Entity::find_by_id(campaign)
+        .lock_exclusive()
+        .one(work.conn())
+        .await?;
+    Ok(())
+}
+
 /// `SJ` and 18 characters of Crockford base32: the payout id's millisecond timestamp and 42 of
 /// its random bits. Unique by the database's index; short enough for any bank's remark field.
 fn reference(id: Uuid) -> String {
@@ -105,20 +117,31 @@ fn with_live_payouts(campaign: Uuid) -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
-/// Approved grants of the campaign within `within` that no payout has taken yet, locked.
+/// Approved grants of the campaign within `within` that no payout has taken yet.
+fn unpaid(campaign: Uuid, within: &Scope) -> Select<grants::Entity> {
+    use grants::Column as G;
+    grants::Entity::find()
+        .filter(G::CampaignId.eq(campaign))
+        .filter(G::Status.eq(GrantStatus::Approved.as_str()))
+        .filter(within.owns(G::OrgId))
+        .filter(G::Id.not_in_subquery(with_payouts(campaign)))
+}
+
+/// `SELECT person_key` of [`unpaid`].
+fn candidate_keys(campaign: Uuid, within: &Scope) -> sea_orm::sea_query::SelectStatement {
+    unpaid(campaign, within)
+        .select_only()
+        .column(grants::Column::PersonKey)
+        .into_query()
+}
+
 async fn first_payments(
     conn: &impl ConnectionTrait,
     campaign: Uuid,
     within: &Scope,
 ) -> Result<Vec<Candidate>, CoreError> {
-    use grants::Column as G;
-    Ok(grants::Entity::find()
-        .filter(G::CampaignId.eq(campaign))
-        .filter(G::Status.eq(GrantStatus::Approved.as_str()))
-        .filter(within.owns(G::OrgId))
-        .filter(G::Id.not_in_subquery(with_payouts(campaign)))
-        .order_by_asc(G::Id)
-        .lock_exclusive()
+    Ok(unpaid(campaign, within)
+        .order_by_asc(grants::Column::Id)
         .all(conn)
         .await?
         .into_iter()
@@ -130,7 +153,7 @@ async fn first_payments(
 }
 
 /// The failed and returned payouts of `previous` within `within` not yet paid again, with their
-/// grants (still approved, with no live payout), locked.
+/// grants (still approved, with no live payout).
 async fn retries(
     conn: &impl ConnectionTrait,
     campaign: Uuid,
@@ -165,7 +188,6 @@ async fn retries(
             .filter(grants::Column::Status.eq(GrantStatus::Approved.as_str()))
             .filter(grants::Column::Id.not_in_subquery(with_live_payouts(campaign)))
             .order_by_asc(grants::Column::Id)
-            .lock_exclusive()
             .all(conn)
             .await?;
         for grant in grants {
@@ -195,11 +217,7 @@ pub async fn build(ctx: &Context<'_>, work: &Work<'_>, new: NewBatch) -> Result<
             campaign.status
         )));
     }
-    // Builders of one campaign take turns: the second sees what the first took.
-    campaign_rows::Entity::find_by_id(campaign.id)
-        .lock_exclusive()
-        .one(conn)
-        .await?;
+    lock_campaign(work, campaign.id).await?;
     let within_id = new.within_org_id.unwrap_or(ctx.scope().org_id());
     let within = orgs::find(conn, ctx.scope(), within_id)
         .await?
@@ -238,15 +256,20 @@ pub async fn build(ctx: &Context<'_>, work: &Work<'_>, new: NewBatch) -> Result<
             retries(conn, campaign.id, &previous, &within).await?
         }
     };
-    let keys: Vec<String> = candidates
-        .iter()
-        .map(|c| c.grant.person_key.clone())
-        .collect();
-    let cards: HashMap<String, entity::bank_cards::Model> = cards::active_cards(conn, &keys)
-        .await?
-        .into_iter()
-        .map(|c| (c.person_key.clone(), c))
-        .collect();
+    let cards: HashMap<String, entity::bank_cards::Model> = match new.follow_up_of {
+        // One query for the cards of every candidate, however many.
+        None => cards::active_cards_of(conn, candidate_keys(campaign.id, &within)).await?,
+        Some(_) => {
+            let keys: Vec<String> = candidates
+                .iter()
+                .map(|c| c.grant.person_key.clone())
+                .collect();
+            cards::active_cards(conn, &keys).await?
+        }
+    }
+    .into_iter()
+    .map(|c| (c.person_key.clone(), c))
+    .collect();
     let now = ctx.clock.now();
     let batch_id = Uuid::now_v7();
     let (mut awaiting_card, mut awaiting_corrected_card) = (0, 0);
@@ -501,6 +524,21 @@ pub async fn settle(
     outcome: Outcome,
     reason: &str,
 ) -> Result<payouts::Model, CoreError> {
+    let settled = settle_one(ctx, work, id, expected_version, outcome, reason).await?;
+    reconcile_if_final(ctx, work, settled.batch_id).await?;
+    Ok(settled)
+}
+
+/// [`settle`] without looking at the batch afterwards: a result file settles many payouts and
+/// asks once, at its end.
+pub(crate) async fn settle_one(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    outcome: Outcome,
+    reason: &str,
+) -> Result<payouts::Model, CoreError> {
     use payouts::Column as P;
     let p = ctx
         .scope()
@@ -538,13 +576,11 @@ pub async fn settle(
             "from": p.status, "to": outcome.status().as_str(), "reason": reason.trim(),
             "ledger_fen": moved,
         }));
-    let settled = versioning::save_work(work, change, p.id, expected_version, event).await?;
-    reconcile_if_final(ctx, work, settled.batch_id).await?;
-    Ok(settled)
+    versioning::save_work(work, change, p.id, expected_version, event).await
 }
 
 /// `exported → reconciled` once no payout of the batch waits on the bank.
-async fn reconcile_if_final(
+pub(crate) async fn reconcile_if_final(
     ctx: &Context<'_>,
     work: &Work<'_>,
     batch: Uuid,

@@ -331,6 +331,18 @@ pub(crate) async fn active_cards(
     Ok(cards)
 }
 
+/// The active cards of the people `person_keys` selects, in one query.
+pub(crate) async fn active_cards_of(
+    conn: &impl ConnectionTrait,
+    person_keys: sea_orm::sea_query::SelectStatement,
+) -> Result<Vec<bank_cards::Model>, CoreError> {
+    Ok(bank_cards::Entity::find()
+        .filter(bank_cards::Column::Status.eq(ACTIVE))
+        .filter(bank_cards::Column::PersonKey.in_subquery(person_keys))
+        .all(conn)
+        .await?)
+}
+
 /// `SELECT bank_card_idx` of numbers on the active cards of more than one person. Deliberately
 /// unscoped: the signal is that the number is someone else's too, wherever they are; what
 /// comes back is the caller's own cards, flagged.

@@ -8,7 +8,7 @@
 
 use entity::{payout_batches, payout_files, payouts};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -17,7 +17,6 @@ use super::{BatchStatus, EXPORT, PayoutStatus, batches};
 use crate::audit::Event;
 use crate::context::Context;
 use crate::pii::{DataProtector, PiiField};
-use crate::uow::Work;
 use crate::{CoreError, versioning};
 
 /// The layout named, or a field error listing those there are.
@@ -71,20 +70,33 @@ fn check_exportable(b: &payout_batches::Model) -> Result<(), CoreError> {
     }
 }
 
-/// The files of a batch in `layout`, rendered from its payouts (all but cancelled ones, by id)
-/// with their card numbers decrypted on the blocking pool.
-async fn render(
-    work: &Work<'_>,
-    pii: &DataProtector,
+/// The payouts a batch's files are rendered from: all but cancelled ones, by id; `part` limits
+/// them to those of one file.
+async fn lines_of(
+    conn: &impl sea_orm::ConnectionTrait,
     batch: Uuid,
-    layout: &'static Layout,
-) -> Result<Vec<Part>, CoreError> {
-    let rows = payouts::Entity::find()
+    layout: &Layout,
+    part: Option<usize>,
+) -> Result<Vec<payouts::Model>, CoreError> {
+    let mut select = payouts::Entity::find()
         .filter(payouts::Column::BatchId.eq(batch))
         .filter(payouts::Column::Status.ne(PayoutStatus::Cancelled.as_str()))
-        .order_by_asc(payouts::Column::Id)
-        .all(work.conn())
-        .await?;
+        .order_by_asc(payouts::Column::Id);
+    if let Some(part) = part {
+        let rows = layout.max_rows.max(1) as u64;
+        select = select.offset((part.max(1) as u64 - 1) * rows).limit(rows);
+    }
+    Ok(select.all(conn).await?)
+}
+
+/// `rows` as a layout's lines, their card numbers decrypted, rendered on the blocking pool:
+/// every file of the batch, or only `part`.
+async fn render(
+    pii: &DataProtector,
+    rows: Vec<payouts::Model>,
+    layout: &'static Layout,
+    part: Option<usize>,
+) -> Result<Vec<Part>, CoreError> {
     let pii = pii.clone();
     tokio::task::spawn_blocking(move || {
         let mut lines = Vec::with_capacity(rows.len());
@@ -98,8 +110,11 @@ async fn render(
                 amount_fen: p.amount_fen,
             });
         }
-        layouts::render(layout, &lines)
-            .map_err(|e| CoreError::Internal(format!("rendering a bank file: {e}")))
+        match part {
+            None => layouts::render(layout, &lines),
+            Some(part) => layouts::render_part(layout, &lines, part).map(|p| vec![p]),
+        }
+        .map_err(|e| CoreError::Internal(format!("rendering a bank file: {e}")))
     })
     .await
     .map_err(|e| CoreError::Internal(format!("the bank file task failed: {e}")))?
@@ -127,7 +142,8 @@ pub async fn export(ctx: &Context<'_>, id: Uuid, layout_name: &str) -> Result<Ex
         .ok_or(CoreError::NotFound)?;
     check_exportable(&b)?;
     batches::recheck(&work, &b).await?;
-    let parts = render(&work, ctx.pii, b.id, layout).await?;
+    let payouts = lines_of(work.conn(), b.id, layout, None).await?;
+    let parts = render(ctx.pii, payouts, layout, None).await?;
     let rows: usize = parts.iter().map(|p| p.rows).sum();
     let total: i64 = parts.iter().map(|p| p.total_fen).sum();
     if i64::try_from(rows).ok() != Some(i64::from(b.payout_count)) || total != b.total_fen {
@@ -239,9 +255,9 @@ pub async fn download(
     let layout = layouts::layout(&file.layout).ok_or_else(|| {
         CoreError::Internal(format!("a file has an unknown layout `{}`", file.layout))
     })?;
-    let work = ctx.begin().await?;
-    let parts = render(&work, ctx.pii, file.batch_id, layout).await?;
     let part = usize::try_from(file.part).unwrap_or(0);
+    let payouts = lines_of(ctx.db, file.batch_id, layout, Some(part)).await?;
+    let parts = render(ctx.pii, payouts, layout, Some(part)).await?;
     let Some(bytes) = parts
         .into_iter()
         .find(|p| p.part == part && p.sha256 == file.sha256)
@@ -251,6 +267,7 @@ pub async fn download(
             "the batch's payouts no longer give the file that was exported: it is not answered",
         ));
     };
+    let work = ctx.begin().await?;
     work.record(
         Event::new("payout_file.export")
             .on("payout_file", file.id)
@@ -259,4 +276,24 @@ pub async fn download(
     .await?;
     work.commit().await?;
     Ok((file, layout, bytes))
+}
+
+/// A bank file of the principal's scope that it may download (`payouts.export`), for a
+/// short-lived download link; the link is audited (`payout_file.link`).
+pub async fn link(ctx: &Context<'_>, id: Uuid) -> Result<payout_files::Model, CoreError> {
+    ctx.require(EXPORT).await?;
+    let file = ctx
+        .scope()
+        .find::<payout_files::Entity>(ctx.db, id)
+        .await?
+        .ok_or(CoreError::NotFound)?;
+    let work = ctx.begin().await?;
+    work.record(
+        Event::new("payout_file.link")
+            .on("payout_file", file.id)
+            .changes(json!({ "name": file.name })),
+    )
+    .await?;
+    work.commit().await?;
+    Ok(file)
 }

@@ -141,63 +141,69 @@ fn record(writer: &mut csv::Writer<Vec<u8>>, fields: &[&str]) -> Result<(), csv:
 
 /// The files of `lines` (in the order given) in `layout`, at most `max_rows` lines each.
 pub fn render(layout: &Layout, lines: &[Line]) -> Result<Vec<Part>, csv::Error> {
-    let mut parts = Vec::new();
-    for (i, chunk) in lines.chunks(layout.max_rows.max(1)).enumerate() {
-        let total: i64 = chunk.iter().map(|l| l.amount_fen).sum();
-        let count = chunk.len().to_string();
-        let total_text = amount(layout.amount, total);
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .flexible(true)
-            .from_writer(Vec::new());
-        if layout.summary == Summary::Head {
-            record(&mut w, &[&count, &total_text])?;
-        }
-        if layout.header {
-            let names: Vec<&str> = layout.columns.iter().map(|(_, h)| *h).collect();
-            record(&mut w, &names)?;
-        }
-        for line in chunk {
-            let money = amount(layout.amount, line.amount_fen);
-            let cells: Vec<&str> = layout
-                .columns
-                .iter()
-                .map(|(field, _)| match field {
-                    Field::Reference => line.reference.as_str(),
-                    Field::CardNumber => line.card_number.as_str(),
-                    Field::HolderName => line.holder_name.as_str(),
-                    Field::BankCode => line.bank_code.as_str(),
-                    Field::BankName => line.bank_name.as_str(),
-                    Field::Amount => money.as_str(),
-                    Field::Fixed(text) => text,
-                })
-                .collect();
-            record(&mut w, &cells)?;
-        }
-        if layout.summary == Summary::Tail {
-            record(&mut w, &["合计", &count, &total_text])?;
-        }
-        let utf8 = w.into_inner().map_err(|e| e.into_error())?;
-        let bytes = match layout.encoding {
-            Encoding::Utf8 => utf8,
-            Encoding::Gb18030 => {
-                let text = String::from_utf8_lossy(&utf8);
-                encoding_rs::GB18030.encode(&text).0.into_owned()
-            }
-        };
-        let sha256 = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        parts.push(Part {
-            part: i + 1,
-            rows: chunk.len(),
-            total_fen: total,
-            bytes,
-            sha256,
-        });
+    lines
+        .chunks(layout.max_rows.max(1))
+        .enumerate()
+        .map(|(i, chunk)| render_part(layout, chunk, i + 1))
+        .collect()
+}
+
+/// File number `part` (1-based) of a batch, from its own lines (the `max_rows` lines from
+/// `(part - 1) * max_rows` on).
+pub fn render_part(layout: &Layout, chunk: &[Line], part: usize) -> Result<Part, csv::Error> {
+    let total: i64 = chunk.iter().map(|l| l.amount_fen).sum();
+    let count = chunk.len().to_string();
+    let total_text = amount(layout.amount, total);
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .flexible(true)
+        .from_writer(Vec::new());
+    if layout.summary == Summary::Head {
+        record(&mut w, &[&count, &total_text])?;
     }
-    Ok(parts)
+    if layout.header {
+        let names: Vec<&str> = layout.columns.iter().map(|(_, h)| *h).collect();
+        record(&mut w, &names)?;
+    }
+    for line in chunk {
+        let money = amount(layout.amount, line.amount_fen);
+        let cells: Vec<&str> = layout
+            .columns
+            .iter()
+            .map(|(field, _)| match field {
+                Field::Reference => line.reference.as_str(),
+                Field::CardNumber => line.card_number.as_str(),
+                Field::HolderName => line.holder_name.as_str(),
+                Field::BankCode => line.bank_code.as_str(),
+                Field::BankName => line.bank_name.as_str(),
+                Field::Amount => money.as_str(),
+                Field::Fixed(text) => text,
+            })
+            .collect();
+        record(&mut w, &cells)?;
+    }
+    if layout.summary == Summary::Tail {
+        record(&mut w, &["合计", &count, &total_text])?;
+    }
+    let utf8 = w.into_inner().map_err(|e| e.into_error())?;
+    let bytes = match layout.encoding {
+        Encoding::Utf8 => utf8,
+        Encoding::Gb18030 => {
+            let text = String::from_utf8_lossy(&utf8);
+            encoding_rs::GB18030.encode(&text).0.into_owned()
+        }
+    };
+    let sha256 = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(Part {
+        part,
+        rows: chunk.len(),
+        total_fen: total,
+        bytes,
+        sha256,
+    })
 }
 
 /// The file name of a part: the batch, the part and the layout.

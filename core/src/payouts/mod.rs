@@ -18,6 +18,7 @@
 
 pub mod batches;
 pub mod cards;
+pub mod checks;
 pub mod export;
 pub mod layouts;
 pub mod reconcile;

@@ -8,8 +8,9 @@
 //! Applying is idempotent twice over: a file already applied to the batch (by its SHA-256)
 //! changes nothing and says so, and a line whose payout already has the outcome is `unchanged`
 //! — so a job killed half-way and run again finishes the rest and doubles nothing. Lines are
-//! applied a hundred to a unit of work, each in its own savepoint, through the same
-//! [`batches::settle`] a staff decision uses (the ledger moves with it).
+//! applied five hundred to a unit of work, each in its own savepoint, through the same settlement
+//! a staff decision uses ([`batches::settle`]; the ledger moves with it), and the batch is
+//! looked at once, at the end.
 
 use std::collections::{HashMap, HashSet};
 
@@ -215,6 +216,9 @@ fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Lines applied per unit of work.
+const UNIT: usize = 500;
+
 /// Apply the bank's result file to batch `id` (the work of the reconciliation job).
 pub async fn apply(
     ctx: &Context<'_>,
@@ -327,6 +331,10 @@ pub async fn apply(
             ));
             continue;
         }
+        if p.status == outcome_status(l.outcome) {
+            report.unchanged += 1;
+            continue;
+        }
         ready.push((l.clone(), p.id));
     }
     let mentioned: HashSet<&str> = lines.iter().map(|l| l.reference.as_str()).collect();
@@ -339,24 +347,17 @@ pub async fn apply(
         .map(|p| p.reference.clone())
         .collect();
     report.missing.sort();
-    for unit in ready.chunks(100) {
+    for unit in ready.chunks(UNIT) {
+        crate::uow::breathe(ctx.db).await;
         let work = ctx.begin().await?;
         for (l, payout) in unit {
-            let current = payouts::Entity::find_by_id(*payout)
-                .one(work.conn())
-                .await?
-                .ok_or(CoreError::NotFound)?;
-            if current.status == outcome_status(l.outcome) {
-                report.unchanged += 1;
-                continue;
-            }
             let one = work.savepoint().await?;
             let reason = if l.reason.is_empty() {
                 format!("银行结果文件第{}行", l.line)
             } else {
                 format!("银行结果文件第{}行：{}", l.line, l.reason)
             };
-            match batches::settle(ctx, &one, *payout, None, l.outcome, &reason).await {
+            match batches::settle_one(ctx, &one, *payout, None, l.outcome, &reason).await {
                 Ok(_) => {
                     one.commit().await?;
                     match l.outcome {
@@ -381,6 +382,7 @@ pub async fn apply(
     }
     report.exceptions.sort_by_key(|e| e.line);
     let work = ctx.begin().await?;
+    batches::reconcile_if_final(ctx, &work, b.id).await?;
     report.batch_status = payout_batches::Entity::find_by_id(b.id)
         .one(work.conn())
         .await?

@@ -1,10 +1,10 @@
 //! Grant handlers: extract, call the core's grant operation, respond. The workflow's rules
 //! (eligibility, four eyes, the notice, the ledger) live in `siji_core::grants`.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use entity::grants::Column;
-use sea_orm::{Order, TransactionTrait};
+use sea_orm::Order;
 use serde_json::json;
 use siji_core::grants::{self, notices, objections, queries};
 use siji_openapi::tags;
@@ -17,11 +17,10 @@ use crate::auth::meta::RequestMeta;
 use crate::auth::throttle;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::extract::JsonBytes;
-use crate::http::idempotency::{Key, Replayable};
+use crate::http::idempotency::Key;
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::jobs::{self, JobKind};
-use crate::resources::jobs::dto::JobResponse;
 use crate::spreadsheet::{Format, export};
 use crate::state::AppState;
 
@@ -547,39 +546,8 @@ pub async fn bulk(
         )));
     }
     let key = Key::of(&req, caller.id, &raw)?;
-    if let Some(key) = &key
-        && let Some(replay) = key.settled(&state.db).await?
-    {
-        return Ok(replay.respond(true));
-    }
-    let now = state.clock.now();
-    let txn = state.db.begin().await?;
-    if let Some(key) = &key
-        && let Some(replay) = key.claim(&txn, now).await?
-    {
-        txn.commit().await?;
-        return Ok(replay.respond(true));
-    }
-    let job = jobs::enqueue(
-        &txn,
-        &caller.actor(),
-        jobs::NewJob {
-            kind: JobKind::BulkGrants.as_str(),
-            params: json!({ "campaign_id": *id, "within_org_id": value.within_org_id }),
-            payload: None,
-            max_attempts: state.settings.jobs.max_attempts,
-        },
-        now,
-    )
-    .await?;
-    let body = JobResponse::from_model(&job)?;
-    let response = Replayable::with_status(StatusCode::ACCEPTED, &body, Some(body.url.clone()))?;
-    if let Some(key) = &key {
-        key.complete(&txn, &response).await?;
-    }
-    txn.commit().await?;
-    state.jobs.wake();
-    Ok(response.respond(false))
+    let params = json!({ "campaign_id": *id, "within_org_id": value.within_org_id });
+    jobs::accept(&state, &caller, key, JobKind::BulkGrants, params, None).await
 }
 
 /// The work of a bulk creation job, as the caller who started it.

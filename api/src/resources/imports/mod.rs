@@ -7,6 +7,7 @@ mod households;
 mod rows;
 mod templates;
 
+pub(crate) use dto::{ImportForm, SpreadsheetFile};
 pub use dto::{ImportReport, TemplateFormat};
 pub(crate) use rows::upload;
 pub use rows::{ImportKind, run};

@@ -463,3 +463,233 @@ impl From<siji_core::payouts::reconcile::Report> for ReconcileResponse {
         }
     }
 }
+
+use siji_core::payouts::checks::{CheckFilter, Contact, CountyChecks, CountySample, SampleSize};
+pub use siji_core::payouts::checks::{CheckResult, ContactMethod};
+
+/// Draw the post-payment verification sample (抽样回访): give `percent`, or
+/// `confidence_level` with `margin_percent`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(
+    json!({"percent": 10}),
+    json!({"confidence_level": 95, "margin_percent": 5, "within_org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"})
+))]
+pub struct SampleRequest {
+    /// Only paid recipients of this organisation's subtree; yours by default.
+    pub within_org_id: Option<Uuid>,
+    /// This share of each county's paid recipients, rounded up.
+    #[validate(range(min = 1, max = 100))]
+    pub percent: Option<u32>,
+    /// 90, 95 or 99: each county's sample is large enough for this confidence level…
+    pub confidence_level: Option<u32>,
+    /// …and this margin of error in percentage points (1–20).
+    #[validate(range(min = 1, max = 20))]
+    pub margin_percent: Option<u32>,
+}
+
+impl SampleRequest {
+    pub fn size(&self) -> Result<SampleSize, crate::http::ApiError> {
+        match (self.percent, self.confidence_level, self.margin_percent) {
+            (Some(p), None, None) => Ok(SampleSize::Percent(p)),
+            (None, Some(level), Some(margin)) => Ok(SampleSize::Confidence { level, margin }),
+            _ => Err(siji_core::CoreError::field(
+                "percent",
+                "one_of",
+                "give percent, or confidence_level with margin_percent",
+            )
+            .into()),
+        }
+    }
+}
+
+/// One county's sample after a draw.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountySampleResponse {
+    pub county_id: Uuid,
+    pub county_name: String,
+    /// Its paid recipients.
+    pub paid: usize,
+    /// The sample's size now.
+    pub sampled: usize,
+    /// Drawn by this request (drawing again only tops a sample up).
+    pub drawn: usize,
+}
+
+impl From<CountySample> for CountySampleResponse {
+    fn from(c: CountySample) -> Self {
+        Self {
+            county_id: c.county_id,
+            county_name: c.county_name,
+            paid: c.paid,
+            sampled: c.sampled,
+            drawn: c.drawn,
+        }
+    }
+}
+
+/// The samples drawn.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002", "counties": [
+    {"county_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "county_name": "任城区总工会", "paid": 69, "sampled": 7, "drawn": 7}]}))]
+pub struct SampleResponse {
+    pub campaign_id: Uuid,
+    pub counties: Vec<CountySampleResponse>,
+}
+
+/// A sampled recipient and what the contact found.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7301", "campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002",
+    "payout_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e7101", "grant_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001",
+    "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "county_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "result": "received", "method": "phone", "contacted_on": "2017-09-10", "note": "已收到5000元",
+    "recorded_by": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0a03", "recorded_at": "2017-09-10T10:00:00Z",
+    "created_at": "2017-09-05T09:00:00Z", "updated_at": "2017-09-10T10:00:00Z", "version": 2
+}))]
+pub struct CheckResponse {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub payout_id: Uuid,
+    pub grant_id: Uuid,
+    pub org_id: Uuid,
+    pub county_id: Uuid,
+    pub result: CheckResult,
+    pub method: Option<ContactMethod>,
+    pub contacted_on: Option<chrono::NaiveDate>,
+    pub note: Option<String>,
+    pub recorded_by: Option<Uuid>,
+    pub recorded_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+impl From<entity::payout_checks::Model> for CheckResponse {
+    fn from(c: entity::payout_checks::Model) -> Self {
+        Self {
+            id: c.id,
+            campaign_id: c.campaign_id,
+            payout_id: c.payout_id,
+            grant_id: c.grant_id,
+            org_id: c.org_id,
+            county_id: c.county_id,
+            result: CheckResult::parse(&c.status).unwrap_or(CheckResult::Pending),
+            method: c.method.as_deref().and_then(ContactMethod::parse),
+            contacted_on: c.contacted_on,
+            note: c.note,
+            recorded_by: c.recorded_by,
+            recorded_at: c.recorded_at,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            version: c.version,
+        }
+    }
+}
+
+/// What a contact with a sampled recipient found.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(
+    json!({"method": "phone", "contacted_on": "2017-09-10", "result": "received", "note": "已收到5000元"}),
+    json!({"method": "visit", "contacted_on": "2017-09-11", "result": "not_received", "note": "本人称未收到，银行卡已挂失"})
+))]
+pub struct RecordCheckRequest {
+    pub method: ContactMethod,
+    /// Not in the future.
+    pub contacted_on: chrono::NaiveDate,
+    /// `received`, `not_received` or `received_with_issues`.
+    pub result: CheckResult,
+    #[validate(length(max = 1000))]
+    pub note: Option<String>,
+}
+
+impl From<RecordCheckRequest> for Contact {
+    fn from(b: RecordCheckRequest) -> Self {
+        Self {
+            method: b.method,
+            contacted_on: b.contacted_on,
+            result: b.result,
+            note: b.note,
+        }
+    }
+}
+
+/// Filters of the check list.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CheckListQuery {
+    pub campaign_id: Option<Uuid>,
+    /// `not_received` for the follow-up list.
+    pub result: Option<CheckResult>,
+    /// Only recipients of this organisation's subtree (a county).
+    pub within_org_id: Option<Uuid>,
+    /// Page size, 1–200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also return `total`.
+    pub count: Option<bool>,
+}
+
+impl CheckListQuery {
+    pub fn filter(&self) -> CheckFilter {
+        CheckFilter {
+            campaign_id: self.campaign_id,
+            result: self.result,
+            within_org_id: self.within_org_id,
+        }
+    }
+}
+
+/// One county's post-payment verification.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountyChecksResponse {
+    pub county_id: Uuid,
+    pub county_name: String,
+    pub sampled: i64,
+    pub pending: i64,
+    pub received: i64,
+    pub not_received: i64,
+    pub received_with_issues: i64,
+}
+
+impl From<CountyChecks> for CountyChecksResponse {
+    fn from(c: CountyChecks) -> Self {
+        Self {
+            county_id: c.county_id,
+            county_name: c.county_name,
+            sampled: c.sampled,
+            pending: c.pending,
+            received: c.received,
+            not_received: c.not_received,
+            received_with_issues: c.received_with_issues,
+        }
+    }
+}
+
+/// A campaign's post-payment verification, per county of your subtree.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"campaign_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e4002", "counties": [
+    {"county_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "county_name": "任城区总工会", "sampled": 7,
+     "pending": 1, "received": 5, "not_received": 1, "received_with_issues": 0}]}))]
+pub struct CheckSummaryResponse {
+    pub campaign_id: Uuid,
+    pub counties: Vec<CountyChecksResponse>,
+}
+
+/// A short-lived link to a bank file.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "url": "/downloads/payout-files/eyJhbGciOiJIUzI1NiJ9.eyJmaWxlIjoiMDE5M2E1YjIifQ.c2lnbmF0dXJl",
+    "expires_at": "2017-08-26T09:05:00Z"
+}))]
+pub struct FileLinkResponse {
+    /// Download without a bearer token until `expires_at` (five minutes): for a browser's
+    /// download or a bank's upload tool.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use sea_orm::Order;
 use serde_json::json;
 use siji_core::payouts::layouts::Encoding;
-use siji_core::payouts::{self, batches, export, reconcile};
+use siji_core::payouts::{self, batches, checks, export, reconcile};
 use siji_openapi::tags;
 use uuid::Uuid;
 
@@ -356,26 +356,24 @@ pub async fn export_batch(
     export::layout(&value.layout)?;
     export::exportable(&ctx, *id).await?;
     let key = Key::of(&req, caller.id, &raw)?;
-    let now = ctx.clock.now();
-    let response = idempotency::once(key, &state.db, now, ctx.begin(), async |work| {
-        let job = jobs::enqueue(
-            work.conn(),
-            &caller.actor(),
-            jobs::NewJob {
-                kind: JobKind::PayoutExport.as_str(),
-                params: json!({ "batch_id": *id, "layout": value.layout }),
-                payload: None,
-                max_attempts: state.settings.jobs.max_attempts,
-            },
-            now,
-        )
-        .await?;
-        let body = JobResponse::from_model(&job)?;
-        Replayable::with_status(StatusCode::ACCEPTED, &body, Some(body.url.clone()))
-    })
-    .await?;
-    state.jobs.wake();
-    Ok(response)
+    let params = json!({ "batch_id": *id, "layout": value.layout });
+    jobs::accept(&state, &caller, key, JobKind::PayoutExport, params, None).await
+}
+
+/// The batch and the layout a payout job was given.
+fn batch_and_layout(
+    job: &entity::jobs::Model,
+) -> Result<(Uuid, &'static siji_core::payouts::layouts::Layout), ApiError> {
+    let params: serde_json::Value = serde_json::from_str(&job.params)
+        .map_err(|_| ApiError::Internal("a payout job's parameters are not JSON".into()))?;
+    let batch = params["batch_id"]
+        .as_str()
+        .and_then(|v| Uuid::parse_str(v).ok())
+        .ok_or_else(|| ApiError::Internal("a payout job has no batch".into()))?;
+    Ok((
+        batch,
+        export::layout(params["layout"].as_str().unwrap_or_default())?,
+    ))
 }
 
 /// The work of an export job, as the caller who started it.
@@ -384,16 +382,8 @@ pub async fn run_export(
     caller: &Caller,
     job: &entity::jobs::Model,
 ) -> Result<serde_json::Value, ApiError> {
-    let params: serde_json::Value = serde_json::from_str(&job.params)
-        .map_err(|_| ApiError::Internal("an export job's parameters are not JSON".into()))?;
-    let batch = params["batch_id"]
-        .as_str()
-        .and_then(|v| Uuid::parse_str(v).ok())
-        .ok_or_else(|| ApiError::Internal("an export job has no batch".into()))?;
-    let layout = params["layout"]
-        .as_str()
-        .ok_or_else(|| ApiError::Internal("an export job has no layout".into()))?;
-    let exported = export::export(&caller.context(state), batch, layout).await?;
+    let (batch, layout) = batch_and_layout(job)?;
+    let exported = export::export(&caller.context(state), batch, layout.name).await?;
     serde_json::to_value(ExportResponse::from(exported))
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
@@ -423,7 +413,12 @@ pub async fn download(
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (file, layout, bytes) = export::download(&caller.context(&state), *id).await?;
+    file_response(&caller.context(&state), *id).await
+}
+
+/// The bank file's bytes as a download.
+async fn file_response(ctx: &siji_core::Context<'_>, id: Uuid) -> Result<HttpResponse, ApiError> {
+    let (file, layout, bytes) = export::download(ctx, id).await?;
     let charset = match layout.encoding {
         Encoding::Utf8 => "utf-8",
         Encoding::Gb18030 => "gb18030",
@@ -461,9 +456,10 @@ pub async fn download(
     operation_id = "reconcile_payout_batch",
     params(("id" = Uuid, Path, description = "Batch id"), ResultQuery,
            ("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per upload; the same request with the same key answers the same job (kept 7 days)")),
-    request_body(description = "The bank's result file", content(
-        (Vec<u8> = "text/csv"),
-        (Vec<u8> = "application/octet-stream"),
+    request_body(description = "The bank's result file (CSV): the file itself as the body, or a browser form upload with the file in the field `file`", content(
+        (crate::resources::imports::SpreadsheetFile = "text/csv"),
+        (crate::resources::imports::SpreadsheetFile = "application/octet-stream"),
+        (crate::resources::imports::ImportForm = "multipart/form-data"),
     )),
     extensions(("x-permission" = json!(payouts::APPROVE))),
     responses(
@@ -500,26 +496,16 @@ pub async fn results(
         ));
     }
     let key = Key::of(&req, caller.id, &bytes)?;
-    let now = ctx.clock.now();
-    let response = idempotency::once(key, &state.db, now, ctx.begin(), async |work| {
-        let job = jobs::enqueue(
-            work.conn(),
-            &caller.actor(),
-            jobs::NewJob {
-                kind: JobKind::PayoutResults.as_str(),
-                params: json!({ "batch_id": *id, "layout": layout }),
-                payload: Some(bytes.to_vec()),
-                max_attempts: state.settings.jobs.max_attempts,
-            },
-            now,
-        )
-        .await?;
-        let body = JobResponse::from_model(&job)?;
-        Replayable::with_status(StatusCode::ACCEPTED, &body, Some(body.url.clone()))
-    })
-    .await?;
-    state.jobs.wake();
-    Ok(response)
+    let params = json!({ "batch_id": *id, "layout": layout });
+    jobs::accept(
+        &state,
+        &caller,
+        key,
+        JobKind::PayoutResults,
+        params,
+        Some(bytes.to_vec()),
+    )
+    .await
 }
 
 /// The work of a reconciliation job, as the caller who started it.
@@ -528,15 +514,212 @@ pub async fn run_results(
     caller: &Caller,
     job: &entity::jobs::Model,
 ) -> Result<serde_json::Value, ApiError> {
-    let params: serde_json::Value = serde_json::from_str(&job.params)
-        .map_err(|_| ApiError::Internal("a reconciliation job's parameters are not JSON".into()))?;
-    let batch = params["batch_id"]
-        .as_str()
-        .and_then(|v| Uuid::parse_str(v).ok())
-        .ok_or_else(|| ApiError::Internal("a reconciliation job has no batch".into()))?;
-    let layout = export::layout(params["layout"].as_str().unwrap_or_default())?;
+    let (batch, layout) = batch_and_layout(job)?;
     let bytes = job.payload.clone().unwrap_or_default();
     let report = reconcile::apply(&caller.context(state), batch, layout, bytes).await?;
     serde_json::to_value(ReconcileResponse::from(report))
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Draw the post-payment verification sample.
+///
+/// 发放回访抽样: a random sample of each county's paid recipients of the campaign (within
+/// `within_org_id`, yours by default), `percent` of them or enough for `confidence_level` (90,
+/// 95, 99) and `margin_percent` (Cochran's formula with the finite-population correction: 95 %
+/// ± 5 points is 385 of a large county, 59 of 69). Drawing again tops each county's sample up to
+/// the size as more are paid; a payout is never drawn twice. Each drawn recipient is a `pending`
+/// check to contact.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "sample_payout_checks",
+    params(("id" = Uuid, Path, description = "Campaign id")),
+    request_body = SampleRequest,
+    extensions(("x-permission" = json!(payouts::WRITE))),
+    responses(
+        (status = 201, description = "Drawn", body = SampleResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[post("/campaigns/{id}/payout-checks/sample")]
+pub async fn sample(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    body: Json<SampleRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let size = body.size()?;
+    let counties = checks::sample(&caller.context(&state), *id, body.within_org_id, size).await?;
+    Ok(HttpResponse::Created().json(SampleResponse {
+        campaign_id: *id,
+        counties: counties
+            .into_iter()
+            .map(CountySampleResponse::from)
+            .collect(),
+    }))
+}
+
+/// List post-payment checks.
+///
+/// The sampled recipients of your subtree, oldest first, keyset-paginated; `result=pending` is
+/// who is still to be contacted, `result=not_received` the follow-up list.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "list_payout_checks",
+    params(CheckListQuery),
+    extensions(("x-permission" = json!(payouts::READ))),
+    responses((status = 200, description = "One page", body = Page<CheckResponse>)),
+)]
+#[get("/payout-checks")]
+pub async fn list_checks(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<CheckListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    use entity::payout_checks::Column;
+    let q = query.into_inner();
+    let select = checks::list(&caller.context(&state), &q.filter()).await?;
+    let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
+    let page = page_by_id(&state.db, select, Column::Id, |c| c.id, &page, Order::Asc).await?;
+    Ok(HttpResponse::Ok().json(page.map(CheckResponse::from)))
+}
+
+/// Record a post-payment contact.
+///
+/// What the phone call or visit found (`received`, `not_received`, `received_with_issues`),
+/// when and how, with a note: once per check (409 after). The date is not in the future.
+/// Honours `If-Match`.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "record_payout_check",
+    params(("id" = Uuid, Path, description = "Check id"), ("If-Match" = Option<String>, Header, description = "The `ETag` you read")),
+    request_body = RecordCheckRequest,
+    extensions(("x-permission" = json!(payouts::WRITE))),
+    responses(
+        (status = 200, description = "Recorded", body = CheckResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+        (status = 412, response = crate::http::responses::PreconditionFailed),
+    ),
+)]
+#[post("/payout-checks/{id}/record")]
+pub async fn record_check(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: Json<RecordCheckRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let c = checks::record(
+        &caller.context(&state),
+        *id,
+        if_match.0,
+        body.into_inner().into(),
+    )
+    .await?;
+    Ok(ok_versioned(c.version, &CheckResponse::from(c)))
+}
+
+/// Summarise a campaign's post-payment verification.
+///
+/// Per county of your subtree: how many were sampled, are still to contact, received, did not
+/// receive, or received with issues.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "payout_check_summary",
+    params(("id" = Uuid, Path, description = "Campaign id")),
+    extensions(("x-permission" = json!(payouts::READ))),
+    responses(
+        (status = 200, description = "The figures", body = CheckSummaryResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/campaigns/{id}/payout-check-summary")]
+pub async fn check_summary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let counties = checks::summary(&caller.context(&state), *id).await?;
+    Ok(HttpResponse::Ok().json(CheckSummaryResponse {
+        campaign_id: *id,
+        counties: counties
+            .into_iter()
+            .map(CountyChecksResponse::from)
+            .collect(),
+    }))
+}
+
+/// Get a short-lived link to a bank file.
+///
+/// A signed link that downloads the file without a bearer token for five minutes — for a
+/// browser's download or the bank's upload tool — as you: the download checks again that your
+/// account is enabled and holds `payouts.export`, and is audited like any download. Asking for
+/// a link is audited too.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "link_payout_file",
+    params(("id" = Uuid, Path, description = "File id")),
+    extensions(("x-permission" = json!(payouts::EXPORT))),
+    responses(
+        (status = 201, description = "The link", body = FileLinkResponse),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[post("/payout-files/{id}/link")]
+pub async fn link(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let ctx = caller.context(&state);
+    let file = export::link(&ctx, *id).await?;
+    let (token, expires_at) =
+        state
+            .auth
+            .keys
+            .issue_file_link(caller.kind, caller.id, file.id, ctx.clock.now())?;
+    Ok(HttpResponse::Created().json(FileLinkResponse {
+        url: format!("/downloads/payout-files/{token}"),
+        expires_at,
+    }))
+}
+
+/// Download a bank file by its link.
+///
+/// The file a short-lived link (`POST /api/v1/payout-files/{id}/link`) names, without a bearer
+/// token: as the person who asked for the link, if the link is this server's, has not expired,
+/// and that person may still download the file. Anything else answers 404.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "download_payout_file_by_link",
+    params(("token" = String, Path, description = "The token in the link's `url`")),
+    responses(
+        (status = 200, description = "The file", content((Vec<u8> = "text/csv")),
+            headers(("Content-Disposition" = String, description = "`attachment` with the file's name"),
+                    ("X-Checksum-Sha256" = String, description = "The SHA-256 recorded at export"))),
+        (status = 404, response = crate::http::responses::NotFound),
+        (status = 409, response = crate::http::responses::Conflict),
+    ),
+)]
+#[get("/downloads/payout-files/{token}")]
+pub async fn download_by_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let claims = state
+        .auth
+        .keys
+        .verify_file_link(&token)
+        .ok_or(ApiError::NotFound)?;
+    let meta = crate::auth::meta::RequestMeta::of(&req);
+    let caller = Caller::load(&state.db, claims.kind, claims.sub, Some(claims.iat), meta)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let ctx = caller.context(&state);
+    match file_response(&ctx, claims.file).await {
+        Err(ApiError::Forbidden(_)) => Err(ApiError::NotFound),
+        other => other,
+    }
 }

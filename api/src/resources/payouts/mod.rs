@@ -18,7 +18,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::awaiting_card)
         .service(handlers::export_batch)
         .service(handlers::download)
-        .service(handlers::results);
+        .service(handlers::results)
+        .service(handlers::sample)
+        .service(handlers::list_checks)
+        .service(handlers::record_check)
+        .service(handlers::check_summary)
+        .service(handlers::link);
+}
+
+/// The route a bank file's short-lived link points at, outside `/api/v1` (it takes no bearer
+/// token: the link is the credential).
+pub fn configure_downloads(cfg: &mut ServiceConfig) {
+    cfg.service(handlers::download_by_link);
 }
 
 pub use handlers::{run_export, run_results};
