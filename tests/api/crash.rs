@@ -960,7 +960,7 @@ async fn wait_for(client: &reqwest::Client, base: &str, job: &Value, token: &str
 
 /// Two `siji` processes on one database, and many identical requests at once: builds of one
 /// campaign sent to both processes together put every grant in exactly one live payout, and
-/// 200 concurrent requests with one `Idempotency-Key` answer one batch.
+/// 1,000 concurrent requests with one `Idempotency-Key` answer one batch.
 #[tokio::test]
 async fn two_processes_building_batches_at_once_pay_each_grant_once() {
     const GRANTS: usize = 300;
@@ -990,9 +990,9 @@ async fn two_processes_building_batches_at_once_pay_each_grant_once() {
     let two = Server::start(&database_url, free_port()).await;
     let body = json!({"campaign_id": id});
 
-    // 200 requests with one key, spread over both processes: one batch.
+    // 1,000 requests with one key, spread over both processes: one batch.
     let mut same = tokio::task::JoinSet::new();
-    for i in 0..200 {
+    for i in 0..1000 {
         let (client, base, admin, body) = (
             client.clone(),
             [&one.base, &two.base][i % 2].clone(),
