@@ -95,9 +95,13 @@ impl Drop for Server {
 }
 
 async fn token(client: &reqwest::Client, base: &str) -> String {
+    login(client, base, "admin", ADMIN_PASSWORD).await
+}
+
+async fn login(client: &reqwest::Client, base: &str, username: &str, password: &str) -> String {
     let res = client
         .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .json(&json!({"username": username, "password": password}))
         .send()
         .await
         .unwrap();
@@ -473,14 +477,7 @@ async fn on_notice(
                     "password": crate::helpers::PASSWORD}),
         )
         .await;
-        let res = client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"username": name, "password": crate::helpers::PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        let body: Value = res.json().await.unwrap();
-        staff.push(body["access_token"].as_str().unwrap().to_owned());
+        staff.push(login(client, base, name, crate::helpers::PASSWORD).await);
     }
     let mut ids: Vec<Value> = Vec::new();
     let mut cursor = String::new();
@@ -592,16 +589,7 @@ async fn a_bulk_approval_killed_part_way_commits_each_grant_once_after_a_retry()
         before.is_multiple_of(100) && (100..GRANTS).contains(&before),
         "{before} grants approved before the crash"
     );
-    let staff_token = {
-        let res = client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"username": "crash.approver", "password": crate::helpers::PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        let body: Value = res.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
-    };
+    let staff_token = login(&client, &base, "crash.approver", crate::helpers::PASSWORD).await;
     let retried = post(
         &client,
         format!("{base}/api/v1/grants/bulk-approve"),
@@ -876,16 +864,7 @@ async fn payouts_killed_while_building_and_while_reconciling_are_paid_exactly_on
 
     let server = Server::start(&database_url, port).await;
     let admin = token(&client, &base).await;
-    let staff_token = {
-        let res = client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"username": "crash.approver", "password": crate::helpers::PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        let body: Value = res.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
-    };
+    let staff_token = login(&client, &base, "crash.approver", crate::helpers::PASSWORD).await;
     // The client retries its upload: the same job, which the restarted server finishes.
     let res = send(
         &client,
