@@ -4,6 +4,7 @@
 pub mod api_clients;
 pub mod audit_events;
 pub mod bank_cards;
+pub mod bank_layouts;
 pub mod beneficiaries;
 pub mod beneficiary_causes;
 pub mod beneficiary_visits;

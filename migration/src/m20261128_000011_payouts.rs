@@ -136,6 +136,15 @@ enum PayoutChecks {
 }
 
 #[derive(DeriveIden)]
+enum BankLayouts {
+    Table,
+    Name,
+    Definition,
+    CreatedBy,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
 enum CampaignLedger {
     Table,
     PayoutId,
@@ -518,6 +527,29 @@ impl MigrationTrait for Migration {
             ],
         )
         .await?;
+        // Bank file layouts administrators add (the built-in ones are in the code). Never changed
+        // once added: exported files are re-rendered from their layout and must hash the same.
+        use BankLayouts as L;
+        manager
+            .create_table(
+                Table::create()
+                    .table(L::Table)
+                    .col(
+                        ColumnDef::new(L::Name)
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(ColumnDef::new(L::Definition).text().not_null())
+                    .col(ColumnDef::new(L::CreatedBy).uuid().not_null())
+                    .col(
+                        ColumnDef::new(L::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
         let db = manager.get_connection();
         for statement in PARTIAL_INDEXES {
             db.execute_unprepared(statement).await?;
@@ -560,6 +592,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for table in [
+            BankLayouts::Table.into_iden(),
             PayoutChecks::Table.into_iden(),
             PayoutResults::Table.into_iden(),
             PayoutFiles::Table.into_iden(),

@@ -223,6 +223,12 @@ async fn enumeration_values_carry_their_chinese_terms() {
         "JobStatus",
         // The outcomes staff may give a payout: a subset of PayoutStatus, which is listed.
         "SettleStatus",
+        // A bank file layout's definition: settings of a file format, not values of a record.
+        "LayoutField",
+        "LayoutEncoding",
+        "LayoutAmountUnit",
+        "LayoutSummary",
+        "LayoutFormat",
     ];
     for (name, schema) in schemas {
         if schema.get("enum").is_some() && !technical.contains(&name.as_str()) {

@@ -1386,3 +1386,145 @@ async fn a_rejection_racing_a_build_never_leaves_a_rejected_grant_in_a_batch() {
     }
     consistent(&w, &campaign).await;
 }
+
+/// A bank's own layout, added by the city: a fixed-width GBK file with amounts in fen and the
+/// count and total first, each column exactly its bytes; what a county or a bad definition
+/// cannot add.
+#[tokio::test]
+async fn the_city_adds_a_fixed_width_bank_layout_and_a_batch_is_exported_in_it() {
+    let w = world().await;
+    let app = &w.app;
+    let definition = json!({
+        "name": "jining_bank_fixed", "label": "济宁银行代发定长格式", "encoding": "gb18030",
+        "format": "fixed_width", "amount": "fen", "summary": "head", "header": false, "max_rows": 1000,
+        "columns": [
+            {"field": "card_number", "header": "卡号", "width": 19},
+            {"field": "holder_name", "header": "户名", "width": 10},
+            {"field": "amount", "header": "金额", "width": 12},
+            {"field": "reference", "header": "备注", "width": 20},
+            {"field": "fixed", "header": "用途", "width": 16, "text": "困难职工帮扶资金"}
+        ]
+    });
+    assert_problem(
+        app.post_as("/api/v1/bank-layouts", &w.a.admin, &definition)
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let mut bad = definition.clone();
+    bad["columns"][0]["width"] = Value::Null;
+    bad["columns"].as_array_mut().unwrap().remove(3);
+    let problem = assert_problem(
+        app.post_as("/api/v1/bank-layouts", &w.city_admin, &bad)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["columns", "columns[0].width"], "{problem}");
+    let mut builtin = definition.clone();
+    builtin["name"] = json!("generic");
+    assert_problem(
+        app.post_as("/api/v1/bank-layouts", &w.city_admin, &builtin)
+            .await,
+        StatusCode::CONFLICT,
+        "duplicate",
+    )
+    .await;
+    json_body(
+        app.post_as("/api/v1/bank-layouts", &w.city_admin, &definition)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let listed = json_body(
+        app.get_as("/api/v1/bank-layouts", &w.a.operator).await,
+        StatusCode::OK,
+    )
+    .await;
+    let names: Vec<(&str, bool)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["name"].as_str().unwrap(), l["builtin"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("generic", true),
+            ("gb18030_summary", true),
+            ("jining_bank_fixed", false)
+        ]
+    );
+
+    let (campaign, grants) = approved(&w, 2).await;
+    let refs: Vec<&Value> = grants.iter().collect();
+    cards_for(&w, &refs).await;
+    let batch = build_and_approve(&w, &json!({"campaign_id": campaign["id"]})).await;
+    let exported = export(&w, &batch, "jining_bank_fixed").await;
+    let file = &exported["files"][0];
+    assert!(
+        file["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("-jining_bank_fixed.txt")
+    );
+    let bytes = app
+        .get_as(file["url"].as_str().unwrap(), &w.a.admin)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let lines: Vec<&[u8]> = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0], format!("{:>10}{:>20}\r", 2, 300_000).as_bytes());
+    let payouts = batch_payouts(&w, &batch).await;
+    for (line, p) in lines[1..].iter().zip(&payouts) {
+        // 19 + 10 + 12 + 20 + 16 bytes and the carriage return; the name is GBK, padded.
+        assert_eq!(line.len(), 19 + 10 + 12 + 20 + 16 + 1);
+        let (text, _, bad) = encoding_rs::GBK.decode(line);
+        assert!(!bad);
+        let number = &text[..19];
+        assert!(number.starts_with("622202"), "{text}");
+        assert!(text.contains(&format!("{:>12}", 150_000)), "{text}");
+        assert!(text.contains(p["reference"].as_str().unwrap()), "{text}");
+        assert!(text.ends_with("困难职工帮扶资金\r"), "{text}");
+    }
+
+    // The same batch as an XLSX workbook: the same bytes every time it is downloaded.
+    let mut xlsx = definition.clone();
+    xlsx["name"] = json!("jining_bank_xlsx");
+    xlsx["format"] = json!("xlsx");
+    for c in xlsx["columns"].as_array_mut().unwrap() {
+        c.as_object_mut().unwrap().remove("width");
+    }
+    json_body(
+        app.post_as("/api/v1/bank-layouts", &w.city_admin, &xlsx)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let exported = export(&w, &batch, "jining_bank_xlsx").await;
+    let url = exported["files"][0]["url"].as_str().unwrap().to_owned();
+    let res = app.get_as(&url, &w.a.admin).await;
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let workbook = res.bytes().await.unwrap();
+    assert!(workbook.starts_with(b"PK"));
+    assert_eq!(
+        app.get_as(&url, &w.a.admin).await.bytes().await.unwrap(),
+        workbook
+    );
+}

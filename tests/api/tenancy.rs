@@ -323,7 +323,7 @@ async fn payout_rows(
         bank_name: "中国工商银行".into(),
         amount_fen: 100,
     };
-    let sha256 = siji_api::payouts::layouts::render(generic, &[line]).unwrap()[0]
+    let sha256 = siji_api::payouts::layouts::render(&generic, &[line]).unwrap()[0]
         .sha256
         .clone();
     entity::payout_batches::Entity::insert(entity::payout_batches::ActiveModel {

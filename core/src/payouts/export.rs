@@ -6,9 +6,12 @@
 //! renders its part again from the payouts and refuses to answer unless it hashes the same, so
 //! exporting or downloading again gives the same bytes.
 
-use entity::{payout_batches, payout_files, payouts};
+use entity::{bank_layouts, payout_batches, payout_files, payouts};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -19,22 +22,87 @@ use crate::context::Context;
 use crate::pii::{DataProtector, PiiField};
 use crate::{CoreError, versioning};
 
-/// The layout named, or a field error listing those there are.
-pub fn layout(name: &str) -> Result<&'static Layout, CoreError> {
-    layouts::layout(name).ok_or_else(|| {
-        CoreError::field(
-            "layout",
-            "one_of",
-            format!(
-                "one of {}",
-                layouts::LAYOUTS
-                    .iter()
-                    .map(|l| l.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
+/// The layout named — built in, or added by an administrator — or a field error listing those
+/// there are.
+pub async fn layout(db: &impl ConnectionTrait, name: &str) -> Result<Layout, CoreError> {
+    if let Some(builtin) = layouts::layout(name) {
+        return Ok(builtin);
+    }
+    if let Some(stored) = bank_layouts::Entity::find_by_id(name.to_owned())
+        .one(db)
+        .await?
+    {
+        return serde_json::from_str(&stored.definition)
+            .map_err(|e| CoreError::Internal(format!("the stored layout `{name}`: {e}")));
+    }
+    let mut names: Vec<String> = layouts::builtin().into_iter().map(|l| l.name).collect();
+    names.extend(
+        bank_layouts::Entity::find()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|l| l.name),
+    );
+    Err(CoreError::field(
+        "layout",
+        "one_of",
+        format!("one of {}", names.join(", ")),
+    ))
+}
+
+/// Every layout: the built-in ones, then those administrators added, by name.
+pub async fn all_layouts(ctx: &Context<'_>) -> Result<Vec<(Layout, bool)>, CoreError> {
+    ctx.require(super::READ).await?;
+    let mut out: Vec<(Layout, bool)> = layouts::builtin().into_iter().map(|l| (l, true)).collect();
+    for stored in bank_layouts::Entity::find()
+        .order_by_asc(bank_layouts::Column::Name)
+        .all(ctx.db)
+        .await?
+    {
+        let layout = serde_json::from_str(&stored.definition).map_err(|e| {
+            CoreError::Internal(format!("the stored layout `{}`: {e}", stored.name))
+        })?;
+        out.push((layout, false));
+    }
+    Ok(out)
+}
+
+/// Add a bank's layout (`payouts.export`, at the city: layouts serve every county). Checked
+/// ([`layouts::check`]); a name already taken, built in or added, is a conflict; never changed
+/// afterwards.
+pub async fn add_layout(ctx: &Context<'_>, layout: Layout) -> Result<Layout, CoreError> {
+    ctx.require(EXPORT).await?;
+    if !ctx.scope().is_root() {
+        return Err(CoreError::Forbidden(
+            "bank layouts are kept by the city federation".into(),
+        ));
+    }
+    layouts::check(&layout).map_err(CoreError::Validation)?;
+    if layouts::layout(&layout.name).is_some() {
+        return Err(CoreError::Duplicate {
+            detail: "a built-in layout has this name".into(),
+            existing_id: None,
+        });
+    }
+    let definition = serde_json::to_string(&layout)
+        .map_err(|e| CoreError::Internal(format!("a layout's definition: {e}")))?;
+    let work = ctx.begin().await?;
+    bank_layouts::Entity::insert(bank_layouts::ActiveModel {
+        name: Set(layout.name.clone()),
+        definition: Set(definition),
+        created_by: Set(ctx.actor().id.unwrap_or_default()),
+        created_at: Set(ctx.clock.now()),
     })
+    .exec_without_returning(work.conn())
+    .await?;
+    work.record(
+        Event::new("bank_layout.create")
+            .on("bank_layout", &layout.name)
+            .changes(json!({ "name": layout.name, "format": layout.format, "encoding": layout.encoding })),
+    )
+    .await?;
+    work.commit().await?;
+    Ok(layout)
 }
 
 /// A batch that may be exported, checked before a job is started for it.
@@ -94,10 +162,10 @@ async fn lines_of(
 async fn render(
     pii: &DataProtector,
     rows: Vec<payouts::Model>,
-    layout: &'static Layout,
+    layout: &Layout,
     part: Option<usize>,
 ) -> Result<Vec<Part>, CoreError> {
-    let pii = pii.clone();
+    let (pii, layout) = (pii.clone(), layout.clone());
     tokio::task::spawn_blocking(move || {
         let mut lines = Vec::with_capacity(rows.len());
         for p in rows {
@@ -111,10 +179,17 @@ async fn render(
             });
         }
         match part {
-            None => layouts::render(layout, &lines),
-            Some(part) => layouts::render_part(layout, &lines, part).map(|p| vec![p]),
+            None => layouts::render(&layout, &lines),
+            Some(part) => layouts::render_part(&layout, &lines, part).map(|p| vec![p]),
         }
-        .map_err(|e| CoreError::Internal(format!("rendering a bank file: {e}")))
+        .map_err(|e| match e {
+            layouts::RenderError::TooWide { .. } => CoreError::conflict(format!(
+                "{e}: this layout cannot carry it; export in another layout"
+            )),
+            layouts::RenderError::Csv(_) | layouts::RenderError::Xlsx(_) => {
+                CoreError::Internal(format!("rendering a bank file: {e}"))
+            }
+        })
     })
     .await
     .map_err(|e| CoreError::Internal(format!("the bank file task failed: {e}")))?
@@ -133,7 +208,7 @@ pub struct Exported {
 pub async fn export(ctx: &Context<'_>, id: Uuid, layout_name: &str) -> Result<Exported, CoreError> {
     use payout_batches::Column as B;
     ctx.require(EXPORT).await?;
-    let layout = layout(layout_name)?;
+    let layout = layout(ctx.db, layout_name).await?;
     let work = ctx.begin().await?;
     let b = ctx
         .scope()
@@ -142,8 +217,8 @@ pub async fn export(ctx: &Context<'_>, id: Uuid, layout_name: &str) -> Result<Ex
         .ok_or(CoreError::NotFound)?;
     check_exportable(&b)?;
     batches::recheck(&work, &b).await?;
-    let payouts = lines_of(work.conn(), b.id, layout, None).await?;
-    let parts = render(ctx.pii, payouts, layout, None).await?;
+    let payouts = lines_of(work.conn(), b.id, &layout, None).await?;
+    let parts = render(ctx.pii, payouts, &layout, None).await?;
     let rows: usize = parts.iter().map(|p| p.rows).sum();
     let total: i64 = parts.iter().map(|p| p.total_fen).sum();
     if i64::try_from(rows).ok() != Some(i64::from(b.payout_count)) || total != b.total_fen {
@@ -153,7 +228,7 @@ pub async fn export(ctx: &Context<'_>, id: Uuid, layout_name: &str) -> Result<Ex
     }
     let earlier = payout_files::Entity::find()
         .filter(payout_files::Column::BatchId.eq(b.id))
-        .filter(payout_files::Column::Layout.eq(layout.name))
+        .filter(payout_files::Column::Layout.eq(layout.name.as_str()))
         .order_by_asc(payout_files::Column::Part)
         .all(work.conn())
         .await?;
@@ -167,7 +242,7 @@ pub async fn export(ctx: &Context<'_>, id: Uuid, layout_name: &str) -> Result<Ex
                 org_id: Set(b.org_id),
                 layout: Set(layout.name.to_owned()),
                 part: Set(i32::try_from(p.part).unwrap_or(i32::MAX)),
-                name: Set(layouts::file_name(layout, b.id, p.part)),
+                name: Set(layouts::file_name(&layout, b.id, p.part)),
                 rows: Set(i32::try_from(p.rows).unwrap_or(i32::MAX)),
                 total_fen: Set(p.total_fen),
                 sha256: Set(p.sha256.clone()),
@@ -245,19 +320,17 @@ pub async fn export(ctx: &Context<'_>, id: Uuid, layout_name: &str) -> Result<Ex
 pub async fn download(
     ctx: &Context<'_>,
     id: Uuid,
-) -> Result<(payout_files::Model, &'static Layout, Vec<u8>), CoreError> {
+) -> Result<(payout_files::Model, Layout, Vec<u8>), CoreError> {
     ctx.require(EXPORT).await?;
     let file = ctx
         .scope()
         .find::<payout_files::Entity>(ctx.db, id)
         .await?
         .ok_or(CoreError::NotFound)?;
-    let layout = layouts::layout(&file.layout).ok_or_else(|| {
-        CoreError::Internal(format!("a file has an unknown layout `{}`", file.layout))
-    })?;
+    let layout = layout(ctx.db, &file.layout).await?;
     let part = usize::try_from(file.part).unwrap_or(0);
-    let payouts = lines_of(ctx.db, file.batch_id, layout, Some(part)).await?;
-    let parts = render(ctx.pii, payouts, layout, Some(part)).await?;
+    let payouts = lines_of(ctx.db, file.batch_id, &layout, Some(part)).await?;
+    let parts = render(ctx.pii, payouts, &layout, Some(part)).await?;
     let Some(bytes) = parts
         .into_iter()
         .find(|p| p.part == part && p.sha256 == file.sha256)

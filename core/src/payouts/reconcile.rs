@@ -223,7 +223,7 @@ const UNIT: usize = 500;
 pub async fn apply(
     ctx: &Context<'_>,
     id: Uuid,
-    layout: &'static Layout,
+    layout: Layout,
     bytes: Vec<u8>,
 ) -> Result<Report, CoreError> {
     let b = applicable(ctx, id).await?;
@@ -239,7 +239,7 @@ pub async fn apply(
         report.already_applied = true;
         return Ok(report);
     }
-    let lines = tokio::task::spawn_blocking(move || parse(layout, &bytes))
+    let lines = tokio::task::spawn_blocking(move || parse(&layout, &bytes))
         .await
         .map_err(|e| CoreError::Internal(format!("the result file task failed: {e}")))??;
     let own: HashMap<String, payouts::Model> = payouts::Entity::find()
@@ -434,7 +434,7 @@ mod tests {
                     6222021234567890128,王五,1500.00,SJ3,处理中,\r\n";
         let gbk = encoding_rs::GB18030.encode(text).0.into_owned();
         for bytes in [text.as_bytes().to_vec(), gbk] {
-            let lines = parse(layout("gb18030_summary").unwrap(), &bytes).unwrap();
+            let lines = parse(&layout("gb18030_summary").unwrap(), &bytes).unwrap();
             assert_eq!(lines.len(), 3);
             assert_eq!(lines[0].reference, "SJ1");
             assert_eq!(lines[0].outcome, Outcome::Paid);
@@ -446,7 +446,7 @@ mod tests {
             assert_eq!(lines[2].outcome, Outcome::Unknown);
             assert_eq!(lines[2].line, 5);
         }
-        assert!(parse(layout("generic").unwrap(), b"a,b\r\n1,2\r\n").is_err());
+        assert!(parse(&layout("generic").unwrap(), b"a,b\r\n1,2\r\n").is_err());
         assert_eq!(amount(AmountUnit::Yuan, "1,500.00"), Some(150_000));
         assert_eq!(amount(AmountUnit::Yuan, "15.001"), None);
         assert_eq!(outcome("退票"), Outcome::Returned);

@@ -693,3 +693,34 @@ pub struct FileLinkResponse {
     pub url: String,
     pub expires_at: DateTime<Utc>,
 }
+
+/// A bank file layout, and whether it is built in.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "name": "jining_bank_fixed", "label": "济宁银行代发定长格式", "encoding": "gb18030", "format": "fixed_width",
+    "amount": "fen", "summary": "head", "header": false, "max_rows": 1000,
+    "columns": [
+        {"field": "card_number", "header": "卡号", "width": 19, "text": null},
+        {"field": "holder_name", "header": "户名", "width": 20, "text": null},
+        {"field": "amount", "header": "金额", "width": 12, "text": null},
+        {"field": "reference", "header": "备注", "width": 20, "text": null}
+    ],
+    "builtin": false
+}))]
+pub struct LayoutResponse {
+    #[serde(flatten)]
+    pub layout: siji_core::payouts::layouts::Layout,
+    pub builtin: bool,
+}
+
+/// A bank file layout to add. Its rules (the required columns, widths exactly for fixed-width
+/// layouts, a fixed column's text, 1–100,000 rows a file) are checked by the core.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct CreateLayoutRequest(pub siji_core::payouts::layouts::Layout);
+
+impl Validate for CreateLayoutRequest {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Ok(())
+    }
+}

@@ -5,7 +5,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use sea_orm::Order;
 use serde_json::json;
-use siji_core::payouts::layouts::Encoding;
+use siji_core::payouts::layouts::{Encoding, Format};
 use siji_core::payouts::{self, batches, checks, export, reconcile};
 use siji_openapi::tags;
 use uuid::Uuid;
@@ -353,7 +353,7 @@ pub async fn export_batch(
     let JsonBytes { value, raw } = body;
     let ctx = caller.context(&state);
     // Refused now, not in the job: an unknown layout, a batch not visible or not approved.
-    export::layout(&value.layout)?;
+    export::layout(&state.db, &value.layout).await?;
     export::exportable(&ctx, *id).await?;
     let key = Key::of(&req, caller.id, &raw)?;
     let params = json!({ "batch_id": *id, "layout": value.layout });
@@ -361,19 +361,18 @@ pub async fn export_batch(
 }
 
 /// The batch and the layout a payout job was given.
-fn batch_and_layout(
+async fn batch_and_layout(
+    state: &AppState,
     job: &entity::jobs::Model,
-) -> Result<(Uuid, &'static siji_core::payouts::layouts::Layout), ApiError> {
+) -> Result<(Uuid, siji_core::payouts::layouts::Layout), ApiError> {
     let params: serde_json::Value = serde_json::from_str(&job.params)
         .map_err(|_| ApiError::Internal("a payout job's parameters are not JSON".into()))?;
     let batch = params["batch_id"]
         .as_str()
         .and_then(|v| Uuid::parse_str(v).ok())
         .ok_or_else(|| ApiError::Internal("a payout job has no batch".into()))?;
-    Ok((
-        batch,
-        export::layout(params["layout"].as_str().unwrap_or_default())?,
-    ))
+    let layout = export::layout(&state.db, params["layout"].as_str().unwrap_or_default()).await?;
+    Ok((batch, layout))
 }
 
 /// The work of an export job, as the caller who started it.
@@ -382,8 +381,8 @@ pub async fn run_export(
     caller: &Caller,
     job: &entity::jobs::Model,
 ) -> Result<serde_json::Value, ApiError> {
-    let (batch, layout) = batch_and_layout(job)?;
-    let exported = export::export(&caller.context(state), batch, layout.name).await?;
+    let (batch, layout) = batch_and_layout(state, job).await?;
+    let exported = export::export(&caller.context(state), batch, &layout.name).await?;
     serde_json::to_value(ExportResponse::from(exported))
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
@@ -393,14 +392,19 @@ pub async fn run_export(
 /// The file as exported, byte for byte: rendered again from the batch's payouts and answered
 /// only if its SHA-256 is the one recorded at export (409 otherwise). Full card numbers: needs
 /// `payouts.export`, every download is audited, and the answer is marked
-/// `Cache-Control: no-store`. UTF-8 or GB18030 (GBK-compatible) as the layout says.
+/// `Cache-Control: no-store`. CSV, fixed-width text or XLSX, in UTF-8 or GB18030
+/// (GBK-compatible), as the layout says.
 #[utoipa::path(
     tag = tags::PAYOUTS,
     operation_id = "download_payout_file",
     params(("id" = Uuid, Path, description = "File id")),
     extensions(("x-permission" = json!(payouts::EXPORT))),
     responses(
-        (status = 200, description = "The file", content((Vec<u8> = "text/csv")),
+        (status = 200, description = "The file: CSV, fixed-width text or XLSX as its layout says", content(
+            (Vec<u8> = "text/csv"),
+            (Vec<u8> = "text/plain"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ),
             headers(("Content-Disposition" = String, description = "`attachment` with the file's name"),
                     ("X-Checksum-Sha256" = String, description = "The SHA-256 recorded at export"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -423,8 +427,13 @@ async fn file_response(ctx: &siji_core::Context<'_>, id: Uuid) -> Result<HttpRes
         Encoding::Utf8 => "utf-8",
         Encoding::Gb18030 => "gb18030",
     };
+    let content_type = match layout.format {
+        Format::Csv => format!("text/csv; charset={charset}"),
+        Format::FixedWidth => format!("text/plain; charset={charset}"),
+        Format::Xlsx => crate::spreadsheet::Format::Xlsx.media_type().to_owned(),
+    };
     Ok(HttpResponse::Ok()
-        .content_type(format!("text/csv; charset={charset}"))
+        .content_type(content_type)
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{}\"", file.name),
@@ -436,7 +445,8 @@ async fn file_response(ctx: &siji_core::Context<'_>, id: Uuid) -> Result<HttpRes
 
 /// Apply the bank's result file.
 ///
-/// 对账: upload the bank's result file for an exported batch (CSV, UTF-8 or GBK/GB18030, as the
+/// 对账: upload the bank's result file for an exported batch (CSV whatever the layout the batch
+/// went out in — amounts in its unit —, UTF-8 or GBK/GB18030, as the
 /// request body with `Content-Type: text/csv` or `application/octet-stream`, or as the `file`
 /// field of a form). Lines before the header row (a summary) are skipped; the header names the
 /// columns: the reference (`业务参考号` or `备注`), the amount processed (`金额`), the status
@@ -486,7 +496,7 @@ pub async fn results(
         .into_inner()
         .layout
         .unwrap_or_else(|| "generic".to_owned());
-    export::layout(&layout)?;
+    export::layout(&state.db, &layout).await?;
     reconcile::applicable(&ctx, *id).await?;
     let (format, bytes) =
         crate::resources::imports::upload(&req, payload, state.settings.import_limit).await?;
@@ -514,7 +524,7 @@ pub async fn run_results(
     caller: &Caller,
     job: &entity::jobs::Model,
 ) -> Result<serde_json::Value, ApiError> {
-    let (batch, layout) = batch_and_layout(job)?;
+    let (batch, layout) = batch_and_layout(state, job).await?;
     let bytes = job.payload.clone().unwrap_or_default();
     let report = reconcile::apply(&caller.context(state), batch, layout, bytes).await?;
     serde_json::to_value(ReconcileResponse::from(report))
@@ -695,7 +705,11 @@ pub async fn link(
     operation_id = "download_payout_file_by_link",
     params(("token" = String, Path, description = "The token in the link's `url`")),
     responses(
-        (status = 200, description = "The file", content((Vec<u8> = "text/csv")),
+        (status = 200, description = "The file: CSV, fixed-width text or XLSX as its layout says", content(
+            (Vec<u8> = "text/csv"),
+            (Vec<u8> = "text/plain"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ),
             headers(("Content-Disposition" = String, description = "`attachment` with the file's name"),
                     ("X-Checksum-Sha256" = String, description = "The SHA-256 recorded at export"))),
         (status = 404, response = crate::http::responses::NotFound),
@@ -722,4 +736,72 @@ pub async fn download_by_link(
         Err(ApiError::Forbidden(_)) => Err(ApiError::NotFound),
         other => other,
     }
+}
+
+/// List bank file layouts.
+///
+/// The layouts a batch can be exported in and a result file read with: the built-in `generic`
+/// (UTF-8 CSV, a header, a closing total) and `gb18030_summary` (GBK-compatible CSV, the count
+/// and total first), and those the city's administrators added for their banks.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "list_bank_layouts",
+    extensions(("x-permission" = json!(payouts::READ))),
+    responses((status = 200, description = "Every layout", body = Vec<LayoutResponse>)),
+)]
+#[get("/bank-layouts")]
+pub async fn list_layouts(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    let all = export::all_layouts(&caller.context(&state)).await?;
+    let body: Vec<LayoutResponse> = all
+        .into_iter()
+        .map(|(layout, builtin)| LayoutResponse { layout, builtin })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Add a bank file layout.
+///
+/// A bank's own 代发 format, as data: the columns in order (what each holds — `reference`,
+/// `card_number`, `holder_name`, `bank_code`, `bank_name`, `amount`, or `fixed` with its
+/// `text` — and its header), CSV or fixed-width text (each column's `width` in bytes of the
+/// encoding: a GBK character is two; text left-aligned, amounts right-aligned, space-padded),
+/// UTF-8 or GB18030 (GBK-compatible), amounts in yuan (`1500.00`) or fen, a header row or not,
+/// a summary line first or last or none, and at most `max_rows` payouts per file. The reference,
+/// card number and amount columns are required. Kept by the city (a county administrator gets
+/// 403); never changed once added — exported files are rendered again from their layout — so
+/// a bank's new format is a new layout. A name taken is 409.
+#[utoipa::path(
+    tag = tags::PAYOUTS,
+    operation_id = "create_bank_layout",
+    request_body(content = CreateLayoutRequest, example = json!({
+    "name": "jining_bank_fixed", "label": "济宁银行代发定长格式", "encoding": "gb18030", "format": "fixed_width",
+    "amount": "fen", "summary": "head", "header": false, "max_rows": 1000,
+    "columns": [
+        {"field": "card_number", "header": "卡号", "width": 19},
+        {"field": "holder_name", "header": "户名", "width": 20},
+        {"field": "amount", "header": "金额", "width": 12},
+        {"field": "reference", "header": "备注", "width": 20},
+        {"field": "fixed", "header": "用途", "width": 16, "text": "困难职工帮扶资金"}
+    ]
+})),
+    extensions(("x-permission" = json!(payouts::EXPORT))),
+    responses(
+        (status = 201, description = "Added", body = LayoutResponse),
+        (status = 409, response = crate::http::responses::Conflict),
+    ),
+)]
+#[post("/bank-layouts")]
+pub async fn create_layout(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<CreateLayoutRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let layout = export::add_layout(&caller.context(&state), body.into_inner().0).await?;
+    Ok(HttpResponse::Created().json(LayoutResponse {
+        layout,
+        builtin: false,
+    }))
 }

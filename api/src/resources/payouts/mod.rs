@@ -23,7 +23,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::list_checks)
         .service(handlers::record_check)
         .service(handlers::check_summary)
-        .service(handlers::link);
+        .service(handlers::link)
+        .service(handlers::list_layouts)
+        .service(handlers::create_layout);
 }
 
 /// The route a bank file's short-lived link points at, outside `/api/v1` (it takes no bearer
