@@ -636,6 +636,37 @@ async fn a_batch_is_built_by_one_person_approved_by_another_and_takes_a_grant_on
         "conflict",
     )
     .await;
+    // A campaign with money in flight is neither settled nor cancelled.
+    json_body(
+        app.post_as(
+            &format!("/api/v1/campaigns/{cid}/close"),
+            &w.a.admin,
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    for (step, body) in [
+        ("settle", json!({})),
+        ("cancel", json!({"reason": "活动取消"})),
+    ] {
+        let res = app
+            .post_as(
+                &format!("/api/v1/campaigns/{cid}/{step}"),
+                &w.a.admin,
+                &body,
+            )
+            .await;
+        let problem = assert_problem(res, StatusCode::CONFLICT, "conflict").await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("wait on the bank"),
+            "{problem}"
+        );
+    }
     // Nothing is settled before it is sent.
     let res = app
         .post_as(
@@ -1073,6 +1104,19 @@ async fn an_exported_batch_is_paid_once_and_a_failure_is_paid_again_after_the_ca
         .collect();
     assert_eq!(kinds, ["pay", "pay", "pay", "return"]);
     consistent(&w, &campaign).await;
+    // Every payout has its outcome: the campaign can close and be settled.
+    for step in ["close", "settle"] {
+        json_body(
+            app.post_as(
+                &format!("/api/v1/campaigns/{cid}/{step}"),
+                &w.a.admin,
+                &json!({}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
 }
 
 async fn upload_results(w: &World, batch: &Value, layout: &str, bytes: Vec<u8>) -> Value {

@@ -486,6 +486,17 @@ pub async fn transition(
         }
         money::fund(ctx, &work, &loaded).await?;
     }
+    if matches!(step, Transition::Settle | Transition::Cancel) {
+        // Under the lock payout builders take: no batch can start while this looks.
+        crate::payouts::batches::lock_campaign(&work, c.id).await?;
+        let waiting = crate::payouts::batches::in_flight(&work, c.id).await?;
+        if waiting > 0 {
+            return Err(CoreError::conflict(format!(
+                "{waiting} payout(s) of this campaign still wait on the bank (pending, sent or \
+                 unclear): reconcile or cancel their batches first"
+            )));
+        }
+    }
     if step == Transition::Cancel && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(CoreError::field(
             "reason",

@@ -67,12 +67,30 @@ pub async fn begin<'c>(
 /// Take the campaign's row lock for the rest of the unit of work: builders of one campaign, and
 /// the rejections of its approved grants, take turns on it, and each sees what the one before
 /// committed (every statement reads afresh after the lock is granted).
-pub(crate) async fn lock_campaign(work: &Work<'_>, campaign: Uuid) -> Result<(), CoreError> {
+pub(crate) async fn lock_campaign(
+    work: &Work<'_>,
+    campaign: Uuid,
+) -> Result<campaign_rows::Model, CoreError> {
     campaign_rows::Entity::find_by_id(campaign)
         .lock_exclusive()
         .one(work.conn())
-        .await?;
-    Ok(())
+        .await?
+        .ok_or(CoreError::NotFound)
+}
+
+/// How many of the campaign's payouts still wait on the bank (pending, sent or unclear): money
+/// in flight, which a campaign is not settled or cancelled with.
+pub(crate) async fn in_flight(work: &Work<'_>, campaign: Uuid) -> Result<u64, CoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(payouts::Entity::find()
+        .filter(payouts::Column::CampaignId.eq(campaign))
+        .filter(payouts::Column::Status.is_in([
+            PayoutStatus::Pending.as_str(),
+            PayoutStatus::Sent.as_str(),
+            PayoutStatus::Unknown.as_str(),
+        ]))
+        .count(work.conn())
+        .await?)
 }
 
 /// `SJ` and 18 characters of Crockford base32: the payout id's millisecond timestamp and 42 of
@@ -205,9 +223,11 @@ async fn retries(
 /// one for a follow-up. The rest are counted, not taken. Nothing to pay is a conflict.
 pub async fn build(ctx: &Context<'_>, work: &Work<'_>, new: NewBatch) -> Result<Built, CoreError> {
     let conn = work.conn();
-    let campaign = campaigns::queries::find(conn, ctx.scope(), new.campaign_id)
+    let visible = campaigns::queries::find(conn, ctx.scope(), new.campaign_id)
         .await?
         .ok_or(CoreError::NotFound)?;
+    // Read again under the lock: a settlement that committed meanwhile is seen.
+    let campaign = lock_campaign(work, visible.id).await?;
     if ![CampaignStatus::Open, CampaignStatus::Closed]
         .iter()
         .any(|s| s.as_str() == campaign.status)
@@ -217,7 +237,6 @@ pub async fn build(ctx: &Context<'_>, work: &Work<'_>, new: NewBatch) -> Result<
             campaign.status
         )));
     }
-    lock_campaign(work, campaign.id).await?;
     let within_id = new.within_org_id.unwrap_or(ctx.scope().org_id());
     let within = orgs::find(conn, ctx.scope(), within_id)
         .await?

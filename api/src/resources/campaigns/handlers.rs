@@ -218,8 +218,9 @@ pub async fn close(
 
 /// Settle a campaign.
 ///
-/// `closed` → `settled` (已结算): everything paid and reconciled; the campaign is final.
-/// Honours `If-Match`.
+/// `closed` → `settled` (已结算): everything paid and reconciled; the campaign is final. While
+/// any of its payouts still waits on the bank (pending, sent or unclear) it is 409: reconcile or
+/// cancel those batches first. Honours `If-Match`.
 #[utoipa::path(
     tag = tags::CAMPAIGNS,
     operation_id = "settle_campaign",
@@ -245,7 +246,7 @@ pub async fn settle(
 /// Cancel a campaign.
 ///
 /// `draft`, `open` or `closed` → `cancelled` (已取消), with a reason; a settled campaign cannot
-/// be cancelled. Honours `If-Match`.
+/// be cancelled, nor one with payouts still waiting on the bank (409). Honours `If-Match`.
 #[utoipa::path(
     tag = tags::CAMPAIGNS,
     operation_id = "cancel_campaign",
