@@ -654,7 +654,7 @@ async fn cards(database_url: &str, org: uuid::Uuid, heads: &[uuid::Uuid], first:
         .enumerate()
         .map(|(i, head)| {
             let i = first + i;
-            let number = crate::payouts::card_number(i as u32);
+            let number = crate::helpers::card_number(i as u32);
             bank_cards::ActiveModel {
                 id: Set(uuid::Uuid::now_v7()),
                 org_id: Set(org),

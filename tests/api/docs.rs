@@ -221,8 +221,6 @@ async fn enumeration_values_carry_their_chinese_terms() {
         "StatusFilter",
         "TemplateFormat",
         "JobStatus",
-        // The outcomes staff may give a payout: a subset of PayoutStatus, which is listed.
-        "SettleStatus",
         // A bank file layout's definition: settings of a file format, not values of a record.
         "LayoutField",
         "LayoutEncoding",

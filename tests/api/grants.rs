@@ -8,32 +8,7 @@ use chrono::{Days, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    County, PASSWORD, TestApp, assert_problem, id_number, json_body, nth_id_number, spawn_app,
-};
-
-struct World {
-    app: TestApp,
-    city_admin: String,
-    a: County,
-    approver: String,
-}
-
-async fn world() -> World {
-    let app = spawn_app().await;
-    let city_admin = app.admin_token().await;
-    let a = app.county(&city_admin, "任城区总工会", "370811").await;
-    app.living_standard_this_year(&a, 80_000).await;
-    app.create_user(&a.admin, &a.org_id, "370811.approver", &["approver"])
-        .await;
-    let approver = app.login("370811.approver", PASSWORD).await.access;
-    World {
-        app,
-        city_admin,
-        a,
-        approver,
-    }
-}
+use crate::helpers::{PASSWORD, World, assert_problem, id_number, json_body, nth_id_number, world};
 
 /// A household of two on `monthly` fen a month (deep hardship below 80,000 per head), verified
 /// (formal) unless `temporary`. Returns the archive.

@@ -580,3 +580,45 @@ pub fn formal_deep_archive(
         version: Set(1),
     }
 }
+
+/// A 19-digit bank card number (`622202…`) with a valid Luhn check digit, distinct per `n`.
+pub fn card_number(n: u32) -> String {
+    let body = format!("622202{n:012}");
+    let mut sum = 0;
+    for (i, c) in body.bytes().rev().enumerate() {
+        let mut d = u32::from(c - b'0');
+        if i % 2 == 0 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    format!("{body}{}", (10 - sum % 10) % 10)
+}
+
+/// A city with county A (任城区, its minimum living standard this year) whose staff are its
+/// administrator, its operator and an approver: the grants and payouts tests' four people.
+pub struct World {
+    pub app: TestApp,
+    pub city_admin: String,
+    pub a: County,
+    pub approver: String,
+}
+
+pub async fn world() -> World {
+    let app = spawn_app().await;
+    let city_admin = app.admin_token().await;
+    let a = app.county(&city_admin, "任城区总工会", "370811").await;
+    app.living_standard_this_year(&a, 80_000).await;
+    app.create_user(&a.admin, &a.org_id, "370811.approver", &["approver"])
+        .await;
+    let approver = app.login("370811.approver", PASSWORD).await.access;
+    World {
+        app,
+        city_admin,
+        a,
+        approver,
+    }
+}

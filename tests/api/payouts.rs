@@ -9,49 +9,7 @@ use chrono::{Days, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    County, PASSWORD, TestApp, assert_problem, json_body, nth_id_number, spawn_app,
-};
-
-/// A 19-digit card number with a valid Luhn check digit, distinct per `n`.
-pub fn card_number(n: u32) -> String {
-    let body = format!("622202{n:012}");
-    let mut sum = 0;
-    for (i, c) in body.bytes().rev().enumerate() {
-        let mut d = u32::from(c - b'0');
-        if i % 2 == 0 {
-            d *= 2;
-            if d > 9 {
-                d -= 9;
-            }
-        }
-        sum += d;
-    }
-    format!("{body}{}", (10 - sum % 10) % 10)
-}
-
-struct World {
-    app: TestApp,
-    city_admin: String,
-    a: County,
-    approver: String,
-}
-
-async fn world() -> World {
-    let app = spawn_app().await;
-    let city_admin = app.admin_token().await;
-    let a = app.county(&city_admin, "任城区总工会", "370811").await;
-    app.living_standard_this_year(&a, 80_000).await;
-    app.create_user(&a.admin, &a.org_id, "370811.approver", &["approver"])
-        .await;
-    let approver = app.login("370811.approver", PASSWORD).await.access;
-    World {
-        app,
-        city_admin,
-        a,
-        approver,
-    }
-}
+use crate::helpers::{World, assert_problem, card_number, json_body, nth_id_number, world};
 
 fn day(back: u64) -> String {
     (Utc::now().date_naive() - Days::new(back)).to_string()

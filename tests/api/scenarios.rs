@@ -356,7 +356,7 @@ async fn pay_the_autumn_aid(
                 "/api/v1/bank-cards",
                 &county.operator,
                 &json!({"payee": {"member_id": g["member_id"]}, "holder_name": g["name"], "bank_code": "313",
-                        "bank_name": "济宁银行", "card_number": crate::payouts::card_number(n as u32)}),
+                        "bank_name": "济宁银行", "card_number": crate::helpers::card_number(n as u32)}),
             )
             .await,
             StatusCode::CREATED,
@@ -465,7 +465,7 @@ async fn pay_the_autumn_aid(
                 ),
                 &county.operator,
                 &json!({"holder_name": grant["name"], "bank_code": "403",
-                        "card_number": crate::payouts::card_number(5000 + n as u32),
+                        "card_number": crate::helpers::card_number(5000 + n as u32),
                         "reason": "户名与账号不符，改用本人邮储银行卡"}),
             )
             .await,

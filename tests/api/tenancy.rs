@@ -205,7 +205,7 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
             "/api/v1/bank-cards",
             &a.operator,
             &json!({"payee": {"worker_id": worker}, "holder_name": "张三", "bank_code": "102",
-                    "card_number": crate::payouts::card_number(1)}),
+                    "card_number": crate::helpers::card_number(1)}),
         )
         .await,
         StatusCode::CREATED,
@@ -313,7 +313,7 @@ async fn payout_rows(
     let pii = siji_api::auth::secrets::data_protector(&app.db, &settings)
         .await
         .unwrap();
-    let number = crate::payouts::card_number(1);
+    let number = crate::helpers::card_number(1);
     let generic = siji_api::payouts::layouts::layout("generic").unwrap();
     let line = siji_api::payouts::layouts::Line {
         reference: "SJTENANCY".into(),

@@ -617,8 +617,7 @@ async fn payouts(app: &helpers::TestApp, admin: &str, root: &str, heads: &[(Uuid
                 actor_name: Set(None),
                 created_at: Set(now),
             });
-            let number = format!("622202{k:012}");
-            let number = format!("{number}{}", luhn_digit(&number));
+            let number = helpers::card_number(u32::try_from(k).unwrap());
             card_rows.push(bank_cards::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 org_id: Set(*org),
@@ -802,21 +801,6 @@ async fn payouts(app: &helpers::TestApp, admin: &str, root: &str, heads: &[(Uuid
         job["attempts"],
         job["result"]["batch_status"]
     );
-}
-
-fn luhn_digit(body: &str) -> u32 {
-    let mut sum = 0;
-    for (i, c) in body.bytes().rev().enumerate() {
-        let mut d = u32::from(c - b'0');
-        if i % 2 == 0 {
-            d *= 2;
-            if d > 9 {
-                d -= 9;
-            }
-        }
-        sum += d;
-    }
-    (10 - sum % 10) % 10
 }
 
 /// Upload a CSV to the worker import; the status, the report and the seconds it took.

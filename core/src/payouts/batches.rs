@@ -501,22 +501,28 @@ pub async fn cancel(
     Ok(b)
 }
 
-/// The outcomes a payout can be given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Paid,
-    Failed,
-    Returned,
-    Unknown,
-}
+crate::enums::string_enum!(
+    /// An outcome a payout is given (发放结果), by the bank's result file or a staff decision.
+    PayoutOutcome {
+        /// The bank confirms it arrived (已到账): the ledger records the payment.
+        Paid = "paid",
+        /// The bank refused it (失败).
+        Failed = "failed",
+        /// It arrived and bounced (退票): the ledger takes the payment back.
+        Returned = "returned",
+        /// The bank's answer is unclear (待确认); settle it later.
+        Unknown = "unknown",
+    }
+);
 
-impl Outcome {
-    fn status(self) -> PayoutStatus {
+impl PayoutOutcome {
+    /// The payout state the outcome puts it in.
+    pub fn status(self) -> PayoutStatus {
         match self {
-            Outcome::Paid => PayoutStatus::Paid,
-            Outcome::Failed => PayoutStatus::Failed,
-            Outcome::Returned => PayoutStatus::Returned,
-            Outcome::Unknown => PayoutStatus::Unknown,
+            PayoutOutcome::Paid => PayoutStatus::Paid,
+            PayoutOutcome::Failed => PayoutStatus::Failed,
+            PayoutOutcome::Returned => PayoutStatus::Returned,
+            PayoutOutcome::Unknown => PayoutStatus::Unknown,
         }
     }
 
@@ -524,9 +530,11 @@ impl Outcome {
     /// later; only money that arrived can bounce.
     fn from(self) -> &'static [PayoutStatus] {
         match self {
-            Outcome::Paid | Outcome::Failed => &[PayoutStatus::Sent, PayoutStatus::Unknown],
-            Outcome::Unknown => &[PayoutStatus::Sent],
-            Outcome::Returned => &[PayoutStatus::Paid],
+            PayoutOutcome::Paid | PayoutOutcome::Failed => {
+                &[PayoutStatus::Sent, PayoutStatus::Unknown]
+            }
+            PayoutOutcome::Unknown => &[PayoutStatus::Sent],
+            PayoutOutcome::Returned => &[PayoutStatus::Paid],
         }
     }
 }
@@ -540,7 +548,7 @@ pub async fn settle(
     work: &Work<'_>,
     id: Uuid,
     expected_version: Option<i32>,
-    outcome: Outcome,
+    outcome: PayoutOutcome,
     reason: &str,
 ) -> Result<payouts::Model, CoreError> {
     let settled = settle_one(ctx, work, id, expected_version, outcome, reason).await?;
@@ -555,7 +563,7 @@ pub(crate) async fn settle_one(
     work: &Work<'_>,
     id: Uuid,
     expected_version: Option<i32>,
-    outcome: Outcome,
+    outcome: PayoutOutcome,
     reason: &str,
 ) -> Result<payouts::Model, CoreError> {
     use payouts::Column as P;
@@ -578,9 +586,9 @@ pub(crate) async fn settle_one(
         )));
     }
     let moved = match outcome {
-        Outcome::Paid => money::pay(ctx, work, p.campaign_id, p.grant_id, p.id).await?,
-        Outcome::Returned => money::unpay(ctx, work, p.campaign_id, p.id).await?,
-        Outcome::Failed | Outcome::Unknown => 0,
+        PayoutOutcome::Paid => money::pay(ctx, work, p.campaign_id, p.grant_id, p.id).await?,
+        PayoutOutcome::Returned => money::unpay(ctx, work, p.campaign_id, p.id).await?,
+        PayoutOutcome::Failed | PayoutOutcome::Unknown => 0,
     };
     let now = ctx.clock.now();
     let change = versioning::update::<payouts::Entity>(p.id, p.version, now)
@@ -720,7 +728,7 @@ pub async fn awaiting_card(
     let carded = Query::select()
         .column(entity::bank_cards::Column::PersonKey)
         .from(entity::bank_cards::Entity)
-        .and_where(Expr::col(entity::bank_cards::Column::Status).eq("active"))
+        .and_where(Expr::col(entity::bank_cards::Column::Status).eq(cards::ACTIVE))
         .to_owned();
     let mut select = ctx
         .scope()

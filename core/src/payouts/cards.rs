@@ -5,9 +5,7 @@ use std::collections::HashSet;
 
 use entity::{bank_cards, household_members};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -203,7 +201,7 @@ fn row(
     })
 }
 
-const ACTIVE: &str = "active";
+pub(crate) const ACTIVE: &str = "active";
 const REPLACED: &str = "replaced";
 
 fn registered(card: &bank_cards::Model) -> serde_json::Value {
@@ -241,9 +239,9 @@ pub async fn register(
             .changes(registered(&card)),
     )
     .await?;
-    let shared = shared(work.conn(), &card).await?;
+    let card = flagged(work.conn(), card).await?;
     work.commit().await?;
-    Ok(Card { card, shared })
+    Ok(card)
 }
 
 /// Replace a payee's active card (lost, closed, or the number was wrong): the old card becomes
@@ -297,9 +295,9 @@ pub async fn replace(
             .changes(registered(&card)),
     )
     .await?;
-    let shared = shared(work.conn(), &card).await?;
+    let card = flagged(work.conn(), card).await?;
     work.commit().await?;
-    Ok(Card { card, shared })
+    Ok(card)
 }
 
 async fn active_card(
@@ -343,35 +341,29 @@ pub(crate) async fn active_cards_of(
         .await?)
 }
 
-/// `SELECT bank_card_idx` of numbers on the active cards of more than one person. Deliberately
+/// `SELECT bank_card_idx` of numbers on the active cards of more than one person, among
+/// `numbers` when given (a page of cards; every number for the review list). Deliberately
 /// unscoped: the signal is that the number is someone else's too, wherever they are; what
 /// comes back is the caller's own cards, flagged.
-fn shared_numbers() -> sea_orm::sea_query::SelectStatement {
+fn shared_numbers(numbers: Option<Vec<String>>) -> sea_orm::sea_query::SelectStatement {
     use bank_cards::Column as C;
-    Query::select()
+    let mut query = Query::select()
         .column(C::BankCardIdx)
         .from(bank_cards::Entity)
         .and_where(Expr::col(C::Status).eq(ACTIVE))
         .group_by_col(C::BankCardIdx)
         .and_having(Expr::cust("COUNT(DISTINCT person_key) > 1"))
-        .to_owned()
+        .to_owned();
+    if let Some(numbers) = numbers {
+        query.and_where(Expr::col(C::BankCardIdx).is_in(numbers));
+    }
+    query
 }
 
-async fn shared(conn: &impl ConnectionTrait, card: &bank_cards::Model) -> Result<bool, CoreError> {
-    Ok(card.status == ACTIVE
-        && bank_cards::Entity::find()
-            .filter(bank_cards::Column::BankCardIdx.eq(card.bank_card_idx.as_str()))
-            .filter(bank_cards::Column::PersonKey.ne(card.person_key.as_str()))
-            .filter(bank_cards::Column::Status.eq(ACTIVE))
-            .limit(1)
-            .one(conn)
-            .await?
-            .is_some())
-}
-
-/// Of these cards, the blind indexes of those whose number another payee's active card has too.
+/// Of these cards, the blind indexes of those whose number another payee's active card has too:
+/// one grouped query over these numbers only.
 pub async fn shared_among(
-    ctx: &Context<'_>,
+    conn: &impl ConnectionTrait,
     cards: &[bank_cards::Model],
 ) -> Result<HashSet<String>, CoreError> {
     let numbers: Vec<String> = cards
@@ -382,15 +374,22 @@ pub async fn shared_among(
     if numbers.is_empty() {
         return Ok(HashSet::new());
     }
-    let rows = bank_cards::Entity::find()
-        .select_only()
-        .column(bank_cards::Column::BankCardIdx)
-        .filter(bank_cards::Column::BankCardIdx.is_in(numbers))
-        .filter(bank_cards::Column::BankCardIdx.in_subquery(shared_numbers()))
-        .into_tuple::<String>()
-        .all(ctx.db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    let query = shared_numbers(Some(numbers));
+    let rows = conn
+        .query_all(&query)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String>("", "bank_card_idx"))
+        .collect::<Result<HashSet<_>, _>>()?;
+    Ok(rows)
+}
+
+/// A card and its flag.
+async fn flagged(conn: &impl ConnectionTrait, card: bank_cards::Model) -> Result<Card, CoreError> {
+    let shared = shared_among(conn, std::slice::from_ref(&card))
+        .await?
+        .contains(&card.bank_card_idx);
+    Ok(Card { card, shared })
 }
 
 /// A card of the principal's scope.
@@ -401,8 +400,7 @@ pub async fn get(ctx: &Context<'_>, id: Uuid) -> Result<Card, CoreError> {
         .find::<bank_cards::Entity>(ctx.db, id)
         .await?
         .ok_or(CoreError::NotFound)?;
-    let shared = shared(ctx.db, &card).await?;
-    Ok(Card { card, shared })
+    flagged(ctx.db, card).await
 }
 
 /// The filters of the card list.
@@ -437,7 +435,7 @@ pub async fn list(
     if filter.shared {
         select = select
             .filter(C::Status.eq(ACTIVE))
-            .filter(C::BankCardIdx.in_subquery(shared_numbers()));
+            .filter(C::BankCardIdx.in_subquery(shared_numbers(None)));
     }
     Ok(select)
 }

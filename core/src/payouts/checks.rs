@@ -6,7 +6,7 @@
 //! twice (a unique index). Each contact's result is recorded once; the not-received ones are
 //! the follow-up list, and the summary counts per county.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use entity::{orgs as org_rows, payout_checks, payouts};
@@ -105,6 +105,9 @@ impl SampleSize {
     }
 }
 
+/// A paid payout as a draw needs it: (payout, grant, organisation).
+type Paid = (Uuid, Uuid, Uuid);
+
 /// One county's sample after a draw.
 #[derive(Debug, Clone)]
 pub struct CountySample {
@@ -127,6 +130,7 @@ pub async fn sample(
     size: SampleSize,
 ) -> Result<Vec<CountySample>, CoreError> {
     ctx.require(WRITE).await?;
+    // A size that cannot be right for any county is refused before any work.
     size.of(1)?;
     let work = ctx.begin().await?;
     let conn = work.conn();
@@ -146,13 +150,19 @@ pub async fn sample(
             "no such organisation in your subtree",
         )
     })?;
-    let paid = payouts::Entity::find()
+    // Only what a check needs.
+    let paid: Vec<Paid> = payouts::Entity::find()
         .filter(payouts::Column::CampaignId.eq(campaign_id))
         .filter(payouts::Column::Status.eq(PayoutStatus::Paid.as_str()))
         .filter(Scope::of(&within).owns(payouts::Column::OrgId))
+        .select_only()
+        .column(payouts::Column::Id)
+        .column(payouts::Column::GrantId)
+        .column(payouts::Column::OrgId)
+        .into_tuple()
         .all(conn)
         .await?;
-    let sampled: HashMap<Uuid, ()> = payout_checks::Entity::find()
+    let sampled: HashSet<Uuid> = payout_checks::Entity::find()
         .filter(payout_checks::Column::CampaignId.eq(campaign_id))
         .select_only()
         .column(payout_checks::Column::PayoutId)
@@ -160,9 +170,8 @@ pub async fn sample(
         .all(conn)
         .await?
         .into_iter()
-        .map(|id| (id, ()))
         .collect();
-    let org_ids: Vec<Uuid> = paid.iter().map(|p| p.org_id).collect();
+    let org_ids: HashSet<Uuid> = paid.iter().map(|(_, _, org)| *org).collect();
     let paths: HashMap<Uuid, String> = org_rows::Entity::find()
         .filter(org_rows::Column::Id.is_in(org_ids))
         .all(conn)
@@ -170,14 +179,15 @@ pub async fn sample(
         .into_iter()
         .map(|o| (o.id, o.path))
         .collect();
-    let mut by_county: BTreeMap<Uuid, (Vec<payouts::Model>, usize)> = BTreeMap::new();
+    // Per county: the paid payouts not yet drawn, and how many are drawn already.
+    let mut by_county: BTreeMap<Uuid, (Vec<Paid>, usize)> = BTreeMap::new();
     for p in paid {
         let county = paths
-            .get(&p.org_id)
+            .get(&p.2)
             .and_then(|path| county_of(path))
-            .unwrap_or(p.org_id);
+            .unwrap_or(p.2);
         let entry = by_county.entry(county).or_default();
-        if sampled.contains_key(&p.id) {
+        if sampled.contains(&p.0) {
             entry.1 += 1;
         } else {
             entry.0.push(p);
@@ -200,12 +210,12 @@ pub async fn sample(
         open.shuffle(&mut rng);
         let rows: Vec<payout_checks::ActiveModel> = open[..draw]
             .iter()
-            .map(|p| payout_checks::ActiveModel {
+            .map(|&(payout, grant, org)| payout_checks::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 campaign_id: Set(campaign_id),
-                payout_id: Set(p.id),
-                grant_id: Set(p.grant_id),
-                org_id: Set(p.org_id),
+                payout_id: Set(payout),
+                grant_id: Set(grant),
+                org_id: Set(org),
                 county_id: Set(county),
                 status: Set(CheckResult::Pending.as_str().to_owned()),
                 method: Set(None),

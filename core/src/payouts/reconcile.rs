@@ -21,7 +21,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::batches::{self, Outcome};
+use super::batches::{self, PayoutOutcome};
 use super::layouts::{AmountUnit, Layout};
 use super::{APPROVE, BatchStatus, PayoutStatus};
 use crate::CoreError;
@@ -35,7 +35,7 @@ pub struct ResultLine {
     pub line: usize,
     pub reference: String,
     pub amount_fen: Option<i64>,
-    pub outcome: Outcome,
+    pub outcome: PayoutOutcome,
     pub reason: String,
 }
 
@@ -53,16 +53,16 @@ const STATUS: &[&str] = &["处理结果", "交易状态", "状态", "结果", "s
 const REASON: &[&str] = &["失败原因", "原因", "说明", "reason"];
 
 /// A bank's word for an outcome: success, failure, a return; anything else is unclear.
-fn outcome(status: &str) -> Outcome {
+fn outcome(status: &str) -> PayoutOutcome {
     let s = status.trim().to_lowercase();
     if ["成功", "已成功", "交易成功", "success", "paid", "ok"].contains(&s.as_str()) {
-        Outcome::Paid
+        PayoutOutcome::Paid
     } else if s.contains("退") || s == "returned" {
-        Outcome::Returned
+        PayoutOutcome::Returned
     } else if s.contains("失败") || ["failed", "fail", "rejected"].contains(&s.as_str()) {
-        Outcome::Failed
+        PayoutOutcome::Failed
     } else {
-        Outcome::Unknown
+        PayoutOutcome::Unknown
     }
 }
 
@@ -139,21 +139,21 @@ pub fn parse(layout: &Layout, bytes: &[u8]) -> Result<Vec<ResultLine>, CoreError
     Ok(lines)
 }
 
-/// What a line that was not applied is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExceptionKind {
-    /// The amount differs from the payout's.
-    AmountMismatch,
-    /// No payout has this reference.
-    UnknownReference,
-    /// The reference is a payout of another batch.
-    OtherBatch,
-    /// The reference appears more than once in the file.
-    DuplicateLine,
-    /// The payout cannot take this outcome from where it is (failed → paid, say).
-    InvalidTransition,
-}
+crate::enums::string_enum!(
+    /// What a line of a bank's result file that was not applied is (对账异常).
+    ExceptionKind {
+        /// The amount differs from the payout's (金额不符).
+        AmountMismatch = "amount_mismatch",
+        /// No payout has this reference (未知流水号).
+        UnknownReference = "unknown_reference",
+        /// The reference is a payout of another batch (属其他批次).
+        OtherBatch = "other_batch",
+        /// The reference appears more than once in the file (重复行).
+        DuplicateLine = "duplicate_line",
+        /// The payout cannot take this outcome from where it is, failed → paid say (状态不允许).
+        InvalidTransition = "invalid_transition",
+    }
+);
 
 /// A line not applied, and why.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -331,7 +331,7 @@ pub async fn apply(
             ));
             continue;
         }
-        if p.status == outcome_status(l.outcome) {
+        if p.status == l.outcome.status().as_str() {
             report.unchanged += 1;
             continue;
         }
@@ -361,10 +361,10 @@ pub async fn apply(
                 Ok(_) => {
                     one.commit().await?;
                     match l.outcome {
-                        Outcome::Paid => report.paid += 1,
-                        Outcome::Failed => report.failed += 1,
-                        Outcome::Returned => report.returned += 1,
-                        Outcome::Unknown => report.unknown += 1,
+                        PayoutOutcome::Paid => report.paid += 1,
+                        PayoutOutcome::Failed => report.failed += 1,
+                        PayoutOutcome::Returned => report.returned += 1,
+                        PayoutOutcome::Unknown => report.unknown += 1,
                     }
                 }
                 Err(e @ (CoreError::Database(_) | CoreError::Internal(_))) => return Err(e),
@@ -412,15 +412,6 @@ pub async fn apply(
     Ok(report)
 }
 
-fn outcome_status(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Paid => PayoutStatus::Paid.as_str(),
-        Outcome::Failed => PayoutStatus::Failed.as_str(),
-        Outcome::Returned => PayoutStatus::Returned.as_str(),
-        Outcome::Unknown => PayoutStatus::Unknown.as_str(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,18 +428,18 @@ mod tests {
             let lines = parse(&layout("gb18030_summary").unwrap(), &bytes).unwrap();
             assert_eq!(lines.len(), 3);
             assert_eq!(lines[0].reference, "SJ1");
-            assert_eq!(lines[0].outcome, Outcome::Paid);
+            assert_eq!(lines[0].outcome, PayoutOutcome::Paid);
             assert_eq!(lines[1].amount_fen, Some(150_050));
             assert_eq!(
                 (lines[1].outcome, lines[1].reason.as_str()),
-                (Outcome::Failed, "户名不符")
+                (PayoutOutcome::Failed, "户名不符")
             );
-            assert_eq!(lines[2].outcome, Outcome::Unknown);
+            assert_eq!(lines[2].outcome, PayoutOutcome::Unknown);
             assert_eq!(lines[2].line, 5);
         }
         assert!(parse(&layout("generic").unwrap(), b"a,b\r\n1,2\r\n").is_err());
         assert_eq!(amount(AmountUnit::Yuan, "1,500.00"), Some(150_000));
         assert_eq!(amount(AmountUnit::Yuan, "15.001"), None);
-        assert_eq!(outcome("退票"), Outcome::Returned);
+        assert_eq!(outcome("退票"), PayoutOutcome::Returned);
     }
 }

@@ -103,7 +103,7 @@ pub async fn list(
     let select = cards::list(&ctx, &q.filter()).await?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let page = page_by_id(&state.db, select, Column::Id, |c| c.id, &page, Order::Asc).await?;
-    let shared = cards::shared_among(&ctx, &page.items).await?;
+    let shared = cards::shared_among(&state.db, &page.items).await?;
     Ok(HttpResponse::Ok().json(page.map(|card| {
         let shared = shared.contains(&card.bank_card_idx);
         CardResponse::from(cards::Card { card, shared })

@@ -39,6 +39,10 @@ pub enum JobResult {
     Import(crate::resources::imports::ImportReport),
     /// `grants.bulk`.
     BulkGrants(crate::resources::grants::dto::BulkReportResponse),
+    /// `payouts.export`: the batch, exported, and its bank files.
+    PayoutExport(crate::resources::payouts::dto::ExportResponse),
+    /// `payouts.results`: what the bank's result file did.
+    PayoutResults(crate::resources::payouts::dto::ReconcileResponse),
 }
 
 /// Long work started by a request (作业): poll `url` until `status` is `succeeded` or `failed`.
@@ -61,7 +65,7 @@ pub struct JobResponse {
     /// This job's own URL.
     pub url: String,
     /// What it does: `import.workers`, `import.enterprises`, `import.wage_agreements`,
-    /// `import.beneficiaries`, `grants.bulk`.
+    /// `import.beneficiaries`, `grants.bulk`, `payouts.export`, `payouts.results`.
     pub kind: String,
     pub status: JobStatus,
     pub progress: JobProgress,
@@ -70,8 +74,8 @@ pub struct JobResponse {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
-    /// When succeeded: the job's result — an import's per-row report, or the report of a bulk
-    /// grant creation.
+    /// When succeeded: the job's result — an import's per-row report, the report of a bulk
+    /// grant creation, an exported batch with its files, or a result file's reconciliation.
     #[schema(value_type = Option<JobResult>)]
     pub result: Option<serde_json::Value>,
     /// When failed (or between attempts): the last failure, as a problem document.

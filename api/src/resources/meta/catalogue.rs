@@ -396,6 +396,8 @@ fn catalogue_of_records() -> Vec<EnumDescription> {
         describe::<siji_core::payouts::BatchStatus>(),
         describe::<siji_core::payouts::PayoutStatus>(),
         describe::<siji_core::payouts::PayeeKind>(),
+        describe::<siji_core::payouts::batches::PayoutOutcome>(),
+        describe::<siji_core::payouts::reconcile::ExceptionKind>(),
         describe::<siji_core::payouts::checks::CheckResult>(),
         describe::<siji_core::payouts::checks::ContactMethod>(),
     ]

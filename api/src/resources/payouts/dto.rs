@@ -7,7 +7,9 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
-use siji_core::payouts::batches::{BatchFilter, Built, NewBatch, Outcome, PayoutFilter};
+pub use siji_core::payouts::batches::PayoutOutcome;
+use siji_core::payouts::batches::{BatchFilter, Built, NewBatch, PayoutFilter};
+pub use siji_core::payouts::reconcile::ExceptionKind;
 pub use siji_core::payouts::{BatchStatus, PayoutStatus};
 
 /// Build a payout batch (生成发放批次).
@@ -257,31 +259,6 @@ impl PayoutListQuery {
     }
 }
 
-/// An outcome staff give a payout.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SettleStatus {
-    /// The bank confirms it arrived: the ledger records the payment.
-    Paid,
-    /// The bank refused it.
-    Failed,
-    /// It arrived and bounced (退票): the ledger takes the payment back.
-    Returned,
-    /// The bank's answer is unclear; settle it later.
-    Unknown,
-}
-
-impl From<SettleStatus> for Outcome {
-    fn from(s: SettleStatus) -> Self {
-        match s {
-            SettleStatus::Paid => Outcome::Paid,
-            SettleStatus::Failed => Outcome::Failed,
-            SettleStatus::Returned => Outcome::Returned,
-            SettleStatus::Unknown => Outcome::Unknown,
-        }
-    }
-}
-
 /// A staff decision on a payout's outcome, and what it rests on.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -291,7 +268,7 @@ impl From<SettleStatus> for Outcome {
     json!({"status": "returned", "reason": "账户已销户，银行退票"})
 ))]
 pub struct SettleRequest {
-    pub status: SettleStatus,
+    pub status: PayoutOutcome,
     /// The bank's reason, or what the decision rests on.
     #[validate(length(min = 2, max = 500))]
     pub reason: String,
@@ -398,9 +375,7 @@ pub struct ExceptionResponse {
     /// 1-based line of the file.
     pub line: usize,
     pub reference: String,
-    /// `amount_mismatch`, `unknown_reference`, `other_batch`, `duplicate_line` or
-    /// `invalid_transition`.
-    pub kind: String,
+    pub kind: ExceptionKind,
     pub detail: String,
 }
 
@@ -451,10 +426,7 @@ impl From<siji_core::payouts::reconcile::Report> for ReconcileResponse {
                 .map(|e| ExceptionResponse {
                     line: e.line,
                     reference: e.reference,
-                    kind: serde_json::to_value(e.kind)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
+                    kind: e.kind,
                     detail: e.detail,
                 })
                 .collect(),

@@ -278,8 +278,7 @@ pub async fn settle(
     let ctx = caller.context(&state);
     let begin = batches::begin(&ctx, payouts::APPROVE);
     idempotency::once(key, &state.db, ctx.clock.now(), begin, async |work| {
-        let outcome = value.status.into();
-        let p = batches::settle(&ctx, work, *id, if_match.0, outcome, &value.reason).await?;
+        let p = batches::settle(&ctx, work, *id, if_match.0, value.status, &value.reason).await?;
         Replayable::ok(&PayoutResponse::from(p))
     })
     .await
