@@ -227,6 +227,7 @@ async fn enumeration_values_carry_their_chinese_terms() {
         "LayoutAmountUnit",
         "LayoutSummary",
         "LayoutFormat",
+        "LayoutResultField",
     ];
     for (name, schema) in schemas {
         if schema.get("enum").is_some() && !technical.contains(&name.as_str()) {

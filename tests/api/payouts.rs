@@ -1078,6 +1078,16 @@ async fn an_exported_batch_is_paid_once_and_a_failure_is_paid_again_after_the_ca
 }
 
 async fn upload_results(w: &World, batch: &Value, layout: &str, bytes: Vec<u8>) -> Value {
+    upload_results_as(w, batch, layout, "text/csv", bytes).await
+}
+
+async fn upload_results_as(
+    w: &World,
+    batch: &Value,
+    layout: &str,
+    media: &str,
+    bytes: Vec<u8>,
+) -> Value {
     let res = w
         .app
         .authed(
@@ -1088,7 +1098,7 @@ async fn upload_results(w: &World, batch: &Value, layout: &str, bytes: Vec<u8>) 
             ),
             &w.approver,
         )
-        .header("content-type", "text/csv")
+        .header("content-type", media)
         .body(bytes)
         .send()
         .await
@@ -1405,6 +1415,10 @@ async fn the_city_adds_a_fixed_width_bank_layout_and_a_batch_is_exported_in_it()
             {"field": "amount", "header": "金额", "width": 12},
             {"field": "reference", "header": "备注", "width": 20},
             {"field": "fixed", "header": "用途", "width": 16, "text": "困难职工帮扶资金"}
+        ],
+        "result_columns": [
+            {"field": "status", "header": "处理结果", "width": 8},
+            {"field": "reason", "header": "失败原因", "width": 30}
         ]
     });
     assert_problem(
@@ -1503,12 +1517,53 @@ async fn the_city_adds_a_fixed_width_bank_layout_and_a_batch_is_exported_in_it()
         assert!(text.ends_with("困难职工帮扶资金\r"), "{text}");
     }
 
+    // The bank answers in the same layout, each line with its status and reason added: the
+    // first is paid; the second is not in this file.
+    let mut answer = lines[0].to_vec();
+    answer.push(b'\n');
+    answer.extend(&lines[1][..lines[1].len() - 1]);
+    answer.extend(encoding_rs::GBK.encode("成功    ").0.iter());
+    answer.extend([b' '; 30]);
+    answer.extend(b"\r\n");
+    let res = app
+        .authed(
+            Method::POST,
+            &format!(
+                "/api/v1/payout-batches/{}/results?layout=jining_bank_fixed",
+                batch["id"].as_str().unwrap()
+            ),
+            &w.approver,
+        )
+        .header(
+            "content-type",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        .body(answer.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(
+        res,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let report = upload_results_as(&w, &batch, "jining_bank_fixed", "text/plain", answer).await;
+    assert_eq!(
+        (report["paid"].clone(), report["exceptions"].clone()),
+        (json!(1), json!([])),
+        "{report}"
+    );
+    assert_eq!(report["missing"], json!([payouts[1]["reference"]]));
+
     // The same batch as an XLSX workbook: the same bytes every time it is downloaded.
     let mut xlsx = definition.clone();
     xlsx["name"] = json!("jining_bank_xlsx");
     xlsx["format"] = json!("xlsx");
-    for c in xlsx["columns"].as_array_mut().unwrap() {
-        c.as_object_mut().unwrap().remove("width");
+    for list in ["columns", "result_columns"] {
+        for c in xlsx[list].as_array_mut().unwrap() {
+            c.as_object_mut().unwrap().remove("width");
+        }
     }
     json_body(
         app.post_as("/api/v1/bank-layouts", &w.city_admin, &xlsx)
@@ -1528,5 +1583,54 @@ async fn the_city_adds_a_fixed_width_bank_layout_and_a_batch_is_exported_in_it()
     assert_eq!(
         app.get_as(&url, &w.a.admin).await.bytes().await.unwrap(),
         workbook
+    );
+
+    // An XLSX result without a header row, read by position: the summary row first, then the
+    // line as sent with 失败 and the bank's reason; the batch is then final.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_number(0, 0, 1).unwrap();
+    sheet.write_number(0, 1, 150_000).unwrap();
+    let cells = [
+        card_number(501),
+        "学生2".to_owned(),
+        String::new(),
+        payouts[1]["reference"].as_str().unwrap().to_owned(),
+        "困难职工帮扶资金".to_owned(),
+        "失败".to_owned(),
+        "账户已冻结".to_owned(),
+    ];
+    for (col, cell) in (0u16..).zip(&cells) {
+        if col == 2 {
+            sheet.write_number(1, col, 150_000).unwrap();
+        } else {
+            sheet.write_string(1, col, cell).unwrap();
+        }
+    }
+    let report = upload_results_as(
+        &w,
+        &batch,
+        "jining_bank_xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        book.save_to_buffer().unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (
+            report["failed"].clone(),
+            report["exceptions"].clone(),
+            report["batch_status"].clone()
+        ),
+        (json!(1), json!([]), json!("reconciled")),
+        "{report}"
+    );
+    let failed = &batch_payouts(&w, &batch).await[1];
+    assert_eq!(failed["status"], "failed");
+    assert!(
+        failed["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("账户已冻结"),
+        "{failed}"
     );
 }

@@ -88,6 +88,31 @@ pub struct Column {
     pub text: Option<String>,
 }
 
+/// What a column a bank adds to its result file (回盘文件) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LayoutResultField))]
+pub enum ResultField {
+    /// The bank's outcome: 成功 (paid), 失败 (failed), 退票 (returned); anything else is unclear.
+    Status,
+    /// Why a payment failed or came back.
+    Reason,
+    /// The amount the bank actually processed, compared instead of the file's own amount
+    /// column when the result has one.
+    ProcessedAmount,
+}
+
+/// A column of the bank's result file after the columns of the file Siji sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LayoutResultColumn))]
+pub struct ResultColumn {
+    pub field: ResultField,
+    pub header: String,
+    /// Fixed-width layouts only: the column's width in bytes of the file's encoding.
+    pub width: Option<usize>,
+}
+
 /// A bank file layout (代发文件格式).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,6 +129,28 @@ pub struct Layout {
     pub columns: Vec<Column>,
     /// At most this many payouts per file; a batch is split into parts.
     pub max_rows: usize,
+    /// The bank's result file (回盘文件) is the file sent with these columns added to each line;
+    /// its lines are read by position. A result file with a header row naming its columns
+    /// (`业务参考号`/`备注`, `金额`, `处理结果`/`状态`, `失败原因`) is read by the header whatever
+    /// this says. Required for a fixed-width layout, whose result has no names to go by.
+    #[serde(default)]
+    pub result_columns: Vec<ResultColumn>,
+}
+
+fn result_column(field: ResultField, header: &str) -> ResultColumn {
+    ResultColumn {
+        field,
+        header: header.to_owned(),
+        width: None,
+    }
+}
+
+/// What most banks add to a line of their result: the outcome and the reason.
+fn status_and_reason() -> Vec<ResultColumn> {
+    vec![
+        result_column(ResultField::Status, "处理结果"),
+        result_column(ResultField::Reason, "失败原因"),
+    ]
 }
 
 fn column(field: Field, header: &str) -> Column {
@@ -137,6 +184,7 @@ pub fn builtin() -> Vec<Layout> {
                 column(Field::Amount, "金额（元）"),
             ],
             max_rows: 1000,
+            result_columns: status_and_reason(),
         },
         Layout {
             name: "gb18030_summary".into(),
@@ -157,6 +205,7 @@ pub fn builtin() -> Vec<Layout> {
                 },
             ],
             max_rows: 1000,
+            result_columns: status_and_reason(),
         },
     ]
 }
@@ -196,21 +245,35 @@ pub fn check(layout: &Layout) -> Result<(), Vec<FieldError>> {
             ));
         }
     }
-    for (i, c) in layout.columns.iter().enumerate() {
-        match (layout.format, c.width) {
-            (Format::FixedWidth, Some(w)) if (1..=200).contains(&w) => {}
-            (Format::FixedWidth, _) => errors.push(FieldError::new(
-                format!("columns[{i}].width"),
-                "required",
-                "a fixed-width column has a width of 1 to 200 bytes",
-            )),
-            (Format::Csv | Format::Xlsx, Some(_)) => errors.push(FieldError::new(
-                format!("columns[{i}].width"),
-                "not_allowed",
-                "only a fixed-width column has a width",
-            )),
-            (Format::Csv | Format::Xlsx, None) => {}
+    let width = |errors: &mut Vec<FieldError>, at: String, width: Option<usize>| match (
+        layout.format,
+        width,
+    ) {
+        (Format::FixedWidth, Some(w)) if (1..=200).contains(&w) => {}
+        (Format::FixedWidth, _) => errors.push(FieldError::new(
+            format!("{at}.width"),
+            "required",
+            "a fixed-width column has a width of 1 to 200 bytes",
+        )),
+        (Format::Csv | Format::Xlsx, Some(_)) => errors.push(FieldError::new(
+            format!("{at}.width"),
+            "not_allowed",
+            "only a fixed-width column has a width",
+        )),
+        (Format::Csv | Format::Xlsx, None) => {}
+    };
+    let header = |errors: &mut Vec<FieldError>, at: String, header: &str| {
+        if header.chars().count() > 50 {
+            errors.push(FieldError::new(
+                format!("{at}.header"),
+                "too_long",
+                "at most 50 characters",
+            ));
         }
+    };
+    for (i, c) in layout.columns.iter().enumerate() {
+        width(&mut errors, format!("columns[{i}]"), c.width);
+        header(&mut errors, format!("columns[{i}]"), &c.header);
         match (&c.field, &c.text) {
             (Field::Fixed, Some(t)) if !t.is_empty() && t.chars().count() <= 100 => {}
             (Field::Fixed, _) => errors.push(FieldError::new(
@@ -225,13 +288,32 @@ pub fn check(layout: &Layout) -> Result<(), Vec<FieldError>> {
             )),
             (_, None) => {}
         }
-        if c.header.chars().count() > 50 {
+    }
+    for (i, c) in layout.result_columns.iter().enumerate() {
+        width(&mut errors, format!("result_columns[{i}]"), c.width);
+        header(&mut errors, format!("result_columns[{i}]"), &c.header);
+        if layout.result_columns[..i]
+            .iter()
+            .any(|o| o.field == c.field)
+        {
             errors.push(FieldError::new(
-                format!("columns[{i}].header"),
-                "too_long",
-                "at most 50 characters",
+                format!("result_columns[{i}].field"),
+                "duplicate",
+                "each result column at most once",
             ));
         }
+    }
+    let has_status = layout
+        .result_columns
+        .iter()
+        .any(|c| c.field == ResultField::Status);
+    if !has_status && (layout.format == Format::FixedWidth || !layout.result_columns.is_empty()) {
+        errors.push(FieldError::new(
+            "result_columns",
+            "required",
+            "the bank's result needs a status column (and a fixed-width result is read by \
+             position only)",
+        ));
     }
     if !(1..=100_000).contains(&layout.max_rows) {
         errors.push(FieldError::new(
@@ -534,6 +616,16 @@ mod tests {
                 },
             ],
             max_rows: 1000,
+            result_columns: vec![
+                ResultColumn {
+                    width: Some(8),
+                    ..result_column(ResultField::Status, "处理结果")
+                },
+                ResultColumn {
+                    width: Some(30),
+                    ..result_column(ResultField::Reason, "失败原因")
+                },
+            ],
         };
         assert_eq!(check(&fixed), Ok(()));
         let part = &render(&fixed, &lines(1)).unwrap()[0];
@@ -556,7 +648,22 @@ mod tests {
         let mut bad = fixed;
         bad.columns.retain(|c| c.field != Field::Reference);
         bad.columns[0].width = None;
-        assert_eq!(check(&bad).unwrap_err().len(), 2);
+        bad.result_columns.remove(0);
+        bad.result_columns.push(bad.result_columns[0].clone());
+        let fields: Vec<String> = check(&bad)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "columns",
+                "columns[0].width",
+                "result_columns[1].field",
+                "result_columns"
+            ]
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::batches::{self, PayoutOutcome};
-use super::layouts::{AmountUnit, Layout};
+use super::layouts::{AmountUnit, Encoding, Field, Format, Layout, ResultField, Summary};
 use super::{APPROVE, BatchStatus, PayoutStatus};
 use crate::CoreError;
 use crate::audit::Event;
@@ -39,16 +39,10 @@ pub struct ResultLine {
     pub reason: String,
 }
 
-/// The header names a result file's columns are recognised by.
+/// The header names a result file's columns are recognised by, besides the layout's own.
 const REFERENCE: &[&str] = &["业务参考号", "参考号", "备注", "附言", "reference"];
-const AMOUNT: &[&str] = &[
-    "金额",
-    "金额（元）",
-    "金额(元)",
-    "实际金额",
-    "交易金额",
-    "amount",
-];
+const PROCESSED: &[&str] = &["实际金额", "实际处理金额", "成功金额", "processed_amount"];
+const AMOUNT: &[&str] = &["金额", "金额（元）", "金额(元)", "交易金额", "amount"];
 const STATUS: &[&str] = &["处理结果", "交易状态", "状态", "结果", "status"];
 const REASON: &[&str] = &["失败原因", "原因", "说明", "reason"];
 
@@ -90,53 +84,232 @@ fn unreadable(detail: impl Into<String>) -> CoreError {
     CoreError::field("file", "unreadable", detail)
 }
 
-/// Parse a result file (UTF-8, or GB18030/GBK when it is not UTF-8): lines before the header
-/// row (a summary) are skipped; the header names the columns (`业务参考号`/`备注`, `金额`,
-/// `处理结果`/`状态`, `失败原因`). Pure: no I/O.
-pub fn parse(layout: &Layout, bytes: &[u8]) -> Result<Vec<ResultLine>, CoreError> {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text.trim_start_matches('\u{feff}').to_owned(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+/// A row of a result file: its line (or spreadsheet row) number and its cells.
+pub type Row = (usize, Vec<String>);
+
+/// Where a result line's four values are: the reference, the amount, the status, the reason.
+type Positions = [Option<usize>; 4];
+
+/// The positions named by a header row, when `row` is one (it names a reference column).
+fn by_header(layout: &Layout, row: &[String]) -> Result<Option<Positions>, CoreError> {
+    let own = |field: Field| {
+        layout
+            .columns
+            .iter()
+            .filter(move |c| c.field == field)
+            .map(|c| c.header.as_str())
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut columns: Option<[Option<usize>; 4]> = None;
-    let mut lines = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| unreadable(format!("not CSV: {e}")))?;
-        let Some([reference, amount_at, status, reason]) = columns else {
-            let find = |names: &[&str]| record.iter().position(|h| names.contains(&h.trim()));
-            if let Some(reference) = find(REFERENCE) {
-                if find(STATUS).is_none() {
-                    return Err(unreadable(
-                        "the header names no status column (处理结果 or 状态)",
-                    ));
-                }
-                columns = Some([Some(reference), find(AMOUNT), find(STATUS), find(REASON)]);
-            }
-            continue;
+    let result = |field: ResultField| {
+        layout
+            .result_columns
+            .iter()
+            .filter(move |c| c.field == field)
+            .map(|c| c.header.as_str())
+    };
+    let find = |names: Vec<&str>| row.iter().position(|h| names.contains(&h.trim()));
+    let Some(reference) = find(
+        own(Field::Reference)
+            .chain(REFERENCE.iter().copied())
+            .collect(),
+    ) else {
+        return Ok(None);
+    };
+    let status = find(
+        result(ResultField::Status)
+            .chain(STATUS.iter().copied())
+            .collect(),
+    )
+    .ok_or_else(|| unreadable("the header names no status column (处理结果 or 状态)"))?;
+    let amount = find(
+        result(ResultField::ProcessedAmount)
+            .chain(PROCESSED.iter().copied())
+            .collect(),
+    )
+    .or_else(|| find(own(Field::Amount).chain(AMOUNT.iter().copied()).collect()));
+    let reason = find(
+        result(ResultField::Reason)
+            .chain(REASON.iter().copied())
+            .collect(),
+    );
+    Ok(Some([Some(reference), amount, Some(status), reason]))
+}
+
+/// The positions the layout gives: the file's own columns, then its result columns. `None`
+/// when the layout names no status column of the result.
+fn by_position(layout: &Layout) -> Option<Positions> {
+    let own = |field: Field| layout.columns.iter().position(|c| c.field == field);
+    let result = |field: ResultField| {
+        layout
+            .result_columns
+            .iter()
+            .position(|c| c.field == field)
+            .map(|at| layout.columns.len() + at)
+    };
+    let status = result(ResultField::Status)?;
+    Some([
+        own(Field::Reference),
+        result(ResultField::ProcessedAmount).or_else(|| own(Field::Amount)),
+        Some(status),
+        result(ResultField::Reason),
+    ])
+}
+
+/// The lines of a result file read as rows (CSV records, spreadsheet rows, or fixed-width
+/// lines cut into their columns). A header row naming a reference column among the first three
+/// rows decides the columns; without one, the layout's positions do, and a summary (the first
+/// row of a layout whose summary comes first, or a row that starts with `合计`) is not a line.
+/// Pure: no I/O.
+pub fn read_rows(
+    layout: &Layout,
+    rows: impl IntoIterator<Item = Row>,
+) -> Result<Vec<ResultLine>, CoreError> {
+    let mut rows = rows.into_iter();
+    let mut head = Vec::new();
+    let mut positions = None;
+    while head.len() < 3 {
+        let Some((number, cells)) = rows.next() else {
+            break;
         };
-        let cell = |at: Option<usize>| at.and_then(|c| record.get(c)).unwrap_or("").trim();
+        if let Some(found) = by_header(layout, &cells)? {
+            positions = Some(found);
+            head.clear();
+            break;
+        }
+        head.push((number, cells));
+    }
+    let positional = positions.is_none();
+    let positions = match positions {
+        Some(found) => found,
+        None => by_position(layout).ok_or_else(no_columns)?,
+    };
+    // Read by position, the rows before the lines are where the layout puts them.
+    let before = if positional {
+        usize::from(layout.summary == Summary::Head) + usize::from(layout.header)
+    } else {
+        0
+    };
+    Ok(lines_at(
+        layout,
+        head.into_iter().chain(rows).skip(before),
+        positions,
+    ))
+}
+
+fn no_columns() -> CoreError {
+    unreadable(
+        "no header row naming the reference column (业务参考号 or 备注), and the layout names \
+         no result columns to read the lines by position",
+    )
+}
+
+/// The result lines of `rows`, their values at `positions`; a row that starts with `合计` or
+/// has no reference is not a line.
+fn lines_at(
+    layout: &Layout,
+    rows: impl Iterator<Item = Row>,
+    [reference, amount_at, status, reason]: Positions,
+) -> Vec<ResultLine> {
+    let mut lines = Vec::new();
+    for (number, cells) in rows {
+        if cells.first().is_some_and(|c| c.trim() == "合计") {
+            continue;
+        }
+        let cell = |at: Option<usize>| at.and_then(|c| cells.get(c)).map_or("", |c| c.trim());
         let reference = cell(reference);
-        if reference.is_empty() || reference == "合计" {
+        if reference.is_empty() {
             continue;
         }
         lines.push(ResultLine {
-            line: i + 1,
+            line: number,
             reference: reference.to_owned(),
             amount_fen: amount(layout.amount, cell(amount_at)),
             outcome: outcome(cell(status)),
             reason: cell(reason).to_owned(),
         });
     }
-    if columns.is_none() {
-        return Err(unreadable(
-            "no header row naming the reference column (业务参考号 or 备注)",
-        ));
+    lines
+}
+
+/// The records of a CSV result file (UTF-8, or GB18030/GBK when it is not UTF-8).
+fn csv_rows(bytes: &[u8]) -> Result<Vec<Row>, CoreError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text.trim_start_matches('\u{feff}').to_owned(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    };
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+        .records()
+        .enumerate()
+        .map(|(i, record)| {
+            let record = record.map_err(|e| unreadable(format!("not CSV: {e}")))?;
+            Ok((i + 1, record.iter().map(str::to_owned).collect()))
+        })
+        .collect()
+}
+
+/// The lines of a fixed-width result file cut into the layout's columns and result columns,
+/// each the width in bytes of the layout's encoding; the summary line and the header row (which
+/// have other widths) are left out by where they are.
+fn fixed_rows(layout: &Layout, bytes: &[u8]) -> Vec<Row> {
+    let widths: Vec<usize> = layout
+        .columns
+        .iter()
+        .map(|c| c.width)
+        .chain(layout.result_columns.iter().map(|c| c.width))
+        .map(|w| w.unwrap_or(0))
+        .collect();
+    let mut lines: Vec<(usize, &[u8])> = bytes
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .enumerate()
+        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    match layout.summary {
+        Summary::Head if !lines.is_empty() => drop(lines.remove(0)),
+        Summary::Tail => drop(lines.pop()),
+        _ => {}
     }
-    Ok(lines)
+    if layout.header && !lines.is_empty() {
+        lines.remove(0);
+    }
+    lines
+        .into_iter()
+        .map(|(number, line)| {
+            let mut at = 0;
+            let cells = widths
+                .iter()
+                .map(|w| {
+                    let piece = line.get(at..(at + w).min(line.len())).unwrap_or_default();
+                    at += w;
+                    match layout.encoding {
+                        Encoding::Utf8 => String::from_utf8_lossy(piece).trim().to_owned(),
+                        Encoding::Gb18030 => encoding_rs::GB18030.decode(piece).0.trim().to_owned(),
+                    }
+                })
+                .collect();
+            (number, cells)
+        })
+        .collect()
+}
+
+/// Parse a CSV or fixed-width result file in `layout` (an XLSX result is read as a spreadsheet
+/// by the caller and given to [`read_rows`]). Pure: no I/O.
+pub fn parse(layout: &Layout, bytes: &[u8]) -> Result<Vec<ResultLine>, CoreError> {
+    match layout.format {
+        Format::Csv => read_rows(layout, csv_rows(bytes)?),
+        // By position only: a fixed-width line has no cells to find a header among.
+        Format::FixedWidth => Ok(lines_at(
+            layout,
+            fixed_rows(layout, bytes).into_iter(),
+            by_position(layout).ok_or_else(no_columns)?,
+        )),
+        Format::Xlsx => Err(unreadable(
+            "an XLSX result file is read as a spreadsheet, not as text",
+        )),
+    }
 }
 
 crate::enums::string_enum!(
@@ -219,14 +392,24 @@ fn sha256(bytes: &[u8]) -> String {
 /// Lines applied per unit of work.
 const UNIT: usize = 500;
 
+/// A result file as uploaded: its bytes (what its SHA-256 is of) and, for an XLSX workbook, its
+/// rows as the caller's spreadsheet reader read them (this crate reads no spreadsheets: the
+/// API's reader is the one hardened against hostile workbooks).
+#[derive(Debug, Clone, Default)]
+pub struct ResultFile {
+    pub bytes: Vec<u8>,
+    pub rows: Option<Vec<Row>>,
+}
+
 /// Apply the bank's result file to batch `id` (the work of the reconciliation job).
 pub async fn apply(
     ctx: &Context<'_>,
     id: Uuid,
     layout: Layout,
-    bytes: Vec<u8>,
+    file: ResultFile,
 ) -> Result<Report, CoreError> {
     let b = applicable(ctx, id).await?;
+    let ResultFile { bytes, rows } = file;
     let hash = sha256(&bytes);
     if let Some(earlier) = payout_results::Entity::find()
         .filter(payout_results::Column::BatchId.eq(b.id))
@@ -239,9 +422,12 @@ pub async fn apply(
         report.already_applied = true;
         return Ok(report);
     }
-    let lines = tokio::task::spawn_blocking(move || parse(&layout, &bytes))
-        .await
-        .map_err(|e| CoreError::Internal(format!("the result file task failed: {e}")))??;
+    let lines = tokio::task::spawn_blocking(move || match rows {
+        Some(rows) => read_rows(&layout, rows),
+        None => parse(&layout, &bytes),
+    })
+    .await
+    .map_err(|e| CoreError::Internal(format!("the result file task failed: {e}")))??;
     let own: HashMap<String, payouts::Model> = payouts::Entity::find()
         .filter(payouts::Column::BatchId.eq(b.id))
         .filter(payouts::Column::Status.ne(PayoutStatus::Cancelled.as_str()))
@@ -437,9 +623,118 @@ mod tests {
             assert_eq!(lines[2].outcome, PayoutOutcome::Unknown);
             assert_eq!(lines[2].line, 5);
         }
-        assert!(parse(&layout("generic").unwrap(), b"a,b\r\n1,2\r\n").is_err());
+        // Without a header row, a layout without result columns cannot be read.
+        let mut bare = layout("generic").unwrap();
+        bare.result_columns.clear();
+        assert!(parse(&bare, b"a,b\r\n1,2\r\n").is_err());
         assert_eq!(amount(AmountUnit::Yuan, "1,500.00"), Some(150_000));
         assert_eq!(amount(AmountUnit::Yuan, "15.001"), None);
         assert_eq!(outcome("退票"), PayoutOutcome::Returned);
+    }
+
+    #[test]
+    fn a_result_file_without_a_header_is_read_by_the_layout_s_positions() {
+        // The bank's file as sent, the count and total first, each line with 处理结果 and
+        // 失败原因 added after it.
+        let text = "2,3000.00\r\n\
+                    6222021234567890128,张三明,1500.00,SJ1,困难职工帮扶资金,成功,\r\n\
+                    6222021234567890128,李四,1500.00,SJ2,困难职工帮扶资金,失败,账户已冻结\r\n";
+        let gbk = encoding_rs::GB18030.encode(text).0.into_owned();
+        let lines = parse(&layout("gb18030_summary").unwrap(), &gbk).unwrap();
+        let read: Vec<_> = lines
+            .iter()
+            .map(|l| (l.line, l.reference.as_str(), l.outcome, l.reason.as_str()))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                (2, "SJ1", PayoutOutcome::Paid, ""),
+                (3, "SJ2", PayoutOutcome::Failed, "账户已冻结")
+            ]
+        );
+        assert!(lines.iter().all(|l| l.amount_fen == Some(150_000)));
+    }
+
+    #[test]
+    fn a_fixed_width_result_is_cut_by_bytes_of_its_encoding() {
+        use crate::payouts::layouts::{Column, ResultColumn};
+        let width = |field, header: &str, width| Column {
+            field,
+            header: header.into(),
+            width: Some(width),
+            text: None,
+        };
+        let result = |field, header: &str, width| ResultColumn {
+            field,
+            header: header.into(),
+            width: Some(width),
+        };
+        let fixed = Layout {
+            name: "fixed".into(),
+            label: "定长".into(),
+            encoding: Encoding::Gb18030,
+            format: Format::FixedWidth,
+            amount: AmountUnit::Fen,
+            summary: Summary::Tail,
+            header: true,
+            columns: vec![
+                width(Field::CardNumber, "卡号", 19),
+                width(Field::HolderName, "户名", 10),
+                width(Field::Amount, "金额", 12),
+                width(Field::Reference, "备注", 20),
+            ],
+            max_rows: 1000,
+            result_columns: vec![
+                result(ResultField::Status, "结果", 8),
+                result(ResultField::ProcessedAmount, "实际金额", 12),
+                result(ResultField::Reason, "原因", 20),
+            ],
+        };
+        assert_eq!(crate::payouts::layouts::check(&fixed), Ok(()));
+        let text = format!(
+            "{:<17}{:<8}{:<10}{:<16}{:<6}{:<8}{:<10}\r\n\
+             6222021234567890128张三明    {:>12}{:<20}成功    {:>12}{:20}\r\n\
+             6222021234567890128李四      {:>12}{:<20}失败    {:>12}户名不符{:12}\r\n\
+             {:>10}{:>20}\r\n",
+            "卡号",
+            "户名",
+            "金额",
+            "备注",
+            "结果",
+            "实际金额",
+            "原因",
+            150_000,
+            "SJ1",
+            150_000,
+            "",
+            150_000,
+            "SJ2",
+            0,
+            "",
+            2,
+            300_000
+        );
+        let bytes = encoding_rs::GB18030.encode(&text).0.into_owned();
+        let lines = parse(&fixed, &bytes).unwrap();
+        let read: Vec<_> = lines
+            .iter()
+            .map(|l| {
+                (
+                    l.line,
+                    l.reference.as_str(),
+                    l.amount_fen,
+                    l.outcome,
+                    l.reason.as_str(),
+                )
+            })
+            .collect();
+        // The processed amount is what is compared: nothing was paid on the failed line.
+        assert_eq!(
+            read,
+            [
+                (2, "SJ1", Some(150_000), PayoutOutcome::Paid, ""),
+                (3, "SJ2", Some(0), PayoutOutcome::Failed, "户名不符")
+            ]
+        );
     }
 }

@@ -256,11 +256,13 @@ fn malformed_form() -> ApiError {
 
 /// Read the uploaded file within the import limit, and its format: from `Content-Type` (CSV or
 /// XLSX), from the content for `application/octet-stream`, or from the `file` field of a
-/// `multipart/form-data` form (its own media type, else its content).
+/// `multipart/form-data` form (its own media type, else its content). With `plain_text`,
+/// `text/plain` is taken too, as text read like CSV (a bank's fixed-width file).
 pub(crate) async fn upload(
     req: &HttpRequest,
     payload: web::Payload,
     limit: usize,
+    plain_text: bool,
 ) -> Result<(Format, Bytes), ApiError> {
     let media = req
         .headers()
@@ -305,6 +307,10 @@ pub(crate) async fn upload(
             let bytes = body.freeze();
             Ok((format.unwrap_or_else(|| sniff(&bytes)), bytes))
         }
+        "text/plain" if plain_text => {
+            read_limited(payload, limit, &mut body).await?;
+            Ok((Format::Csv, body.freeze()))
+        }
         "application/octet-stream" => {
             read_limited(payload, limit, &mut body).await?;
             let bytes = body.freeze();
@@ -344,7 +350,7 @@ async fn start(
         }
         None => caller.org.id,
     };
-    let (format, bytes) = upload(req, payload, state.settings.import_limit).await?;
+    let (format, bytes) = upload(req, payload, state.settings.import_limit, false).await?;
     Ok(Upload {
         org_id,
         format,

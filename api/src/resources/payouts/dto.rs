@@ -363,7 +363,9 @@ impl From<siji_core::payouts::export::Exported> for ExportResponse {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ResultQuery {
-    /// The layout the batch was exported in: `generic` (the default) or `gb18030_summary`.
+    /// The layout the batch was exported in (`GET /api/v1/bank-layouts`): `generic` (the
+    /// default), `gb18030_summary` or one the city added; it says the result file's format and
+    /// where its result columns are.
     #[validate(length(min = 1, max = 64))]
     #[param(default = "generic")]
     pub layout: Option<String>,
@@ -676,6 +678,10 @@ pub struct FileLinkResponse {
         {"field": "holder_name", "header": "户名", "width": 20, "text": null},
         {"field": "amount", "header": "金额", "width": 12, "text": null},
         {"field": "reference", "header": "备注", "width": 20, "text": null}
+    ],
+    "result_columns": [
+        {"field": "status", "header": "处理结果", "width": 8},
+        {"field": "reason", "header": "失败原因", "width": 30}
     ],
     "builtin": false
 }))]

@@ -5,7 +5,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use sea_orm::Order;
 use serde_json::json;
-use siji_core::payouts::layouts::{Encoding, Format};
+use siji_core::payouts::layouts::{Encoding, Format as LayoutFormat};
 use siji_core::payouts::{self, batches, checks, export, reconcile};
 use siji_openapi::tags;
 use uuid::Uuid;
@@ -20,6 +20,7 @@ use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::jobs::{self, JobKind};
 use crate::resources::grants::dto::GrantResponse;
 use crate::resources::jobs::dto::JobResponse;
+use crate::spreadsheet::{Format as SheetFormat, read};
 use crate::state::AppState;
 
 /// Build a payout batch.
@@ -427,9 +428,9 @@ async fn file_response(ctx: &siji_core::Context<'_>, id: Uuid) -> Result<HttpRes
         Encoding::Gb18030 => "gb18030",
     };
     let content_type = match layout.format {
-        Format::Csv => format!("text/csv; charset={charset}"),
-        Format::FixedWidth => format!("text/plain; charset={charset}"),
-        Format::Xlsx => crate::spreadsheet::Format::Xlsx.media_type().to_owned(),
+        LayoutFormat::Csv => format!("text/csv; charset={charset}"),
+        LayoutFormat::FixedWidth => format!("text/plain; charset={charset}"),
+        LayoutFormat::Xlsx => SheetFormat::Xlsx.media_type().to_owned(),
     };
     Ok(HttpResponse::Ok()
         .content_type(content_type)
@@ -444,13 +445,18 @@ async fn file_response(ctx: &siji_core::Context<'_>, id: Uuid) -> Result<HttpRes
 
 /// Apply the bank's result file.
 ///
-/// 对账: upload the bank's result file for an exported batch (CSV whatever the layout the batch
-/// went out in — amounts in its unit —, UTF-8 or GBK/GB18030, as the
-/// request body with `Content-Type: text/csv` or `application/octet-stream`, or as the `file`
-/// field of a form). Lines before the header row (a summary) are skipped; the header names the
-/// columns: the reference (`业务参考号` or `备注`), the amount processed (`金额`), the status
-/// (`处理结果` or `状态`: 成功 → paid, 失败 → failed, 退票 → returned, anything else → unknown)
-/// and the reason (`失败原因`). Runs as a job whose `result` is a `ReconcileResponse`.
+/// 对账: upload the bank's result file (回盘文件) for an exported batch, in the layout it went
+/// out in (`layout`): the file as sent with the bank's result columns added to each line —
+/// the status (`处理结果` or `状态`: 成功 → paid, 失败 → failed, 退票 → returned, anything else
+/// → unknown), the reason (`失败原因`) and, where the bank gives it, the amount actually
+/// processed (`实际金额`); the layout's `result_columns` say which and where. A CSV layout's
+/// result is CSV (UTF-8, or GBK/GB18030), a fixed-width layout's is fixed-width text in the
+/// layout's encoding (`text/plain`), an XLSX layout's is an XLSX workbook; each as the request
+/// body or as the `file` field of a form. A CSV or XLSX result whose header row names its
+/// columns (`业务参考号`/`备注`, `金额`, `处理结果`/`状态`, `失败原因`) is read by the header
+/// (rows before it, a summary, are skipped); otherwise, and always for fixed-width text, lines
+/// are read by the layout's positions, its summary line and header row left out. Runs as a
+/// job whose `result` is a `ReconcileResponse`.
 ///
 /// Each line is matched by the reference and its amount compared. A different amount, a
 /// reference Siji never issued or one of another batch, a reference twice in the file, or an
@@ -465,8 +471,10 @@ async fn file_response(ctx: &siji_core::Context<'_>, id: Uuid) -> Result<HttpRes
     operation_id = "reconcile_payout_batch",
     params(("id" = Uuid, Path, description = "Batch id"), ResultQuery,
            ("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per upload; the same request with the same key answers the same job (kept 7 days)")),
-    request_body(description = "The bank's result file (CSV): the file itself as the body, or a browser form upload with the file in the field `file`", content(
+    request_body(description = "The bank's result file in the layout's format: the file itself as the body, or a browser form upload with the file in the field `file`", content(
         (crate::resources::imports::SpreadsheetFile = "text/csv"),
+        (crate::resources::imports::SpreadsheetFile = "text/plain"),
+        (crate::resources::imports::SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (crate::resources::imports::SpreadsheetFile = "application/octet-stream"),
         (crate::resources::imports::ImportForm = "multipart/form-data"),
     )),
@@ -491,21 +499,35 @@ pub async fn results(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let ctx = caller.context(&state);
-    let layout = query
+    let name = query
         .into_inner()
         .layout
         .unwrap_or_else(|| "generic".to_owned());
-    export::layout(&state.db, &layout).await?;
+    let layout = export::layout(&state.db, &name).await?;
     reconcile::applicable(&ctx, *id).await?;
+    let fixed_width = layout.format == LayoutFormat::FixedWidth;
     let (format, bytes) =
-        crate::resources::imports::upload(&req, payload, state.settings.import_limit).await?;
-    if format != crate::spreadsheet::Format::Csv {
-        return Err(ApiError::UnsupportedMediaType(
-            "text/csv or application/octet-stream (a CSV file)",
-        ));
+        crate::resources::imports::upload(&req, payload, state.settings.import_limit, fixed_width)
+            .await?;
+    let (expected, media) = match layout.format {
+        LayoutFormat::Csv => (
+            SheetFormat::Csv,
+            "text/csv or application/octet-stream (the layout's result is a CSV file)",
+        ),
+        LayoutFormat::FixedWidth => (
+            SheetFormat::Csv,
+            "text/plain or application/octet-stream (the layout's result is fixed-width text)",
+        ),
+        LayoutFormat::Xlsx => (
+            SheetFormat::Xlsx,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet (the layout's result is an XLSX workbook)",
+        ),
+    };
+    if format != expected {
+        return Err(ApiError::UnsupportedMediaType(media));
     }
     let key = Key::of(&req, caller.id, &bytes)?;
-    let params = json!({ "batch_id": *id, "layout": layout });
+    let params = json!({ "batch_id": *id, "layout": name });
     jobs::accept(
         &state,
         &caller,
@@ -525,9 +547,26 @@ pub async fn run_results(
 ) -> Result<serde_json::Value, ApiError> {
     let (batch, layout) = batch_and_layout(state, job).await?;
     let bytes = job.payload.clone().unwrap_or_default();
-    let report = reconcile::apply(&caller.context(state), batch, layout, bytes).await?;
+    let rows = match layout.format {
+        LayoutFormat::Xlsx => Some(workbook_rows(state, bytes.clone()).await?),
+        LayoutFormat::Csv | LayoutFormat::FixedWidth => None,
+    };
+    let file = reconcile::ResultFile { bytes, rows };
+    let report = reconcile::apply(&caller.context(state), batch, layout, file).await?;
     serde_json::to_value(ReconcileResponse::from(report))
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Every row of an XLSX result file, first row included, through the spreadsheet reader that
+/// holds hostile workbooks to the import limits.
+async fn workbook_rows(state: &AppState, bytes: Vec<u8>) -> Result<Vec<reconcile::Row>, ApiError> {
+    let limits = read::Limits::with_max_rows(state.settings.import_max_rows);
+    let mut sheet = read::open(bytes.into(), SheetFormat::Xlsx, limits).await?;
+    let mut rows = vec![(1, std::mem::take(&mut sheet.headers))];
+    while let Some(row) = sheet.next().await? {
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// Draw the post-payment verification sample.
@@ -769,7 +808,10 @@ pub async fn list_layouts(
 /// encoding: a GBK character is two; text left-aligned, amounts right-aligned, space-padded),
 /// UTF-8 or GB18030 (GBK-compatible), amounts in yuan (`1500.00`) or fen, a header row or not,
 /// a summary line first or last or none, and at most `max_rows` payouts per file. The reference,
-/// card number and amount columns are required. Kept by the city (a county administrator gets
+/// card number and amount columns are required. `result_columns` say what the bank adds to each
+/// line of its result file (回盘文件) — `status` (required when any is given, and always for a
+/// fixed-width layout), `reason`, `processed_amount` — so that a result without a header row is
+/// read by position. Kept by the city (a county administrator gets
 /// 403); never changed once added — exported files are rendered again from their layout — so
 /// a bank's new format is a new layout. A name taken is 409.
 #[utoipa::path(
@@ -784,6 +826,11 @@ pub async fn list_layouts(
         {"field": "amount", "header": "金额", "width": 12},
         {"field": "reference", "header": "备注", "width": 20},
         {"field": "fixed", "header": "用途", "width": 16, "text": "困难职工帮扶资金"}
+    ],
+    "result_columns": [
+        {"field": "status", "header": "处理结果", "width": 8},
+        {"field": "reason", "header": "失败原因", "width": 30},
+        {"field": "processed_amount", "header": "实际金额", "width": 12}
     ]
 })),
     extensions(("x-permission" = json!(payouts::EXPORT))),
