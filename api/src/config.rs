@@ -71,6 +71,9 @@ pub struct Settings {
     /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
     #[arg(long, env = "SIJI_SHUTDOWN_TIMEOUT", default_value_t = DEFAULT_SHUTDOWN_TIMEOUT_SECS)]
     pub shutdown_timeout_secs: u64,
+    /// When set, `GET /metrics` answers only a scrape that sends it as a bearer token.
+    #[arg(long, env = "SIJI_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
     #[command(flatten)]
     pub jobs: JobSettings,
     #[command(flatten)]
@@ -227,6 +230,7 @@ impl Default for Settings {
             import_max_rows: crate::spreadsheet::read::DEFAULT_MAX_ROWS,
             workers: None,
             shutdown_timeout_secs: DEFAULT_SHUTDOWN_TIMEOUT_SECS,
+            metrics_token: None,
             jobs: JobSettings::default(),
             auth: AuthSettings::default(),
             bootstrap: BootstrapSettings::default(),

@@ -66,6 +66,12 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         secrets::jwt_secret(&db, settings.auth.jwt_secret.as_ref().map(|s| s.0.as_str())).await?;
     let auth = auth_state(&settings, &secret);
     let pii = secrets::data_protector(&db, &settings.data).await?;
+    let database = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "postgres",
+        sea_orm::DbBackend::Sqlite => "sqlite",
+        _ => "other",
+    };
+    let metrics = crate::http::metrics::Metrics::new(env!("CARGO_PKG_VERSION"), database);
     Ok(AppState {
         db,
         settings,
@@ -73,6 +79,8 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         pii,
         clock: siji_core::Clock::System,
         jobs: crate::jobs::Wake::default(),
+        runner_pulse: crate::jobs::runner::Pulse::default(),
+        metrics: std::sync::Arc::new(metrics),
     })
 }
 
@@ -254,6 +262,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
                     .config(utoipa_swagger_ui::Config::default().persist_authorization(true)),
             )
             .route("/docs", web::get().to(docs_redirect))
+            .route("/metrics", web::get().to(crate::resources::health::metrics))
             .default_service(web::to(fallback::not_matched))
     })
     // Signals are handled by the binary (`cli`), which stops gracefully on SIGINT and SIGTERM

@@ -16,4 +16,8 @@ pub struct AppState {
     pub clock: siji_core::Clock,
     /// Wakes this process's job runners when a request enqueues a job.
     pub jobs: crate::jobs::Wake,
+    /// When this process's job runners were last seen looking for work or renewing a lease.
+    pub runner_pulse: crate::jobs::runner::Pulse,
+    /// This process's Prometheus metrics.
+    pub metrics: std::sync::Arc<crate::http::metrics::Metrics>,
 }

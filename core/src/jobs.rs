@@ -105,6 +105,19 @@ pub async fn enqueue(
     Ok(queued)
 }
 
+/// How many jobs there are in each status, across every process sharing the database: for
+/// metrics and readiness. A status with no job is absent.
+pub async fn counts(conn: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, DbErr> {
+    jobs::Entity::find()
+        .select_only()
+        .column(Column::Status)
+        .column_as(Expr::col(Column::Id).count(), "n")
+        .group_by(Column::Status)
+        .into_tuple::<(String, i64)>()
+        .all(conn)
+        .await
+}
+
 /// Due: queued and not held back, or running under a lease that has run out (its runner died).
 fn due(now: DateTime<Utc>) -> sea_orm::Condition {
     sea_orm::Condition::any()

@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
 
-use crate::helpers::{assert_problem, json_body, spawn_app};
+use crate::helpers::{assert_problem, json_body, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_answers_with_status_and_version() {
@@ -15,6 +15,114 @@ async fn readyz_is_ready_while_the_database_answers() {
     let app = spawn_app().await;
     let body = json_body(app.get("/readyz").await, StatusCode::OK).await;
     assert_eq!(body["status"], "ready");
+    assert_eq!(body["pending_migrations"], 0);
+    assert_eq!(body["jobs_queued"], 0);
+    assert!(body["job_runners"].as_u64().is_some(), "{body}");
+}
+
+/// A database behind the schema this version expects (another instance rolled it back, or
+/// migrations were not run with `SIJI_AUTO_MIGRATE=false`) is not ready, and says which.
+#[tokio::test]
+async fn readyz_is_503_while_a_migration_is_pending() {
+    use migration::{Migrator, MigratorTrait};
+    let app = spawn_app().await;
+    let last = Migrator::migrations()
+        .last()
+        .map(|m| m.name().to_owned())
+        .unwrap();
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    let body = assert_problem(
+        app.get("/readyz").await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap_or_default().contains(&last),
+        "{body}"
+    );
+    Migrator::up(&app.db, None).await.unwrap();
+    json_body(app.get("/readyz").await, StatusCode::OK).await;
+}
+
+/// `/metrics` is scraped like Prometheus does: requests counted by route template (never by
+/// path: no ids in the labels), latency histograms, the pool, the job queue, the build.
+#[tokio::test]
+async fn metrics_are_scraped_by_route_template() {
+    let app = spawn_app().await;
+    json_body(app.get("/healthz").await, StatusCode::OK).await;
+    let id = uuid::Uuid::now_v7();
+    for _ in 0..2 {
+        let res = app.get(&format!("/api/v1/orgs/{id}")).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        app.get("/no/such/page").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = res.text().await.unwrap();
+    for line in [
+        r#"siji_http_requests_total{method="GET",route="/healthz",status="200"} 1"#,
+        r#"siji_http_requests_total{method="GET",route="/api/v1/orgs/{id}",status="401"} 2"#,
+        r#"siji_http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
+        r#"siji_http_request_duration_seconds_count{method="GET",route="/api/v1/orgs/{id}"} 2"#,
+        r#"siji_jobs{status="queued"} 0"#,
+        r#"siji_jobs{status="failed"} 0"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
+    }
+    assert!(!text.contains(&id.to_string()), "{text}");
+    assert!(
+        text.contains(r#"siji_db_pool_connections{status="max"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            r#"siji_build_info{{version="{}""#,
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    assert!(text.ends_with("# EOF\n"));
+}
+
+/// With `SIJI_METRICS_TOKEN`, a scrape must carry it.
+#[tokio::test]
+async fn metrics_ask_for_their_token_when_one_is_set() {
+    let app = spawn_app_with(|s| {
+        s.metrics_token = Some(siji_api::config::Secret("scrape-me-please".into()));
+    })
+    .await;
+    assert_problem(
+        app.get("/metrics").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    let res = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth("scrape-me-please")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[tokio::test]

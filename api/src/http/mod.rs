@@ -1,11 +1,12 @@
 //! What every endpoint shares, written once: the error type and its problem bodies, request ids,
-//! extractors that fail with problems, pagination, optimistic concurrency, and the fallback for
-//! unmatched routes.
+//! extractors that fail with problems, pagination, optimistic concurrency, metrics, and the
+//! fallback for unmatched routes.
 
 pub mod concurrency;
 pub mod extract;
 pub mod fallback;
 pub mod idempotency;
+pub mod metrics;
 pub mod pagination;
 pub mod problem;
 pub mod request_id;

@@ -1,7 +1,8 @@
 //! Request ids and the last line of defence for error bodies.
 //!
 //! Every request gets an id (the caller's `X-Request-Id` when it is sane, else a fresh UUIDv7),
-//! a tracing span that carries it through the logs, and the id echoed in the response. Error
+//! a tracing span that carries it through the logs, and the id echoed in the response; its end
+//! is logged and counted in the metrics under its route template, with its latency. Error
 //! responses are normalised here, once: a problem body gets its `request_id` filled in, and an
 //! error produced by a framework layer in plain text or HTML (a CORS rejection, an unmatched
 //! route, …) is replaced by the problem document for its status. Query strings are never logged:
@@ -18,6 +19,7 @@ use actix_web::{Error, HttpMessage, HttpResponse};
 use tracing::Instrument;
 use uuid::Uuid;
 
+use super::metrics;
 use super::problem::{ErrorCode, PROBLEM_CONTENT_TYPE, Problem};
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -46,6 +48,10 @@ pub async fn middleware(
         .filter(|v| sane(v))
         .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
+    let metrics = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .map(|state| state.metrics.clone());
+    let method = req.method().clone();
 
     let span = tracing::info_span!(
         "request",
@@ -55,11 +61,12 @@ pub async fn middleware(
     );
     let started = Instant::now();
     let outcome = next.call(req).instrument(span.clone()).await;
-    let (status, result) = match outcome {
+    let (status, route, result) = match outcome {
         Ok(res) => {
             let (req, res) = res.map_into_boxed_body().into_parts();
             let res = finish(res, &id);
-            (res.status(), Ok(ServiceResponse::new(req, res)))
+            let route = req.match_pattern();
+            (res.status(), route, Ok(ServiceResponse::new(req, res)))
         }
         // An error that escaped the handlers (from a middleware) is answered by the server from
         // its `error_response`: hand it a normalised one.
@@ -68,14 +75,21 @@ pub async fn middleware(
             let status = res.status();
             (
                 status,
+                None,
                 Err(InternalError::from_response(err.to_string(), res).into()),
             )
         }
     };
+    let elapsed = started.elapsed();
+    let route = route.as_deref().unwrap_or(metrics::UNMATCHED);
+    if let Some(metrics) = metrics {
+        metrics.observe(method.as_str(), route, status.as_u16(), elapsed);
+    }
     span.in_scope(|| {
         tracing::info!(
+            route,
             status = status.as_u16(),
-            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             "request finished"
         );
     });

@@ -2,6 +2,7 @@
 //! renews its lease and writes its progress, then record how it ended.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
@@ -16,6 +17,33 @@ use crate::auth::Caller;
 use crate::auth::meta::RequestMeta;
 use crate::http::ApiError;
 use crate::state::AppState;
+
+/// When a runner of this process last looked for a job or renewed a job's lease (milliseconds
+/// since the epoch), for `/readyz`: a runner loop that stopped turning shows as a pulse that
+/// ages. Starts at the process's start, so a process not yet running jobs is not "stalled".
+#[derive(Debug, Clone)]
+pub struct Pulse(Arc<AtomicI64>);
+
+impl Default for Pulse {
+    fn default() -> Self {
+        let pulse = Self(Arc::new(AtomicI64::new(0)));
+        pulse.beat();
+        pulse
+    }
+}
+
+impl Pulse {
+    pub fn beat(&self) {
+        self.0
+            .store(Utc::now().timestamp_millis(), Ordering::Relaxed);
+    }
+
+    /// How long ago the last beat was.
+    pub fn age(&self) -> Duration {
+        let ms = Utc::now().timestamp_millis() - self.0.load(Ordering::Relaxed);
+        Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+    }
+}
 
 /// Runners of one process, stopped together.
 pub struct Runners {
@@ -81,6 +109,7 @@ async fn run(state: Arc<AppState>, name: String, mut stopped: watch::Receiver<bo
         if *stopped.borrow() {
             return;
         }
+        state.runner_pulse.beat();
         match claim(&state.db, &name, lease, Utc::now()).await {
             Ok(Some(job)) => {
                 run_one(&state, &name, lease, job).await;
@@ -161,6 +190,7 @@ async fn attempt(
         every.tick().await;
         loop {
             every.tick().await;
+            state.runner_pulse.beat();
             match heartbeat(&state.db, job.id, runner, lease, &progress).await {
                 Ok(true) => {}
                 Ok(false) => return,
