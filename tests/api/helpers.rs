@@ -30,7 +30,9 @@ pub struct TestApp {
     /// The server's own pool: for looking behind the API (or taking the database away).
     pub db: DatabaseConnection,
     handle: actix_web::dev::ServerHandle,
-    _database: TestDatabase,
+    database_url: String,
+    /// `None` for a peer: the first instance owns the database.
+    _database: Option<TestDatabase>,
 }
 
 /// Owns the test's database and removes it when the test ends, pass or fail.
@@ -155,8 +157,17 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         }
     });
     let (database_url, database) = fresh_database().await;
+    start(database_url, Some(database), configure).await
+}
+
+/// A test server on `database_url`, owning the database when `database` is given.
+async fn start(
+    database_url: String,
+    database: Option<TestDatabase>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let mut settings = Settings::default();
-    settings.database.database_url = database_url;
+    settings.database.database_url = database_url.clone();
     settings.database.db_max_connections = 5;
     settings.bind = "127.0.0.1:0".parse().expect("address");
     settings.workers = Some(1);
@@ -189,7 +200,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         client,
         db,
         handle,
+        database_url,
         _database: database,
+    }
+}
+
+impl TestApp {
+    /// Another instance of the server on this one's database, as a second `siji serve` behind
+    /// a load balancer would be (the same keys). Drop it before this one.
+    pub async fn peer(&self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        start(self.database_url.clone(), None, configure).await
     }
 }
 

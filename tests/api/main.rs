@@ -23,6 +23,7 @@ mod hardening;
 mod health;
 mod helpers;
 mod imports;
+mod instances;
 mod jobs;
 mod key_rotation;
 mod migrations;
