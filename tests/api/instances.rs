@@ -60,8 +60,7 @@ async fn two_instances_share_tokens_idempotency_jobs_and_login_throttling() {
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["result"]["created"], 2, "{job}");
     let workers = json_body(
-        b.get_as("/api/v1/workers?limit=10", &county.operator)
-            .await,
+        b.get_as("/api/v1/workers?limit=10", &county.operator).await,
         StatusCode::OK,
     )
     .await;

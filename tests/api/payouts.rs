@@ -1548,7 +1548,14 @@ async fn the_city_adds_a_fixed_width_bank_layout_and_a_batch_is_exported_in_it()
         "unsupported_media_type",
     )
     .await;
-    let report = upload_results_as(&w, &batch, "jining_bank_fixed", "text/plain", answer).await;
+    let report = upload_results_as(
+        &w,
+        &batch,
+        "jining_bank_fixed",
+        "application/octet-stream",
+        answer,
+    )
+    .await;
     assert_eq!(
         (report["paid"].clone(), report["exceptions"].clone()),
         (json!(1), json!([])),

@@ -13,8 +13,8 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use entity::{api_clients, orgs, users};
 use chrono::{DateTime, Utc};
+use entity::{api_clients, orgs, users};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, Iterable, JoinType,
     PrimaryKeyTrait, QuerySelect,
@@ -153,7 +153,10 @@ impl Caller {
                         // client's one role is fixed).
                         (api_clients::Column::ClientId, "principal_roles"),
                         (api_clients::Column::Active, "principal_active"),
-                        (api_clients::Column::TokensValidAfter, "principal_valid_after"),
+                        (
+                            api_clients::Column::TokensValidAfter,
+                            "principal_valid_after",
+                        ),
                     ],
                     api_clients::Column::OrgId,
                 )

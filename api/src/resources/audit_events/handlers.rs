@@ -75,12 +75,15 @@ pub struct AuditListQuery {
     pub actor_id: Option<Uuid>,
     /// Only this action, e.g. `auth.login`.
     #[validate(length(max = 64))]
+    #[param(max_length = 64)]
     pub action: Option<String>,
     /// Only events on this kind of record, e.g. `user`.
     #[validate(length(max = 64))]
+    #[param(max_length = 64)]
     pub resource_type: Option<String>,
     /// Only events on this record (use with `resource_type`).
     #[validate(length(max = 64))]
+    #[param(max_length = 64)]
     pub resource_id: Option<String>,
     /// Only events at or after this time (RFC 3339).
     pub from: Option<DateTime<Utc>>,

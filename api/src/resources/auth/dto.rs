@@ -10,8 +10,10 @@ use validator::Validate;
 #[schema(example = json!({"username": "rencheng.operator", "password": "correct horse battery"}))]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub username: String,
     #[validate(length(min = 1, max = 128))]
+    #[schema(min_length = 1, max_length = 128)]
     pub password: String,
 }
 
@@ -21,6 +23,7 @@ pub struct LoginRequest {
 #[schema(example = json!({"refresh_token": "3q2-7wEXAMPLEa6dGhpcyBpcyBub3QgYSByZWFsIHRva2Vu"}))]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 256))]
+    #[schema(min_length = 1, max_length = 256)]
     pub refresh_token: String,
 }
 
@@ -33,8 +36,10 @@ pub struct ClientCredentialsRequest {
     /// Must be `client_credentials`.
     pub grant_type: String,
     #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
     pub client_id: Option<String>,
     #[validate(length(max = 256))]
+    #[schema(max_length = 256)]
     pub client_secret: Option<String>,
     /// Accepted and ignored: a client's reach is decided by its organisation and role.
     #[allow(dead_code)] // Part of the OAuth2 shape; read by nobody on purpose.

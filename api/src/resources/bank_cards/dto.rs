@@ -30,20 +30,25 @@ pub struct RegisterCardRequest {
     pub payee: PayeeBody,
     /// 持卡人姓名: must be the payee's name as registered.
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub holder_name: String,
     /// The CNAPS bank-type code (行别代码) from `GET /api/v1/banks`.
     #[validate(length(min = 3, max = 3))]
+    #[schema(min_length = 3, max_length = 3)]
     pub bank_code: String,
     /// The bank itself where the code is a family (313 城市商业银行 → 济宁银行); the list's
     /// name when left out.
     #[validate(length(min = 2, max = 100))]
+    #[schema(min_length = 2, max_length = 100)]
     pub bank_name: Option<String>,
     /// 16–19 digits; spaces and hyphens are dropped. Checked with the Luhn check digit.
     #[validate(length(min = 16, max = 40))]
+    #[schema(min_length = 16, max_length = 40)]
     pub card_number: String,
     /// Only for a card whose number really fails the Luhn check (seen on the card itself): why.
     /// Kept on the card and in the audit trail.
     #[validate(length(min = 4, max = 500))]
+    #[schema(min_length = 4, max_length = 500)]
     pub luhn_override: Option<String>,
 }
 
@@ -81,17 +86,23 @@ impl RegisterCardRequest {
 }))]
 pub struct ReplaceCardRequest {
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub holder_name: String,
     #[validate(length(min = 3, max = 3))]
+    #[schema(min_length = 3, max_length = 3)]
     pub bank_code: String,
     #[validate(length(min = 2, max = 100))]
+    #[schema(min_length = 2, max_length = 100)]
     pub bank_name: Option<String>,
     #[validate(length(min = 16, max = 40))]
+    #[schema(min_length = 16, max_length = 40)]
     pub card_number: String,
     #[validate(length(min = 4, max = 500))]
+    #[schema(min_length = 4, max_length = 500)]
     pub luhn_override: Option<String>,
     /// Why the card is replaced (lost, closed, a wrong number the bank refused).
     #[validate(length(min = 2, max = 500))]
+    #[schema(min_length = 2, max_length = 500)]
     pub reason: String,
 }
 
@@ -214,6 +225,7 @@ impl CardListQuery {
 pub struct RevealCardRequest {
     /// At least 4 characters.
     #[validate(length(min = 4, max = 200))]
+    #[schema(min_length = 4, max_length = 200)]
     pub reason: String,
 }
 

@@ -208,21 +208,26 @@ pub struct MemberRequest {
     /// stored ID number stays unless a new one is given). Absent: a new member.
     pub id: Option<Uuid>,
     #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub name: String,
     pub relation: Relation,
     /// Validated in full; birth date is derived from it.
     #[validate(custom(function = "validate_id_number"))]
+    #[schema(pattern = r"^\s*(?:[0-9]\s*){17}[0-9Xx]\s*$")]
     pub id_number: Option<String>,
     /// Only when there is no ID number.
     pub birth_date: Option<NaiveDate>,
     pub health: Health,
     pub employment_status: Option<EmploymentStatus>,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub school: Option<String>,
     pub stage: Option<Stage>,
     #[validate(range(min = 1, max = 12))]
+    #[schema(minimum = 1, maximum = 12)]
     pub grade: Option<i32>,
     #[validate(range(min = 1950, max = 2100))]
+    #[schema(minimum = 1950, maximum = 2100)]
     pub admission_year: Option<i32>,
 }
 
@@ -233,6 +238,7 @@ pub struct CategoryOverride {
     pub category: Category,
     /// Required: why the rules do not fit this household (audited).
     #[validate(length(min = 10, max = 500))]
+    #[schema(min_length = 10, max_length = 500)]
     pub reason: String,
 }
 
@@ -242,6 +248,7 @@ pub struct CategoryOverride {
 pub struct FirstVisit {
     pub visited_on: NaiveDate,
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub findings: String,
 }
 
@@ -262,20 +269,26 @@ pub struct CreateBeneficiaryRequest {
     /// The registry worker heading the household (in your subtree); one live archive each.
     pub head_worker_id: Uuid,
     #[validate(range(min = 1, max = 30))]
+    #[schema(minimum = 1, maximum = 30)]
     pub household_size: i32,
     /// Household income over the year, in fen.
     #[validate(range(min = 0, max = 2_000_000_000))]
+    #[schema(minimum = 0, maximum = 2_000_000_000)]
     pub annual_income_fen: i64,
     /// Rigid expenses (刚性支出: medical, education…) over the year, in fen.
     #[validate(range(min = 0, max = 2_000_000_000))]
+    #[schema(minimum = 0, maximum = 2_000_000_000)]
     pub rigid_expenses_fen: i64,
     /// Costs of an accident or disaster this year, in fen (for sudden hardship).
     #[serde(default)]
     #[validate(range(min = 0, max = 2_000_000_000))]
+    #[schema(minimum = 0, maximum = 2_000_000_000)]
     pub accident_costs_fen: i64,
     #[validate(length(min = 1, max = 7))]
+    #[schema(min_items = 1, max_items = 7)]
     pub causes: Vec<Cause>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub needs: Option<String>,
     #[serde(default)]
     pub migrant_worker: bool,
@@ -307,16 +320,22 @@ pub struct CreateBeneficiaryRequest {
 }))]
 pub struct UpdateBeneficiaryRequest {
     #[validate(range(min = 1, max = 30))]
+    #[schema(minimum = 1, maximum = 30)]
     pub household_size: Option<i32>,
     #[validate(range(min = 0, max = 2_000_000_000))]
+    #[schema(minimum = 0, maximum = 2_000_000_000)]
     pub annual_income_fen: Option<i64>,
     #[validate(range(min = 0, max = 2_000_000_000))]
+    #[schema(minimum = 0, maximum = 2_000_000_000)]
     pub rigid_expenses_fen: Option<i64>,
     #[validate(range(min = 0, max = 2_000_000_000))]
+    #[schema(minimum = 0, maximum = 2_000_000_000)]
     pub accident_costs_fen: Option<i64>,
     #[validate(length(min = 1, max = 7))]
+    #[schema(min_items = 1, max_items = 7)]
     pub causes: Option<Vec<Cause>>,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub needs: Option<String>,
     pub migrant_worker: Option<bool>,
     pub employment_started_on: Option<NaiveDate>,
@@ -338,6 +357,7 @@ pub struct UpdateBeneficiaryRequest {
 pub struct VerifyRequest {
     pub visited_on: NaiveDate,
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub findings: String,
     /// `true`: the household is as archived (→ formal); `false`: recorded, stays temporary.
     pub confirmed: bool,
@@ -349,6 +369,7 @@ pub struct VerifyRequest {
 pub struct LiftOutRequest {
     pub reason: LiftOutReason,
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
@@ -358,6 +379,7 @@ pub struct LiftOutRequest {
 pub struct CancelRequest {
     pub reason: CancelReason,
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
@@ -368,6 +390,7 @@ pub struct FollowUpRequest {
     pub contacted_on: NaiveDate,
     pub channel: Channel,
     #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
     pub outcome: String,
 }
 
@@ -376,6 +399,7 @@ pub struct FollowUpRequest {
 #[schema(example = json!({"note": "户主再次失业（返困）"}))]
 pub struct ReopenRequest {
     #[validate(length(min = 2, max = 500))]
+    #[schema(min_length = 2, max_length = 500)]
     pub note: String,
 }
 
@@ -393,6 +417,7 @@ pub struct BeneficiaryListQuery {
     pub head_worker_id: Option<Uuid>,
     /// Formal archives due for re-verification within this many days (overdue ones included).
     #[validate(range(min = 0, max = 3650))]
+    #[param(minimum = 0, maximum = 3650)]
     pub reverify_due_within_days: Option<u32>,
     /// Formal archives whose re-verification is overdue.
     pub reverify_overdue: Option<bool>,

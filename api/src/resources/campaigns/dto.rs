@@ -21,9 +21,11 @@ pub struct FundSourceBody {
     pub source: FundSourceKind,
     /// Who gave it, where that matters (a donor, a partner).
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// The amount in fen (分), positive.
     #[validate(range(min = 1))]
+    #[schema(minimum = 1)]
     pub amount_fen: i64,
 }
 
@@ -72,8 +74,10 @@ pub struct CreateCampaignRequest {
     pub org_id: Uuid,
     pub kind: CampaignKind,
     #[validate(range(min = 2000, max = 2100))]
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// First day applications are accepted.
     pub applications_from: Option<NaiveDate>,
@@ -85,6 +89,7 @@ pub struct CreateCampaignRequest {
     pub notice_days: Option<i32>,
     /// How many recipients (名额) the campaign plans for; opening needs it.
     #[validate(range(min = 1, max = 10_000_000))]
+    #[schema(minimum = 1, maximum = 10_000_000)]
     pub quota: Option<i32>,
     /// Who may receive and how much (发放标准); opening needs it.
     pub rule: Option<GrantRule>,
@@ -92,6 +97,7 @@ pub struct CreateCampaignRequest {
     /// needs at least one.
     #[serde(default)]
     #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
     pub fund_sources: Vec<FundSourceBody>,
 }
 
@@ -124,8 +130,10 @@ impl From<CreateCampaignRequest> for NewCampaign {
 pub struct UpdateCampaignRequest {
     pub kind: Option<CampaignKind>,
     #[validate(range(min = 2000, max = 2100))]
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -134,9 +142,11 @@ pub struct UpdateCampaignRequest {
     #[schema(value_type = Option<NaiveDate>)]
     pub applications_until: Option<Option<NaiveDate>>,
     #[validate(range(min = 1, max = 60))]
+    #[schema(minimum = 1, maximum = 60)]
     pub notice_days: Option<i32>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(range(min = 1, max = 10_000_000))]
+    #[schema(minimum = 1, maximum = 10_000_000)]
     #[schema(value_type = Option<i32>)]
     pub quota: Option<Option<i32>>,
     /// A new grant rule (`null` removes it).
@@ -144,6 +154,7 @@ pub struct UpdateCampaignRequest {
     #[schema(value_type = Option<GrantRule>)]
     pub rule: Option<Option<GrantRule>>,
     #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
     pub fund_sources: Option<Vec<FundSourceBody>>,
 }
 
@@ -171,6 +182,7 @@ impl From<UpdateCampaignRequest> for CampaignChanges {
 #[schema(example = json!({"reason": "资金未到位，活动并入冬送温暖"}))]
 pub struct CancelCampaignRequest {
     #[validate(length(min = 2, max = 500))]
+    #[schema(min_length = 2, max_length = 500)]
     pub reason: String,
 }
 
@@ -275,6 +287,7 @@ impl TryFrom<Campaign> for CampaignResponse {
 pub struct CampaignListQuery {
     pub kind: Option<CampaignKind>,
     #[validate(range(min = 2000, max = 2100))]
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     pub status: Option<CampaignStatus>,
     /// Only campaigns run by this organisation itself.
@@ -314,6 +327,7 @@ pub struct AmountBody {
     pub fund_source_id: Uuid,
     /// In fen, positive; at most what the giving organisation has available of the source.
     #[validate(range(min = 1))]
+    #[schema(minimum = 1)]
     pub amount_fen: i64,
 }
 
@@ -333,11 +347,13 @@ pub struct AllocationRequest {
     pub to_org_id: Uuid,
     /// Recipients (名额) passed on; 0 to move money only.
     #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     #[serde(default)]
     pub quota: i32,
     /// Money per fund source; may be empty to move quota only.
     #[serde(default)]
     #[validate(length(max = 20), nested)]
+    #[schema(max_items = 20)]
     pub amounts: Vec<AmountBody>,
 }
 

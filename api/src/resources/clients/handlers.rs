@@ -61,6 +61,7 @@ impl From<api_clients::Model> for ClientResponse {
 #[schema(example = json!({"name": "任城区职工服务系统", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12"}))]
 pub struct CreateClientRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// The organisation whose subtree the client may reach.
     pub org_id: Uuid,

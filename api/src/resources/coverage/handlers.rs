@@ -105,6 +105,7 @@ pub struct CoverageEnterprisesQuery {
     pub group_by: Option<GroupBy>,
     /// A group key from the report (county org id, industry letter, or mode).
     #[validate(length(min = 1, max = 64))]
+    #[param(min_length = 1, max_length = 64)]
     pub group: Option<String>,
     /// Worklist: enterprises never covered by any agreement.
     pub never_covered: Option<bool>,

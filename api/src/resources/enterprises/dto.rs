@@ -114,19 +114,25 @@ pub struct CreateEnterpriseRequest {
     /// The union organisation (in your subtree) that keeps the record.
     pub org_id: Uuid,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// 18 characters with a valid check character (GB 32100-2015).
     #[validate(custom(function = "validate_uscc_normalised"))]
+    #[schema(pattern = r"^\s*[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}\s*$")]
     pub uscc: String,
     pub ownership: Ownership,
     #[validate(custom(function = "validate_industry"))]
+    #[schema(pattern = r"^[A-T]$")]
     pub industry: String,
     #[validate(length(max = 300))]
+    #[schema(max_length = 300)]
     pub address: Option<String>,
     pub union_founded_on: Option<NaiveDate>,
     #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub headcount: Option<i32>,
     #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub member_count: Option<i32>,
     #[serde(default)]
     pub overcapacity: bool,
@@ -140,11 +146,14 @@ pub struct UpdateEnterpriseRequest {
     /// Move the record to another organisation of your subtree.
     pub org_id: Option<Uuid>,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(custom(function = "validate_uscc_normalised"))]
+    #[schema(pattern = r"^\s*[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{18}\s*$")]
     pub uscc: Option<String>,
     pub ownership: Option<Ownership>,
     #[validate(custom(function = "validate_industry"))]
+    #[schema(pattern = r"^[A-T]$")]
     pub industry: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -175,13 +184,16 @@ pub struct EnterpriseListQuery {
     pub ownership: Option<Ownership>,
     /// GB/T 4754 section letter.
     #[validate(length(equal = 1))]
+    #[param(min_length = 1, max_length = 1)]
     pub industry: Option<String>,
     pub overcapacity: Option<bool>,
     /// Names starting with this text.
     #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
     pub name_prefix: Option<String>,
     /// Exactly this Unified Social Credit Code.
     #[validate(length(min = 1, max = 18))]
+    #[param(min_length = 1, max_length = 18)]
     pub uscc: Option<String>,
     /// Only records changed at or after this time (RFC 3339). For people looking for recent
     /// edits: the time is taken before commit, so a change that commits late can be missed.

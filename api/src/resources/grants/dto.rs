@@ -36,6 +36,7 @@ pub struct SubmitGrantRequest {
     /// Only where the campaign's rule gives a range (3,000–5,000 yuan); otherwise the rule
     /// decides the amount and this may be left out (or must equal it).
     #[validate(range(min = 1, max = 100_000_000))]
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub amount_fen: Option<i64>,
 }
 
@@ -60,6 +61,7 @@ impl From<SubmitGrantRequest> for NewGrant {
 pub struct VerifyGrantRequest {
     pub visited_on: NaiveDate,
     #[validate(length(min = 2, max = 2000))]
+    #[schema(min_length = 2, max_length = 2000)]
     pub findings: String,
 }
 
@@ -78,6 +80,7 @@ impl From<VerifyGrantRequest> for Visit {
 #[schema(example = json!({"reason": "公示期间收到异议，经核实家庭收入超过标准"}))]
 pub struct ReasonRequest {
     #[validate(length(min = 2, max = 500))]
+    #[schema(min_length = 2, max_length = 500)]
     pub reason: String,
 }
 
@@ -216,15 +219,18 @@ pub struct CreateNoticeRequest {
     /// The publishing organisation; every grant lies in its subtree.
     pub org_id: Uuid,
     #[validate(length(min = 2, max = 200))]
+    #[schema(min_length = 2, max_length = 200)]
     pub title: String,
     pub starts_on: NaiveDate,
     /// At least the campaign's notice days after `starts_on` (both days count).
     pub ends_on: NaiveDate,
     /// Where objections go.
     #[validate(length(min = 2, max = 200))]
+    #[schema(min_length = 2, max_length = 200)]
     pub contact: String,
     /// Verified grants of the campaign.
     #[validate(length(min = 1, max = 10000))]
+    #[schema(min_items = 1, max_items = 10000)]
     pub grant_ids: Vec<Uuid>,
 }
 
@@ -318,6 +324,7 @@ pub struct ObjectionRequest {
     pub received_on: NaiveDate,
     pub channel: ObjectionChannel,
     #[validate(length(min = 2, max = 2000))]
+    #[schema(min_length = 2, max_length = 2000)]
     pub content: String,
 }
 
@@ -338,6 +345,7 @@ impl From<ObjectionRequest> for siji_core::grants::objections::NewObjection {
 pub struct ResolveObjectionRequest {
     pub outcome: ObjectionStatus,
     #[validate(length(min = 2, max = 2000))]
+    #[schema(min_length = 2, max_length = 2000)]
     pub resolution: String,
 }
 
@@ -523,6 +531,7 @@ impl From<siji_core::grants::bulk::Report> for BulkReportResponse {
 #[schema(example = json!({"grant_ids": ["0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001", "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5002"]}))]
 pub struct BulkApproveRequest {
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_items = 1, max_items = 1000)]
     pub grant_ids: Vec<Uuid>,
 }
 
@@ -532,9 +541,11 @@ pub struct BulkApproveRequest {
 #[schema(example = json!({"grant_ids": ["0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001"], "visited_on": "2017-08-05", "findings": "逐户走访，情况属实"}))]
 pub struct BulkVerifyRequest {
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_items = 1, max_items = 1000)]
     pub grant_ids: Vec<Uuid>,
     pub visited_on: NaiveDate,
     #[validate(length(min = 2, max = 2000))]
+    #[schema(min_length = 2, max_length = 2000)]
     pub findings: String,
 }
 
@@ -544,8 +555,10 @@ pub struct BulkVerifyRequest {
 #[schema(example = json!({"grant_ids": ["0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e5001"], "reason": "复核后不符合条件"}))]
 pub struct BulkRejectRequest {
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_items = 1, max_items = 1000)]
     pub grant_ids: Vec<Uuid>,
     #[validate(length(min = 2, max = 500))]
+    #[schema(min_length = 2, max_length = 500)]
     pub reason: String,
 }
 

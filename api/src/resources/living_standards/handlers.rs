@@ -33,8 +33,10 @@ pub struct LivingStandardResponse {
 pub struct CreateLivingStandardRequest {
     pub org_id: Uuid,
     #[validate(range(min = 2000, max = 2100))]
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     #[validate(range(min = 1, max = 100_000_000))]
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub monthly_fen: i64,
 }
 
@@ -44,6 +46,7 @@ pub struct CreateLivingStandardRequest {
 pub struct LivingStandardListQuery {
     pub org_id: Option<Uuid>,
     #[validate(range(min = 2000, max = 2100))]
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     #[validate(range(min = 1, max = 200))]
     #[param(minimum = 1, maximum = 200, default = 50)]

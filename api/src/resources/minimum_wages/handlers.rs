@@ -47,6 +47,7 @@ pub struct CreateMinimumWageRequest {
     pub org_id: Uuid,
     pub effective_from: NaiveDate,
     #[validate(range(min = 1, max = 100_000_000))]
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub monthly_fen: i64,
 }
 

@@ -90,10 +90,13 @@ pub struct CreateOrgRequest {
     /// Must be below the parent's level.
     pub level: OrgLevel,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[validate(custom(function = "validate_division_code"))]
+    #[schema(pattern = r"^(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}$")]
     pub division_code: String,
     #[validate(custom(function = "validate_uscc"))]
+    #[schema(pattern = r"^[0-9A-HJ-NPQRTUWXY]{18}$")]
     pub uscc: Option<String>,
 }
 
@@ -104,8 +107,10 @@ pub struct CreateOrgRequest {
 #[schema(example = json!({"name": "济宁市任城区总工会"}))]
 pub struct UpdateOrgRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(custom(function = "validate_division_code"))]
+    #[schema(pattern = r"^(1[1-9]|[2-7][0-9]|8[0-2])[0-9]{4}$")]
     pub division_code: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]

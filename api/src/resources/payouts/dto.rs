@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use siji_core::payouts::layouts;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -159,6 +160,7 @@ impl BatchListQuery {
 #[schema(example = json!({"reason": "名单有误，重新生成"}))]
 pub struct CancelBatchRequest {
     #[validate(length(min = 2, max = 500))]
+    #[schema(min_length = 2, max_length = 500)]
     pub reason: String,
 }
 
@@ -271,6 +273,7 @@ pub struct SettleRequest {
     pub status: PayoutOutcome,
     /// The bank's reason, or what the decision rests on.
     #[validate(length(min = 2, max = 500))]
+    #[schema(min_length = 2, max_length = 500)]
     pub reason: String,
 }
 
@@ -299,6 +302,7 @@ pub struct ExportRequest {
     /// The bank file layout: `generic` (UTF-8 CSV with a header and a closing total line) or
     /// `gb18030_summary` (GBK-compatible CSV whose first line is the count and total).
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub layout: String,
 }
 
@@ -367,6 +371,7 @@ pub struct ResultQuery {
     /// default), `gb18030_summary` or one the city added; it says the result file's format and
     /// where its result columns are.
     #[validate(length(min = 1, max = 64))]
+    #[param(min_length = 1, max_length = 64)]
     #[param(default = "generic")]
     pub layout: Option<String>,
 }
@@ -454,11 +459,13 @@ pub struct SampleRequest {
     pub within_org_id: Option<Uuid>,
     /// This share of each county's paid recipients, rounded up.
     #[validate(range(min = 1, max = 100))]
+    #[schema(minimum = 1, maximum = 100)]
     pub percent: Option<u32>,
     /// 90, 95 or 99: each county's sample is large enough for this confidence level…
     pub confidence_level: Option<u32>,
     /// …and this margin of error in percentage points (1–20).
     #[validate(range(min = 1, max = 20))]
+    #[schema(minimum = 1, maximum = 20)]
     pub margin_percent: Option<u32>,
 }
 
@@ -575,6 +582,7 @@ pub struct RecordCheckRequest {
     /// `received`, `not_received` or `received_with_issues`.
     pub result: CheckResult,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub note: Option<String>,
 }
 
@@ -685,10 +693,53 @@ pub struct FileLinkResponse {
     ],
     "builtin": false
 }))]
+// Its own fields rather than the layout flattened: the layout's schema refuses other properties
+// (a definition to add must not carry unknown ones), which `builtin` beside it would break.
 pub struct LayoutResponse {
-    #[serde(flatten)]
-    pub layout: siji_core::payouts::layouts::Layout,
+    pub name: String,
+    pub label: String,
+    pub encoding: layouts::Encoding,
+    pub format: layouts::Format,
+    pub amount: layouts::AmountUnit,
+    pub summary: layouts::Summary,
+    /// Whether a header row names the columns.
+    pub header: bool,
+    pub columns: Vec<layouts::Column>,
+    /// At most this many payouts per file; a batch is split into parts.
+    pub max_rows: usize,
+    /// What the bank adds to each line of its result file (回盘文件), after the columns.
+    pub result_columns: Vec<layouts::ResultColumn>,
     pub builtin: bool,
+}
+
+impl LayoutResponse {
+    pub fn of(layout: layouts::Layout, builtin: bool) -> Self {
+        let layouts::Layout {
+            name,
+            label,
+            encoding,
+            format,
+            amount,
+            summary,
+            header,
+            columns,
+            max_rows,
+            result_columns,
+        } = layout;
+        Self {
+            name,
+            label,
+            encoding,
+            format,
+            amount,
+            summary,
+            header,
+            columns,
+            max_rows,
+            result_columns,
+            builtin,
+        }
+    }
 }
 
 /// A bank file layout to add. Its rules (the required columns, widths exactly for fixed-width

@@ -451,8 +451,8 @@ async fn file_response(ctx: &siji_core::Context<'_>, id: Uuid) -> Result<HttpRes
 /// → unknown), the reason (`失败原因`) and, where the bank gives it, the amount actually
 /// processed (`实际金额`); the layout's `result_columns` say which and where. A CSV layout's
 /// result is CSV (UTF-8, or GBK/GB18030), a fixed-width layout's is fixed-width text in the
-/// layout's encoding (`text/plain`), an XLSX layout's is an XLSX workbook; each as the request
-/// body or as the `file` field of a form. A CSV or XLSX result whose header row names its
+/// layout's encoding (sent as `application/octet-stream`; `text/plain` is taken too), an XLSX
+/// layout's is an XLSX workbook; each as the request body or as the `file` field of a form. A CSV or XLSX result whose header row names its
 /// columns (`业务参考号`/`备注`, `金额`, `处理结果`/`状态`, `失败原因`) is read by the header
 /// (rows before it, a summary, are skipped); otherwise, and always for fixed-width text, lines
 /// are read by the layout's positions, its summary line and header row left out. Runs as a
@@ -473,7 +473,6 @@ async fn file_response(ctx: &siji_core::Context<'_>, id: Uuid) -> Result<HttpRes
            ("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per upload; the same request with the same key answers the same job (kept 7 days)")),
     request_body(description = "The bank's result file in the layout's format: the file itself as the body, or a browser form upload with the file in the field `file`", content(
         (crate::resources::imports::SpreadsheetFile = "text/csv"),
-        (crate::resources::imports::SpreadsheetFile = "text/plain"),
         (crate::resources::imports::SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (crate::resources::imports::SpreadsheetFile = "application/octet-stream"),
         (crate::resources::imports::ImportForm = "multipart/form-data"),
@@ -795,7 +794,7 @@ pub async fn list_layouts(
     let all = export::all_layouts(&caller.context(&state)).await?;
     let body: Vec<LayoutResponse> = all
         .into_iter()
-        .map(|(layout, builtin)| LayoutResponse { layout, builtin })
+        .map(|(layout, builtin)| LayoutResponse::of(layout, builtin))
         .collect();
     Ok(HttpResponse::Ok().json(body))
 }
@@ -846,8 +845,5 @@ pub async fn create_layout(
     body: Json<CreateLayoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let layout = export::add_layout(&caller.context(&state), body.into_inner().0).await?;
-    Ok(HttpResponse::Created().json(LayoutResponse {
-        layout,
-        builtin: false,
-    }))
+    Ok(HttpResponse::Created().json(LayoutResponse::of(layout, false)))
 }

@@ -68,13 +68,16 @@ fn username_chars(name: &str) -> Result<(), validator::ValidationError> {
 pub struct CreateUserRequest {
     /// 3–64 characters of a-z, 0-9, `.`, `_`, `-`; unique city-wide.
     #[validate(length(min = 3, max = 64), custom(function = "username_chars"))]
+    #[schema(min_length = 3, max_length = 64)]
     pub username: String,
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
     pub org_id: Uuid,
     /// At least one. `city_admin` only for accounts of the root organisation, and only a city
     /// admin may grant it; `integration` is for machine clients.
     #[validate(length(min = 1, max = 5))]
+    #[schema(min_items = 1, max_items = 5)]
     pub roles: Vec<Role>,
     /// At least 10 characters, not containing the username.
     pub password: String,
@@ -86,8 +89,10 @@ pub struct CreateUserRequest {
 #[schema(example = json!({"display_name": "王芳", "roles": ["operator", "approver"]}))]
 pub struct UpdateUserRequest {
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
     #[validate(length(min = 1, max = 5))]
+    #[schema(min_items = 1, max_items = 5)]
     pub roles: Option<Vec<Role>>,
     /// Move the account to another organisation of your subtree.
     pub org_id: Option<Uuid>,

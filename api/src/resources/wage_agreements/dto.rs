@@ -139,14 +139,17 @@ pub struct CreateAgreementRequest {
     /// The union organisation (in your subtree) that keeps the agreement.
     pub org_id: Uuid,
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     pub scope: AgreementScope,
     pub mode: NegotiationMode,
     pub text_type: TextType,
     #[validate(custom(function = "validate_optional_industry"))]
+    #[schema(pattern = r"^[A-T]$")]
     pub industry: Option<String>,
     /// Exactly one for `scope: enterprise`; at least one otherwise. All in your subtree.
     #[validate(length(min = 1, max = 20000))]
+    #[schema(min_items = 1, max_items = 20000)]
     pub enterprise_ids: Vec<Uuid>,
 }
 
@@ -157,8 +160,10 @@ pub struct CreateAgreementRequest {
 pub struct RoundRequest {
     pub held_on: NaiveDate,
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     pub parties: String,
     #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
     pub outcome: String,
 }
 
@@ -173,11 +178,13 @@ pub struct SignRequest {
     /// At most three years after `effective_from` (the day before the third anniversary).
     pub effective_to: NaiveDate,
     #[validate(range(min = -10000, max = 100000))]
+    #[schema(minimum = -10000, maximum = 100000)]
     pub wage_rise_bp: i32,
     /// Monthly, in fen; not below the local statutory minimum.
     #[validate(range(min = 1, max = 100_000_000))]
     pub minimum_wage_fen: i64,
     #[validate(range(min = 0, max = 10_000_000))]
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub workers_covered: i32,
 }
 
@@ -188,6 +195,7 @@ pub struct SignRequest {
 pub struct FileRequest {
     pub filed_on: NaiveDate,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub filing_number: String,
 }
 
@@ -198,6 +206,7 @@ pub struct FileRequest {
 pub struct TerminateRequest {
     pub terminated_on: NaiveDate,
     #[validate(length(min = 2, max = 500))]
+    #[schema(min_length = 2, max_length = 500)]
     pub reason: String,
 }
 
@@ -214,6 +223,7 @@ pub struct AgreementListQuery {
     pub enterprise_id: Option<Uuid>,
     /// Worklist: signed or filed agreements whose term ends within this many days from today.
     #[validate(range(min = 0, max = 3650))]
+    #[param(minimum = 0, maximum = 3650)]
     pub expiring_within_days: Option<u32>,
     /// Page size, 1–200 (default 50).
     #[validate(range(min = 1, max = 200))]

@@ -128,12 +128,17 @@ pub struct CreateWorkerRequest {
     /// The employer, if any (in your subtree).
     pub enterprise_id: Option<Uuid>,
     #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub name: String,
     /// 18 characters, GB 11643 check digit, a real birth date. Unique city-wide.
     #[validate(custom(function = "validate_id_number"))]
+    #[schema(pattern = r"^\s*(?:[0-9]\s*){17}[0-9Xx]\s*$")]
     pub id_number: String,
     /// Mainland mobile; `+86`, spaces and hyphens are accepted and dropped.
     #[validate(custom(function = "validate_phone"))]
+    #[schema(
+        pattern = r"^[\s-]*(?:\+[\s-]*8[\s-]*6|0[\s-]*0[\s-]*8[\s-]*6)?[\s-]*1[\s-]*[3-9](?:[\s-]*[0-9]){9}[\s-]*$"
+    )]
     pub phone: Option<String>,
     pub kind: WorkerKind,
     pub employment_status: EmploymentStatus,
@@ -157,8 +162,10 @@ pub struct UpdateWorkerRequest {
     #[schema(value_type = Option<Uuid>)]
     pub enterprise_id: Option<Option<Uuid>>,
     #[validate(length(min = 1, max = 50))]
+    #[schema(min_length = 1, max_length = 50)]
     pub name: Option<String>,
     #[validate(custom(function = "validate_id_number"))]
+    #[schema(pattern = r"^\s*(?:[0-9]\s*){17}[0-9Xx]\s*$")]
     pub id_number: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -203,6 +210,7 @@ pub struct WorkerListQuery {
     pub high_temperature: Option<bool>,
     /// Names starting with this text.
     #[validate(length(min = 1, max = 50))]
+    #[param(min_length = 1, max_length = 50)]
     pub name_prefix: Option<String>,
     /// Only records changed at or after this time (RFC 3339). For people looking for recent
     /// edits: the time is taken before commit, so a change that commits late can be missed.
@@ -234,8 +242,10 @@ fn one_key(req: &WorkerSearchRequest) -> Result<(), ValidationError> {
 #[schema(example = json!({"id_number": "11010519491231002X"}))]
 pub struct WorkerSearchRequest {
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub id_number: Option<String>,
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub phone: Option<String>,
     /// Include archived records.
     #[serde(default)]
@@ -248,9 +258,11 @@ pub struct WorkerSearchRequest {
 #[schema(example = json!({"fields": ["id_number"], "reason": "核对金秋助学申请人身份"}))]
 pub struct RevealRequest {
     #[validate(length(min = 1, max = 2))]
+    #[schema(min_items = 1, max_items = 2)]
     pub fields: Vec<RevealField>,
     /// At least 4 characters.
     #[validate(length(min = 4, max = 200))]
+    #[schema(min_length = 4, max_length = 200)]
     pub reason: String,
 }
 
