@@ -561,6 +561,32 @@ async fn one_live_archive_per_worker_members_masked_and_flagged() {
         .unwrap();
     assert!(!format!("{rows:?}").contains("11010519491231002X"));
 
+    // In the list, the archive is an item: the names a screen shows and the counts, not the
+    // members themselves (those are on GET one).
+    let listed = json_body(
+        app.get_as(
+            &format!("/api/v1/beneficiaries?head_worker_id={w2}"),
+            &a.operator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let item = &listed["items"][0];
+    assert_eq!(item["id"], second["id"]);
+    assert_eq!(
+        (
+            item["org_name"].as_str(),
+            item["head_worker_name"].as_str(),
+            item["member_count"].as_u64(),
+            item["visit_count"].as_u64(),
+        ),
+        // The intake visit the archive was opened with.
+        (Some("任城区总工会"), Some("户主2"), Some(3), Some(1)),
+        "{item}"
+    );
+    assert!(item.get("members").is_none() && item.get("visits").is_none());
+
     // Invalid member ID numbers name the member.
     let w3 = head(&app, &a, 3).await;
     let mut bad = household(&a.org_id, &w3, STANDARD / 2);
@@ -592,6 +618,27 @@ async fn worklists_and_counts() {
     let first = json_body(create(&app, &a.operator, &body).await, StatusCode::CREATED).await;
     json_body(app.post_as(&format!("/api/v1/beneficiaries/{}/verify", first["id"].as_str().unwrap()), &approver,
         &json!({"visited_on": chrono::Utc::now().date_naive().to_string(), "findings": "属实", "confirmed": true})).await, StatusCode::OK).await;
+    let listed = json_body(
+        app.get_as(
+            &format!("/api/v1/beneficiaries?head_worker_id={w}"),
+            &a.operator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            &listed["items"][0]["visit_count"],
+            &listed["items"][0]["last_visited_on"]
+        ),
+        // The intake visit, then today's verification.
+        (
+            &json!(2),
+            &json!(chrono::Utc::now().date_naive().to_string())
+        ),
+        "{listed}"
+    );
     // 2: relative, unemployment, migrant, kept by the township, child at university since last year.
     let w = head(&app, &a, 2).await;
     let mut body = household(town_id, &w, STANDARD + 100);

@@ -158,6 +158,45 @@ pub struct BeneficiaryResponse {
     pub version: i32,
 }
 
+/// A hardship archive as a list shows it (档案列表项): whose, where, how it stands, and how many
+/// members and visits it has — with the names a screen shows beside the ids. The members,
+/// visits and eligibility figures are on `GET /api/v1/beneficiaries/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f20", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "org_name": "任城区总工会", "head_worker_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001",
+    "head_worker_name": "张三明", "status": "formal", "category": "deep", "causes": ["illness", "education"],
+    "household_size": 3, "member_count": 2, "visit_count": 1, "last_visited_on": "2026-09-10",
+    "migrant_worker": false, "long_term_assistance": false, "last_verified_on": "2026-09-10",
+    "reverify_due_on": "2027-09-10", "created_at": "2026-09-01T08:00:00Z",
+    "updated_at": "2026-09-10T09:30:00Z", "version": 2
+}))]
+pub struct BeneficiarySummary {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub head_worker_id: Uuid,
+    /// The head's name (户主姓名).
+    pub head_worker_name: String,
+    pub status: ArchiveStatus,
+    /// The category in force.
+    pub category: Category,
+    pub causes: Vec<Cause>,
+    pub household_size: i32,
+    /// Household members recorded besides the head.
+    pub member_count: u64,
+    pub visit_count: u64,
+    /// The latest home visit or verification (入户走访), if any.
+    pub last_visited_on: Option<NaiveDate>,
+    pub migrant_worker: bool,
+    pub long_term_assistance: bool,
+    pub last_verified_on: Option<NaiveDate>,
+    pub reverify_due_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
 impl BeneficiaryResponse {
     pub fn new(
         b: beneficiaries::Model,

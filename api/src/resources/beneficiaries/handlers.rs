@@ -97,7 +97,9 @@ pub async fn get(
 
 /// List archives: the worklists staff live in.
 ///
-/// Archives of your subtree, oldest first, keyset-paginated, filtered by category, cause,
+/// Archives of your subtree, oldest first, keyset-paginated, as list items (the county's and the
+/// head's names, the member and visit counts and the latest visit; the members and visits
+/// themselves are on `GET /api/v1/beneficiaries/{id}`), filtered by category, cause,
 /// status, county, re-verification due or overdue, not updated for a year, creation period,
 /// migrant workers, or households with a child entering university this year (金秋助学). With
 /// `Accept: text/csv` or the XLSX media type, the whole filtered list as a spreadsheet for
@@ -108,7 +110,7 @@ pub async fn get(
     params(BeneficiaryListQuery),
     extensions(("x-permission" = json!(archive::READ))),
     responses((status = 200, description = "One page as JSON; or, when `Accept` asks for `text/csv` or XLSX, the whole filtered list as a file (streamed, personal data masked)", content(
-        (Page<BeneficiaryResponse> = "application/json"),
+        (Page<BeneficiarySummary> = "application/json"),
         (String = "text/csv"),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ))),
@@ -144,7 +146,7 @@ pub async fn list(
         return export::respond(state.db.clone(), format, file).await;
     }
     let page = page_by_id(&state.db, select, B::Id, |b| b.id, &page, Order::Asc).await?;
-    let items = present::responses(&state.db, page.items).await?;
+    let items = present::summaries(&state.db, &caller.scope(), page.items).await?;
     Ok(HttpResponse::Ok().json(Page {
         items,
         next_cursor: page.next_cursor,
