@@ -220,6 +220,7 @@ async fn enumeration_values_carry_their_chinese_terms() {
         // List filters and file formats: parameters, not values stored in records.
         "StatusFilter",
         "TemplateFormat",
+        "Sort",
         "JobStatus",
         // A bank file layout's definition: settings of a file format, not values of a record.
         "LayoutField",

@@ -821,3 +821,106 @@ async fn enterprise_filters_update_and_archive() {
     assert_eq!(count(String::new()).await, 1);
     assert_eq!(count("status=archived".into()).await, 1);
 }
+
+/// Lists sort by name or last update, either way, page after page by keyset: every record once,
+/// in order, ties broken by id; a cursor belongs to its order.
+#[tokio::test]
+async fn lists_sort_by_name_or_update_and_page_through_in_that_order() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    // Two share a name: the id decides between them, in the sort's direction.
+    let names = ["王五", "张三", "李四", "赵六", "张三"];
+    let mut created = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let w = app
+            .create_worker(&a.operator, &a.org_id, name, &nth_id_number(i as u32 + 1))
+            .await;
+        created.push((
+            w["name"].as_str().unwrap().to_owned(),
+            w["id"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let follow = |sort: &'static str| {
+        let (app, token) = (&app, a.operator.clone());
+        async move {
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let after = cursor
+                    .as_ref()
+                    .map(|c| format!("&cursor={c}"))
+                    .unwrap_or_default();
+                let page = json_body(
+                    app.get_as(
+                        &format!("/api/v1/workers?sort={sort}&limit=2{after}"),
+                        &token,
+                    )
+                    .await,
+                    StatusCode::OK,
+                )
+                .await;
+                for w in page["items"].as_array().unwrap() {
+                    seen.push((
+                        w["name"].as_str().unwrap().to_owned(),
+                        w["id"].as_str().unwrap().to_owned(),
+                    ));
+                }
+                match page["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => return seen,
+                }
+            }
+        }
+    };
+    let mut by_name = created.clone();
+    by_name.sort();
+    assert_eq!(follow("name").await, by_name);
+    by_name.reverse();
+    assert_eq!(follow("-name").await, by_name);
+
+    // The first registered, corrected now, comes first by latest update.
+    json_body(
+        app.patch_as(
+            &format!("/api/v1/workers/{}", created[0].1),
+            &a.operator,
+            &json!({"employment_status": "unemployed"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let latest = follow("-updated").await;
+    assert_eq!(latest.len(), 5);
+    assert_eq!(latest[0], created[0]);
+    assert_eq!(follow("updated").await.last(), Some(&created[0]));
+    assert_eq!(follow("-created").await.first(), created.last());
+
+    // A cursor of one order is not a cursor of another; an order not offered is refused.
+    let page = json_body(
+        app.get_as("/api/v1/workers?sort=name&limit=1", &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let problem = assert_problem(
+        app.get_as(
+            &format!("/api/v1/workers?sort=updated&cursor={cursor}"),
+            &a.operator,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "cursor");
+    let problem = assert_problem(
+        app.get_as("/api/v1/enterprises?sort=headcount", &a.operator)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "sort");
+}

@@ -4,12 +4,13 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -116,6 +117,150 @@ where
     let next_cursor = if items.len() > page.limit as usize {
         items.truncate(page.limit as usize);
         items.last().map(|last| encode_cursor(&id_of(last)))
+    } else {
+        None
+    };
+    Ok(Page {
+        items,
+        next_cursor,
+        total,
+    })
+}
+
+/// The order of a list (`sort`): by creation (the default, oldest first), by name, or by last
+/// update; `-` first for descending. Keyset-paginated like every list: a page is stable while
+/// records are added, and its cursor belongs to its order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+pub enum Sort {
+    #[default]
+    #[serde(rename = "created")]
+    Created,
+    #[serde(rename = "-created")]
+    CreatedDesc,
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+    #[serde(rename = "updated")]
+    Updated,
+    #[serde(rename = "-updated")]
+    UpdatedDesc,
+}
+
+impl Sort {
+    fn order(self) -> Order {
+        match self {
+            Sort::Created | Sort::Name | Sort::Updated => Order::Asc,
+            Sort::CreatedDesc | Sort::NameDesc | Sort::UpdatedDesc => Order::Desc,
+        }
+    }
+}
+
+/// The columns a sortable list is ordered by.
+pub struct SortColumns<C> {
+    pub id: C,
+    pub name: C,
+    pub updated_at: C,
+}
+
+/// A list request's paging parameters as sent (the cursor undecoded: its shape depends on the
+/// order).
+pub struct PageParams<'a> {
+    pub limit: Option<u32>,
+    pub cursor: Option<&'a str>,
+    pub count: Option<bool>,
+}
+
+/// The keys of a row a sorted page's cursor is made of.
+pub struct SortKeys {
+    pub id: Uuid,
+    pub name: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn invalid_cursor() -> ApiError {
+    ApiError::BadRequest {
+        code: ErrorCode::InvalidQuery,
+        detail: "1 query parameter(s) invalid".to_owned(),
+        errors: vec![FieldError::new(
+            "cursor",
+            "invalid",
+            "is not a cursor of this list in this order",
+        )],
+    }
+}
+
+/// One page of `select` in the order `sort` asks for, the id breaking ties. By creation it is
+/// [`page_by_id`] (its cursors stay valid); by name or update the cursor carries the last row's
+/// key and id, and the next page starts after that pair. `cursor` is the request's, undecoded.
+pub async fn page_sorted<E, C>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    sort: Sort,
+    columns: SortColumns<C>,
+    keys_of: impl Fn(&E::Model) -> SortKeys,
+    PageParams {
+        limit,
+        cursor,
+        count,
+    }: PageParams<'_>,
+) -> Result<Page<E::Model>, ApiError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ColumnTrait,
+{
+    let order = sort.order();
+    let (key, after): (C, Option<(sea_orm::Value, Uuid)>) = match sort {
+        Sort::Created | Sort::CreatedDesc => {
+            let page = PageRequest::new(limit, cursor, count)?;
+            return Ok(page_by_id(db, select, columns.id, |m| keys_of(m).id, &page, order).await?);
+        }
+        Sort::Name | Sort::NameDesc => (
+            columns.name,
+            cursor
+                .map(|c| decode_cursor::<(String, Uuid)>(c).map_err(|_| invalid_cursor()))
+                .transpose()?
+                .map(|(name, id)| (name.into(), id)),
+        ),
+        Sort::Updated | Sort::UpdatedDesc => (
+            columns.updated_at,
+            cursor
+                .map(|c| decode_cursor::<(DateTime<Utc>, Uuid)>(c).map_err(|_| invalid_cursor()))
+                .transpose()?
+                .map(|(at, id)| (at.into(), id)),
+        ),
+    };
+    let page = PageRequest::new(limit, None, count)?;
+    let total = if page.count {
+        Some(select.clone().count(db).await?)
+    } else {
+        None
+    };
+    let mut query = select
+        .order_by(key, order.clone())
+        .order_by(columns.id, order.clone());
+    if let Some((value, id)) = after {
+        let (past, id_past) = match order {
+            Order::Desc => (key.lt(value.clone()), columns.id.lt(id)),
+            _ => (key.gt(value.clone()), columns.id.gt(id)),
+        };
+        query = query.filter(
+            Condition::any()
+                .add(past)
+                .add(Condition::all().add(key.eq(value)).add(id_past)),
+        );
+    }
+    let mut items = query.limit(u64::from(page.limit) + 1).all(db).await?;
+    let next_cursor = if items.len() > page.limit as usize {
+        items.truncate(page.limit as usize);
+        items.last().map(|last| {
+            let k = keys_of(last);
+            match sort {
+                Sort::Updated | Sort::UpdatedDesc => encode_cursor(&(k.updated_at, k.id)),
+                _ => encode_cursor(&(k.name, k.id)),
+            }
+        })
     } else {
         None
     };

@@ -5,6 +5,8 @@ use entity::enterprises;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use crate::http::pagination::Sort;
 use validator::{Validate, ValidationError};
 
 use crate::domain::uscc;
@@ -170,7 +172,7 @@ pub struct UpdateEnterpriseRequest {
     pub overcapacity: Option<bool>,
 }
 
-/// Filters of the enterprise list. Sorted by registration (id), oldest first.
+/// Filters of the enterprise list. Sorted by registration (oldest first) unless `sort` says otherwise.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -199,6 +201,9 @@ pub struct EnterpriseListQuery {
     /// edits: the time is taken before commit, so a change that commits late can be missed.
     /// The change feed of the county sync (to come) is the way to sync: it never skips one.
     pub updated_since: Option<DateTime<Utc>>,
+    /// The order: `created` (registration, the default), `name` or `updated`, with `-` first
+    /// for descending (`-updated`: the latest changes first). Exports come in registration order.
+    pub sort: Option<Sort>,
     /// Page size, 1–200 (default 50).
     #[validate(range(min = 1, max = 200))]
     #[param(minimum = 1, maximum = 200, default = 50)]

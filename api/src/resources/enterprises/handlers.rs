@@ -1,8 +1,7 @@
 //! Enterprise handlers: extract, call the registry's operation in the core, respond.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use entity::enterprises::Column;
-use sea_orm::Order;
+use entity::enterprises::{Column, Model};
 use siji_core::registry::{RECORD_ACTIVE, RECORD_ARCHIVED, RecordStatus, enterprises, lists};
 use siji_openapi::tags;
 use uuid::Uuid;
@@ -11,8 +10,8 @@ use super::dto::*;
 use crate::auth::Caller;
 use crate::enums::label;
 use crate::http::concurrency::{created_versioned, ok_versioned};
-use crate::http::pagination::page_by_id;
-use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
+use crate::http::pagination::{PageParams, SortColumns, SortKeys, page_sorted};
+use crate::http::{ApiError, IfMatch, Json, Page, Query};
 use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
 
@@ -98,7 +97,6 @@ pub async fn list(
     let q = query.into_inner();
     let select = lists::enterprises(&caller.context(&state), &q.filter()).await?;
     let export_format = export::requested_list(&req, q.limit, q.cursor.as_deref(), q.count)?;
-    let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let scope = caller.scope();
     if let Some(format) = export_format {
         let file = Export {
@@ -113,7 +111,30 @@ pub async fn list(
         };
         return export::respond(state.db.clone(), format, file).await;
     }
-    let page = page_by_id(&state.db, select, Column::Id, |e| e.id, &page, Order::Asc).await?;
+    let columns = SortColumns {
+        id: Column::Id,
+        name: Column::Name,
+        updated_at: Column::UpdatedAt,
+    };
+    let keys = |e: &Model| SortKeys {
+        id: e.id,
+        name: e.name.clone(),
+        updated_at: e.updated_at,
+    };
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor.as_deref(),
+        count: q.count,
+    };
+    let page = page_sorted(
+        &state.db,
+        select,
+        q.sort.unwrap_or_default(),
+        columns,
+        keys,
+        page,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(PRESENT.page(&state.db, &caller.scope(), page).await?))
 }
 

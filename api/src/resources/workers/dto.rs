@@ -5,6 +5,8 @@ use entity::workers;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+use crate::http::pagination::Sort;
 use validator::{Validate, ValidationError};
 
 use crate::domain::{id_number, phone};
@@ -189,7 +191,7 @@ impl UpdateWorkerRequest {
     }
 }
 
-/// Filters of the worker list. Sorted by registration (id), oldest first. Personal data is not
+/// Filters of the worker list. Sorted by registration (oldest first) unless `sort` says otherwise. Personal data is not
 /// a query parameter (it would end up in URLs and logs): search by ID number or phone with
 /// `POST /api/v1/workers/search`.
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -216,6 +218,9 @@ pub struct WorkerListQuery {
     /// edits: the time is taken before commit, so a change that commits late can be missed.
     /// The change feed of the county sync (to come) is the way to sync: it never skips one.
     pub updated_since: Option<DateTime<Utc>>,
+    /// The order: `created` (registration, the default), `name` or `updated`, with `-` first
+    /// for descending (`-updated`: the latest changes first). Exports come in registration order.
+    pub sort: Option<Sort>,
     /// Page size, 1–200 (default 50).
     #[validate(range(min = 1, max = 200))]
     #[param(minimum = 1, maximum = 200, default = 50)]
