@@ -15,6 +15,7 @@ mod m20261127_000008_beneficiary_causes;
 mod m20261128_000009_campaigns;
 mod m20261128_000010_grants;
 mod m20261128_000011_payouts;
+mod m20261128_000012_name_search;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000009_campaigns::Migration),
             Box::new(m20261128_000010_grants::Migration),
             Box::new(m20261128_000011_payouts::Migration),
+            Box::new(m20261128_000012_name_search::Migration),
         ]
     }
 }

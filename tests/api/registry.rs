@@ -924,3 +924,59 @@ async fn lists_sort_by_name_or_update_and_page_through_in_that_order() {
     .await;
     assert_eq!(problem["errors"][0]["field"], "sort");
 }
+
+/// `q` finds names containing the text anywhere, letters in either case, the same on both
+/// databases; `%` and `_` are text, not wildcards.
+#[tokio::test]
+async fn q_finds_names_containing_the_text() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    for (i, name) in [
+        "济宁某机械有限公司",
+        "任城区机械厂",
+        "ABC科技有限公司",
+        "100%纯净水有限公司",
+        "某食品公司",
+    ]
+    .iter()
+    .enumerate()
+    {
+        app.create_enterprise(
+            &a.operator,
+            &a.org_id,
+            name,
+            &uscc(&format!("91370811MA3C0000{i}")),
+        )
+        .await;
+    }
+    let names = |q: &'static str| {
+        let (app, token) = (&app, a.operator.clone());
+        async move {
+            let page = json_body(
+                app.get_as(
+                    &format!("/api/v1/enterprises?sort=name&q={}", urlencoding(q)),
+                    &token,
+                )
+                .await,
+                StatusCode::OK,
+            )
+            .await;
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(names("机械").await, ["任城区机械厂", "济宁某机械有限公司"]);
+    assert_eq!(names("abc").await, ["ABC科技有限公司"]);
+    assert_eq!(names("%").await, ["100%纯净水有限公司"]);
+    assert!(names("_").await.is_empty());
+    assert!(names("有限公司科技").await.is_empty());
+}
+
+fn urlencoding(text: &str) -> String {
+    text.bytes().map(|b| format!("%{b:02X}")).collect()
+}

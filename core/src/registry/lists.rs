@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{enterprises, workers};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, QueryFilter, Select};
 use uuid::Uuid;
 
@@ -51,6 +52,23 @@ pub fn name_prefix(column: impl ColumnTrait, prefix: &str) -> Condition {
         .add(column.lt(format!("{prefix}\u{10FFFF}")))
 }
 
+/// Names containing `text` anywhere, letters in either case: `lower(name) LIKE '%text%'` with
+/// the wildcards in `text` escaped, the form PostgreSQL's trigram index on `lower(name)` serves.
+pub fn name_contains(column: impl ColumnTrait, text: &str) -> Condition {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    Condition::all().add(
+        Expr::expr(Func::lower(Expr::col(column)))
+            .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+    )
+}
+
 /// The filters of the worker list; `None` does not filter.
 #[derive(Debug, Clone, Default)]
 pub struct WorkerFilter {
@@ -63,6 +81,8 @@ pub struct WorkerFilter {
     pub frontline: Option<bool>,
     pub high_temperature: Option<bool>,
     pub name_prefix: Option<String>,
+    /// Names containing this text.
+    pub q: Option<String>,
     /// Changed at or after this moment (by `updated_at`: a convenience that can miss a change
     /// committed late; the change feed is what never skips one).
     pub updated_since: Option<DateTime<Utc>>,
@@ -104,6 +124,9 @@ pub async fn workers(
     }
     if let Some(p) = &filter.name_prefix {
         select = select.filter(name_prefix(W::Name, p));
+    }
+    if let Some(q) = &filter.q {
+        select = select.filter(name_contains(W::Name, q));
     }
     if let Some(since) = filter.updated_since {
         select = select.filter(W::UpdatedAt.gte(since));
@@ -159,6 +182,8 @@ pub struct EnterpriseFilter {
     pub industry: Option<String>,
     pub overcapacity: Option<bool>,
     pub name_prefix: Option<String>,
+    /// Names containing this text.
+    pub q: Option<String>,
     /// Matched after normalising (upper case, no spaces).
     pub uscc: Option<String>,
     /// As [`WorkerFilter::updated_since`].
@@ -194,6 +219,9 @@ pub async fn enterprises(
     }
     if let Some(p) = &filter.name_prefix {
         select = select.filter(name_prefix(E::Name, p));
+    }
+    if let Some(q) = &filter.q {
+        select = select.filter(name_contains(E::Name, q));
     }
     if let Some(code) = &filter.uscc {
         select = select.filter(E::Uscc.eq(uscc::normalise(code)));

@@ -193,6 +193,11 @@ pub struct EnterpriseListQuery {
     #[validate(length(min = 1, max = 100))]
     #[param(min_length = 1, max_length = 100)]
     pub name_prefix: Option<String>,
+    /// Names containing this text anywhere (`机械` finds 济宁某机械有限公司), letters in either
+    /// case.
+    #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
+    pub q: Option<String>,
     /// Exactly this Unified Social Credit Code.
     #[validate(length(min = 1, max = 18))]
     #[param(min_length = 1, max_length = 18)]
@@ -266,6 +271,7 @@ impl EnterpriseListQuery {
             industry: self.industry.clone(),
             overcapacity: self.overcapacity,
             name_prefix: self.name_prefix.clone(),
+            q: self.q.clone(),
             uscc: self.uscc.clone(),
             updated_since: self.updated_since,
         }

@@ -214,6 +214,11 @@ pub struct WorkerListQuery {
     #[validate(length(min = 1, max = 50))]
     #[param(min_length = 1, max_length = 50)]
     pub name_prefix: Option<String>,
+    /// Names containing this text anywhere (`机械` finds 济宁某机械有限公司), letters in either
+    /// case.
+    #[validate(length(min = 1, max = 50))]
+    #[param(min_length = 1, max_length = 50)]
+    pub q: Option<String>,
     /// Only records changed at or after this time (RFC 3339). For people looking for recent
     /// edits: the time is taken before commit, so a change that commits late can be missed.
     /// The change feed of the county sync (to come) is the way to sync: it never skips one.
@@ -352,6 +357,7 @@ impl WorkerListQuery {
             frontline: self.frontline,
             high_temperature: self.high_temperature,
             name_prefix: self.name_prefix.clone(),
+            q: self.q.clone(),
             updated_since: self.updated_since,
         }
     }
