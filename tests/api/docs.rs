@@ -280,18 +280,7 @@ async fn every_request_example_passes_the_servers_own_validation() {
                 continue;
             }
             for example in examples {
-                let url = path
-                    .replace("{id}", &uuid::Uuid::now_v7().to_string())
-                    .replace("{member_id}", &uuid::Uuid::now_v7().to_string());
-                let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-                let res = app
-                    .authed(method.clone(), &url, &admin)
-                    .json(&example)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = res.status();
-                let body: Value = res.json().await.unwrap_or(Value::Null);
+                let (status, body) = send_example(&app, &admin, method, path, &example).await;
                 checked += 1;
                 // What no example can know: the caller's own current password.
                 let only_state = body["errors"]
@@ -307,6 +296,29 @@ async fn every_request_example_passes_the_servers_own_validation() {
     }
     assert!(checked >= 30, "only {checked} examples");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `body` sent to the operation `method path` as `token`, with fresh ids for the records the
+/// path names (which do not exist): the status and the answer.
+async fn send_example(
+    app: &crate::helpers::TestApp,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let url = path
+        .replace("{id}", &uuid::Uuid::now_v7().to_string())
+        .replace("{member_id}", &uuid::Uuid::now_v7().to_string());
+    let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+    let res = app
+        .authed(method, &url, token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
 }
 
 /// The properties of a request body's schema (its `$ref` resolved, `allOf` parts merged), each
@@ -376,19 +388,7 @@ async fn every_stated_rule_is_one_the_server_enforces() {
                 for (rule, value) in breaking {
                     let mut body = example.clone();
                     body[field.as_str()] = value;
-                    let url = path
-                        .replace("{id}", &uuid::Uuid::now_v7().to_string())
-                        .replace("{member_id}", &uuid::Uuid::now_v7().to_string());
-                    let method =
-                        reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-                    let res = app
-                        .authed(method.clone(), &url, &admin)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = res.status();
-                    let problem: Value = res.json().await.unwrap_or(Value::Null);
+                    let (status, problem) = send_example(&app, &admin, method, path, &body).await;
                     checked += 1;
                     let named = problem["errors"].as_array().is_some_and(|errors| {
                         errors.iter().any(|e| {

@@ -113,10 +113,25 @@ where
             _ => query.filter(id_column.gt(after)),
         };
     }
-    let mut items = query.limit(u64::from(page.limit) + 1).all(db).await?;
-    let next_cursor = if items.len() > page.limit as usize {
-        items.truncate(page.limit as usize);
-        items.last().map(|last| encode_cursor(&id_of(last)))
+    fetch(db, query, page.limit, total, |last| {
+        encode_cursor(&id_of(last))
+    })
+    .await
+}
+
+/// `limit` rows of `query` (one more is read to know whether a next page exists) and the
+/// cursor of the last one.
+async fn fetch<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    limit: u32,
+    total: Option<u64>,
+    cursor_of: impl Fn(&E::Model) -> String,
+) -> Result<Page<E::Model>, DbErr> {
+    let mut items = query.limit(u64::from(limit) + 1).all(db).await?;
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(cursor_of)
     } else {
         None
     };
@@ -163,6 +178,13 @@ pub struct SortColumns<C> {
     pub updated_at: C,
 }
 
+/// A kind of record whose list takes `sort`: its id, name and update columns, and those keys of
+/// a row (for the next page's cursor).
+pub trait Sortable: EntityTrait {
+    fn sort_columns() -> SortColumns<Self::Column>;
+    fn sort_keys(model: &Self::Model) -> SortKeys;
+}
+
 /// A list request's paging parameters as sent (the cursor undecoded: its shape depends on the
 /// order).
 pub struct PageParams<'a> {
@@ -193,12 +215,10 @@ fn invalid_cursor() -> ApiError {
 /// One page of `select` in the order `sort` asks for, the id breaking ties. By creation it is
 /// [`page_by_id`] (its cursors stay valid); by name or update the cursor carries the last row's
 /// key and id, and the next page starts after that pair. `cursor` is the request's, undecoded.
-pub async fn page_sorted<E, C>(
+pub async fn page_sorted<E>(
     db: &impl ConnectionTrait,
     select: Select<E>,
     sort: Sort,
-    columns: SortColumns<C>,
-    keys_of: impl Fn(&E::Model) -> SortKeys,
     PageParams {
         limit,
         cursor,
@@ -206,15 +226,16 @@ pub async fn page_sorted<E, C>(
     }: PageParams<'_>,
 ) -> Result<Page<E::Model>, ApiError>
 where
-    E: EntityTrait,
+    E: Sortable,
     E::Model: Sync,
-    C: ColumnTrait,
 {
     let order = sort.order();
-    let (key, after): (C, Option<(sea_orm::Value, Uuid)>) = match sort {
+    let columns = E::sort_columns();
+    let (key, after): (E::Column, Option<(sea_orm::Value, Uuid)>) = match sort {
         Sort::Created | Sort::CreatedDesc => {
             let page = PageRequest::new(limit, cursor, count)?;
-            return Ok(page_by_id(db, select, columns.id, |m| keys_of(m).id, &page, order).await?);
+            let id_of = |m: &E::Model| E::sort_keys(m).id;
+            return Ok(page_by_id(db, select, columns.id, id_of, &page, order).await?);
         }
         Sort::Name | Sort::NameDesc => (
             columns.name,
@@ -251,24 +272,14 @@ where
                 .add(Condition::all().add(key.eq(value)).add(id_past)),
         );
     }
-    let mut items = query.limit(u64::from(page.limit) + 1).all(db).await?;
-    let next_cursor = if items.len() > page.limit as usize {
-        items.truncate(page.limit as usize);
-        items.last().map(|last| {
-            let k = keys_of(last);
-            match sort {
-                Sort::Updated | Sort::UpdatedDesc => encode_cursor(&(k.updated_at, k.id)),
-                _ => encode_cursor(&(k.name, k.id)),
-            }
-        })
-    } else {
-        None
+    let cursor_of = |last: &E::Model| {
+        let k = E::sort_keys(last);
+        match sort {
+            Sort::Updated | Sort::UpdatedDesc => encode_cursor(&(k.updated_at, k.id)),
+            _ => encode_cursor(&(k.name, k.id)),
+        }
     };
-    Ok(Page {
-        items,
-        next_cursor,
-        total,
-    })
+    Ok(fetch(db, query, page.limit, total, cursor_of).await?)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::pagination::Sort;
+use crate::http::pagination::{Sort, SortColumns, SortKeys, Sortable};
 use validator::{Validate, ValidationError};
 
 use crate::domain::uscc;
@@ -274,6 +274,24 @@ impl EnterpriseListQuery {
             q: self.q.clone(),
             uscc: self.uscc.clone(),
             updated_since: self.updated_since,
+        }
+    }
+}
+
+impl Sortable for entity::enterprises::Entity {
+    fn sort_columns() -> SortColumns<entity::enterprises::Column> {
+        SortColumns {
+            id: entity::enterprises::Column::Id,
+            name: entity::enterprises::Column::Name,
+            updated_at: entity::enterprises::Column::UpdatedAt,
+        }
+    }
+
+    fn sort_keys(model: &entity::enterprises::Model) -> SortKeys {
+        SortKeys {
+            id: model.id,
+            name: model.name.clone(),
+            updated_at: model.updated_at,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Enterprise handlers: extract, call the registry's operation in the core, respond.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use entity::enterprises::{Column, Model};
+use entity::enterprises::Column;
 use siji_core::registry::{RECORD_ACTIVE, RECORD_ARCHIVED, RecordStatus, enterprises, lists};
 use siji_openapi::tags;
 use uuid::Uuid;
@@ -10,7 +10,7 @@ use super::dto::*;
 use crate::auth::Caller;
 use crate::enums::label;
 use crate::http::concurrency::{created_versioned, ok_versioned};
-use crate::http::pagination::{PageParams, SortColumns, SortKeys, page_sorted};
+use crate::http::pagination::{PageParams, page_sorted};
 use crate::http::{ApiError, IfMatch, Json, Page, Query};
 use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
@@ -111,30 +111,12 @@ pub async fn list(
         };
         return export::respond(state.db.clone(), format, file).await;
     }
-    let columns = SortColumns {
-        id: Column::Id,
-        name: Column::Name,
-        updated_at: Column::UpdatedAt,
-    };
-    let keys = |e: &Model| SortKeys {
-        id: e.id,
-        name: e.name.clone(),
-        updated_at: e.updated_at,
-    };
     let page = PageParams {
         limit: q.limit,
         cursor: q.cursor.as_deref(),
         count: q.count,
     };
-    let page = page_sorted(
-        &state.db,
-        select,
-        q.sort.unwrap_or_default(),
-        columns,
-        keys,
-        page,
-    )
-    .await?;
+    let page = page_sorted(&state.db, select, q.sort.unwrap_or_default(), page).await?;
     Ok(HttpResponse::Ok().json(PRESENT.page(&state.db, &caller.scope(), page).await?))
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::pagination::Sort;
+use crate::http::pagination::{Sort, SortColumns, SortKeys, Sortable};
 use validator::{Validate, ValidationError};
 
 use crate::domain::{id_number, phone};
@@ -359,6 +359,24 @@ impl WorkerListQuery {
             name_prefix: self.name_prefix.clone(),
             q: self.q.clone(),
             updated_since: self.updated_since,
+        }
+    }
+}
+
+impl Sortable for entity::workers::Entity {
+    fn sort_columns() -> SortColumns<entity::workers::Column> {
+        SortColumns {
+            id: entity::workers::Column::Id,
+            name: entity::workers::Column::Name,
+            updated_at: entity::workers::Column::UpdatedAt,
+        }
+    }
+
+    fn sort_keys(model: &entity::workers::Model) -> SortKeys {
+        SortKeys {
+            id: model.id,
+            name: model.name.clone(),
+            updated_at: model.updated_at,
         }
     }
 }

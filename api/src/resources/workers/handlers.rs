@@ -4,7 +4,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
-use entity::workers::{Column, Model};
+use entity::workers::Column;
 use sea_orm::Order;
 use siji_core::registry::lists::{self, PersonKey};
 use siji_core::registry::{RECORD_ACTIVE, RECORD_ARCHIVED, RecordStatus, workers};
@@ -15,7 +15,7 @@ use super::dto::*;
 use crate::auth::Caller;
 use crate::enums::{label, labels};
 use crate::http::concurrency::{created_versioned, ok_versioned};
-use crate::http::pagination::{PageParams, SortColumns, SortKeys, page_by_id, page_sorted};
+use crate::http::pagination::{PageParams, page_by_id, page_sorted};
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
@@ -122,30 +122,12 @@ pub async fn list(
         };
         return export::respond(state.db.clone(), format, file).await;
     }
-    let columns = SortColumns {
-        id: Column::Id,
-        name: Column::Name,
-        updated_at: Column::UpdatedAt,
-    };
-    let keys = |w: &Model| SortKeys {
-        id: w.id,
-        name: w.name.clone(),
-        updated_at: w.updated_at,
-    };
     let page = PageParams {
         limit: q.limit,
         cursor: q.cursor.as_deref(),
         count: q.count,
     };
-    let page = page_sorted(
-        &state.db,
-        select,
-        q.sort.unwrap_or_default(),
-        columns,
-        keys,
-        page,
-    )
-    .await?;
+    let page = page_sorted(&state.db, select, q.sort.unwrap_or_default(), page).await?;
     Ok(HttpResponse::Ok().json(PRESENT.page(&state.db, &caller.scope(), page).await?))
 }
 
