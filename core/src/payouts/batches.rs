@@ -111,8 +111,26 @@ fn reference(id: Uuid) -> String {
 
 /// A grant to pay, and the payout it pays again (in a follow-up).
 struct Candidate {
-    grant: grants::Model,
+    grant: Payable,
     retry_of: Option<payouts::Model>,
+}
+
+/// What building a payout reads of a grant: four columns of a wide row, 83,000 times over.
+#[derive(Debug, FromQueryResult)]
+struct Payable {
+    id: Uuid,
+    org_id: Uuid,
+    person_key: String,
+    amount_fen: i64,
+}
+
+/// `select` of grants, reading only what a payout needs.
+fn payable(select: Select<grants::Entity>) -> sea_orm::Selector<sea_orm::SelectModel<Payable>> {
+    use grants::Column as G;
+    select
+        .select_only()
+        .columns([G::Id, G::OrgId, G::PersonKey, G::AmountFen])
+        .into_model::<Payable>()
 }
 
 /// The subquery of grants that have a payout not cancelled (in any state, ended or not).
@@ -158,8 +176,7 @@ async fn first_payments(
     campaign: Uuid,
     within: &Scope,
 ) -> Result<Vec<Candidate>, CoreError> {
-    Ok(unpaid(campaign, within)
-        .order_by_asc(grants::Column::Id)
+    Ok(payable(unpaid(campaign, within).order_by_asc(grants::Column::Id))
         .all(conn)
         .await?
         .into_iter()
@@ -201,13 +218,15 @@ async fn retries(
     let mut out = Vec::with_capacity(by_grant.len());
     let ids: Vec<Uuid> = by_grant.keys().copied().collect();
     for chunk in ids.chunks(500) {
-        let grants = grants::Entity::find()
-            .filter(grants::Column::Id.is_in(chunk.iter().copied()))
-            .filter(grants::Column::Status.eq(GrantStatus::Approved.as_str()))
-            .filter(grants::Column::Id.not_in_subquery(with_live_payouts(campaign)))
-            .order_by_asc(grants::Column::Id)
-            .all(conn)
-            .await?;
+        let grants = payable(
+            grants::Entity::find()
+                .filter(grants::Column::Id.is_in(chunk.iter().copied()))
+                .filter(grants::Column::Status.eq(GrantStatus::Approved.as_str()))
+                .filter(grants::Column::Id.not_in_subquery(with_live_payouts(campaign)))
+                .order_by_asc(grants::Column::Id),
+        )
+        .all(conn)
+        .await?;
         for grant in grants {
             let retry_of = by_grant.remove(&grant.id);
             out.push(Candidate { grant, retry_of });
@@ -356,9 +375,12 @@ pub async fn build(ctx: &Context<'_>, work: &Work<'_>, new: NewBatch) -> Result<
     })
     .exec_with_returning(conn)
     .await?;
+    // As many rows a statement as both databases' parameter limits allow (SQLite's 32,766 is
+    // the lower; a row is 21 of them).
+    let per_statement = 32_766 / <payouts::Column as sea_orm::Iterable>::iter().count().max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(1000).collect();
+        let chunk: Vec<_> = rows.by_ref().take(per_statement).collect();
         payouts::Entity::insert_many(chunk)
             .exec_without_returning(conn)
             .await?;
