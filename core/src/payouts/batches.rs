@@ -176,15 +176,17 @@ async fn first_payments(
     campaign: Uuid,
     within: &Scope,
 ) -> Result<Vec<Candidate>, CoreError> {
-    Ok(payable(unpaid(campaign, within).order_by_asc(grants::Column::Id))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|grant| Candidate {
-            grant,
-            retry_of: None,
-        })
-        .collect())
+    Ok(
+        payable(unpaid(campaign, within).order_by_asc(grants::Column::Id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|grant| Candidate {
+                grant,
+                retry_of: None,
+            })
+            .collect(),
+    )
 }
 
 /// The failed and returned payouts of `previous` within `within` not yet paid again, with their
@@ -377,7 +379,10 @@ pub async fn build(ctx: &Context<'_>, work: &Work<'_>, new: NewBatch) -> Result<
     .await?;
     // As many rows a statement as both databases' parameter limits allow (SQLite's 32,766 is
     // the lower; a row is 21 of them).
-    let per_statement = 32_766 / <payouts::Column as sea_orm::Iterable>::iter().count().max(1);
+    let per_statement = 32_766
+        / <payouts::Column as sea_orm::Iterable>::iter()
+            .count()
+            .max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<_> = rows.by_ref().take(per_statement).collect();
