@@ -298,6 +298,40 @@ async fn every_request_example_passes_the_servers_own_validation() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Every `$ref` in the document points at something in it: a schema a parameter names is
+/// registered, not only referred to (generators refuse a dangling reference outright).
+#[test]
+fn every_reference_resolves() {
+    fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(list) => list.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let doc = serde_json::to_value(siji_api::docs::document()).unwrap();
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 100, "only {} references", found.len());
+    let dangling: Vec<&str> = found
+        .into_iter()
+        .filter(|r| {
+            r.strip_prefix("#/")
+                .map(|path| {
+                    path.split('/')
+                        .fold(&doc, |v, part| &v[part.replace("~1", "/")])
+                })
+                .is_none_or(Value::is_null)
+        })
+        .collect();
+    assert!(dangling.is_empty(), "{dangling:?}");
+}
+
 /// `body` sent to the operation `method path` as `token`, with fresh ids for the records the
 /// path names (which do not exist): the status and the answer.
 async fn send_example(

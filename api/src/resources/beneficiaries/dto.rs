@@ -165,7 +165,7 @@ pub struct BeneficiaryResponse {
 #[schema(example = json!({
     "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f20", "org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
     "org_name": "任城区总工会", "head_worker_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001",
-    "head_worker_name": "张三明", "status": "formal", "category": "deep", "causes": ["illness", "education"],
+    "head_worker_name": "张三明", "status": "formal", "category": "deep", "causes": ["illness", "child_education"],
     "household_size": 3, "member_count": 2, "visit_count": 1, "last_visited_on": "2026-09-10",
     "migrant_worker": false, "long_term_assistance": false, "last_verified_on": "2026-09-10",
     "reverify_due_on": "2027-09-10", "created_at": "2026-09-01T08:00:00Z",

@@ -208,6 +208,7 @@ pub struct EnterpriseListQuery {
     pub updated_since: Option<DateTime<Utc>>,
     /// The order: `created` (registration, the default), `name` or `updated`, with `-` first
     /// for descending (`-updated`: the latest changes first). Exports come in registration order.
+    #[param(inline)]
     pub sort: Option<Sort>,
     /// Page size, 1–200 (default 50).
     #[validate(range(min = 1, max = 200))]
