@@ -426,10 +426,7 @@ pub fn render_part(layout: &Layout, chunk: &[Line], part: usize) -> Result<Part,
         Format::FixedWidth => fixed_part(layout, chunk, &count, &total_text)?,
         Format::Xlsx => xlsx_part(layout, chunk, total)?,
     };
-    let sha256 = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = sha256_hex(&bytes);
     Ok(Part {
         part,
         rows: chunk.len(),
@@ -571,6 +568,14 @@ fn fixed_part(
         out.extend(summary()?);
     }
     Ok(out)
+}
+
+/// A file's SHA-256 in lower-case hex: what is recorded of a bank file and of a result file.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The file name of a part: the batch, the part and the layout.

@@ -18,11 +18,10 @@ use entity::{payout_batches, payout_results, payouts};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::batches::{self, PayoutOutcome};
-use super::layouts::{AmountUnit, Encoding, Field, Format, Layout, ResultField, Summary};
+use super::layouts::{self, AmountUnit, Encoding, Field, Format, Layout, ResultField, Summary};
 use super::{APPROVE, BatchStatus, PayoutStatus};
 use crate::CoreError;
 use crate::audit::Event;
@@ -382,13 +381,6 @@ pub async fn applicable(
     Ok(b)
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Lines applied per unit of work.
 const UNIT: usize = 500;
 
@@ -410,7 +402,7 @@ pub async fn apply(
 ) -> Result<Report, CoreError> {
     let b = applicable(ctx, id).await?;
     let ResultFile { bytes, rows } = file;
-    let hash = sha256(&bytes);
+    let hash = layouts::sha256_hex(&bytes);
     if let Some(earlier) = payout_results::Entity::find()
         .filter(payout_results::Column::BatchId.eq(b.id))
         .filter(payout_results::Column::Sha256.eq(hash.as_str()))

@@ -78,22 +78,19 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             age.as_secs()
         )));
     }
-    let queued = siji_core::jobs::counts(&state.db)
+    let queued = siji_core::jobs::count_in(&state.db, siji_core::jobs::QUEUED)
         .await
         .map_err(|err| {
             tracing::warn!(error = %err, "readiness check failed: job queue unreadable");
             ApiError::Unavailable("the job queue cannot be read".to_owned())
-        })?
-        .into_iter()
-        .find(|(status, _)| status == siji_core::jobs::QUEUED)
-        .map_or(0, |(_, n)| n);
+        })?;
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
         database: "ok",
         pending_migrations: 0,
         job_runners: runners,
         job_runner_seen_ms_ago: seen.map(|age| u64::try_from(age.as_millis()).unwrap_or(u64::MAX)),
-        jobs_queued: queued,
+        jobs_queued: i64::try_from(queued).unwrap_or(i64::MAX),
     }))
 }
 
