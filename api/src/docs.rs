@@ -21,7 +21,7 @@ use crate::http::responses::*;
         FieldError,
         ErrorCode,
         siji_core::registry::lists::StatusFilter,
-        crate::resources::imports::TemplateFormat
+        crate::spreadsheet::Format
     ),
     responses(
         BadRequest,

@@ -726,12 +726,10 @@ async fn coverage_counts_what_is_in_force_on_the_day() {
     let res = app
         .authed(
             Method::GET,
-            &format!("/api/v1/stats/wage-agreement-coverage?{day}&group_by=county"),
+            &format!(
+                "/api/v1/stats/wage-agreement-coverage/export?{day}&group_by=county&format=xlsx"
+            ),
             &admin,
-        )
-        .header(
-            "accept",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         .send()
         .await

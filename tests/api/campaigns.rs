@@ -797,10 +797,9 @@ async fn the_2017_winter_warmth_reaches_eleven_counties_and_their_townships() {
     let csv = app
         .authed(
             Method::GET,
-            &format!("/api/v1/campaigns/{id}/ledger"),
+            &format!("/api/v1/campaigns/{id}/ledger/export"),
             &admin,
         )
-        .header("accept", "text/csv")
         .send()
         .await
         .unwrap();
@@ -825,12 +824,8 @@ async fn the_2017_winter_warmth_reaches_eleven_counties_and_their_townships() {
     let xlsx = app
         .authed(
             Method::GET,
-            &format!("/api/v1/campaigns/{id}/holdings"),
+            &format!("/api/v1/campaigns/{id}/holdings/export?format=xlsx"),
             &admin,
-        )
-        .header(
-            "accept",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         .send()
         .await

@@ -141,6 +141,60 @@ fn every_operation_is_fully_documented() {
     assert!(count > 0);
 }
 
+/// A success answers one kind of thing: a typed client must not get a union of a JSON page and a
+/// file from one operation (exports are operations of their own), and every file download names
+/// its file.
+#[test]
+fn no_operation_answers_both_json_and_a_file() {
+    let doc = serde_json::to_value(siji_api::docs::document()).unwrap();
+    let mut files = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                let Some(content) = response["content"].as_object() else {
+                    continue;
+                };
+                let json = content.keys().any(|m| m.contains("json"));
+                let file = content
+                    .keys()
+                    .any(|m| !m.contains("json") && m != "text/html");
+                assert!(
+                    !(json && file),
+                    "{method} {path} {status}: JSON and a file in one response"
+                );
+                for (media, body) in content {
+                    if media.contains("json") || media == "text/html" {
+                        continue;
+                    }
+                    let schema = match body["schema"]["$ref"].as_str() {
+                        Some(r) => {
+                            &doc["components"]["schemas"]
+                                [r.trim_start_matches("#/components/schemas/")]
+                        }
+                        None => &body["schema"],
+                    };
+                    assert_eq!(
+                        (&schema["type"], &schema["format"]),
+                        (&json!("string"), &json!("binary")),
+                        "{method} {path} {media}: a file must be binary"
+                    );
+                }
+                if file && path.starts_with("/api/v1/") {
+                    files += 1;
+                    assert!(
+                        response["headers"]["Content-Disposition"].is_object(),
+                        "{method} {path}: a file without Content-Disposition"
+                    );
+                }
+            }
+        }
+    }
+    assert!(files >= 7, "{files} file operations");
+}
+
 /// Each enumeration value says what it means, with its Chinese term, in the document and in the
 /// catalogue front-ends read their labels from.
 #[tokio::test]
@@ -219,7 +273,7 @@ async fn enumeration_values_carry_their_chinese_terms() {
         "RowOutcome",
         // List filters and file formats: parameters, not values stored in records.
         "StatusFilter",
-        "TemplateFormat",
+        "FileFormat",
         "Sort",
         "JobStatus",
         // A bank file layout's definition: settings of a file format, not values of a record.

@@ -524,10 +524,9 @@ async fn templates_and_masked_exports() {
     let res = app
         .authed(
             Method::GET,
-            "/api/v1/workers?name_prefix=%E5%BC%A0",
+            "/api/v1/workers/export?name_prefix=%E5%BC%A0",
             &a.operator,
         )
-        .header("accept", "text/csv")
         .send()
         .await
         .unwrap();
@@ -573,8 +572,11 @@ async fn templates_and_masked_exports() {
     assert!(!text.contains("11010519491231002X") && !text.contains("13800138000"));
 
     let res = app
-        .authed(Method::GET, "/api/v1/workers", &a.operator)
-        .header("accept", XLSX)
+        .authed(
+            Method::GET,
+            "/api/v1/workers/export?format=xlsx",
+            &a.operator,
+        )
         .send()
         .await
         .unwrap();
@@ -591,8 +593,7 @@ async fn templates_and_masked_exports() {
     // Another county's export is empty; paging parameters do not apply to exports.
     let b = app.county(&admin, "兖州区总工会", "370812").await;
     let text = app
-        .authed(Method::GET, "/api/v1/workers", &b.operator)
-        .header("accept", "text/csv")
+        .authed(Method::GET, "/api/v1/workers/export", &b.operator)
         .send()
         .await
         .unwrap()
@@ -601,22 +602,19 @@ async fn templates_and_masked_exports() {
         .unwrap();
     assert_eq!(text.lines().count(), 1);
     let res = app
-        .authed(Method::GET, "/api/v1/workers?limit=10", &a.operator)
-        .header("accept", "text/csv")
+        .authed(Method::GET, "/api/v1/workers/export?limit=10", &a.operator)
         .send()
         .await
         .unwrap();
     assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
     let res = app
-        .authed(Method::GET, "/api/v1/enterprises", &b.operator)
-        .header("accept", "text/csv")
+        .authed(Method::GET, "/api/v1/enterprises/export", &b.operator)
         .send()
         .await
         .unwrap();
     assert_eq!(res.text().await.unwrap().lines().count(), 1);
     let res = app
-        .authed(Method::GET, "/api/v1/enterprises", &a.operator)
-        .header("accept", "text/csv")
+        .authed(Method::GET, "/api/v1/enterprises/export", &a.operator)
         .send()
         .await
         .unwrap();

@@ -224,10 +224,12 @@ async fn the_citys_autumn_tuition_aid_of_2017_runs_end_to_end() {
     let csv = app
         .authed(
             Method::GET,
-            &format!("/api/v1/grant-notices/{}", notice["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/grant-notices/{}/export",
+                notice["id"].as_str().unwrap()
+            ),
             &admin,
         )
-        .header("accept", "text/csv")
         .send()
         .await
         .unwrap();

@@ -333,8 +333,7 @@ async fn main() {
     let (peak_before, _) = memory();
     let started = Instant::now();
     let res = app
-        .authed(Method::GET, "/api/v1/workers", &admin)
-        .header("accept", "text/csv")
+        .authed(Method::GET, "/api/v1/workers/export", &admin)
         .send()
         .await
         .unwrap();

@@ -252,13 +252,7 @@ where
     E::Model: Send + Sync,
     C: ColumnTrait + 'static,
 {
-    let mut response = HttpResponse::Ok();
-    response
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            disposition(export.file_stem, format),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
+    let mut response = download(export.file_stem, format);
     match format {
         Format::Csv => {
             let headers: Vec<String> = export.headers.iter().map(|h| (*h).to_owned()).collect();
@@ -267,13 +261,11 @@ where
             first.extend_from_slice(&csv_line(&headers));
             let body = stream::once(async move { Ok::<Bytes, ApiError>(Bytes::from(first)) })
                 .chain(csv_rows(db, export));
-            Ok(response
-                .content_type("text/csv; charset=utf-8")
-                .streaming(body))
+            Ok(response.streaming(body))
         }
         Format::Xlsx => {
             let bytes = xlsx(&db, export).await?;
-            Ok(response.content_type(Format::Xlsx.media_type()).body(bytes))
+            Ok(response.body(bytes))
         }
     }
 }
@@ -345,60 +337,42 @@ where
     workbook.save_to_buffer().map_err(fail)
 }
 
-/// The export format a list request asks for with `Accept`, if any (JSON otherwise).
-pub fn requested(req: &actix_web::HttpRequest) -> Option<Format> {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|accept| accept.split(',').find_map(Format::from_media_type))
+/// The one parameter of an export that has no filters of its own.
+#[derive(Debug, serde::Deserialize, validator::Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `csv` (the default: UTF-8 with a byte-order mark, as Excel opens it) or `xlsx`.
+    pub format: Option<Format>,
 }
 
-/// The export a list request asks for, refusing paging parameters with it: an export is the
-/// whole filtered list.
-pub fn requested_list(
-    req: &actix_web::HttpRequest,
-    limit: Option<u32>,
-    cursor: Option<&str>,
-    count: Option<bool>,
-) -> Result<Option<Format>, ApiError> {
-    let format = requested(req);
-    if format.is_some() {
-        refuse_paging(limit, cursor, count)?;
-    }
-    Ok(format)
+/// A small table (a report, not a list) as a download in either format.
+pub fn table(
+    file_stem: &str,
+    format: Format,
+    headers: &[&str],
+    rows: &[Vec<String>],
+) -> Result<HttpResponse, ApiError> {
+    let body = match format {
+        Format::Csv => csv_table(headers, rows),
+        Format::Xlsx => xlsx_table(headers, rows)?,
+    };
+    Ok(download(file_stem, format).body(body))
 }
 
-fn refuse_paging(
-    limit: Option<u32>,
-    cursor: Option<&str>,
-    count: Option<bool>,
-) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    for (name, given) in [
-        ("limit", limit.is_some()),
-        ("cursor", cursor.is_some()),
-        ("count", count.is_some()),
-    ] {
-        if given {
-            errors.push(crate::http::FieldError::new(
-                name,
-                "not_for_export",
-                "does not apply to CSV/XLSX exports",
-            ));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::BadRequest {
-            code: crate::http::ErrorCode::InvalidQuery,
-            detail: "paging does not apply to exports".into(),
-            errors,
+/// The start of a file download: its media type, its name and no caching (it carries records).
+pub fn download(file_stem: &str, format: Format) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type(match format {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => Format::Xlsx.media_type(),
         })
-    }
+        .insert_header((header::CONTENT_DISPOSITION, disposition(file_stem, format)))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    response
 }
 
-/// A small table (a report, not a list) as an XLSX file.
 /// A spreadsheet column index (XLSX has 16,384).
 pub fn column(index: usize) -> Result<u16, ApiError> {
     u16::try_from(index).map_err(|_| ApiError::Internal("too many columns for XLSX".into()))
@@ -409,6 +383,7 @@ pub fn sheet_row(index: usize) -> Result<u32, ApiError> {
     u32::try_from(index).map_err(|_| ApiError::Internal("too many rows for XLSX".into()))
 }
 
+/// A small table (a report, not a list) as an XLSX file.
 pub fn xlsx_table(headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, ApiError> {
     let fail = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("writing XLSX: {e}"));
     let mut workbook = rust_xlsxwriter::Workbook::new();

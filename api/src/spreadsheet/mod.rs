@@ -5,9 +5,22 @@
 pub mod export;
 pub mod read;
 
-/// The two formats, with their media types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A file's bytes, uploaded or downloaded: CSV (UTF-8, or GB18030 as Excel on Chinese Windows
+/// saves it), XLSX, or a bank's fixed-width text. Generated clients treat it as a file, not
+/// JSON. (It describes files in the document; the server streams them and never builds one.)
+#[allow(dead_code)]
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(pub Vec<u8>);
+
+/// The two formats, with their media types. As the `format` parameter of an export or a
+/// template: `csv` (UTF-8 with a byte-order mark, as Excel opens it) or `xlsx`; each operation
+/// says which it gives by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = FileFormat)]
 pub enum Format {
+    #[default]
     Csv,
     Xlsx,
 }

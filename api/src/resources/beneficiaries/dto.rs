@@ -442,39 +442,85 @@ pub struct ReopenRequest {
     pub note: String,
 }
 
-/// Worklist filters. Sorted by creation, oldest first.
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct BeneficiaryListQuery {
-    pub status: Option<ArchiveStatus>,
-    pub category: Option<Category>,
-    pub cause: Option<Cause>,
-    /// Only archives kept in this organisation's subtree (e.g. a county).
-    pub within_org_id: Option<Uuid>,
-    /// Only the archives headed by this registry worker (one live at most, and its history).
-    pub head_worker_id: Option<Uuid>,
-    /// Formal archives due for re-verification within this many days (overdue ones included).
-    #[validate(range(min = 0, max = 3650))]
-    #[param(minimum = 0, maximum = 3650)]
-    pub reverify_due_within_days: Option<u32>,
-    /// Formal archives whose re-verification is overdue.
-    pub reverify_overdue: Option<bool>,
-    /// Live archives not updated for a year.
-    pub stale: Option<bool>,
-    /// Created on or after this day.
-    pub created_from: Option<NaiveDate>,
-    /// Created before this day.
-    pub created_to: Option<NaiveDate>,
-    pub migrant_worker: Option<bool>,
-    /// Households with a child entering university this year (the autumn campaign's pool, 金秋助学).
-    pub entering_university: Option<bool>,
-    #[validate(range(min = 1, max = 200))]
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<u32>,
-    pub cursor: Option<String>,
-    pub count: Option<bool>,
+/// Declares a query type with the worklist filters and the given fields besides: the list
+/// pages the filtered archives, the export gives them all.
+macro_rules! archive_filters {
+    ($(#[$attr:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$attr])*
+        #[derive(Debug, Deserialize, Validate, IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            pub status: Option<ArchiveStatus>,
+            pub category: Option<Category>,
+            pub cause: Option<Cause>,
+            /// Only archives kept in this organisation's subtree (e.g. a county).
+            pub within_org_id: Option<Uuid>,
+            /// Only the archives headed by this registry worker (one live at most, and its
+            /// history).
+            pub head_worker_id: Option<Uuid>,
+            /// Formal archives due for re-verification within this many days (overdue ones
+            /// included).
+            #[validate(range(min = 0, max = 3650))]
+            #[param(minimum = 0, maximum = 3650)]
+            pub reverify_due_within_days: Option<u32>,
+            /// Formal archives whose re-verification is overdue.
+            pub reverify_overdue: Option<bool>,
+            /// Live archives not updated for a year.
+            pub stale: Option<bool>,
+            /// Created on or after this day.
+            pub created_from: Option<NaiveDate>,
+            /// Created before this day.
+            pub created_to: Option<NaiveDate>,
+            pub migrant_worker: Option<bool>,
+            /// Households with a child entering university this year (the autumn campaign's
+            /// pool, 金秋助学).
+            pub entering_university: Option<bool>,
+            $($extra)*
+        }
+
+        impl $name {
+            pub fn filter(&self) -> siji_core::archive::queries::ArchiveFilter {
+                siji_core::archive::queries::ArchiveFilter {
+                    status: self.status,
+                    category: self.category,
+                    cause: self.cause,
+                    within_org_id: self.within_org_id,
+                    head_worker_id: self.head_worker_id,
+                    reverify_due_within_days: self.reverify_due_within_days,
+                    reverify_overdue: self.reverify_overdue == Some(true),
+                    stale: self.stale == Some(true),
+                    created_from: self.created_from,
+                    created_to: self.created_to,
+                    migrant_worker: self.migrant_worker,
+                    entering_university: self.entering_university == Some(true),
+                }
+            }
+        }
+    };
 }
+
+archive_filters!(
+    /// Worklist filters and paging. Sorted by creation, oldest first.
+    BeneficiaryListQuery {
+        /// Page size, 1–200 (default 50).
+        #[validate(range(min = 1, max = 200))]
+        #[param(minimum = 1, maximum = 200, default = 50)]
+        pub limit: Option<u32>,
+        /// `next_cursor` of the previous page.
+        pub cursor: Option<String>,
+        /// Also return `total`.
+        pub count: Option<bool>,
+    }
+);
+
+archive_filters!(
+    /// Worklist filters of the archive export, oldest first.
+    BeneficiaryExportQuery {
+        /// `csv` (the default: UTF-8 with a byte-order mark, as Excel opens it) or `xlsx`.
+        pub format: Option<crate::spreadsheet::Format>,
+    }
+);
 
 impl From<MemberRequest> for core::MemberInput {
     fn from(m: MemberRequest) -> Self {
@@ -563,25 +609,6 @@ impl From<FollowUpRequest> for core::FollowUp {
             contacted_on: f.contacted_on,
             channel: f.channel,
             outcome: f.outcome,
-        }
-    }
-}
-
-impl BeneficiaryListQuery {
-    pub fn filter(&self) -> siji_core::archive::queries::ArchiveFilter {
-        siji_core::archive::queries::ArchiveFilter {
-            status: self.status,
-            category: self.category,
-            cause: self.cause,
-            within_org_id: self.within_org_id,
-            head_worker_id: self.head_worker_id,
-            reverify_due_within_days: self.reverify_due_within_days,
-            reverify_overdue: self.reverify_overdue == Some(true),
-            stale: self.stale == Some(true),
-            created_from: self.created_from,
-            created_to: self.created_to,
-            migrant_worker: self.migrant_worker,
-            entering_university: self.entering_university == Some(true),
         }
     }
 }

@@ -101,50 +101,25 @@ pub async fn get(
 /// head's names, the member and visit counts and the latest visit; the members and visits
 /// themselves are on `GET /api/v1/beneficiaries/{id}`), filtered by category, cause,
 /// status, county, re-verification due or overdue, not updated for a year, creation period,
-/// migrant workers, or households with a child entering university this year (金秋助学). With
-/// `Accept: text/csv` or the XLSX media type, the whole filtered list as a spreadsheet for
-/// county staff (head's name and masked ID number, Chinese labels, amounts in yuan), streamed.
+/// migrant workers, or households with a child entering university this year (金秋助学). The
+/// whole filtered list as a spreadsheet is `GET /api/v1/beneficiaries/export`.
 #[utoipa::path(
     tag = tags::ARCHIVE,
     operation_id = "list_beneficiaries",
     params(BeneficiaryListQuery),
     extensions(("x-permission" = json!(archive::READ))),
-    responses((status = 200, description = "One page as JSON; or, when `Accept` asks for `text/csv` or XLSX, the whole filtered list as a file (streamed, personal data masked)", content(
-        (Page<BeneficiarySummary> = "application/json"),
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ))),
+    responses((status = 200, description = "One page", body = Page<BeneficiarySummary>)),
 )]
 #[get("/beneficiaries")]
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    req: actix_web::HttpRequest,
     query: Query<BeneficiaryListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     use beneficiaries::Column as B;
     let q = query.into_inner();
     let select = queries::list(&caller.context(&state), &q.filter()).await?;
-    let export_format = export::requested_list(&req, q.limit, q.cursor.as_deref(), q.count)?;
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
-    let scope = caller.scope();
-    if let Some(format) = export_format {
-        let file = Export {
-            file_stem: "beneficiaries",
-            headers: EXPORT_HEADERS,
-            select,
-            id_column: B::Id,
-            id_of: |b| b.id,
-            refers_to: |b| Refs {
-                org: b.org_id,
-                enterprise: None,
-                worker: Some(b.head_worker_id),
-            },
-            row: export_row,
-            scope,
-        };
-        return export::respond(state.db.clone(), format, file).await;
-    }
     let page = page_by_id(&state.db, select, B::Id, |b| b.id, &page, Order::Asc).await?;
     let items = present::summaries(&state.db, &caller.scope(), page.items).await?;
     Ok(HttpResponse::Ok().json(Page {
@@ -152,6 +127,46 @@ pub async fn list(
         next_cursor: page.next_cursor,
         total: page.total,
     }))
+}
+
+/// Export archives (困难职工档案台账).
+///
+/// The whole filtered worklist of `GET /api/v1/beneficiaries` as a spreadsheet for county
+/// staff, oldest first: the head's name and masked ID number, Chinese labels, incomes in yuan.
+/// CSV is streamed as it is read.
+#[utoipa::path(
+    tag = tags::ARCHIVE,
+    operation_id = "export_beneficiaries",
+    params(BeneficiaryExportQuery),
+    extensions(("x-permission" = json!(archive::READ))),
+    responses((status = 200, description = "The file, named in `Content-Disposition`", content(
+        (crate::spreadsheet::FileBytes = "text/csv"),
+        (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ), headers(("Content-Disposition" = String, description = "`attachment; filename=\"beneficiaries.csv\"` (or `.xlsx`)")))),
+)]
+#[get("/beneficiaries/export")]
+pub async fn export_list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<BeneficiaryExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let select = queries::list(&caller.context(&state), &q.filter()).await?;
+    let file = Export {
+        file_stem: "beneficiaries",
+        headers: EXPORT_HEADERS,
+        select,
+        id_column: beneficiaries::Column::Id,
+        id_of: |b| b.id,
+        refers_to: |b| Refs {
+            org: b.org_id,
+            enterprise: None,
+            worker: Some(b.head_worker_id),
+        },
+        row: export_row,
+        scope: caller.scope(),
+    };
+    export::respond(state.db.clone(), q.format.unwrap_or_default(), file).await
 }
 
 const EXPORT_HEADERS: &[&str] = &[

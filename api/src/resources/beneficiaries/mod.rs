@@ -9,8 +9,10 @@ mod present;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
+    // `/beneficiaries/export` before `/beneficiaries/{id}`.
     cfg.service(handlers::create)
         .service(handlers::list)
+        .service(handlers::export_list)
         .service(handlers::get)
         .service(handlers::update)
         .service(handlers::reveal_member)

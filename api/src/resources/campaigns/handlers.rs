@@ -2,7 +2,7 @@
 //! set of explicit operations (open, close, settle, cancel); their rules live in
 //! `siji_core::campaigns`.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use entity::campaigns::Column;
 use sea_orm::Order;
@@ -18,8 +18,7 @@ use crate::http::extract::JsonBytes;
 use crate::http::idempotency::{self, Key, Replayable};
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
-use crate::spreadsheet::Format;
-use crate::spreadsheet::export::{self, Export, Names, Refs};
+use crate::spreadsheet::export::{self, Export, ExportQuery, Names, Refs};
 use crate::state::AppState;
 
 fn respond(c: campaigns::Campaign, created: bool) -> Result<HttpResponse, ApiError> {
@@ -339,19 +338,15 @@ pub async fn allocate(
 ///
 /// The append-only record (台账) of every movement of the campaign's money and quota at the
 /// organisations of your subtree, oldest first: funding when it opened, allocations out and in.
-/// `amount_fen` and `quota` are signed changes to what `org_id` has available. Ask for CSV or
-/// XLSX in `Accept` to get the whole ledger as a file (streamed).
+/// `amount_fen` and `quota` are signed changes to what `org_id` has available. The whole
+/// ledger as a spreadsheet is `GET /api/v1/campaigns/{id}/ledger/export`.
 #[utoipa::path(
     tag = tags::CAMPAIGNS,
     operation_id = "campaign_ledger",
     params(("id" = Uuid, Path, description = "Campaign id"), LedgerQuery),
     extensions(("x-permission" = json!(campaigns::READ))),
     responses(
-        (status = 200, description = "One page as JSON; or, when `Accept` asks for `text/csv` or XLSX, the whole ledger as a file", content(
-            (Page<LedgerEntryResponse> = "application/json"),
-            (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )),
+        (status = 200, description = "One page", body = Page<LedgerEntryResponse>),
         (status = 404, response = crate::http::responses::NotFound),
     ),
 )]
@@ -359,25 +354,11 @@ pub async fn allocate(
 pub async fn ledger(
     state: web::Data<AppState>,
     caller: Caller,
-    req: HttpRequest,
     id: web::Path<Uuid>,
     query: Query<LedgerQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let select = money::ledger(&caller.context(&state), *id).await?;
-    if let Some(format) = export::requested_list(&req, q.limit, q.cursor.as_deref(), q.count)? {
-        let file = Export {
-            file_stem: "campaign-ledger",
-            headers: LEDGER_HEADERS,
-            select,
-            id_column: entity::campaign_ledger::Column::Id,
-            id_of: |r| r.id,
-            refers_to: |r| Refs::org(r.org_id),
-            row: ledger_row,
-            scope: caller.scope(),
-        };
-        return export::respond(state.db.clone(), format, file).await;
-    }
     let page = PageRequest::new(q.limit, q.cursor.as_deref(), q.count)?;
     let page = page_by_id(
         &state.db,
@@ -391,22 +372,62 @@ pub async fn ledger(
     Ok(HttpResponse::Ok().json(page.map(LedgerEntryResponse::from)))
 }
 
+/// Export a campaign's ledger (资金台账).
+///
+/// The whole ledger of `GET /api/v1/campaigns/{id}/ledger` as a spreadsheet, oldest first,
+/// amounts in yuan with the organisations' names. CSV is streamed as it is read.
+#[utoipa::path(
+    tag = tags::CAMPAIGNS,
+    operation_id = "export_campaign_ledger",
+    params(("id" = Uuid, Path, description = "Campaign id"), ExportQuery),
+    extensions(("x-permission" = json!(campaigns::READ))),
+    responses(
+        (status = 200, description = "The file, named in `Content-Disposition`", content(
+            (crate::spreadsheet::FileBytes = "text/csv"),
+            (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(("Content-Disposition" = String, description = "`attachment; filename=\"campaign-ledger.csv\"` (or `.xlsx`)"))),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/campaigns/{id}/ledger/export")]
+pub async fn export_ledger(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let select = money::ledger(&caller.context(&state), *id).await?;
+    let file = Export {
+        file_stem: "campaign-ledger",
+        headers: LEDGER_HEADERS,
+        select,
+        id_column: entity::campaign_ledger::Column::Id,
+        id_of: |r| r.id,
+        refers_to: |r| Refs::org(r.org_id),
+        row: ledger_row,
+        scope: caller.scope(),
+    };
+    export::respond(
+        state.db.clone(),
+        query.into_inner().format.unwrap_or_default(),
+        file,
+    )
+    .await
+}
+
 /// The campaign dashboard: its money and quota, organisation by organisation.
 ///
 /// For every organisation of your subtree that takes part in the campaign: what it received per
 /// fund source, passed on to its children and still has available, and the same for the quota
-/// (名额) — computed from the ledger. A county sees its own figures and its townships'. Ask for
-/// the XLSX media type in `Accept` to get the table as a spreadsheet.
+/// (名额) — computed from the ledger. A county sees its own figures and its townships'. The
+/// same table as a spreadsheet is `GET /api/v1/campaigns/{id}/holdings/export`.
 #[utoipa::path(
     tag = tags::CAMPAIGNS,
     operation_id = "campaign_holdings",
     params(("id" = Uuid, Path, description = "Campaign id")),
     extensions(("x-permission" = json!(campaigns::READ))),
     responses(
-        (status = 200, description = "The figures", content(
-            (HoldingsResponse = "application/json"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        )),
+        (status = 200, description = "The figures", body = HoldingsResponse),
         (status = 404, response = crate::http::responses::NotFound),
     ),
 )]
@@ -414,24 +435,47 @@ pub async fn ledger(
 pub async fn holdings(
     state: web::Data<AppState>,
     caller: Caller,
-    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let holdings = money::holdings(&caller.context(&state), *id).await?;
-    if export::requested(&req) == Some(Format::Xlsx) {
-        let bytes = holdings_table(&holdings)?;
-        return Ok(HttpResponse::Ok()
-            .content_type(Format::Xlsx.media_type())
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"campaign-{id}-holdings.xlsx\""),
-            ))
-            .body(bytes));
-    }
     Ok(HttpResponse::Ok().json(HoldingsResponse {
         campaign_id: *id,
         holdings: holdings.into_iter().map(HoldingResponse::new).collect(),
     }))
+}
+
+/// Export the campaign dashboard (资金分配表).
+///
+/// The table of `GET /api/v1/campaigns/{id}/holdings` as a spreadsheet: one row per
+/// organisation and fund source, amounts in yuan.
+#[utoipa::path(
+    tag = tags::CAMPAIGNS,
+    operation_id = "export_campaign_holdings",
+    params(("id" = Uuid, Path, description = "Campaign id"), ExportQuery),
+    extensions(("x-permission" = json!(campaigns::READ))),
+    responses(
+        (status = 200, description = "The file, named in `Content-Disposition`", content(
+            (crate::spreadsheet::FileBytes = "text/csv"),
+            (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(("Content-Disposition" = String, description = "`attachment; filename=\"campaign-{id}-holdings.csv\"` (or `.xlsx`)"))),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/campaigns/{id}/holdings/export")]
+pub async fn export_holdings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let figures = money::holdings(&caller.context(&state), *id).await?;
+    let (headers, rows) = holdings_table(&figures);
+    export::table(
+        &format!("campaign-{id}-holdings"),
+        query.into_inner().format.unwrap_or_default(),
+        &headers,
+        &rows,
+    )
 }
 
 /// Check a campaign's balances against its ledger.
@@ -527,7 +571,8 @@ fn ledger_row(r: entity::campaign_ledger::Model, names: &Names) -> Vec<String> {
 
 /// The holdings as a table: a row per organisation and fund source, then the organisation's
 /// total with its quota.
-fn holdings_table(figures: &[money::Holding]) -> Result<Vec<u8>, ApiError> {
+/// The dashboard's headers and rows: a row per fund source, then the organisation's total.
+fn holdings_table(figures: &[money::Holding]) -> ([&'static str; 10], Vec<Vec<String>>) {
     let mut rows = Vec::new();
     for h in figures {
         for (source, f) in &h.sources {
@@ -557,19 +602,17 @@ fn holdings_table(figures: &[money::Holding]) -> Result<Vec<u8>, ApiError> {
             h.quota_available.to_string(),
         ]);
     }
-    export::xlsx_table(
-        &[
-            "组织",
-            "资金来源",
-            "到位(元)",
-            "已下拨(元)",
-            "已审批(元)",
-            "可用(元)",
-            "名额",
-            "已下拨名额",
-            "已审批名额",
-            "可用名额",
-        ],
-        &rows,
-    )
+    let headers = [
+        "组织",
+        "资金来源",
+        "到位(元)",
+        "已下拨(元)",
+        "已审批(元)",
+        "可用(元)",
+        "名额",
+        "已下拨名额",
+        "已审批名额",
+        "可用名额",
+    ];
+    (headers, rows)
 }

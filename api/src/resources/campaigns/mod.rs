@@ -17,6 +17,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::cancel)
         .service(handlers::allocate)
         .service(handlers::ledger)
+        .service(handlers::export_ledger)
         .service(handlers::holdings)
+        .service(handlers::export_holdings)
         .service(handlers::balance_check);
 }

@@ -1,7 +1,6 @@
 //! The coverage report (建制率) and the enterprises behind its numbers.
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use chrono::NaiveDate;
 use entity::enterprises;
 use sea_orm::Order;
@@ -29,68 +28,92 @@ pub struct CoverageQuery {
     pub group_by: Option<GroupBy>,
 }
 
+/// The coverage report's query with the file format.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageExportQuery {
+    /// The day (default today).
+    pub as_of: Option<NaiveDate>,
+    pub group_by: Option<GroupBy>,
+    /// `csv` (the default: UTF-8 with a byte-order mark, as Excel opens it) or `xlsx`.
+    pub format: Option<Format>,
+}
+
 /// Coverage of collective wage agreements.
 ///
 /// The share of unionised enterprises of your subtree covered by a signed or filed agreement in
 /// force on `as_of` (工资集体协商建制率), directly or through an industry-wide or regional
 /// agreement, in total and grouped by county, industry or mode. An agreement signed after the
-/// day, expired before it, or terminated on or before it does not count. Ask for the XLSX
-/// media type in `Accept` to get the table as a spreadsheet.
+/// day, expired before it, or terminated on or before it does not count. The same table as a
+/// spreadsheet is `GET /api/v1/stats/wage-agreement-coverage/export`.
 #[utoipa::path(
     tag = tags::STATS,
     operation_id = "wage_agreement_coverage",
     params(CoverageQuery),
     extensions(("x-permission" = json!(agreements::READ))),
-    responses((status = 200, description = "The coverage report", content(
-        (CoverageReport = "application/json"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ))),
+    responses((status = 200, description = "The coverage report", body = CoverageReport)),
 )]
 #[get("/stats/wage-agreement-coverage")]
 pub async fn coverage(
     state: web::Data<AppState>,
     caller: Caller,
-    req: HttpRequest,
     query: Query<CoverageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let report = figures::report(&caller.context(&state), q.as_of, q.group_by).await?;
-    let day = report.as_of;
-    if export::requested(&req) == Some(Format::Xlsx) {
-        let percent = |c: &Coverage| format!("{}.{:02}%", c.rate_bp / 100, c.rate_bp % 100);
-        let mut rows: Vec<Vec<String>> = report
-            .groups
-            .iter()
-            .map(|g| {
-                vec![
-                    g.key.clone(),
-                    g.label.clone(),
-                    g.coverage.unionised.to_string(),
-                    g.coverage.covered.to_string(),
-                    percent(&g.coverage),
-                ]
-            })
-            .collect();
-        rows.push(vec![
-            "total".into(),
-            "合计".into(),
-            report.total.unionised.to_string(),
-            report.total.covered.to_string(),
-            percent(&report.total),
-        ]);
-        let bytes = export::xlsx_table(
-            &["分组", "名称", "建会企业数", "已建制企业数", "建制率"],
-            &rows,
-        )?;
-        return Ok(HttpResponse::Ok()
-            .content_type(Format::Xlsx.media_type())
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"wage-agreement-coverage-{day}.xlsx\""),
-            ))
-            .body(bytes));
-    }
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// Export the coverage report (建制率统计表).
+///
+/// The table of `GET /api/v1/stats/wage-agreement-coverage` as a spreadsheet: one row per group
+/// (unionised enterprises, covered ones, the rate as a percentage), then the total.
+#[utoipa::path(
+    tag = tags::STATS,
+    operation_id = "export_wage_agreement_coverage",
+    params(CoverageExportQuery),
+    extensions(("x-permission" = json!(agreements::READ))),
+    responses((status = 200, description = "The file, named in `Content-Disposition`", content(
+        (crate::spreadsheet::FileBytes = "text/csv"),
+        (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ), headers(("Content-Disposition" = String, description = "`attachment; filename=\"wage-agreement-coverage-2017-12-31.csv\"` (or `.xlsx`)")))),
+)]
+#[get("/stats/wage-agreement-coverage/export")]
+pub async fn export_coverage(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<CoverageExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let report = figures::report(&caller.context(&state), q.as_of, q.group_by).await?;
+    let percent = |c: &Coverage| format!("{}.{:02}%", c.rate_bp / 100, c.rate_bp % 100);
+    let mut rows: Vec<Vec<String>> = report
+        .groups
+        .iter()
+        .map(|g| {
+            vec![
+                g.key.clone(),
+                g.label.clone(),
+                g.coverage.unionised.to_string(),
+                g.coverage.covered.to_string(),
+                percent(&g.coverage),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "total".into(),
+        "合计".into(),
+        report.total.unionised.to_string(),
+        report.total.covered.to_string(),
+        percent(&report.total),
+    ]);
+    export::table(
+        &format!("wage-agreement-coverage-{}", report.as_of),
+        q.format.unwrap_or_default(),
+        &["分组", "名称", "建会企业数", "已建制企业数", "建制率"],
+        &rows,
+    )
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

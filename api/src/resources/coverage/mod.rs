@@ -8,5 +8,6 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(handlers::coverage)
+        .service(handlers::export_coverage)
         .service(handlers::coverage_enterprises);
 }

@@ -172,53 +172,93 @@ pub struct UpdateEnterpriseRequest {
     pub overcapacity: Option<bool>,
 }
 
-/// Filters of the enterprise list. Sorted by registration (oldest first) unless `sort` says otherwise.
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct EnterpriseListQuery {
-    /// Only records kept by this organisation itself.
-    pub org_id: Option<Uuid>,
-    /// Only records kept anywhere in this organisation's subtree.
-    pub within_org_id: Option<Uuid>,
-    /// `active` (default), `archived` or `all`.
-    pub status: Option<StatusFilter>,
-    pub ownership: Option<Ownership>,
-    /// GB/T 4754 section letter.
-    #[validate(length(equal = 1))]
-    #[param(min_length = 1, max_length = 1)]
-    pub industry: Option<String>,
-    pub overcapacity: Option<bool>,
-    /// Names starting with this text.
-    #[validate(length(min = 1, max = 100))]
-    #[param(min_length = 1, max_length = 100)]
-    pub name_prefix: Option<String>,
-    /// Names containing this text anywhere (`机械` finds 济宁某机械有限公司), letters in either
-    /// case.
-    #[validate(length(min = 1, max = 100))]
-    #[param(min_length = 1, max_length = 100)]
-    pub q: Option<String>,
-    /// Exactly this Unified Social Credit Code.
-    #[validate(length(min = 1, max = 18))]
-    #[param(min_length = 1, max_length = 18)]
-    pub uscc: Option<String>,
-    /// Only records changed at or after this time (RFC 3339). For people looking for recent
-    /// edits: the time is taken before commit, so a change that commits late can be missed.
-    /// The change feed of the county sync (to come) is the way to sync: it never skips one.
-    pub updated_since: Option<DateTime<Utc>>,
-    /// The order: `created` (registration, the default), `name` or `updated`, with `-` first
-    /// for descending (`-updated`: the latest changes first). Exports come in registration order.
-    #[param(inline)]
-    pub sort: Option<Sort>,
-    /// Page size, 1–200 (default 50).
-    #[validate(range(min = 1, max = 200))]
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Also return `total`.
-    pub count: Option<bool>,
+/// Declares a query type with the enterprise filters and the given fields besides: the list
+/// pages the filtered enterprises, the export gives them all.
+macro_rules! enterprise_filters {
+    ($(#[$attr:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$attr])*
+        #[derive(Debug, Deserialize, Validate, IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// Only records kept by this organisation itself.
+            pub org_id: Option<Uuid>,
+            /// Only records kept anywhere in this organisation's subtree.
+            pub within_org_id: Option<Uuid>,
+            /// `active` (default), `archived` or `all`.
+            pub status: Option<StatusFilter>,
+            pub ownership: Option<Ownership>,
+            /// GB/T 4754 section letter.
+            #[validate(length(equal = 1))]
+            #[param(min_length = 1, max_length = 1)]
+            pub industry: Option<String>,
+            pub overcapacity: Option<bool>,
+            /// Names starting with this text.
+            #[validate(length(min = 1, max = 100))]
+            #[param(min_length = 1, max_length = 100)]
+            pub name_prefix: Option<String>,
+            /// Names containing this text anywhere (`机械` finds 济宁某机械有限公司), letters
+            /// in either case.
+            #[validate(length(min = 1, max = 100))]
+            #[param(min_length = 1, max_length = 100)]
+            pub q: Option<String>,
+            /// Exactly this Unified Social Credit Code.
+            #[validate(length(min = 1, max = 18))]
+            #[param(min_length = 1, max_length = 18)]
+            pub uscc: Option<String>,
+            /// Only records changed at or after this time (RFC 3339). For people looking for
+            /// recent edits: the time is taken before commit, so a change that commits late can
+            /// be missed. The change feed of the county sync (to come) is the way to sync: it
+            /// never skips one.
+            pub updated_since: Option<DateTime<Utc>>,
+            $($extra)*
+        }
+
+        impl $name {
+            pub fn filter(&self) -> EnterpriseFilter {
+                EnterpriseFilter {
+                    org_id: self.org_id,
+                    within_org_id: self.within_org_id,
+                    status: self.status.unwrap_or_default(),
+                    ownership: self.ownership,
+                    industry: self.industry.clone(),
+                    overcapacity: self.overcapacity,
+                    name_prefix: self.name_prefix.clone(),
+                    q: self.q.clone(),
+                    uscc: self.uscc.clone(),
+                    updated_since: self.updated_since,
+                }
+            }
+        }
+    };
 }
+
+enterprise_filters!(
+    /// Filters and paging of the enterprise list. Sorted by registration (oldest first) unless
+    /// `sort` says otherwise.
+    EnterpriseListQuery {
+        /// The order: `created` (registration, the default), `name` or `updated`, with `-`
+        /// first for descending (`-updated`: the latest changes first).
+        #[param(inline)]
+        pub sort: Option<Sort>,
+        /// Page size, 1–200 (default 50).
+        #[validate(range(min = 1, max = 200))]
+        #[param(minimum = 1, maximum = 200, default = 50)]
+        pub limit: Option<u32>,
+        /// `next_cursor` of the previous page.
+        pub cursor: Option<String>,
+        /// Also return `total`.
+        pub count: Option<bool>,
+    }
+);
+
+enterprise_filters!(
+    /// Filters of the enterprise export, in registration order.
+    EnterpriseExportQuery {
+        /// `csv` (the default: UTF-8 with a byte-order mark, as Excel opens it) or `xlsx`.
+        pub format: Option<crate::spreadsheet::Format>,
+    }
+);
 
 impl EnterpriseResponse {
     /// With the organisation's name beside its id.
@@ -258,23 +298,6 @@ impl From<UpdateEnterpriseRequest> for EnterpriseChanges {
             headcount: b.headcount,
             member_count: b.member_count,
             overcapacity: b.overcapacity,
-        }
-    }
-}
-
-impl EnterpriseListQuery {
-    pub fn filter(&self) -> EnterpriseFilter {
-        EnterpriseFilter {
-            org_id: self.org_id,
-            within_org_id: self.within_org_id,
-            status: self.status.unwrap_or_default(),
-            ownership: self.ownership,
-            industry: self.industry.clone(),
-            overcapacity: self.overcapacity,
-            name_prefix: self.name_prefix.clone(),
-            q: self.q.clone(),
-            uscc: self.uscc.clone(),
-            updated_since: self.updated_since,
         }
     }
 }

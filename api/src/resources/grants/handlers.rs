@@ -21,7 +21,7 @@ use crate::http::idempotency::Key;
 use crate::http::pagination::page_by_id;
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::jobs::{self, JobKind};
-use crate::spreadsheet::{Format, export};
+use crate::spreadsheet::export::{self, ExportQuery};
 use crate::state::AppState;
 
 fn respond(g: entity::grants::Model) -> HttpResponse {
@@ -273,20 +273,16 @@ pub async fn create_notice(
 ///
 /// The notice and its list exactly as the public sees it: the masked name (张*明), the ID
 /// number in its public mask (1101**********002X), the county, the school or category where the
-/// campaign needs it, and the amount — nothing else. Ask in `Accept` for `text/csv`, XLSX, or
-/// `text/html` for the printable page (A4) a newspaper or notice board can take as it is.
+/// campaign needs it, and the amount — nothing else. The list as a spreadsheet is
+/// `GET /api/v1/grant-notices/{id}/export`, the printable page
+/// `GET /api/v1/grant-notices/{id}/print`.
 #[utoipa::path(
     tag = tags::GRANTS,
     operation_id = "get_grant_notice",
     params(("id" = Uuid, Path, description = "Notice id")),
     extensions(("x-permission" = json!(grants::READ))),
     responses(
-        (status = 200, description = "The notice, as JSON or as a file", content(
-            (NoticeResponse = "application/json"),
-            (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (String = "text/html"),
-        )),
+        (status = 200, description = "The notice", body = NoticeResponse),
         (status = 404, response = crate::http::responses::NotFound),
     ),
 )]
@@ -294,47 +290,70 @@ pub async fn create_notice(
 pub async fn get_notice(
     state: web::Data<AppState>,
     caller: Caller,
-    req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let notice = notices::find(&caller.context(&state), *id).await?;
     let lines = notices::public_lines(&state.db, &notice).await?;
-    let file = |content_type: &str, extension: &str, body: Vec<u8>| {
-        HttpResponse::Ok()
-            .content_type(content_type.to_owned())
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"grant-notice-{}.{extension}\"",
-                    notice.id
-                ),
-            ))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(body)
-    };
-    if wants_html(&req) {
-        return Ok(html_page(&notice, &lines));
-    }
-    Ok(match export::requested(&req) {
-        Some(Format::Csv) => file(Format::Csv.media_type(), "csv", notice_page::csv(&lines)),
-        Some(Format::Xlsx) => file(
-            Format::Xlsx.media_type(),
-            "xlsx",
-            notice_page::xlsx(&lines)?,
-        ),
-        None => HttpResponse::Ok().json(NoticeResponse::new(notice, lines)),
-    })
+    Ok(HttpResponse::Ok().json(NoticeResponse::new(notice, lines)))
 }
 
-fn wants_html(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| {
-            accept
-                .split(',')
-                .any(|m| m.split(';').next().is_some_and(|m| m.trim() == "text/html"))
-        })
+/// Export a public notice's list (公示名单).
+///
+/// The list of `GET /api/v1/grant-notices/{id}` as a spreadsheet, with the public masks and
+/// nothing more: 序号, 姓名, 身份证号, 县市区, 学校, 类别, 金额(元).
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "export_grant_notice",
+    params(("id" = Uuid, Path, description = "Notice id"), ExportQuery),
+    extensions(("x-permission" = json!(grants::READ))),
+    responses(
+        (status = 200, description = "The file, named in `Content-Disposition`", content(
+            (crate::spreadsheet::FileBytes = "text/csv"),
+            (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(("Content-Disposition" = String, description = "`attachment; filename=\"grant-notice-{id}.csv\"` (or `.xlsx`)"))),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/grant-notices/{id}/export")]
+pub async fn export_notice(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    query: Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let notice = notices::find(&caller.context(&state), *id).await?;
+    let lines = notices::public_lines(&state.db, &notice).await?;
+    export::table(
+        &format!("grant-notice-{}", notice.id),
+        query.into_inner().format.unwrap_or_default(),
+        &notice_page::HEADERS,
+        &notice_page::rows(&lines),
+    )
+}
+
+/// Print a public notice (公示).
+///
+/// The notice as a printable HTML page (A4, Chinese fonts) that a newspaper or a notice board
+/// can take as it is; every value is escaped and carries the public masks only.
+#[utoipa::path(
+    tag = tags::GRANTS,
+    operation_id = "print_grant_notice",
+    params(("id" = Uuid, Path, description = "Notice id")),
+    extensions(("x-permission" = json!(grants::READ))),
+    responses(
+        (status = 200, description = "The page", content((String = "text/html"))),
+        (status = 404, response = crate::http::responses::NotFound),
+    ),
+)]
+#[get("/grant-notices/{id}/print")]
+pub async fn print_notice(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let notice = notices::find(&caller.context(&state), *id).await?;
+    let lines = notices::public_lines(&state.db, &notice).await?;
+    Ok(html_page(&notice, &lines))
 }
 
 fn html_page(notice: &entity::grant_notices::Model, lines: &[notices::PublicLine]) -> HttpResponse {

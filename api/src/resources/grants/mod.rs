@@ -20,6 +20,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::withdraw)
         .service(handlers::create_notice)
         .service(handlers::get_notice)
+        .service(handlers::export_notice)
+        .service(handlers::print_notice)
         .service(handlers::record_objection)
         .service(handlers::list_objections)
         .service(handlers::resolve_objection)

@@ -8,11 +8,9 @@ use siji_core::enums::label;
 use siji_core::grants::notices::PublicLine;
 
 use crate::domain::money::yuan;
-use crate::http::ApiError;
 use crate::resources::beneficiaries::dto::{Category, Stage};
-use crate::spreadsheet::export;
 
-const HEADERS: [&str; 7] = [
+pub const HEADERS: [&str; 7] = [
     "序号",
     "姓名",
     "身份证号",
@@ -22,7 +20,7 @@ const HEADERS: [&str; 7] = [
     "金额(元)",
 ];
 
-fn rows(lines: &[PublicLine]) -> Vec<Vec<String>> {
+pub fn rows(lines: &[PublicLine]) -> Vec<Vec<String>> {
     lines
         .iter()
         .enumerate()
@@ -43,14 +41,6 @@ fn rows(lines: &[PublicLine]) -> Vec<Vec<String>> {
             ]
         })
         .collect()
-}
-
-pub fn csv(lines: &[PublicLine]) -> Vec<u8> {
-    export::csv_table(&HEADERS, &rows(lines))
-}
-
-pub fn xlsx(lines: &[PublicLine]) -> Result<Vec<u8>, ApiError> {
-    export::xlsx_table(&HEADERS, &rows(lines))
 }
 
 fn escape(text: &str) -> String {

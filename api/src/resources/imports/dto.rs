@@ -64,30 +64,16 @@ pub struct ImportQuery {
     pub org_id: Option<Uuid>,
 }
 
-/// File format of a template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TemplateFormat {
-    Csv,
-    Xlsx,
-}
-
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TemplateQuery {
     /// `xlsx` (default, with a notes sheet) or `csv` (UTF-8 with BOM).
-    pub format: Option<TemplateFormat>,
+    pub format: Option<crate::spreadsheet::Format>,
 }
 
-/// A spreadsheet file's bytes (CSV in UTF-8 or GB18030, or XLSX). (These two types describe
-/// the upload in the document; the server reads it as a stream and never builds them.)
-#[allow(dead_code)]
-#[derive(ToSchema)]
-#[schema(value_type = String, format = Binary)]
-pub struct SpreadsheetFile(pub Vec<u8>);
-
-/// A browser form upload of an import file.
+/// A browser form upload of an import file. (It describes the upload in the document; the
+/// server reads it as a stream and never builds one.)
 #[allow(dead_code)]
 #[derive(ToSchema)]
 pub struct ImportForm {

@@ -67,9 +67,9 @@ struct Household {
     operation_id = "import_beneficiaries",
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Send a fresh key (a UUID) with each import; sending the same request again with the same key answers the same job instead of importing again (kept 7 days)")),
     request_body(description = "The spreadsheet: the file itself as the body (CSV or XLSX by its media type; `application/octet-stream` is recognised by its content), or a browser form upload with the file in the field `file`", content(
-        (SpreadsheetFile = "text/csv"),
-        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (SpreadsheetFile = "application/octet-stream"),
+        (crate::spreadsheet::FileBytes = "text/csv"),
+        (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (crate::spreadsheet::FileBytes = "application/octet-stream"),
         (ImportForm = "multipart/form-data"),
     )),
     extensions(("x-permission" = json!(siji_core::archive::WRITE))),

@@ -7,8 +7,8 @@ mod households;
 mod rows;
 mod templates;
 
-pub(crate) use dto::{ImportForm, SpreadsheetFile};
-pub use dto::{ImportReport, TemplateFormat};
+pub(crate) use dto::ImportForm;
+pub use dto::ImportReport;
 pub(crate) use rows::upload;
 pub use rows::{ImportKind, run};
 

@@ -20,9 +20,9 @@ use crate::state::AppState;
     params(TemplateQuery),
     extensions(("x-permission" = json!(siji_core::agreements::READ))),
     responses((status = 200, description = "The template", content(
-        (SpreadsheetFile = "text/csv"),
-        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ))),
+        (crate::spreadsheet::FileBytes = "text/csv"),
+        (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ), headers(("Content-Disposition" = String, description = "`attachment` with the template's file name")))),
 )]
 #[get("/imports/wage-agreements/template")]
 pub async fn agreement_template(
@@ -40,9 +40,9 @@ pub async fn agreement_template(
     params(TemplateQuery),
     extensions(("x-permission" = json!(siji_core::archive::READ))),
     responses((status = 200, description = "The template", content(
-        (SpreadsheetFile = "text/csv"),
-        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ))),
+        (crate::spreadsheet::FileBytes = "text/csv"),
+        (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ), headers(("Content-Disposition" = String, description = "`attachment` with the template's file name")))),
 )]
 #[get("/imports/beneficiaries/template")]
 pub async fn beneficiary_template(
@@ -58,15 +58,15 @@ pub async fn beneficiary_template(
 async fn template(
     state: &AppState,
     caller: &Caller,
-    format: Option<TemplateFormat>,
+    format: Option<Format>,
     kind: ImportKind,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, kind.read_permission()).await?;
     let (stem, spec) = (kind.template_stem(), kind.columns());
-    let format = format.unwrap_or(TemplateFormat::Xlsx);
+    let format = format.unwrap_or(Format::Xlsx);
     let headers: Vec<&str> = spec.iter().map(|c| c.headers[0]).collect();
     let (media, body) = match format {
-        TemplateFormat::Csv => {
+        Format::Csv => {
             let mut writer = csv::WriterBuilder::new().from_writer(b"\xEF\xBB\xBF".to_vec());
             writer
                 .write_record(&headers)
@@ -78,7 +78,7 @@ async fn template(
                     .map_err(|e| ApiError::Internal(e.to_string()))?,
             )
         }
-        TemplateFormat::Xlsx => {
+        Format::Xlsx => {
             let fail = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(e.to_string());
             let mut workbook = rust_xlsxwriter::Workbook::new();
             let text = rust_xlsxwriter::Format::new().set_num_format("@");
@@ -122,9 +122,9 @@ async fn template(
     params(TemplateQuery),
     extensions(("x-permission" = json!(siji_core::registry::workers::READ))),
     responses((status = 200, description = "The template", content(
-        (SpreadsheetFile = "text/csv"),
-        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ))),
+        (crate::spreadsheet::FileBytes = "text/csv"),
+        (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ), headers(("Content-Disposition" = String, description = "`attachment` with the template's file name")))),
 )]
 #[get("/imports/workers/template")]
 pub async fn worker_template(
@@ -142,9 +142,9 @@ pub async fn worker_template(
     params(TemplateQuery),
     extensions(("x-permission" = json!(siji_core::registry::enterprises::READ))),
     responses((status = 200, description = "The template", content(
-        (SpreadsheetFile = "text/csv"),
-        (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    ))),
+        (crate::spreadsheet::FileBytes = "text/csv"),
+        (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ), headers(("Content-Disposition" = String, description = "`attachment` with the template's file name")))),
 )]
 #[get("/imports/enterprises/template")]
 pub async fn enterprise_template(

@@ -401,9 +401,9 @@ pub async fn run_export(
     extensions(("x-permission" = json!(payouts::EXPORT))),
     responses(
         (status = 200, description = "The file: CSV, fixed-width text or XLSX as its layout says", content(
-            (Vec<u8> = "text/csv"),
-            (Vec<u8> = "text/plain"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::spreadsheet::FileBytes = "text/csv"),
+            (crate::spreadsheet::FileBytes = "text/plain"),
+            (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ),
             headers(("Content-Disposition" = String, description = "`attachment` with the file's name"),
                     ("X-Checksum-Sha256" = String, description = "The SHA-256 recorded at export"))),
@@ -472,9 +472,9 @@ async fn file_response(ctx: &siji_core::Context<'_>, id: Uuid) -> Result<HttpRes
     params(("id" = Uuid, Path, description = "Batch id"), ResultQuery,
            ("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per upload; the same request with the same key answers the same job (kept 7 days)")),
     request_body(description = "The bank's result file in the layout's format: the file itself as the body, or a browser form upload with the file in the field `file`", content(
-        (crate::resources::imports::SpreadsheetFile = "text/csv"),
-        (crate::resources::imports::SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (crate::resources::imports::SpreadsheetFile = "application/octet-stream"),
+        (crate::spreadsheet::FileBytes = "text/csv"),
+        (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (crate::spreadsheet::FileBytes = "application/octet-stream"),
         (crate::resources::imports::ImportForm = "multipart/form-data"),
     )),
     extensions(("x-permission" = json!(payouts::APPROVE))),
@@ -743,9 +743,9 @@ pub async fn link(
     params(("token" = String, Path, description = "The token in the link's `url`")),
     responses(
         (status = 200, description = "The file: CSV, fixed-width text or XLSX as its layout says", content(
-            (Vec<u8> = "text/csv"),
-            (Vec<u8> = "text/plain"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::spreadsheet::FileBytes = "text/csv"),
+            (crate::spreadsheet::FileBytes = "text/plain"),
+            (crate::spreadsheet::FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ),
             headers(("Content-Disposition" = String, description = "`attachment` with the file's name"),
                     ("X-Checksum-Sha256" = String, description = "The SHA-256 recorded at export"))),

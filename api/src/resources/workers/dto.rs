@@ -191,51 +191,92 @@ impl UpdateWorkerRequest {
     }
 }
 
-/// Filters of the worker list. Sorted by registration (oldest first) unless `sort` says otherwise. Personal data is not
-/// a query parameter (it would end up in URLs and logs): search by ID number or phone with
-/// `POST /api/v1/workers/search`.
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct WorkerListQuery {
-    /// Only records kept by this organisation itself.
-    pub org_id: Option<Uuid>,
-    /// Only records kept anywhere in this organisation's subtree.
-    pub within_org_id: Option<Uuid>,
-    /// Only workers of this enterprise.
-    pub enterprise_id: Option<Uuid>,
-    /// `active` (default), `archived` or `all`.
-    pub status: Option<StatusFilter>,
-    pub kind: Option<WorkerKind>,
-    pub employment_status: Option<EmploymentStatus>,
-    pub frontline: Option<bool>,
-    pub high_temperature: Option<bool>,
-    /// Names starting with this text.
-    #[validate(length(min = 1, max = 50))]
-    #[param(min_length = 1, max_length = 50)]
-    pub name_prefix: Option<String>,
-    /// Names containing this text anywhere (`机械` finds 济宁某机械有限公司), letters in either
-    /// case.
-    #[validate(length(min = 1, max = 50))]
-    #[param(min_length = 1, max_length = 50)]
-    pub q: Option<String>,
-    /// Only records changed at or after this time (RFC 3339). For people looking for recent
-    /// edits: the time is taken before commit, so a change that commits late can be missed.
-    /// The change feed of the county sync (to come) is the way to sync: it never skips one.
-    pub updated_since: Option<DateTime<Utc>>,
-    /// The order: `created` (registration, the default), `name` or `updated`, with `-` first
-    /// for descending (`-updated`: the latest changes first). Exports come in registration order.
-    #[param(inline)]
-    pub sort: Option<Sort>,
-    /// Page size, 1–200 (default 50).
-    #[validate(range(min = 1, max = 200))]
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    /// Also return `total`.
-    pub count: Option<bool>,
+/// Declares a query type with the worker filters and the given fields besides: the list pages
+/// the filtered workers, the export gives them all, and both must agree on what a filter means.
+/// Personal data is not a filter (it would end up in URLs and logs): search by ID number or
+/// phone with `POST /api/v1/workers/search`.
+macro_rules! worker_filters {
+    ($(#[$attr:meta])* $name:ident { $($extra:tt)* }) => {
+        $(#[$attr])*
+        #[derive(Debug, Deserialize, Validate, IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// Only records kept by this organisation itself.
+            pub org_id: Option<Uuid>,
+            /// Only records kept anywhere in this organisation's subtree.
+            pub within_org_id: Option<Uuid>,
+            /// Only workers of this enterprise.
+            pub enterprise_id: Option<Uuid>,
+            /// `active` (default), `archived` or `all`.
+            pub status: Option<StatusFilter>,
+            pub kind: Option<WorkerKind>,
+            pub employment_status: Option<EmploymentStatus>,
+            pub frontline: Option<bool>,
+            pub high_temperature: Option<bool>,
+            /// Names starting with this text.
+            #[validate(length(min = 1, max = 50))]
+            #[param(min_length = 1, max_length = 50)]
+            pub name_prefix: Option<String>,
+            /// Names containing this text anywhere (`机械` finds 济宁某机械有限公司), letters
+            /// in either case.
+            #[validate(length(min = 1, max = 50))]
+            #[param(min_length = 1, max_length = 50)]
+            pub q: Option<String>,
+            /// Only records changed at or after this time (RFC 3339). For people looking for
+            /// recent edits: the time is taken before commit, so a change that commits late can
+            /// be missed. The change feed of the county sync (to come) is the way to sync: it
+            /// never skips one.
+            pub updated_since: Option<DateTime<Utc>>,
+            $($extra)*
+        }
+
+        impl $name {
+            pub fn filter(&self) -> WorkerFilter {
+                WorkerFilter {
+                    org_id: self.org_id,
+                    within_org_id: self.within_org_id,
+                    enterprise_id: self.enterprise_id,
+                    status: self.status.unwrap_or_default(),
+                    kind: self.kind,
+                    employment_status: self.employment_status,
+                    frontline: self.frontline,
+                    high_temperature: self.high_temperature,
+                    name_prefix: self.name_prefix.clone(),
+                    q: self.q.clone(),
+                    updated_since: self.updated_since,
+                }
+            }
+        }
+    };
 }
+
+worker_filters!(
+    /// Filters and paging of the worker list. Sorted by registration (oldest first) unless
+    /// `sort` says otherwise.
+    WorkerListQuery {
+        /// The order: `created` (registration, the default), `name` or `updated`, with `-`
+        /// first for descending (`-updated`: the latest changes first).
+        #[param(inline)]
+        pub sort: Option<Sort>,
+        /// Page size, 1–200 (default 50).
+        #[validate(range(min = 1, max = 200))]
+        #[param(minimum = 1, maximum = 200, default = 50)]
+        pub limit: Option<u32>,
+        /// `next_cursor` of the previous page.
+        pub cursor: Option<String>,
+        /// Also return `total`.
+        pub count: Option<bool>,
+    }
+);
+
+worker_filters!(
+    /// Filters of the worker export, in registration order.
+    WorkerExportQuery {
+        /// `csv` (the default: UTF-8 with a byte-order mark, as Excel opens it) or `xlsx`.
+        pub format: Option<crate::spreadsheet::Format>,
+    }
+);
 
 fn one_key(req: &WorkerSearchRequest) -> Result<(), ValidationError> {
     match (&req.id_number, &req.phone) {
@@ -342,24 +383,6 @@ impl From<siji_core::registry::workers::Revealed> for RevealResponse {
             id: r.id,
             id_number: r.id_number,
             phone: r.phone,
-        }
-    }
-}
-
-impl WorkerListQuery {
-    pub fn filter(&self) -> WorkerFilter {
-        WorkerFilter {
-            org_id: self.org_id,
-            within_org_id: self.within_org_id,
-            enterprise_id: self.enterprise_id,
-            status: self.status.unwrap_or_default(),
-            kind: self.kind,
-            employment_status: self.employment_status,
-            frontline: self.frontline,
-            high_temperature: self.high_temperature,
-            name_prefix: self.name_prefix.clone(),
-            q: self.q.clone(),
-            updated_since: self.updated_since,
         }
     }
 }

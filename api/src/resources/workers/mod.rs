@@ -8,8 +8,9 @@ pub use handlers::PRESENT;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    // `/workers/search` before `/workers/{id}` routes.
+    // `/workers/search` and `/workers/export` before `/workers/{id}` routes.
     cfg.service(handlers::search)
+        .service(handlers::export_list)
         .service(handlers::create)
         .service(handlers::list)
         .service(handlers::get)
