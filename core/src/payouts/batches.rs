@@ -390,6 +390,12 @@ pub async fn build(ctx: &Context<'_>, work: &Work<'_>, new: NewBatch) -> Result<
             .exec_without_returning(conn)
             .await?;
     }
+    // Until autovacuum next analyses the table, the planner would take a batch this large for a
+    // handful of rows and page through it by sorting the whole batch (150 ms a page of the
+    // batch's payouts instead of 0.2 ms). ANALYZE counts this transaction's own rows.
+    if count >= 10_000 && conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        conn.execute_unprepared("ANALYZE payouts").await?;
+    }
     work.record(Event::new("payout_batch.build").on("payout_batch", batch.id).changes(json!({
         "campaign_id": campaign.id, "within_org_id": within.org_id(), "follow_up_of": new.follow_up_of,
         "payout_count": count, "total_fen": total, "awaiting_card": awaiting_card,
