@@ -13,6 +13,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::tenancy::Scope;
+
 /// The record kinds whose changes are logged.
 pub const SYNCED_KINDS: [&str; 5] = [
     "org",
@@ -144,30 +146,73 @@ pub async fn read(
     after: Cursor,
     limit: u64,
 ) -> Result<Vec<Change>, DbErr> {
+    read_filtered(conn, None, after, limit).await
+}
+
+/// [`read`], of the records of `kinds` kept in `scope` only. A record moved out of the subtree
+/// is kept by its new organisation from that change on, so the change that moved it is not here.
+pub async fn read_within(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    kinds: &[&str],
+    after: Cursor,
+    limit: u64,
+) -> Result<Vec<Change>, DbErr> {
+    read_filtered(conn, Some((scope, kinds)), after, limit).await
+}
+
+async fn read_filtered(
+    conn: &impl ConnectionTrait,
+    filter: Option<(&Scope, &[&str])>,
+    after: Cursor,
+    limit: u64,
+) -> Result<Vec<Change>, DbErr> {
     let backend = conn.get_database_backend();
-    let statement = match backend {
-        DatabaseBackend::Postgres => Statement::from_sql_and_values(
-            backend,
-            "SELECT seq, txid::text::bigint AS txid, kind, record_id, org_id, op, action, version, changed_at \
-             FROM change_log \
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let (mut sql, mut values): (String, Vec<sea_orm::Value>) = match backend {
+        DatabaseBackend::Postgres => (
+            "SELECT seq, txid::text::bigint AS txid, kind, record_id, org_id, op, action, \
+             version, changed_at FROM change_log \
              WHERE (txid, seq) > ($1::text::xid8, $2) \
-               AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
-             ORDER BY txid, seq LIMIT $3",
-            [
-                after.txid.to_string().into(),
-                after.seq.into(),
-                i64::try_from(limit).unwrap_or(i64::MAX).into(),
-            ],
+               AND txid < pg_snapshot_xmin(pg_current_snapshot())"
+                .to_owned(),
+            vec![after.txid.to_string().into(), after.seq.into()],
         ),
-        _ => Statement::from_sql_and_values(
-            backend,
+        _ => (
             "SELECT seq, txid, kind, record_id, org_id, op, action, version, changed_at \
-             FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
-            [
-                after.seq.into(),
-                i64::try_from(limit).unwrap_or(i64::MAX).into(),
-            ],
+             FROM change_log WHERE seq > $1"
+                .to_owned(),
+            vec![after.seq.into()],
         ),
     };
-    Change::find_by_statement(statement).all(conn).await
+    let next = |values: &mut Vec<sea_orm::Value>, value: sea_orm::Value| {
+        values.push(value);
+        format!("${}", values.len())
+    };
+    if let Some((scope, kinds)) = filter {
+        let (low, high) = scope.path_range();
+        let (low, high) = (
+            next(&mut values, low.into()),
+            next(&mut values, high.into()),
+        );
+        sql.push_str(&format!(
+            " AND org_id IN (SELECT id FROM orgs WHERE path >= {low} AND path < {high})"
+        ));
+        let kinds: Vec<String> = kinds
+            .iter()
+            .map(|k| next(&mut values, (*k).to_owned().into()))
+            .collect();
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql.push_str(&format!(" AND kind IN ({})", kinds.join(", ")));
+    }
+    let limit = next(&mut values, limit.into());
+    sql.push_str(&match backend {
+        DatabaseBackend::Postgres => format!(" ORDER BY txid, seq LIMIT {limit}"),
+        _ => format!(" ORDER BY seq LIMIT {limit}"),
+    });
+    Change::find_by_statement(Statement::from_sql_and_values(backend, sql, values))
+        .all(conn)
+        .await
 }

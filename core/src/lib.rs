@@ -31,6 +31,7 @@ pub mod payouts;
 pub mod pii;
 pub mod registry;
 pub mod standards;
+pub mod sync;
 pub mod tenancy;
 pub mod uow;
 pub mod versioning;

@@ -81,6 +81,11 @@ impl Scope {
     }
 
     /// The exclusive upper bound of the subtree's path range.
+    /// The half-open range of materialised paths in this subtree, for statements written in SQL.
+    pub fn path_range(&self) -> (String, String) {
+        (self.path.clone(), self.upper())
+    }
+
     fn upper(&self) -> String {
         let mut upper = self.path.clone();
         upper.pop();

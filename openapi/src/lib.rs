@@ -41,6 +41,7 @@ pub mod tags {
     pub const PAYOUTS: &str = "payouts";
     pub const OPERATIONS: &str = "operations";
     pub const META: &str = "meta";
+    pub const SYNC: &str = "sync";
 }
 
 const DESCRIPTION: &str = r#"Siji (四季) is the JSON REST API of a city federation of trade unions (市总工会):
@@ -95,6 +96,7 @@ like one that does not exist."#;
         (name = tags::GRANTS, description = "Grants (受助名单): one recipient in one campaign, from the hardship archive or the registry, admitted by the campaign's rule (the clause is the grant's basis); one grant per person per campaign; the workflow submitted → verified (入户走访核实, by someone else) → on_notice (公示) → approved (by a third person, committing the amount in the campaign's ledger), or rejected / withdrawn. Public notices show masked data only."),
         (name = tags::BANK_CARDS, description = "Payees' bank cards (银行卡): aid is paid by bank transfer (以银行卡的形式发放) to a card of the worker or household member it is for. One active card per payee; a replaced card is kept as history. The holder's name must be the payee's; the number is 16–19 digits with the Luhn check digit (an audited override exists for the rare card that fails it), encrypted at rest and masked (`************1234`) in every response; the full number only through the audited reveal operation and the bank file. A number on two payees' cards is flagged (`shared`) for review."),
         (name = tags::PAYOUTS, description = "Payout batches (发放批次) and payouts (发放明细): approved grants of a campaign that have a card, put together by one person and approved by another (maker-checker): draft → approved → exported → reconciled, or cancelled while a draft. Each payout snapshots the card and carries a reference of at most 20 characters for the bank's remark field; pending → sent → paid, failed (with the bank's reason), returned (退票) or unknown (settled only by the bank's answer or a staff decision with a reason, never resent automatically). A grant has at most one live payout, enforced by the database; paid and returned payouts move the campaign's ledger. Money operations take an `Idempotency-Key`."),
+        (name = tags::SYNC, description = "County sync (数据同步): what county systems and partners need to keep their copy of the records in step. The change feed (`GET /api/v1/sync/changes`) gives every create, update, state change and archiving of the organisations, enterprises, workers, hardship archives and wage agreements of your subtree, in commit order, from a cursor that never skips a change: start without one, keep `next_cursor`, and ask again (at once while `has_more`, after a pause when not)."),
         (name = tags::AUDIT, description = "The append-only audit trail (审计日志): every write, sign-in and permission denial."),
         (name = tags::META, description = "What front-ends need to show the API's codes to people: every enumeration value with its Chinese label (标签) and meaning."),
         (name = tags::OPERATIONS, description = "Liveness, readiness and service metadata for operators and load balancers."),

@@ -228,3 +228,235 @@ async fn concurrent_writers_and_a_polling_reader_agree_on_every_change() {
     .await;
     assert_eq!(page["total"], 60);
 }
+
+/// One answer of `GET /api/v1/sync/changes` after `cursor`.
+async fn feed_page(
+    app: &TestApp,
+    token: &str,
+    cursor: &Option<String>,
+    query: &str,
+) -> serde_json::Value {
+    let after = cursor
+        .as_deref()
+        .map(|c| format!("&cursor={c}"))
+        .unwrap_or_default();
+    json_body(
+        app.get_as(
+            &format!("/api/v1/sync/changes?limit=5{query}{after}"),
+            token,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Follow the HTTP feed until `enough` holds of everything read (or 20 s pass).
+async fn follow(
+    app: &TestApp,
+    token: &str,
+    cursor: &mut Option<String>,
+    query: &str,
+    enough: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let started = std::time::Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        let page = feed_page(app, token, cursor, query).await;
+        *cursor = Some(page["next_cursor"].as_str().unwrap().to_owned());
+        seen.extend(page["changes"].as_array().unwrap().iter().cloned());
+        if page["has_more"] == true {
+            continue;
+        }
+        if enough(&seen) || started.elapsed() > Duration::from_secs(20) {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_feed_shows_a_countys_changes_once_with_its_records_masked() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let ours = app
+        .create_worker(&a.operator, &a.org_id, "张三", &nth_id_number(1))
+        .await;
+    let theirs = app
+        .create_worker(&b.operator, &b.org_id, "李四", &nth_id_number(2))
+        .await;
+    let id = ours["id"].as_str().unwrap().to_owned();
+    let res = app
+        .authed(Method::PATCH, &format!("/api/v1/workers/{id}"), &a.operator)
+        .header("if-match", "\"1\"")
+        .json(&json!({"name": "张三丰"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let mut cursor = None;
+    let seen = follow(&app, &a.operator, &mut cursor, "&kinds=worker", |seen| {
+        seen.iter().filter(|c| c["id"] == id.as_str()).count() >= 2
+    })
+    .await;
+    // Only county A's worker, created then updated, each change once, in order.
+    let ops: Vec<(&str, i64)> = seen
+        .iter()
+        .map(|c| (c["op"].as_str().unwrap(), c["version"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(ops, [("create", 1), ("update", 2)], "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|c| c["id"] == id.as_str() && c["kind"] == "worker")
+    );
+    assert!(!seen.iter().any(|c| c["id"] == theirs["id"]));
+    // The record as GET shows it now: masked, at its latest version, with names.
+    let record = &seen[0]["record"];
+    let shown = record["id_number"].as_str().unwrap();
+    assert!(
+        shown.contains("********") && shown[..6] == nth_id_number(1)[..6],
+        "{record}"
+    );
+    assert_eq!(
+        (record["name"].as_str(), record["version"].as_i64()),
+        (Some("张三丰"), Some(2))
+    );
+    assert!(
+        !seen
+            .iter()
+            .any(|c| c.to_string().contains(&nth_id_number(1)))
+    );
+    // At the end: nothing more, and the cursor stays where it is.
+    let end = feed_page(&app, &a.operator, &cursor, "&kinds=worker").await;
+    assert_eq!(end["changes"], json!([]));
+    assert_eq!(end["has_more"], false);
+    assert_eq!(end["next_cursor"].as_str(), cursor.as_deref());
+    // Without `kinds`, the county's own organisation is in the feed too; the city's is not.
+    let all = follow(&app, &a.operator, &mut None, "", |seen| {
+        seen.iter().any(|c| c["kind"] == "org")
+    })
+    .await;
+    assert!(
+        all.iter()
+            .any(|c| c["kind"] == "org" && c["id"] == a.org_id.as_str())
+    );
+    assert!(
+        all.iter().all(|c| c["org_id"] == a.org_id.as_str()),
+        "{all:?}"
+    );
+
+    // Moved to county B, the worker leaves A's feed: its old changes show a tombstone, and the
+    // move itself is in B's feed with the record.
+    let res = app
+        .authed(Method::PATCH, &format!("/api/v1/workers/{id}"), &admin)
+        .header("if-match", "\"2\"")
+        .json(&json!({"org_id": b.org_id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let again = follow(&app, &a.operator, &mut None, "&kinds=worker", |seen| {
+        seen.len() >= 2
+    })
+    .await;
+    assert!(again.iter().all(|c| c["record"].is_null()), "{again:?}");
+    let at_b = follow(&app, &b.operator, &mut None, "&kinds=worker", |seen| {
+        seen.iter().any(|c| c["id"] == id.as_str())
+    })
+    .await;
+    let moved = at_b.iter().find(|c| c["id"] == id.as_str()).unwrap();
+    assert_eq!(
+        (
+            moved["version"].as_i64(),
+            moved["record"]["org_id"].as_str()
+        ),
+        (Some(3), Some(b.org_id.as_str()))
+    );
+
+    // What the server refuses: a cursor it did not issue, a kind it does not know.
+    for query in ["?cursor=bm9wZQ", "?kinds=worker,payout", "?limit=1001"] {
+        let res = app
+            .get_as(&format!("/api/v1/sync/changes{query}"), &a.operator)
+            .await;
+        crate::helpers::assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+    }
+}
+
+/// Writers in two counties at once while county A follows the HTTP feed: A sees each of its own
+/// changes exactly once, in commit order, and nothing of B's.
+#[tokio::test]
+async fn a_county_following_the_feed_under_concurrent_writers_sees_each_of_its_changes_once() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let mut cursor = None;
+    let _ = follow(&app, &a.operator, &mut cursor, "&kinds=worker", |_| true).await;
+
+    let writers: Vec<_> = (0..4u32)
+        .map(|w| {
+            let county = if w % 2 == 0 { &a } else { &b };
+            let requests: Vec<_> = (0..10u32)
+                .map(|i| {
+                    app.authed(Method::POST, "/api/v1/workers", &county.operator)
+                        .json(&json!({
+                        "org_id": county.org_id, "name": format!("职工{w}-{i}"),
+                        "id_number": nth_id_number(100 + w * 100 + i),
+                        "kind": "staff", "employment_status": "employed"}))
+                })
+                .collect();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for request in requests {
+                    let res = request.send().await.unwrap();
+                    assert_eq!(res.status(), StatusCode::CREATED);
+                    let body: serde_json::Value = res.json().await.unwrap();
+                    ids.push(body["id"].as_str().unwrap().to_owned());
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut seen = Vec::new();
+    while !writers.iter().all(|w| w.is_finished()) {
+        let page = feed_page(&app, &a.operator, &cursor, "&kinds=worker").await;
+        cursor = Some(page["next_cursor"].as_str().unwrap().to_owned());
+        seen.extend(page["changes"].as_array().unwrap().iter().cloned());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut written = Vec::new();
+    for writer in writers {
+        written.push(writer.await.unwrap());
+    }
+    let (ours, theirs): (Vec<String>, Vec<String>) = (
+        written[0].iter().chain(&written[2]).cloned().collect(),
+        written[1].iter().chain(&written[3]).cloned().collect(),
+    );
+    let count = seen.len();
+    seen.extend(
+        follow(&app, &a.operator, &mut cursor, "&kinds=worker", |more| {
+            count + more.len() >= ours.len()
+        })
+        .await,
+    );
+    let ids: Vec<&str> = seen.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    let unique: HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), unique.len(), "a change seen twice: {ids:?}");
+    assert_eq!(
+        unique,
+        ours.iter().map(String::as_str).collect::<HashSet<_>>()
+    );
+    assert!(theirs.iter().all(|t| !unique.contains(t.as_str())));
+    // Each writer's own creations arrive in the order it made them (each committed before the
+    // next began).
+    for writer in [&written[0], &written[2]] {
+        let positions: Vec<usize> = writer
+            .iter()
+            .map(|id| ids.iter().position(|s| s == id).unwrap())
+            .collect();
+        assert!(positions.windows(2).all(|p| p[0] < p[1]), "{positions:?}");
+    }
+}

@@ -19,6 +19,7 @@ pub mod meta;
 pub mod minimum_wages;
 pub mod orgs;
 pub mod payouts;
+pub mod sync;
 pub mod users;
 pub mod wage_agreements;
 pub mod workers;
@@ -53,6 +54,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
             .configure(grants::configure)
             .configure(bank_cards::configure)
             .configure(payouts::configure)
+            .configure(sync::configure)
             .configure(audit_events::configure),
     );
 }

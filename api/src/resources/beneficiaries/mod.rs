@@ -6,6 +6,8 @@ mod handlers;
 
 mod present;
 
+pub(crate) use present::responses;
+
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {

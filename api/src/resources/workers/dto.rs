@@ -225,8 +225,7 @@ macro_rules! worker_filters {
             pub q: Option<String>,
             /// Only records changed at or after this time (RFC 3339). For people looking for
             /// recent edits: the time is taken before commit, so a change that commits late can
-            /// be missed. The change feed of the county sync (to come) is the way to sync: it
-            /// never skips one.
+            /// be missed. To sync, follow `GET /api/v1/sync/changes`: it never skips one.
             pub updated_since: Option<DateTime<Utc>>,
             $($extra)*
         }
