@@ -216,3 +216,32 @@ async fn read_filtered(
         .all(conn)
         .await
 }
+
+/// The position of the last change a reader can see now: a reader starting here misses nothing
+/// that commits later (a transaction still running has an id at or above the oldest running
+/// one, so it sorts after). Where a full resync hands over to the feed.
+pub async fn head(conn: &impl ConnectionTrait) -> Result<Cursor, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Head {
+        txid: i64,
+        seq: i64,
+    }
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            "SELECT txid::text::bigint AS txid, seq FROM change_log \
+             WHERE txid < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY txid DESC, seq DESC LIMIT 1"
+        }
+        _ => "SELECT txid, seq FROM change_log ORDER BY seq DESC LIMIT 1",
+    };
+    Ok(
+        Head::find_by_statement(Statement::from_string(backend, sql))
+            .one(conn)
+            .await?
+            .map_or(Cursor::START, |h| Cursor {
+                txid: h.txid,
+                seq: h.seq,
+            }),
+    )
+}

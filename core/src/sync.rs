@@ -82,7 +82,7 @@ pub async fn changes(
     let kinds: Vec<ChangeKind> = match kinds {
         Some(asked) => {
             for kind in asked {
-                ctx.require(kind.read_permission()).await?;
+                may_read(ctx, *kind).await?;
             }
             asked.to_vec()
         }
@@ -110,4 +110,17 @@ pub async fn changes(
         next,
         has_more,
     })
+}
+
+/// Where the feed takes over from a full resync (快照) of `kind`: the feed's head now. Records
+/// the snapshot then reads may already show changes the feed gives again from here; a client
+/// skips a change whose version it already holds.
+pub async fn snapshot_start(ctx: &Context<'_>, kind: ChangeKind) -> Result<Cursor, CoreError> {
+    may_read(ctx, kind).await?;
+    Ok(changelog::head(ctx.db).await?)
+}
+
+/// Forbidden (and audited) unless the caller may read records of `kind`.
+pub async fn may_read(ctx: &Context<'_>, kind: ChangeKind) -> Result<(), CoreError> {
+    ctx.require(kind.read_permission()).await
 }

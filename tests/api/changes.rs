@@ -460,3 +460,116 @@ async fn a_county_following_the_feed_under_concurrent_writers_sees_each_of_its_c
         assert!(positions.windows(2).all(|p| p[0] < p[1]), "{positions:?}");
     }
 }
+
+/// A client starting out copies every record, then follows the feed from where the copy began:
+/// what changed during the copy arrives through the feed, nothing is lost.
+#[tokio::test]
+async fn a_full_resync_hands_over_to_the_feed_without_losing_a_change() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        let w = app
+            .create_worker(
+                &a.operator,
+                &a.org_id,
+                &format!("职工{n}"),
+                &nth_id_number(n),
+            )
+            .await;
+        ids.push(w["id"].as_str().unwrap().to_owned());
+    }
+    app.create_worker(&b.operator, &b.org_id, "外县", &nth_id_number(9))
+        .await;
+
+    let first = json_body(
+        app.get_as("/api/v1/sync/snapshot?kind=worker&limit=2", &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(first["records"].as_array().unwrap().len(), 2);
+    // While the copy runs: a new worker, and a change to one already copied.
+    let late = app
+        .create_worker(&a.operator, &a.org_id, "职工4", &nth_id_number(4))
+        .await;
+    let res = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/workers/{}", ids[0]),
+            &a.operator,
+        )
+        .header("if-match", "\"1\"")
+        .json(&json!({"name": "职工一"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let mut held: HashMap<String, serde_json::Value> = HashMap::new();
+    let mut page = first;
+    let feed_cursor = page["feed_cursor"].as_str().unwrap().to_owned();
+    loop {
+        assert_eq!(page["feed_cursor"], feed_cursor.as_str());
+        for r in page["records"].as_array().unwrap() {
+            held.insert(r["id"].as_str().unwrap().to_owned(), r.clone());
+        }
+        let Some(next) = page["next_cursor"].as_str() else {
+            break;
+        };
+        page = json_body(
+            app.get_as(
+                &format!("/api/v1/sync/snapshot?kind=worker&limit=2&cursor={next}"),
+                &a.operator,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+    // The feed from the copy's start: apply what is newer than what is held.
+    let late_id = late["id"].as_str().unwrap().to_owned();
+    let mut cursor = Some(feed_cursor);
+    let changes = follow(&app, &a.operator, &mut cursor, "&kinds=worker", |seen| {
+        seen.iter()
+            .any(|c| c["id"] == ids[0].as_str() && c["version"] == 2)
+            && seen.iter().any(|c| c["id"] == late_id.as_str())
+    })
+    .await;
+    for c in &changes {
+        let id = c["id"].as_str().unwrap().to_owned();
+        let newer = held
+            .get(&id)
+            .is_none_or(|r| r["version"].as_i64() < c["version"].as_i64());
+        if newer {
+            held.insert(id, c["record"].clone());
+        }
+    }
+    let mut expected: Vec<String> = ids.clone();
+    expected.push(late_id);
+    let mut got: Vec<String> = held.keys().cloned().collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected, "county B's worker is not A's to copy");
+    assert_eq!(held[&ids[0]]["name"], "职工一");
+    assert!(
+        held.values()
+            .all(|r| r["id_number"].as_str().unwrap().contains("****"))
+    );
+
+    // The organisations of the subtree copy the same way; an unknown kind is refused.
+    let orgs = json_body(
+        app.get_as("/api/v1/sync/snapshot?kind=org", &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(orgs["records"][0]["id"], a.org_id.as_str());
+    assert_eq!(orgs["next_cursor"], serde_json::Value::Null);
+    let res = app
+        .get_as("/api/v1/sync/snapshot?kind=payout", &a.operator)
+        .await;
+    crate::helpers::assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
+}

@@ -77,3 +77,40 @@ pub struct ChangesPage {
     /// committed; ask again after a pause.
     pub has_more: bool,
 }
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SnapshotQuery {
+    /// The kind of record to copy.
+    pub kind: ChangeKind,
+    /// `next_cursor` of the previous page; none to start.
+    #[validate(length(min = 1, max = 200))]
+    #[param(min_length = 1, max_length = 200)]
+    pub cursor: Option<String>,
+    /// Records per page, 1–1000 (default 100).
+    #[validate(range(min = 1, max = 1000))]
+    #[param(minimum = 1, maximum = 1000, default = 100)]
+    pub limit: Option<u32>,
+}
+
+/// One page of a full resync.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "kind": "worker",
+    "records": [{"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "name": "张三",
+                 "id_number": "110105********002X", "status": "active", "version": 3}],
+    "next_cursor": "WzEyMzQsNTYsIjAxOTNhNWIyIl0",
+    "feed_cursor": "WzEyMzQsNTZd"
+}))]
+pub struct SnapshotPage {
+    pub kind: ChangeKind,
+    /// The records, in id order, each as its own `GET` shows it (archived ones too).
+    #[schema(value_type = Vec<Object>)]
+    pub records: Vec<serde_json::Value>,
+    /// The next page; `null` on the last.
+    pub next_cursor: Option<String>,
+    /// Where to follow `GET /api/v1/sync/changes` from once the last page is in: the same on
+    /// every page of one resync.
+    pub feed_cursor: String,
+}

@@ -114,3 +114,58 @@ fn parse_kinds(raw: &str) -> Result<Vec<ChangeKind>, ApiError> {
     }
     Ok(kinds)
 }
+
+/// Copy every record of a kind (full resync, 全量同步).
+///
+/// Every record of `kind` kept in your subtree, archived ones too, in id order, each as its own
+/// `GET` shows it (masked) — for a client starting out, or starting again. Page with
+/// `next_cursor` until it is `null`, then follow `GET /api/v1/sync/changes` from `feed_cursor`
+/// (the same on every page): the feed then gives every change that committed since the resync
+/// began. Some of them the pages may already show; skip a change whose `version` is not above
+/// the one you hold. Needs the read permission of the kind (`registry.read` for enterprises and
+/// workers, `orgs.read`, `archive.read`, `agreements.read`).
+#[utoipa::path(
+    tag = tags::SYNC,
+    operation_id = "sync_snapshot",
+    params(SnapshotQuery),
+    extensions(("x-permission" = json!(siji_core::registry::workers::READ))),
+    responses(
+        (status = 200, description = "One page of records and the feed's cursor", body = SnapshotPage),
+    ),
+)]
+#[get("/sync/snapshot")]
+pub async fn snapshot(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<SnapshotQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let ctx = caller.context(&state);
+    let (feed, after) = match q.cursor.as_deref() {
+        None => (sync::snapshot_start(&ctx, q.kind).await?, None),
+        Some(raw) => {
+            let (txid, seq, after): (i64, i64, uuid::Uuid) = decode_cursor(raw)?;
+            sync::may_read(&ctx, q.kind).await?;
+            (Cursor { txid, seq }, Some(after))
+        }
+    };
+    let limit = u64::from(q.limit.unwrap_or(100));
+    let ids = records::page(&state.db, ctx.scope(), q.kind, after, limit).await?;
+    let wanted: Vec<(ChangeKind, uuid::Uuid)> = ids.iter().map(|id| (q.kind, *id)).collect();
+    let mut shown = records::shown(&state.db, ctx.scope(), state.clock.today(), &wanted).await?;
+    let next_cursor = match ids.last() {
+        Some(last) if ids.len() as u64 == limit => {
+            Some(encode_cursor(&(feed.txid, feed.seq, *last)))
+        }
+        _ => None,
+    };
+    Ok(HttpResponse::Ok().json(SnapshotPage {
+        kind: q.kind,
+        records: ids
+            .iter()
+            .filter_map(|id| shown.remove(&(q.kind, *id)))
+            .collect(),
+        next_cursor,
+        feed_cursor: encode_cursor(&(feed.txid, feed.seq)),
+    }))
+}

@@ -1,5 +1,6 @@
 //! `/api/v1/sync`: what county systems and partners use to keep their copy of the records in
-//! step. The change feed is here; the batch push by external ids is to come.
+//! step: the change feed and the full resync that hands over to it. The batch push by external
+//! ids is to come.
 
 pub mod dto;
 mod handlers;
@@ -8,5 +9,5 @@ mod records;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(handlers::changes);
+    cfg.service(handlers::changes).service(handlers::snapshot);
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::Value;
 use siji_core::sync::ChangeKind;
@@ -109,4 +109,47 @@ fn values<R: Serialize>(
                 .map_err(|e| ApiError::Internal(format!("showing a record: {e}")))
         })
         .collect()
+}
+
+/// The ids of the next `limit` records of `kind` in `scope` after `after`, in id order (archived
+/// ones too): a page of the full resync.
+pub async fn page(
+    db: &DatabaseConnection,
+    scope: &Scope,
+    kind: ChangeKind,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Uuid>, ApiError> {
+    macro_rules! ids {
+        ($select:expr, $id:expr) => {{
+            let mut select = $select
+                .select_only()
+                .column($id)
+                .order_by_asc($id)
+                .limit(limit);
+            if let Some(after) = after {
+                select = select.filter($id.gt(after));
+            }
+            select.into_tuple::<Uuid>().all(db).await?
+        }};
+    }
+    Ok(match kind {
+        ChangeKind::Org => ids!(scope.orgs(), entity::orgs::Column::Id),
+        ChangeKind::Enterprise => ids!(
+            scope.select::<entity::enterprises::Entity>(),
+            entity::enterprises::Column::Id
+        ),
+        ChangeKind::Worker => ids!(
+            scope.select::<entity::workers::Entity>(),
+            entity::workers::Column::Id
+        ),
+        ChangeKind::Beneficiary => ids!(
+            scope.select::<entity::beneficiaries::Entity>(),
+            entity::beneficiaries::Column::Id
+        ),
+        ChangeKind::WageAgreement => ids!(
+            scope.select::<entity::wage_agreements::Entity>(),
+            entity::wage_agreements::Column::Id
+        ),
+    })
 }
