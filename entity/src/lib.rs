@@ -34,6 +34,7 @@ pub mod payout_results;
 pub mod payouts;
 pub mod refresh_tokens;
 pub mod server_secrets;
+pub mod sync_mappings;
 pub mod users;
 pub mod wage_agreement_enterprises;
 pub mod wage_agreements;

@@ -16,6 +16,7 @@ mod m20261128_000009_campaigns;
 mod m20261128_000010_grants;
 mod m20261128_000011_payouts;
 mod m20261128_000012_name_search;
+mod m20261128_000013_sync_mappings;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000010_grants::Migration),
             Box::new(m20261128_000011_payouts::Migration),
             Box::new(m20261128_000012_name_search::Migration),
+            Box::new(m20261128_000013_sync_mappings::Migration),
         ]
     }
 }

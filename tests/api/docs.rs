@@ -278,6 +278,7 @@ async fn enumeration_values_carry_their_chinese_terms() {
         "JobStatus",
         // The change feed's record kinds: the API's own resource names.
         "ChangeKind",
+        "PushStatus",
         // A bank file layout's definition: settings of a file format, not values of a record.
         "LayoutField",
         "LayoutEncoding",

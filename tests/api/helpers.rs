@@ -406,6 +406,41 @@ impl TestApp {
         .await
     }
 
+    /// A machine client (`integration`) of `org_id`, registered by `admin_token`: its token.
+    pub async fn machine_client(&self, admin_token: &str, org_id: &str, name: &str) -> String {
+        let client = json_body(
+            self.post_as(
+                "/api/v1/clients",
+                admin_token,
+                &serde_json::json!({"name": name, "org_id": org_id}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let form = [
+            ("grant_type", "client_credentials"),
+            (
+                "client_id",
+                client["client_id"].as_str().unwrap_or_default(),
+            ),
+            (
+                "client_secret",
+                client["client_secret"].as_str().unwrap_or_default(),
+            ),
+        ];
+        let token = json_body(
+            self.request(Method::POST, "/api/v1/auth/token")
+                .form(&form)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::OK,
+        )
+        .await;
+        token["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// A county under the root with a county admin and an operator, signed in.
     pub async fn county(&self, admin_token: &str, name: &str, code: &str) -> County {
         let root = self.root_org_id(admin_token).await;

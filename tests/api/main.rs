@@ -32,5 +32,6 @@ mod payouts;
 mod races;
 mod registry;
 mod scenarios;
+mod sync;
 mod tenancy;
 mod tokens;

@@ -245,6 +245,10 @@ async fn main() {
         payouts(&app, &admin, &root, &worker_ids).await;
         return;
     }
+    if std::env::var("SIJI_BENCH_ONLY").as_deref() == Ok("sync") {
+        sync(&app, &admin).await;
+        return;
+    }
 
     let get = |path: String| {
         let (app, admin) = (&app, admin.clone());
@@ -799,6 +803,92 @@ async fn payouts(app: &helpers::TestApp, admin: &str, root: &str, heads: &[(Uuid
         job["status"],
         job["attempts"],
         job["result"]["batch_status"]
+    );
+}
+
+/// County sync: a county system pushes `SIJI_BENCH_PUSH` workers (default 20,000) in batches
+/// of 1,000 through the registry's rules, then follows the change feed over all of them.
+async fn sync(app: &helpers::TestApp, admin: &str) {
+    use serde_json::json;
+    let n = env_or("SIJI_BENCH_PUSH", 20_000);
+    let county = app.county(admin, "邹城市总工会", "370883").await;
+    let system = app
+        .machine_client(&county.admin, &county.org_id, "邹城市职工信息系统")
+        .await;
+    let mut cursor = None;
+    // Where the feed stands before the push: the bench's own data is not the county's.
+    loop {
+        let after = cursor
+            .as_ref()
+            .map(|c| format!("&cursor={c}"))
+            .unwrap_or_default();
+        let page: serde_json::Value = app
+            .get_as(
+                &format!("/api/v1/sync/changes?kinds=worker&limit=1000{after}"),
+                &system,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if page["has_more"] != true {
+            break;
+        }
+    }
+    let started = Instant::now();
+    for batch in 0..n.div_ceil(1000) {
+        let records: Vec<serde_json::Value> = (batch * 1000..((batch + 1) * 1000).min(n))
+            .map(|i| {
+                let born = chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap()
+                    + chrono::Days::new((i / 1000) as u64);
+                json!({"external_id": format!("ZC-{i:07}"), "worker": {"org_id": county.org_id,
+                       "name": format!("职工{i}"),
+                       "id_number": helpers::id_number(&format!("370883{}{:03}", born.format("%Y%m%d"), i % 1000)),
+                       "phone": format!("139{:08}", i), "kind": "staff", "employment_status": "employed"}})
+            })
+            .collect();
+        let res = app
+            .authed(Method::POST, "/api/v1/sync/workers", &system)
+            .timeout(Duration::from_secs(600))
+            .json(&json!({ "records": records }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let answer: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(answer["created"], records.len(), "{answer}");
+    }
+    let push_s = started.elapsed().as_secs_f64();
+    println!(
+        "{:<48} {n} workers in {push_s:.2} s ({:.0}/s)",
+        "push workers by external id (1,000 a request)",
+        n as f64 / push_s
+    );
+    let started = Instant::now();
+    let mut seen = 0usize;
+    while seen < n && started.elapsed() < Duration::from_secs(600) {
+        let after = cursor
+            .as_ref()
+            .map(|c| format!("&cursor={c}"))
+            .unwrap_or_default();
+        let page: serde_json::Value = app
+            .get_as(
+                &format!("/api/v1/sync/changes?kinds=worker&limit=1000{after}"),
+                &system,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        seen += page["changes"].as_array().unwrap().len();
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+    }
+    let feed_s = started.elapsed().as_secs_f64();
+    println!(
+        "{:<48} {seen} changes in {feed_s:.2} s ({:.0}/s)",
+        "follow the change feed (1,000 a page, records shown)",
+        seen as f64 / feed_s
     );
 }
 

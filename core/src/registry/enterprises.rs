@@ -15,6 +15,7 @@ use crate::context::Context;
 use crate::domain::uscc;
 use crate::enums::string_enum;
 use crate::tenancy::Scope;
+use crate::uow::Work;
 use crate::versioning;
 use crate::{CoreError, FieldError};
 
@@ -91,9 +92,22 @@ pub async fn register(
     via: &str,
 ) -> Result<enterprises::Model, CoreError> {
     ctx.require(WRITE).await?;
+    let work = ctx.begin().await?;
+    let e = register_in(ctx, &work, new, via).await?;
+    work.commit().await?;
+    Ok(e)
+}
+
+/// [`register`] inside a unit of work the caller holds (a sync push registers many in one, each
+/// in its own savepoint, beside its mapping). The caller has checked the permission.
+pub async fn register_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    new: NewEnterprise,
+    via: &str,
+) -> Result<enterprises::Model, CoreError> {
     members_within_headcount(new.headcount, new.member_count)
         .map_err(|e| CoreError::Validation(vec![e]))?;
-    let work = ctx.begin().await?;
     orgs::find(work.conn(), ctx.scope(), new.org_id)
         .await?
         .ok_or(CoreError::NotFound)?;
@@ -125,7 +139,6 @@ pub async fn register(
             .changes(changes),
     )
     .await?;
-    work.commit().await?;
     Ok(e)
 }
 
@@ -144,6 +157,39 @@ pub struct EnterpriseChanges {
     pub overcapacity: Option<bool>,
 }
 
+impl EnterpriseChanges {
+    pub fn is_empty(&self) -> bool {
+        self.org_id.is_none()
+            && self.name.is_none()
+            && self.uscc.is_none()
+            && self.ownership.is_none()
+            && self.industry.is_none()
+            && self.address.is_none()
+            && self.union_founded_on.is_none()
+            && self.headcount.is_none()
+            && self.member_count.is_none()
+            && self.overcapacity.is_none()
+    }
+}
+
+/// What writing `new` over `e` would change, field by field: a sync push that brings nothing new
+/// writes nothing and keeps the version.
+pub fn changes_to(e: &enterprises::Model, new: NewEnterprise) -> EnterpriseChanges {
+    EnterpriseChanges {
+        org_id: (new.org_id != e.org_id).then_some(new.org_id),
+        name: (new.name.trim() != e.name).then(|| new.name.trim().to_owned()),
+        uscc: (uscc::normalise(&new.uscc) != e.uscc).then_some(new.uscc),
+        ownership: (new.ownership.as_str() != e.ownership).then_some(new.ownership),
+        industry: (new.industry != e.industry).then_some(new.industry),
+        address: (new.address != e.address).then_some(new.address),
+        union_founded_on: (new.union_founded_on != e.union_founded_on)
+            .then_some(new.union_founded_on),
+        headcount: (new.headcount != e.headcount).then_some(new.headcount),
+        member_count: (new.member_count != e.member_count).then_some(new.member_count),
+        overcapacity: (new.overcapacity != e.overcapacity).then_some(new.overcapacity),
+    }
+}
+
 /// Change an enterprise at the version the principal read. The member rule is checked against
 /// the record as it will be.
 pub async fn update(
@@ -154,6 +200,19 @@ pub async fn update(
 ) -> Result<enterprises::Model, CoreError> {
     ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
+    let e = update_in(ctx, &work, id, expected_version, c).await?;
+    work.commit().await?;
+    Ok(e)
+}
+
+/// [`update`] inside a unit of work the caller holds; the caller has checked the permission.
+pub async fn update_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    c: EnterpriseChanges,
+) -> Result<enterprises::Model, CoreError> {
     let e = find(work.conn(), ctx.scope(), id)
         .await?
         .ok_or(CoreError::NotFound)?;
@@ -213,9 +272,7 @@ pub async fn update(
     let event = Event::new("enterprise.update")
         .on("enterprise", e.id)
         .changes(changes.into());
-    let e = versioning::save_work(&work, change, e.id, expected_version, event).await?;
-    work.commit().await?;
-    Ok(e)
+    versioning::save_work(work, change, e.id, expected_version, event).await
 }
 
 const KIND: RecordKind = RecordKind {

@@ -23,6 +23,7 @@ use crate::domain::{id_number, phone};
 use crate::enums::string_enum;
 use crate::pii::{DataProtector, PiiField, mask};
 use crate::tenancy::Scope;
+use crate::uow::Work;
 use crate::versioning;
 
 /// What the worker operations need, declared once: the operations check it and the HTTP layer's
@@ -232,13 +233,26 @@ pub async fn register(
     via: &str,
 ) -> Result<workers::Model, CoreError> {
     ctx.require(WRITE).await?;
+    let work = ctx.begin().await?;
+    let w = register_in(ctx, &work, new, via).await?;
+    work.commit().await?;
+    Ok(w)
+}
+
+/// [`register`] inside a unit of work the caller holds (a sync push registers many in one, each
+/// in its own savepoint, beside its mapping). The caller has checked the permission.
+pub async fn register_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    new: NewWorker,
+    via: &str,
+) -> Result<workers::Model, CoreError> {
     let id_number = protect_id_number(ctx.pii, "id_number", &new.id_number, ctx.clock.today())?;
     let phone = new
         .phone
         .as_deref()
         .map(|p| protect_phone(ctx.pii, "phone", p))
         .transpose()?;
-    let work = ctx.begin().await?;
     check_refs(
         work.conn(),
         ctx.scope(),
@@ -285,7 +299,6 @@ pub async fn register(
             .changes(changes),
     )
     .await?;
-    work.commit().await?;
     Ok(w)
 }
 
@@ -317,6 +330,58 @@ pub struct WorkerChanges {
     pub honours: Option<Vec<Honour>>,
 }
 
+impl WorkerChanges {
+    pub fn is_empty(&self) -> bool {
+        self.org_id.is_none()
+            && self.enterprise_id.is_none()
+            && self.name.is_none()
+            && self.id_number.is_none()
+            && self.phone.is_none()
+            && self.kind.is_none()
+            && self.employment_status.is_none()
+            && self.member_since.is_none()
+            && self.frontline.is_none()
+            && self.high_temperature.is_none()
+            && self.honours.is_none()
+    }
+}
+
+/// What writing `new` over `w` would change, field by field (personal numbers compared by their
+/// blind index): a sync push that brings nothing new writes nothing and keeps the version. A
+/// number that does not parse counts as changed, so that the update reports it.
+pub fn changes_to(pii: &DataProtector, w: &workers::Model, new: NewWorker) -> WorkerChanges {
+    let differs = |old: &str, new: &str| (old != new).then(|| new.to_owned());
+    let id_number = id_number::normalise(&new.id_number);
+    let phone = match &new.phone {
+        None => w.phone_idx.is_some().then_some(None),
+        Some(raw) => match phone::normalise(raw) {
+            Ok(number)
+                if w.phone_idx.as_deref()
+                    == Some(pii.blind_index(PiiField::Phone, &number).as_str()) =>
+            {
+                None
+            }
+            _ => Some(Some(raw.clone())),
+        },
+    };
+    WorkerChanges {
+        org_id: (new.org_id != w.org_id).then_some(new.org_id),
+        enterprise_id: (new.enterprise_id != w.enterprise_id).then_some(new.enterprise_id),
+        name: differs(&w.name, new.name.trim()),
+        id_number: (pii.blind_index(PiiField::IdNumber, &id_number) != w.id_number_idx)
+            .then_some(new.id_number),
+        phone,
+        kind: (new.kind.as_str() != w.kind).then_some(new.kind),
+        employment_status: (new.employment_status.as_str() != w.employment_status)
+            .then_some(new.employment_status),
+        member_since: (new.member_since != w.member_since).then_some(new.member_since),
+        frontline: (new.frontline != w.frontline).then_some(new.frontline),
+        high_temperature: (new.high_temperature != w.high_temperature)
+            .then_some(new.high_temperature),
+        honours: (store_honours(&new.honours) != w.honours).then_some(new.honours),
+    }
+}
+
 /// Change a worker at the version the principal read. A corrected ID number is validated again,
 /// re-derives sex and birth date, and must still be unique city-wide.
 pub async fn update(
@@ -326,6 +391,20 @@ pub async fn update(
     c: WorkerChanges,
 ) -> Result<workers::Model, CoreError> {
     ctx.require(WRITE).await?;
+    let work = ctx.begin().await?;
+    let w = update_in(ctx, &work, id, expected_version, c).await?;
+    work.commit().await?;
+    Ok(w)
+}
+
+/// [`update`] inside a unit of work the caller holds; the caller has checked the permission.
+pub async fn update_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    c: WorkerChanges,
+) -> Result<workers::Model, CoreError> {
     let id_number = c
         .id_number
         .as_deref()
@@ -339,7 +418,6 @@ pub async fn update(
                 .transpose()
         })
         .transpose()?;
-    let work = ctx.begin().await?;
     let w = find(work.conn(), ctx.scope(), id)
         .await?
         .ok_or(CoreError::NotFound)?;
@@ -419,11 +497,9 @@ pub async fn update(
     let event = Event::new("worker.update")
         .on("worker", w.id)
         .changes(changes.into());
-    let w = versioning::save_work(&work, change, w.id, expected_version, event)
+    versioning::save_work(work, change, w.id, expected_version, event)
         .await
-        .map_err(duplicate_person)?;
-    work.commit().await?;
-    Ok(w)
+        .map_err(duplicate_person)
 }
 
 const KIND: RecordKind = RecordKind {

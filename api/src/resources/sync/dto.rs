@@ -114,3 +114,166 @@ pub struct SnapshotPage {
     /// every page of one resync.
     pub feed_cursor: String,
 }
+
+use crate::http::FieldError;
+use crate::resources::enterprises::dto::CreateEnterpriseRequest;
+use crate::resources::workers::dto::CreateWorkerRequest;
+
+/// One enterprise as your system holds it, under your own id.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncEnterprise {
+    /// Your id of the record (1–64 characters), unique per client and kind.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub external_id: String,
+    /// The version you last read (a push result, the feed). Omitted: the version you last wrote.
+    /// A record changed in Siji since is a `conflict`.
+    #[validate(range(min = 1))]
+    #[schema(minimum = 1)]
+    pub base_version: Option<i32>,
+    /// The record, as for `POST /api/v1/enterprises`. Field errors name its fields as they are
+    /// (`uscc`, not `enterprise.uscc`).
+    pub enterprise: CreateEnterpriseRequest,
+}
+
+/// One worker as your system holds it, under your own id.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncWorker {
+    /// Your id of the record (1–64 characters), unique per client and kind.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub external_id: String,
+    /// The version you last read (a push result, the feed). Omitted: the version you last wrote.
+    /// A record changed in Siji since is a `conflict`.
+    #[validate(range(min = 1))]
+    #[schema(minimum = 1)]
+    pub base_version: Option<i32>,
+    /// Your id of the employer, an enterprise you pushed before (instead of the worker's
+    /// `enterprise_id`).
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub employer_external_id: Option<String>,
+    /// The record, as for `POST /api/v1/workers`. Field errors name its fields as they are
+    /// (`id_number`, not `worker.id_number`).
+    pub worker: CreateWorkerRequest,
+}
+
+/// A push holds 1 to 1,000 records (the handler checks it: `validator`'s rules on a list want
+/// its items serialisable, and these are request types only).
+pub fn record_count(records: usize) -> Result<(), crate::http::ApiError> {
+    if (1..=siji_core::sync::push::MAX_RECORDS).contains(&records) {
+        Ok(())
+    } else {
+        Err(crate::http::ApiError::Validation(vec![FieldError::new(
+            "records",
+            "length",
+            "must hold 1 to 1,000 records",
+        )]))
+    }
+}
+
+/// Up to 1,000 enterprises.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"records": [{
+    "external_id": "RC-E-0001", "enterprise": {"org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "name": "济宁某机械有限公司", "uscc": "91350100M000100Y43", "ownership": "private",
+    "industry": "C", "headcount": 320, "member_count": 298}
+}]}))]
+pub struct SyncEnterprisesRequest {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub records: Vec<SyncEnterprise>,
+}
+
+/// Up to 1,000 workers.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"records": [{
+    "external_id": "RC-W-000001", "base_version": 2, "employer_external_id": "RC-E-0001",
+    "worker": {"org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "name": "张三明",
+    "id_number": "11010519491231002X", "kind": "staff", "employment_status": "employed"}
+}]}))]
+pub struct SyncWorkersRequest {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub records: Vec<SyncWorker>,
+}
+
+/// What became of one record.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PushStatus {
+    /// A new record, mapped to your id.
+    Created,
+    /// Written over the version you read.
+    Updated,
+    /// The same content as Siji holds: nothing written.
+    Unchanged,
+    /// Changed in Siji since the version you read: nothing written; `current` is the record.
+    Conflict,
+    /// Refused with field errors (the API's codes): nothing written.
+    Invalid,
+}
+
+/// The result of one pushed record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PushResult {
+    pub external_id: String,
+    pub status: PushStatus,
+    /// Siji's id of the record (all but `invalid`).
+    pub id: Option<Uuid>,
+    /// Its version now: send it as `base_version` next time.
+    pub version: Option<i32>,
+    /// Why an `invalid` record was refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// A `conflict`'s record as `GET` shows it now (masked).
+    #[schema(value_type = Option<Object>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<serde_json::Value>,
+}
+
+/// The results, one per record in the order sent, and how many of each.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "results": [
+        {"external_id": "RC-W-000001", "status": "created", "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "version": 1},
+        {"external_id": "RC-W-000002", "status": "invalid", "id": null, "version": null,
+         "errors": [{"field": "id_number", "code": "invalid", "message": "is not a valid resident ID number"}]}
+    ],
+    "created": 1, "updated": 0, "unchanged": 0, "conflict": 0, "invalid": 1
+}))]
+pub struct PushResponse {
+    pub results: Vec<PushResult>,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub conflict: usize,
+    pub invalid: usize,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MappingsQuery {
+    /// `enterprise` or `worker`.
+    pub kind: ChangeKind,
+    /// Page size, 1–1000 (default 100).
+    #[validate(range(min = 1, max = 1000))]
+    #[param(minimum = 1, maximum = 1000, default = 100)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One of your ids and the Siji record it stands for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MappingResponse {
+    pub kind: ChangeKind,
+    pub external_id: String,
+    pub id: Uuid,
+    /// The record's version when you last wrote it (or last pushed it unchanged).
+    pub version: i32,
+    pub updated_at: DateTime<Utc>,
+}

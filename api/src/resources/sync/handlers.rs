@@ -1,16 +1,20 @@
-//! The change feed's handler: extract, call the core, show the records, respond.
+//! The sync handlers: extract, call the core, show the records, respond.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use siji_core::changelog::Cursor;
+use siji_core::sync::push::{self, EnterprisePush, Outcome, WorkerPush};
 use siji_core::sync::{self, ChangeKind};
 use siji_openapi::tags;
 
 use super::dto::*;
 use super::records;
 use crate::auth::Caller;
+use crate::http::extract::JsonBytes;
+use crate::http::idempotency::{self, Key, Replayable};
 use crate::http::pagination::{decode_cursor, encode_cursor};
-use crate::http::{ApiError, ErrorCode, FieldError, Query};
+use crate::http::{ApiError, ErrorCode, FieldError, Page, Query};
 use crate::state::AppState;
+use validator::Validate;
 
 /// Follow the change feed.
 ///
@@ -167,5 +171,265 @@ pub async fn snapshot(
             .collect(),
         next_cursor,
         feed_cursor: encode_cursor(&(feed.txid, feed.seq)),
+    }))
+}
+
+/// Each record's own checks before the core sees it: the same rules as the registry's requests.
+fn checked(record: &impl Validate, fields: &impl Validate) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for result in [record.validate(), fields.validate()] {
+        if let Err(errs) = result {
+            errors.extend(crate::http::extract::flatten_validation(&errs));
+        }
+    }
+    errors
+}
+
+/// The answer to a push: the core's outcomes and the refused records, in the order sent.
+async fn answer(
+    state: &AppState,
+    ctx: &siji_core::Context<'_>,
+    kind: ChangeKind,
+    keys: Vec<String>,
+    mut refused: Vec<Option<Vec<FieldError>>>,
+    outcomes: Vec<Outcome>,
+) -> Result<Replayable, ApiError> {
+    let conflicts: Vec<(ChangeKind, uuid::Uuid)> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Conflict { id, .. } => Some((kind, *id)),
+            _ => None,
+        })
+        .collect();
+    let current = records::shown(&state.db, ctx.scope(), state.clock.today(), &conflicts).await?;
+    let mut outcomes = outcomes.into_iter();
+    let mut results = Vec::with_capacity(keys.len());
+    for (i, external_id) in keys.into_iter().enumerate() {
+        let outcome = match refused.get_mut(i).and_then(Option::take) {
+            Some(errors) => Outcome::Invalid { errors },
+            None => outcomes
+                .next()
+                .ok_or_else(|| ApiError::Internal("a pushed record without an outcome".into()))?,
+        };
+        let (status, id, version, errors) = match outcome {
+            Outcome::Created { id, version } => {
+                (PushStatus::Created, Some(id), Some(version), vec![])
+            }
+            Outcome::Updated { id, version } => {
+                (PushStatus::Updated, Some(id), Some(version), vec![])
+            }
+            Outcome::Unchanged { id, version } => {
+                (PushStatus::Unchanged, Some(id), Some(version), vec![])
+            }
+            Outcome::Conflict { id, version } => {
+                (PushStatus::Conflict, Some(id), Some(version), vec![])
+            }
+            Outcome::Invalid { errors } => (PushStatus::Invalid, None, None, errors),
+        };
+        results.push(PushResult {
+            external_id,
+            status,
+            id,
+            version,
+            errors,
+            current: (status == PushStatus::Conflict)
+                .then(|| id.and_then(|id| current.get(&(kind, id)).cloned()))
+                .flatten(),
+        });
+    }
+    let count = |s: PushStatus| results.iter().filter(|r| r.status == s).count();
+    let body = PushResponse {
+        created: count(PushStatus::Created),
+        updated: count(PushStatus::Updated),
+        unchanged: count(PushStatus::Unchanged),
+        conflict: count(PushStatus::Conflict),
+        invalid: count(PushStatus::Invalid),
+        results,
+    };
+    Replayable::ok(&body)
+}
+
+/// Push enterprises by your own ids (批量同步企业).
+///
+/// Up to 1,000 enterprises as your system holds them, each under your own `external_id`
+/// (unique per client and kind). Each goes through the registry's own rules (validation, the
+/// USCC unique city-wide, your subtree only) and gets a result, in the order sent: `created`
+/// (and mapped to your id), `updated` (written over the version you read), `unchanged` (the
+/// same content: nothing written, the version kept), `conflict` (changed in Siji since the
+/// version you read — `base_version`, or else the one you last wrote: nothing written, the
+/// record in `current`), or `invalid` (field errors with the API's codes: nothing written for
+/// that record). All the records commit together: a push cut off half-way leaves nothing, and
+/// sent again creates each record once (with an `Idempotency-Key`, the first answer is replayed).
+/// Only machine clients push (`integration` role); the audit trail names the client.
+#[utoipa::path(
+    tag = tags::SYNC,
+    operation_id = "sync_push_enterprises",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per push; the same push with the same key answers the first result (kept 7 days)")),
+    request_body = SyncEnterprisesRequest,
+    extensions(("x-permission" = json!(siji_core::registry::enterprises::WRITE))),
+    responses(
+        (status = 200, description = "One result per record, in the order sent. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = PushResponse),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/sync/enterprises")]
+pub async fn push_enterprises(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: JsonBytes<SyncEnterprisesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBytes { value, raw } = body;
+    record_count(value.records.len())?;
+    let key = Key::of(&req, caller.id, &raw)?;
+    let ctx = caller.context(&state);
+    let mut keys = Vec::with_capacity(value.records.len());
+    let mut refused = Vec::with_capacity(value.records.len());
+    let mut pushed = Vec::new();
+    for r in value.records {
+        let errors = checked(&r, &r.enterprise);
+        keys.push(r.external_id.clone());
+        if errors.is_empty() {
+            refused.push(None);
+            pushed.push(EnterprisePush {
+                external_id: r.external_id,
+                base_version: r.base_version,
+                enterprise: r.enterprise.into(),
+            });
+        } else {
+            refused.push(Some(errors));
+        }
+    }
+    idempotency::once(
+        key,
+        &state.db,
+        ctx.clock.now(),
+        push::begin(&ctx),
+        async |work| {
+            let outcomes = push::push_enterprises(&ctx, work, pushed).await?;
+            answer(
+                &state,
+                &ctx,
+                ChangeKind::Enterprise,
+                keys,
+                refused,
+                outcomes,
+            )
+            .await
+        },
+    )
+    .await
+}
+
+/// Push workers by your own ids (批量同步职工).
+///
+/// Up to 1,000 workers as your system holds them, each under your own `external_id`, the
+/// employer by your id of an enterprise you pushed before (`employer_external_id`) or by
+/// Siji's (`enterprise_id`). The registry's own rules hold: the ID number is checked and
+/// encrypted, one person is one record city-wide — a person registered in another county is
+/// `invalid` (`duplicate`) without saying where — and you write only inside your subtree.
+/// Results as for enterprises: `created`, `updated`, `unchanged`, `conflict` (with `current`,
+/// masked) or `invalid`, in the order sent, all committed together. Only machine clients push
+/// (`integration` role).
+#[utoipa::path(
+    tag = tags::SYNC,
+    operation_id = "sync_push_workers",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per push; the same push with the same key answers the first result (kept 7 days)")),
+    request_body = SyncWorkersRequest,
+    extensions(("x-permission" = json!(siji_core::registry::workers::WRITE))),
+    responses(
+        (status = 200, description = "One result per record, in the order sent. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = PushResponse),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/sync/workers")]
+pub async fn push_workers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: JsonBytes<SyncWorkersRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBytes { value, raw } = body;
+    record_count(value.records.len())?;
+    let key = Key::of(&req, caller.id, &raw)?;
+    let ctx = caller.context(&state);
+    let mut keys = Vec::with_capacity(value.records.len());
+    let mut refused = Vec::with_capacity(value.records.len());
+    let mut pushed = Vec::new();
+    for r in value.records {
+        let mut errors = checked(&r, &r.worker);
+        if r.employer_external_id.is_some() && r.worker.enterprise_id.is_some() {
+            errors.push(FieldError::new(
+                "employer_external_id",
+                "one_of",
+                "give the employer by enterprise_id or by employer_external_id, not both",
+            ));
+        }
+        keys.push(r.external_id.clone());
+        if errors.is_empty() {
+            refused.push(None);
+            pushed.push(WorkerPush {
+                external_id: r.external_id,
+                base_version: r.base_version,
+                employer_external_id: r.employer_external_id,
+                worker: r.worker.into(),
+            });
+        } else {
+            refused.push(Some(errors));
+        }
+    }
+    idempotency::once(
+        key,
+        &state.db,
+        ctx.clock.now(),
+        push::begin(&ctx),
+        async |work| {
+            let outcomes = push::push_workers(&ctx, work, pushed).await?;
+            answer(&state, &ctx, ChangeKind::Worker, keys, refused, outcomes).await
+        },
+    )
+    .await
+}
+
+/// List your id mappings (编码对照).
+///
+/// Your ids of one kind and the Siji records they stand for, in the order you created them,
+/// with each record's version when you last wrote it. Only machine clients have mappings.
+#[utoipa::path(
+    tag = tags::SYNC,
+    operation_id = "sync_mappings",
+    params(MappingsQuery),
+    extensions(("x-permission" = json!(siji_core::registry::workers::READ))),
+    responses((status = 200, description = "One page", body = Page<MappingResponse>)),
+)]
+#[get("/sync/mappings")]
+pub async fn mappings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: Query<MappingsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let ctx = caller.context(&state);
+    sync::may_read(&ctx, q.kind).await?;
+    let after: Option<uuid::Uuid> = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let limit = u64::from(q.limit.unwrap_or(100));
+    let rows = push::mappings_of(&ctx, q.kind, after, limit).await?;
+    let next_cursor = match rows.last() {
+        Some(last) if rows.len() as u64 == limit => Some(encode_cursor(&last.id)),
+        _ => None,
+    };
+    Ok(HttpResponse::Ok().json(Page {
+        items: rows
+            .into_iter()
+            .map(|m| MappingResponse {
+                kind: q.kind,
+                external_id: m.external_id,
+                id: m.record_id,
+                version: m.version,
+                updated_at: m.updated_at,
+            })
+            .collect(),
+        next_cursor,
+        total: None,
     }))
 }

@@ -1,6 +1,6 @@
-//! `/api/v1/sync`: what county systems and partners use to keep their copy of the records in
-//! step: the change feed and the full resync that hands over to it. The batch push by external
-//! ids is to come.
+//! `/api/v1/sync`: what county systems and partners use to keep records in step with Siji: the
+//! push of enterprises and workers by the client's own ids, the change feed, and the full resync
+//! that hands over to it.
 
 pub mod dto;
 mod handlers;
@@ -9,5 +9,9 @@ mod records;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(handlers::changes).service(handlers::snapshot);
+    cfg.service(handlers::changes)
+        .service(handlers::snapshot)
+        .service(handlers::mappings)
+        .service(handlers::push_enterprises)
+        .service(handlers::push_workers);
 }

@@ -9,6 +9,8 @@ use crate::access::{Permission, grants};
 use crate::changelog::{self, Change, Cursor};
 use crate::{Context, CoreError};
 
+pub mod push;
+
 /// A kind of record in the feed, as the change log names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,0 +1,420 @@
+//! County sync, the push side: a machine client sends its records by its own ids, and each one
+//! goes through the registry's own operations (validation, the one-person rule, tenancy, the
+//! audit trail naming the client) inside one unit of work, each record in a savepoint of its
+//! own with its mapping. One bad record is reported and undone alone; a push killed half-way
+//! leaves nothing, and sent again it creates each record once.
+//!
+//! A record already mapped is compared field by field with what Siji holds: the same content is
+//! `unchanged` (nothing written, the version kept); different content is written only over the
+//! version the client read (`base_version`, or else the version it last wrote), so an edit made
+//! in Siji since is reported as a `conflict`, never overwritten unseen.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use entity::sync_mappings;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use uuid::Uuid;
+
+use super::ChangeKind;
+use crate::registry::enterprises::{self, NewEnterprise};
+use crate::registry::workers::{self, NewWorker};
+use crate::uow::Work;
+use crate::{Context, CoreError, FieldError};
+
+/// The most records one push may carry.
+pub const MAX_RECORDS: usize = 1000;
+
+/// One enterprise as a client pushes it.
+pub struct EnterprisePush {
+    pub external_id: String,
+    pub base_version: Option<i32>,
+    pub enterprise: NewEnterprise,
+}
+
+/// One worker as a client pushes it; the employer by Siji's id or by the client's own id of an
+/// enterprise it pushed before.
+pub struct WorkerPush {
+    pub external_id: String,
+    pub base_version: Option<i32>,
+    pub employer_external_id: Option<String>,
+    pub worker: NewWorker,
+}
+
+/// What became of one pushed record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Created {
+        id: Uuid,
+        version: i32,
+    },
+    Updated {
+        id: Uuid,
+        version: i32,
+    },
+    /// The same content as Siji holds: nothing written.
+    Unchanged {
+        id: Uuid,
+        version: i32,
+    },
+    /// The record changed in Siji since the version the client read; nothing written.
+    Conflict {
+        id: Uuid,
+        version: i32,
+    },
+    /// Field errors, with the API's codes; nothing written.
+    Invalid {
+        errors: Vec<FieldError>,
+    },
+}
+
+/// Open the unit of work of a push: only machine clients push (the mapping is theirs), with the
+/// registry's write permission.
+pub async fn begin<'c>(ctx: &'c Context<'_>) -> Result<Work<'c>, CoreError> {
+    if ctx.actor().kind != "client" {
+        return Err(CoreError::Forbidden(
+            "only machine clients push records by their own ids; staff use the registry's \
+             operations"
+                .into(),
+        ));
+    }
+    ctx.require(workers::WRITE).await?;
+    ctx.begin().await
+}
+
+fn client(ctx: &Context<'_>) -> Result<Uuid, CoreError> {
+    ctx.actor()
+        .id
+        .ok_or_else(|| CoreError::Internal("a push without a principal".into()))
+}
+
+/// The client's mappings of `kind` for `external_ids`, by external id.
+async fn mappings(
+    work: &Work<'_>,
+    client: Uuid,
+    kind: ChangeKind,
+    external_ids: impl Iterator<Item = &str>,
+) -> Result<HashMap<String, sync_mappings::Model>, CoreError> {
+    let ids: Vec<String> = external_ids.map(str::to_owned).collect();
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let found = sync_mappings::Entity::find()
+            .filter(sync_mappings::Column::ClientId.eq(client))
+            .filter(sync_mappings::Column::Kind.eq(kind.as_str()))
+            .filter(sync_mappings::Column::ExternalId.is_in(chunk.iter().cloned()))
+            .all(work.conn())
+            .await?;
+        out.extend(found.into_iter().map(|m| (m.external_id.clone(), m)));
+    }
+    Ok(out)
+}
+
+async fn map(
+    work: &Work<'_>,
+    client: Uuid,
+    kind: ChangeKind,
+    external_id: &str,
+    record: Uuid,
+    version: i32,
+) -> Result<sync_mappings::Model, CoreError> {
+    let now = Utc::now();
+    let row = sync_mappings::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(client),
+        kind: Set(kind.as_str().to_owned()),
+        external_id: Set(external_id.to_owned()),
+        record_id: Set(record),
+        version: Set(version),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    match sync_mappings::Entity::insert(row)
+        .exec_with_returning(work.conn())
+        .await
+        .map_err(CoreError::from)
+    {
+        Err(CoreError::Duplicate { .. }) => Err(CoreError::field(
+            "external_id",
+            "already_mapped",
+            "the record it names is mapped to another of your ids",
+        )),
+        other => other,
+    }
+}
+
+async fn remap_version(work: &Work<'_>, mapping: Uuid, version: i32) -> Result<(), CoreError> {
+    sync_mappings::Entity::update_many()
+        .col_expr(sync_mappings::Column::Version, Expr::value(version))
+        .col_expr(sync_mappings::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(sync_mappings::Column::Id.eq(mapping))
+        .exec(work.conn())
+        .await?;
+    Ok(())
+}
+
+/// A record's failure as the client's field errors, or the error that stops the whole push.
+fn invalid(err: CoreError, duplicate_field: &str) -> Result<Outcome, CoreError> {
+    let errors = match err {
+        CoreError::Validation(errors) => errors,
+        CoreError::Duplicate { detail, .. } => {
+            vec![FieldError::new(duplicate_field, "duplicate", detail)]
+        }
+        CoreError::NotFound => vec![FieldError::new(
+            "org_id",
+            "not_found",
+            "no such organisation or enterprise in your subtree",
+        )],
+        CoreError::Conflict { detail, .. } => vec![FieldError::new("", "conflict", detail)],
+        other => return Err(other),
+    };
+    Ok(Outcome::Invalid { errors })
+}
+
+/// Run one record's step in a savepoint: kept when it succeeds, undone alone when the record is
+/// refused.
+async fn in_savepoint<'w>(
+    work: &'w Work<'_>,
+    duplicate_field: &str,
+    step: impl AsyncFnOnce(&Work<'w>) -> Result<Outcome, CoreError>,
+) -> Result<Outcome, CoreError> {
+    let savepoint = work.savepoint().await?;
+    match step(&savepoint).await {
+        Ok(outcome @ (Outcome::Invalid { .. } | Outcome::Conflict { .. })) => {
+            savepoint.rollback().await?;
+            Ok(outcome)
+        }
+        Ok(outcome) => {
+            savepoint.commit().await?;
+            Ok(outcome)
+        }
+        Err(CoreError::Stale) => {
+            savepoint.rollback().await?;
+            Err(CoreError::Stale)
+        }
+        Err(err) => {
+            savepoint.rollback().await?;
+            invalid(err, duplicate_field)
+        }
+    }
+}
+
+/// Which version a mapped record's update must find: the one the client says it read, or else
+/// the one it last wrote.
+fn base(asked: Option<i32>, mapping: &sync_mappings::Model) -> i32 {
+    asked.unwrap_or(mapping.version)
+}
+
+/// Push enterprises in `work` (from [`begin`]); one outcome per record, in order.
+pub async fn push_enterprises(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    records: Vec<EnterprisePush>,
+) -> Result<Vec<Outcome>, CoreError> {
+    let client = client(ctx)?;
+    let kind = ChangeKind::Enterprise;
+    let mut mapped = mappings(
+        work,
+        client,
+        kind,
+        records.iter().map(|r| r.external_id.as_str()),
+    )
+    .await?;
+    let mut outcomes = Vec::with_capacity(records.len());
+    for r in records {
+        let existing = mapped.get(&r.external_id).cloned();
+        let outcome = in_savepoint(work, "uscc", async |sp| match existing {
+            None => {
+                let e = enterprises::register_in(ctx, sp, r.enterprise, "sync").await?;
+                let m = map(sp, client, kind, &r.external_id, e.id, e.version).await?;
+                mapped.insert(r.external_id.clone(), m);
+                Ok(Outcome::Created {
+                    id: e.id,
+                    version: e.version,
+                })
+            }
+            Some(m) => {
+                let e = enterprises::find(sp.conn(), ctx.scope(), m.record_id)
+                    .await?
+                    .ok_or_else(gone)?;
+                let changes = enterprises::changes_to(&e, r.enterprise);
+                settle(
+                    sp,
+                    &m,
+                    r.base_version,
+                    e.id,
+                    e.version,
+                    changes.is_empty(),
+                    async || {
+                        let e =
+                            enterprises::update_in(ctx, sp, e.id, Some(e.version), changes).await?;
+                        Ok(e.version)
+                    },
+                )
+                .await
+            }
+        })
+        .await;
+        outcomes.push(stale_is_conflict(outcome, &mapped, &r.external_id)?);
+    }
+    Ok(outcomes)
+}
+
+/// Push workers in `work` (from [`begin`]); one outcome per record, in order. The one-person
+/// rule holds city-wide: a person registered in another county is refused without saying where.
+pub async fn push_workers(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    records: Vec<WorkerPush>,
+) -> Result<Vec<Outcome>, CoreError> {
+    let client = client(ctx)?;
+    let kind = ChangeKind::Worker;
+    let mut mapped = mappings(
+        work,
+        client,
+        kind,
+        records.iter().map(|r| r.external_id.as_str()),
+    )
+    .await?;
+    let employers = mappings(
+        work,
+        client,
+        ChangeKind::Enterprise,
+        records
+            .iter()
+            .filter_map(|r| r.employer_external_id.as_deref()),
+    )
+    .await?;
+    let mut outcomes = Vec::with_capacity(records.len());
+    for mut r in records {
+        if let Some(employer) = &r.employer_external_id {
+            match employers.get(employer) {
+                Some(m) => r.worker.enterprise_id = Some(m.record_id),
+                None => {
+                    outcomes.push(Outcome::Invalid {
+                        errors: vec![FieldError::new(
+                            "employer_external_id",
+                            "not_found",
+                            "no enterprise you pushed has this id",
+                        )],
+                    });
+                    continue;
+                }
+            }
+        }
+        let existing = mapped.get(&r.external_id).cloned();
+        let outcome = in_savepoint(work, "id_number", async |sp| match existing {
+            None => {
+                let w = workers::register_in(ctx, sp, r.worker, "sync").await?;
+                let m = map(sp, client, kind, &r.external_id, w.id, w.version).await?;
+                mapped.insert(r.external_id.clone(), m);
+                Ok(Outcome::Created {
+                    id: w.id,
+                    version: w.version,
+                })
+            }
+            Some(m) => {
+                let w = workers::find(sp.conn(), ctx.scope(), m.record_id)
+                    .await?
+                    .ok_or_else(gone)?;
+                let changes = workers::changes_to(ctx.pii, &w, r.worker);
+                settle(
+                    sp,
+                    &m,
+                    r.base_version,
+                    w.id,
+                    w.version,
+                    changes.is_empty(),
+                    async || {
+                        let w = workers::update_in(ctx, sp, w.id, Some(w.version), changes).await?;
+                        Ok(w.version)
+                    },
+                )
+                .await
+            }
+        })
+        .await;
+        outcomes.push(stale_is_conflict(outcome, &mapped, &r.external_id)?);
+    }
+    Ok(outcomes)
+}
+
+fn gone() -> CoreError {
+    CoreError::field(
+        "external_id",
+        "not_found",
+        "the record this id maps to is no longer in your subtree",
+    )
+}
+
+/// A mapped record: unchanged, a conflict, or updated (and the mapping moved to its version).
+async fn settle(
+    sp: &Work<'_>,
+    mapping: &sync_mappings::Model,
+    asked: Option<i32>,
+    id: Uuid,
+    current: i32,
+    same: bool,
+    update: impl AsyncFnOnce() -> Result<i32, CoreError>,
+) -> Result<Outcome, CoreError> {
+    if same {
+        if mapping.version != current {
+            remap_version(sp, mapping.id, current).await?;
+        }
+        return Ok(Outcome::Unchanged {
+            id,
+            version: current,
+        });
+    }
+    if base(asked, mapping) != current {
+        return Ok(Outcome::Conflict {
+            id,
+            version: current,
+        });
+    }
+    let version = update().await?;
+    remap_version(sp, mapping.id, version).await?;
+    Ok(Outcome::Updated { id, version })
+}
+
+/// A version that moved between the read and the write (a staff edit racing the push) is the
+/// client's conflict, like any other.
+fn stale_is_conflict(
+    outcome: Result<Outcome, CoreError>,
+    mapped: &HashMap<String, sync_mappings::Model>,
+    external_id: &str,
+) -> Result<Outcome, CoreError> {
+    match outcome {
+        Err(CoreError::Stale) => match mapped.get(external_id) {
+            Some(m) => Ok(Outcome::Conflict {
+                id: m.record_id,
+                version: m.version,
+            }),
+            None => Err(CoreError::Stale),
+        },
+        other => other,
+    }
+}
+
+/// A page of the calling client's mappings of `kind`, in the order they were made.
+pub async fn mappings_of(
+    ctx: &Context<'_>,
+    kind: ChangeKind,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<sync_mappings::Model>, CoreError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    if ctx.actor().kind != "client" {
+        return Err(CoreError::Forbidden(
+            "mappings belong to machine clients; staff have none".into(),
+        ));
+    }
+    let mut select = sync_mappings::Entity::find()
+        .filter(sync_mappings::Column::ClientId.eq(client(ctx)?))
+        .filter(sync_mappings::Column::Kind.eq(kind.as_str()))
+        .order_by_asc(sync_mappings::Column::Id)
+        .limit(limit);
+    if let Some(after) = after {
+        select = select.filter(sync_mappings::Column::Id.gt(after));
+    }
+    Ok(select.all(ctx.db).await?)
+}

@@ -1,0 +1,263 @@
+//! County sync, the push: a county system sends its records by its own ids and gets a result
+//! for each; the registry's rules hold as they do for staff; a push sent twice writes nothing
+//! twice; an edit made in Siji is never overwritten unseen.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, json_body, nth_id_number, spawn_app};
+
+async fn push(app: &TestApp, token: &str, kind: &str, records: Value) -> Value {
+    json_body(
+        app.post_as(
+            &format!("/api/v1/sync/{kind}"),
+            token,
+            &json!({ "records": records }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn statuses(answer: &Value) -> Vec<&str> {
+    answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect()
+}
+
+fn enterprise(external_id: &str, org_id: &str, uscc: &str) -> Value {
+    json!({"external_id": external_id, "enterprise": {"org_id": org_id,
+           "name": format!("企业{external_id}"), "uscc": uscc, "ownership": "private",
+           "industry": "C"}})
+}
+
+fn worker(external_id: &str, org_id: &str, n: u32) -> Value {
+    json!({"external_id": external_id, "worker": {"org_id": org_id, "name": format!("职工{n}"),
+           "id_number": nth_id_number(n), "kind": "staff", "employment_status": "employed"}})
+}
+
+async fn count_workers(app: &TestApp, token: &str) -> i64 {
+    json_body(
+        app.get_as("/api/v1/workers?count=true&limit=1", token)
+            .await,
+        StatusCode::OK,
+    )
+    .await["total"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_county_system_pushes_by_its_own_ids_and_gets_a_result_for_each_record() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+
+    // Enterprises: one good, one with a broken USCC.
+    let answer = push(
+        &app,
+        &system,
+        "enterprises",
+        json!([
+            enterprise("E1", &a.org_id, "91350100M000100Y43"),
+            enterprise("E2", &a.org_id, "91350100M000100Y44"),
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&answer), ["created", "invalid"], "{answer}");
+    assert_eq!(
+        answer["results"][1]["errors"][0]["field"], "uscc",
+        "{answer}"
+    );
+    let e1 = answer["results"][0]["id"].as_str().unwrap().to_owned();
+    // A USCC already registered fails in the database; the record after it still goes in (each
+    // record in a savepoint of its own, which matters on PostgreSQL).
+    let answer = push(
+        &app,
+        &system,
+        "enterprises",
+        json!([
+            enterprise("E3", &a.org_id, "91350100M000100Y43"),
+            enterprise("E4", &a.org_id, &crate::helpers::uscc("91370800MA3C5LXK1")),
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&answer), ["invalid", "created"], "{answer}");
+    assert_eq!(answer["results"][0]["errors"][0]["code"], "duplicate");
+
+    // Workers: the employer by our id; a bad ID number; an employer we never pushed; a county
+    // that is not ours.
+    let mut w1 = worker("W1", &a.org_id, 1);
+    w1["employer_external_id"] = json!("E1");
+    let mut w2 = worker("W2", &a.org_id, 2);
+    w2["worker"]["id_number"] = json!("110105194912310021");
+    let mut w3 = worker("W3", &a.org_id, 3);
+    w3["employer_external_id"] = json!("E9");
+    let w4 = worker("W4", &b.org_id, 4);
+    let records = json!([w1, w2, w3, w4]);
+    let answer = push(&app, &system, "workers", records.clone()).await;
+    assert_eq!(
+        statuses(&answer),
+        ["created", "invalid", "invalid", "invalid"],
+        "{answer}"
+    );
+    assert_eq!(answer["created"], 1);
+    assert_eq!(answer["invalid"], 3);
+    assert_eq!(answer["results"][1]["errors"][0]["field"], "id_number");
+    assert_eq!(
+        answer["results"][2]["errors"][0]["field"],
+        "employer_external_id"
+    );
+    assert_eq!(answer["results"][3]["errors"][0]["code"], "not_found");
+    let id = answer["results"][0]["id"].as_str().unwrap().to_owned();
+    let shown = json_body(
+        app.get_as(&format!("/api/v1/workers/{id}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(shown["enterprise_id"], e1.as_str());
+    assert!(shown["id_number"].as_str().unwrap().contains("****"));
+
+    // The same push again: nothing new, nothing written, the version kept.
+    let again = push(&app, &system, "workers", records).await;
+    assert_eq!(
+        statuses(&again),
+        ["unchanged", "invalid", "invalid", "invalid"],
+        "{again}"
+    );
+    assert_eq!(again["results"][0]["version"], 1);
+    assert_eq!(count_workers(&app, &a.operator).await, 1);
+
+    // A change from the county's system is written over the version it last wrote.
+    let mut renamed = worker("W1", &a.org_id, 1);
+    renamed["employer_external_id"] = json!("E1");
+    renamed["worker"]["name"] = json!("张三丰");
+    let answer = push(&app, &system, "workers", json!([renamed.clone()])).await;
+    assert_eq!(statuses(&answer), ["updated"]);
+    assert_eq!(answer["results"][0]["version"], 2);
+
+    // Staff correct the record in Siji; the system, not having seen it, pushes another change:
+    // a conflict with the record as it is now, and nothing overwritten.
+    let res = app
+        .authed(Method::PATCH, &format!("/api/v1/workers/{id}"), &a.operator)
+        .header("if-match", "\"2\"")
+        .json(&json!({"phone": "13800138000"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut moved_on = renamed.clone();
+    moved_on["worker"]["employment_status"] = json!("laid_off");
+    let answer = push(&app, &system, "workers", json!([moved_on.clone()])).await;
+    assert_eq!(statuses(&answer), ["conflict"], "{answer}");
+    let current = &answer["results"][0]["current"];
+    assert_eq!(
+        (current["version"].as_i64(), current["phone"].as_str()),
+        (Some(3), Some("138****8000")),
+        "{answer}"
+    );
+    assert!(!answer.to_string().contains("13800138000"));
+    // Having read version 3, it may write over it.
+    moved_on["base_version"] = json!(3);
+    moved_on["worker"]["phone"] = json!("13800138000");
+    let answer = push(&app, &system, "workers", json!([moved_on.clone()])).await;
+    assert_eq!(statuses(&answer), ["updated"], "{answer}");
+    assert_eq!(answer["results"][0]["version"], 4);
+    let shown = json_body(
+        app.get_as(&format!("/api/v1/workers/{id}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (shown["employment_status"].as_str(), shown["phone"].as_str()),
+        (Some("laid_off"), Some("138****8000"))
+    );
+
+    // One person is one record city-wide: county B's system cannot register A's worker, and is
+    // not told where the worker is.
+    let other = app.machine_client(&b.admin, &b.org_id, "兖州区系统").await;
+    let answer = push(&app, &other, "workers", json!([worker("X1", &b.org_id, 1)])).await;
+    assert_eq!(statuses(&answer), ["invalid"]);
+    assert_eq!(answer["results"][0]["errors"][0]["code"], "duplicate");
+    assert!(!answer.to_string().contains(&id) && !answer.to_string().contains("任城"));
+
+    // The mapping, for the system that made it only.
+    let page = json_body(
+        app.get_as("/api/v1/sync/mappings?kind=worker", &system)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (
+            page["items"][0]["external_id"].as_str(),
+            page["items"][0]["id"].as_str(),
+            page["items"][0]["version"].as_i64()
+        ),
+        (Some("W1"), Some(id.as_str()), Some(4))
+    );
+    let theirs = json_body(
+        app.get_as("/api/v1/sync/mappings?kind=worker", &other)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(theirs["items"], json!([]));
+
+    // Staff do not push; a push holds 1 to 1,000 records.
+    let res = app
+        .post_as(
+            "/api/v1/sync/workers",
+            &a.admin,
+            &json!({"records": [worker("S1", &a.org_id, 7)]}),
+        )
+        .await;
+    assert_problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let many: Vec<Value> = (0..1001)
+        .map(|i| worker(&format!("M{i}"), &a.org_id, 1000 + i))
+        .collect();
+    let res = app
+        .post_as("/api/v1/sync/workers", &system, &json!({ "records": many }))
+        .await;
+    let problem = assert_problem(res, StatusCode::BAD_REQUEST, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "records");
+    assert_eq!(count_workers(&app, &a.operator).await, 1);
+}
+
+/// With an `Idempotency-Key`, a push retried after a lost answer gets the first answer again.
+#[tokio::test]
+async fn a_push_retried_with_its_key_answers_the_first_result() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let body = json!({"records": [worker("W1", &a.org_id, 1), worker("W2", &a.org_id, 2)]});
+    let send = || {
+        app.authed(Method::POST, "/api/v1/sync/workers", &system)
+            .header("idempotency-key", "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f99")
+            .json(&body)
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    let second = send().await.unwrap();
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(statuses(&first), ["created", "created"]);
+    assert_eq!(count_workers(&app, &a.operator).await, 2);
+}
