@@ -1,7 +1,8 @@
 //! Crash safety with the real binary: `siji` is started as a child process, killed with SIGKILL
 //! in the middle of an import, and started again on the same database. Nothing accepted is lost,
 //! nothing is done twice, and the client's retry with its `Idempotency-Key` gets the same job;
-//! the same for allocations of a campaign's money and for a bulk approval that commits it.
+//! the same for allocations of a campaign's money, for a bulk approval that commits it, for
+//! payouts, and for a county system's sync push.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -1072,4 +1073,139 @@ async fn two_processes_building_batches_at_once_pay_each_grant_once() {
     grants_paid.sort();
     grants_paid.dedup();
     assert_eq!(grants_paid.len(), GRANTS);
+}
+
+/// A county system pushing workers by its own ids while the server is killed: each push is one
+/// unit of work, so a push cut off leaves nothing, and the system sending every batch again ends
+/// with each worker once and every one mapped.
+#[tokio::test]
+async fn a_sync_push_killed_mid_stream_and_sent_again_creates_each_worker_once() {
+    const BATCHES: u32 = 6;
+    const PER_BATCH: u32 = 250;
+    let (database_url, _database) = fresh_database_url().await;
+    let port = free_port();
+    let client = reqwest::Client::new();
+    let mut server = Server::start(&database_url, port).await;
+    let base = server.base.clone();
+    let admin = token(&client, &base).await;
+    let me = get(&client, format!("{base}/api/v1/me"), &admin).await;
+    let root = me["org"]["id"].as_str().unwrap().to_owned();
+    let registered = post(
+        &client,
+        format!("{base}/api/v1/clients"),
+        &admin,
+        &json!({"name": "县级系统", "org_id": root}),
+    )
+    .await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", registered["client_id"].as_str().unwrap()),
+        (
+            "client_secret",
+            registered["client_secret"].as_str().unwrap(),
+        ),
+    ];
+    let system_token = |base: String| {
+        let (client, form) = (client.clone(), form.clone());
+        async move {
+            let res = client
+                .post(format!("{base}/api/v1/auth/token"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let body: Value = res.json().await.unwrap();
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let batch = |b: u32| {
+        let records: Vec<Value> = (b * PER_BATCH..(b + 1) * PER_BATCH)
+            .map(|n| {
+                json!({"external_id": format!("W{n:05}"), "worker": {"org_id": root,
+                       "name": format!("职工{n}"), "id_number": nth_id_number(n + 1),
+                       "kind": "staff", "employment_status": "employed"}})
+            })
+            .collect();
+        json!({ "records": records })
+    };
+
+    // The system streams its batches; the server dies under it part-way.
+    let system = system_token(base.clone()).await;
+    let sender = {
+        let (client, base, system) = (client.clone(), base.clone(), system.clone());
+        let batches: Vec<Value> = (0..BATCHES).map(batch).collect();
+        tokio::spawn(async move {
+            let mut answered = 0;
+            for body in batches {
+                let sent = client
+                    .post(format!("{base}/api/v1/sync/workers"))
+                    .bearer_auth(&system)
+                    .json(&body)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(res) if res.status() == StatusCode::OK => answered += 1,
+                    _ => break,
+                }
+            }
+            answered
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    server.kill();
+    let answered = sender.await.unwrap();
+    assert!(
+        answered < BATCHES,
+        "every batch went through before the kill: make the batches larger"
+    );
+
+    // Restarted, the system sends every batch again, not knowing which ones landed.
+    let server = Server::start(&database_url, port).await;
+    let system = system_token(server.base.clone()).await;
+    let mut created = 0;
+    let mut unchanged = 0;
+    for b in 0..BATCHES {
+        let answer = post(
+            &client,
+            format!("{}/api/v1/sync/workers", server.base),
+            &system,
+            &batch(b),
+        )
+        .await;
+        assert_eq!(answer["invalid"], 0, "{answer}");
+        created += answer["created"].as_u64().unwrap();
+        unchanged += answer["unchanged"].as_u64().unwrap();
+    }
+    assert_eq!(created + unchanged, u64::from(BATCHES * PER_BATCH));
+    assert!(
+        unchanged >= u64::from(PER_BATCH) * u64::from(answered),
+        "{unchanged}"
+    );
+    let admin = token(&client, &server.base).await;
+    let count = get(
+        &client,
+        format!("{}/api/v1/workers?count=true&limit=1", server.base),
+        &admin,
+    )
+    .await;
+    assert_eq!(count["total"], BATCHES * PER_BATCH);
+    let mut mapped = 0;
+    let mut cursor = String::new();
+    loop {
+        let page = get(
+            &client,
+            format!(
+                "{}/api/v1/sync/mappings?kind=worker&limit=1000{cursor}",
+                server.base
+            ),
+            &system,
+        )
+        .await;
+        mapped += page["items"].as_array().unwrap().len();
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(mapped, (BATCHES * PER_BATCH) as usize);
 }
