@@ -1106,7 +1106,7 @@ async fn a_sync_push_killed_mid_stream_and_sent_again_creates_each_worker_once()
         ),
     ];
     let system_token = |base: String| {
-        let (client, form) = (client.clone(), form.clone());
+        let (client, form) = (client.clone(), form);
         async move {
             let res = client
                 .post(format!("{base}/api/v1/auth/token"))

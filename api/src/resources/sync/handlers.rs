@@ -185,6 +185,29 @@ fn checked(record: &impl Validate, fields: &impl Validate) -> Vec<FieldError> {
     errors
 }
 
+/// The records of a push, apart: every record's id in order, the field errors of those refused
+/// here (by index), and the rest for the core.
+#[allow(clippy::type_complexity)]
+fn split<R, P>(
+    records: Vec<R>,
+    check: impl Fn(R) -> (String, Vec<FieldError>, P),
+) -> (Vec<String>, Vec<Option<Vec<FieldError>>>, Vec<P>) {
+    let mut keys = Vec::with_capacity(records.len());
+    let mut refused = Vec::with_capacity(records.len());
+    let mut pushed = Vec::new();
+    for r in records {
+        let (key, errors, push) = check(r);
+        keys.push(key);
+        if errors.is_empty() {
+            refused.push(None);
+            pushed.push(push);
+        } else {
+            refused.push(Some(errors));
+        }
+    }
+    (keys, refused, pushed)
+}
+
 /// The answer to a push: the core's outcomes and the refused records, in the order sent.
 async fn answer(
     state: &AppState,
@@ -283,23 +306,15 @@ pub async fn push_enterprises(
     record_count(value.records.len())?;
     let key = Key::of(&req, caller.id, &raw)?;
     let ctx = caller.context(&state);
-    let mut keys = Vec::with_capacity(value.records.len());
-    let mut refused = Vec::with_capacity(value.records.len());
-    let mut pushed = Vec::new();
-    for r in value.records {
+    let (keys, refused, pushed) = split(value.records, |r| {
         let errors = checked(&r, &r.enterprise);
-        keys.push(r.external_id.clone());
-        if errors.is_empty() {
-            refused.push(None);
-            pushed.push(EnterprisePush {
-                external_id: r.external_id,
-                base_version: r.base_version,
-                enterprise: r.enterprise.into(),
-            });
-        } else {
-            refused.push(Some(errors));
-        }
-    }
+        let push = EnterprisePush {
+            external_id: r.external_id.clone(),
+            base_version: r.base_version,
+            enterprise: r.enterprise.into(),
+        };
+        (r.external_id, errors, push)
+    });
     idempotency::once(
         key,
         &state.db,
@@ -353,10 +368,7 @@ pub async fn push_workers(
     record_count(value.records.len())?;
     let key = Key::of(&req, caller.id, &raw)?;
     let ctx = caller.context(&state);
-    let mut keys = Vec::with_capacity(value.records.len());
-    let mut refused = Vec::with_capacity(value.records.len());
-    let mut pushed = Vec::new();
-    for r in value.records {
+    let (keys, refused, pushed) = split(value.records, |r| {
         let mut errors = checked(&r, &r.worker);
         if r.employer_external_id.is_some() && r.worker.enterprise_id.is_some() {
             errors.push(FieldError::new(
@@ -365,19 +377,14 @@ pub async fn push_workers(
                 "give the employer by enterprise_id or by employer_external_id, not both",
             ));
         }
-        keys.push(r.external_id.clone());
-        if errors.is_empty() {
-            refused.push(None);
-            pushed.push(WorkerPush {
-                external_id: r.external_id,
-                base_version: r.base_version,
-                employer_external_id: r.employer_external_id,
-                worker: r.worker.into(),
-            });
-        } else {
-            refused.push(Some(errors));
-        }
-    }
+        let push = WorkerPush {
+            external_id: r.external_id.clone(),
+            base_version: r.base_version,
+            employer_external_id: r.employer_external_id,
+            worker: r.worker.into(),
+        };
+        (r.external_id, errors, push)
+    });
     idempotency::once(
         key,
         &state.db,
