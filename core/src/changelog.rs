@@ -104,6 +104,39 @@ pub async fn append(
     Ok(())
 }
 
+/// Append the creations of many synced records whose owner and version are known (a bulk
+/// registration), in multi-row statements.
+pub async fn append_created(
+    conn: &impl ConnectionTrait,
+    created: Vec<(&str, Uuid, &str, Uuid, i32)>,
+) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let rows: Vec<change_log::ActiveModel> = created
+        .into_iter()
+        .filter(|(kind, ..)| SYNCED_KINDS.contains(kind))
+        .map(
+            |(kind, record_id, action, org_id, version)| change_log::ActiveModel {
+                kind: Set(kind.to_owned()),
+                record_id: Set(record_id),
+                org_id: Set(org_id),
+                op: Set(op_of(action).to_owned()),
+                action: Set(action.to_owned()),
+                version: Set(version),
+                changed_at: Set(now),
+                ..Default::default()
+            },
+        )
+        .collect();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(4000).collect();
+        change_log::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Where a reader is: after the change (transaction id, seq). Start at [`Cursor::START`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {

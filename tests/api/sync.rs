@@ -261,3 +261,68 @@ async fn a_push_retried_with_its_key_answers_the_first_result() {
     assert_eq!(statuses(&first), ["created", "created"]);
     assert_eq!(count_workers(&app, &a.operator).await, 2);
 }
+
+/// New records are registered together; what the batch cannot take goes alone and gets its
+/// exact reason: a person twice in one push, an id twice, and the good records around them.
+#[tokio::test]
+async fn a_push_with_repeats_registers_each_person_and_id_once() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let mut again = worker("W1", &a.org_id, 1);
+    again["worker"]["name"] = json!("职工一");
+    let answer = push(
+        &app,
+        &system,
+        "workers",
+        json!([
+            worker("W1", &a.org_id, 1),
+            worker("W2", &a.org_id, 2),
+            // The same person under another id.
+            worker("W3", &a.org_id, 1),
+            // The same id, changed.
+            again,
+            worker("W5", &a.org_id, 5),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        statuses(&answer),
+        ["created", "created", "invalid", "updated", "created"],
+        "{answer}"
+    );
+    assert_eq!(answer["results"][2]["errors"][0]["code"], "duplicate");
+    assert_eq!(answer["results"][3]["version"], 2);
+    assert_eq!(count_workers(&app, &a.operator).await, 3);
+    // Every creation is in the feed once, with the update after it (on PostgreSQL a change is
+    // readable once every older transaction of the cluster has ended: other tests run beside).
+    let started = std::time::Instant::now();
+    let feed = loop {
+        let feed = json_body(
+            app.get_as("/api/v1/sync/changes?kinds=worker&limit=100", &system)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        if feed["changes"].as_array().unwrap().len() >= 4
+            || started.elapsed() > std::time::Duration::from_secs(20)
+        {
+            break feed;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let ops: Vec<(&str, i64)> = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["op"].as_str().unwrap(), c["version"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        ops,
+        [("create", 1), ("create", 1), ("create", 1), ("update", 2)],
+        "{feed}"
+    );
+}

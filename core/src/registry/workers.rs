@@ -4,11 +4,14 @@
 //! one person city-wide ([`ensure_new_person`]), and the unique index on the blind index settles
 //! two registrations that race past that check.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDate;
 use entity::workers::{self, Column};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    Select,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -210,6 +213,7 @@ async fn check_refs(
 }
 
 /// A worker to register. Sex and birth date come from the ID number.
+#[derive(Clone)]
 pub struct NewWorker {
     pub org_id: Uuid,
     pub enterprise_id: Option<Uuid>,
@@ -262,44 +266,174 @@ pub async fn register_in(
     .await?;
     ensure_new_person(work.conn(), ctx.scope(), &id_number.idx, None).await?;
 
-    let now = ctx.clock.now();
-    let row = workers::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(new.org_id),
-        enterprise_id: Set(new.enterprise_id),
-        name: Set(new.name.trim().to_owned()),
-        id_number_enc: Set(id_number.enc),
-        id_number_idx: Set(id_number.idx),
-        id_number_masked: Set(id_number.masked),
-        sex: Set(id_number.sex.as_str().to_owned()),
-        birth_date: Set(id_number.birth_date),
-        phone_enc: Set(phone.as_ref().map(|p| p.enc.clone())),
-        phone_idx: Set(phone.as_ref().map(|p| p.idx.clone())),
-        phone_masked: Set(phone.map(|p| p.masked)),
-        kind: Set(new.kind.as_str().to_owned()),
-        employment_status: Set(new.employment_status.as_str().to_owned()),
-        member_since: Set(new.member_since),
-        frontline: Set(new.frontline),
-        high_temperature: Set(new.high_temperature),
-        honours: Set(store_honours(&new.honours)),
-        status: Set(RECORD_ACTIVE.to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    };
-    let w = workers::Entity::insert(row)
+    let row = new_row(new, id_number, phone, ctx.clock.now());
+    let w = workers::Entity::insert(row.into_active_model())
         .exec_with_returning(work.conn())
         .await
         .map_err(|e| duplicate_person(e.into()))?;
-    // The change summary names fields and masked values only.
+    work.record(created(&w, via)).await?;
+    Ok(w)
+}
+
+/// The row of a worker to register, its personal numbers protected.
+fn new_row(
+    new: NewWorker,
+    id_number: StoredIdNumber,
+    phone: Option<StoredPhone>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> workers::Model {
+    workers::Model {
+        id: Uuid::now_v7(),
+        org_id: new.org_id,
+        enterprise_id: new.enterprise_id,
+        name: new.name.trim().to_owned(),
+        id_number_enc: id_number.enc,
+        id_number_idx: id_number.idx,
+        id_number_masked: id_number.masked,
+        sex: id_number.sex.as_str().to_owned(),
+        birth_date: id_number.birth_date,
+        phone_enc: phone.as_ref().map(|p| p.enc.clone()),
+        phone_idx: phone.as_ref().map(|p| p.idx.clone()),
+        phone_masked: phone.map(|p| p.masked),
+        kind: new.kind.as_str().to_owned(),
+        employment_status: new.employment_status.as_str().to_owned(),
+        member_since: new.member_since,
+        frontline: new.frontline,
+        high_temperature: new.high_temperature,
+        honours: store_honours(&new.honours),
+        status: RECORD_ACTIVE.to_owned(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+/// The audit event of a registration; its change summary names fields and masked values only.
+fn created(w: &workers::Model, via: &str) -> Event {
     let changes = json!({ "name": w.name, "id_number": w.id_number_masked, "org_id": w.org_id, "enterprise_id": w.enterprise_id, "via": via });
-    work.record(
-        Event::new("worker.create")
-            .on("worker", w.id)
-            .changes(changes),
+    Event::new("worker.create")
+        .on("worker", w.id)
+        .changes(changes)
+}
+
+/// Register many workers in `work` with a handful of statements however many they are: the
+/// checks of [`register_in`] made for all at once (one query for the one-person rule, one each
+/// for the organisations and the employers), then the rows, their audit events and change-log
+/// entries in multi-row statements. A worker the batch cannot take as it is — a number that
+/// fails, a person already registered or earlier in the batch, a reference outside the scope —
+/// is `None`, for the caller to give [`register_in`], which registers or refuses it with its
+/// exact reason. Run it in a savepoint: should a concurrent registration win a race these checks
+/// could not see, the insert fails, and the caller registers each alone instead.
+pub async fn register_many_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    news: Vec<NewWorker>,
+    via: &str,
+) -> Result<Vec<Option<workers::Model>>, CoreError> {
+    let today = ctx.clock.today();
+    let protected: Vec<_> = news
+        .into_iter()
+        .map(|new| {
+            let id = protect_id_number(ctx.pii, "id_number", &new.id_number, today);
+            let phone = new
+                .phone
+                .as_deref()
+                .map(|p| protect_phone(ctx.pii, "phone", p))
+                .transpose();
+            match (id, phone) {
+                (Ok(id), Ok(phone)) => Some((new, id, phone)),
+                _ => None,
+            }
+        })
+        .collect();
+    let idxs: Vec<String> = protected
+        .iter()
+        .filter_map(|p| p.as_ref().map(|(_, id, _)| id.idx.clone()))
+        .collect();
+    let org_ids: Vec<Uuid> = protected
+        .iter()
+        .filter_map(|p| p.as_ref().map(|(n, _, _)| n.org_id))
+        .collect();
+    let enterprise_ids: Vec<Uuid> = protected
+        .iter()
+        .filter_map(|p| p.as_ref().and_then(|(n, _, _)| n.enterprise_id))
+        .collect();
+    let mut registered = HashSet::new();
+    let (mut orgs_in, mut enterprises_in) = (HashSet::new(), HashSet::new());
+    for chunk in idxs.chunks(500) {
+        let found: Vec<String> = workers::Entity::find()
+            .select_only()
+            .column(Column::IdNumberIdx)
+            .filter(Column::IdNumberIdx.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(work.conn())
+            .await?;
+        registered.extend(found);
+    }
+    for chunk in org_ids.chunks(500) {
+        let found: Vec<Uuid> = ctx
+            .scope()
+            .orgs()
+            .select_only()
+            .column(entity::orgs::Column::Id)
+            .filter(entity::orgs::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(work.conn())
+            .await?;
+        orgs_in.extend(found);
+    }
+    for chunk in enterprise_ids.chunks(500) {
+        let found: Vec<Uuid> = enterprises::scoped(ctx.scope())
+            .select_only()
+            .column(entity::enterprises::Column::Id)
+            .filter(entity::enterprises::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(work.conn())
+            .await?;
+        enterprises_in.extend(found);
+    }
+    let now = ctx.clock.now();
+    let mut out = Vec::with_capacity(protected.len());
+    let mut rows = Vec::new();
+    for p in protected {
+        let Some((new, id, phone)) = p else {
+            out.push(None);
+            continue;
+        };
+        let refs_in = orgs_in.contains(&new.org_id)
+            && new
+                .enterprise_id
+                .is_none_or(|e| enterprises_in.contains(&e));
+        // A person already registered, or met earlier in this batch, goes alone.
+        if !refs_in || !registered.insert(id.idx.clone()) {
+            out.push(None);
+            continue;
+        }
+        let row = new_row(new, id, phone, now);
+        rows.push(row.clone());
+        out.push(Some(row));
+    }
+    let per_statement = 32_766 / <Column as sea_orm::Iterable>::iter().count().max(1);
+    for chunk in rows.chunks(per_statement) {
+        workers::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec_without_returning(work.conn())
+        .await
+        .map_err(|e| duplicate_person(e.into()))?;
+    }
+    crate::audit::record_created(
+        work.conn(),
+        work.actor(),
+        rows.iter()
+            .map(|w| (created(w, via), w.org_id, w.version))
+            .collect(),
     )
     .await?;
-    Ok(w)
+    Ok(out)
 }
 
 /// A concurrent registration of the same person that passed the check at the same time is

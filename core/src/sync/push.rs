@@ -13,7 +13,9 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use entity::sync_mappings;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, sea_query::Expr,
+};
 use uuid::Uuid;
 
 use super::ChangeKind;
@@ -284,13 +286,16 @@ pub async fn push_workers(
             .filter_map(|r| r.employer_external_id.as_deref()),
     )
     .await?;
-    let mut outcomes = Vec::with_capacity(records.len());
-    for mut r in records {
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; records.len()];
+    // New ids (the first time each appears) are registered together; the rest one by one.
+    let (mut fresh, mut one_by_one) = (Vec::new(), Vec::new());
+    let mut seen = std::collections::HashSet::new();
+    for (i, mut r) in records.into_iter().enumerate() {
         if let Some(employer) = &r.employer_external_id {
             match employers.get(employer) {
                 Some(m) => r.worker.enterprise_id = Some(m.record_id),
                 None => {
-                    outcomes.push(Outcome::Invalid {
+                    outcomes[i] = Some(Outcome::Invalid {
                         errors: vec![FieldError::new(
                             "employer_external_id",
                             "not_found",
@@ -301,6 +306,44 @@ pub async fn push_workers(
                 }
             }
         }
+        if !mapped.contains_key(&r.external_id) && seen.insert(r.external_id.clone()) {
+            fresh.push((i, r));
+        } else {
+            one_by_one.push((i, r));
+        }
+    }
+    if fresh.len() > 1 {
+        let savepoint = work.savepoint().await?;
+        let news: Vec<NewWorker> = fresh.iter().map(|(_, r)| r.worker.clone()).collect();
+        let keys: Vec<&str> = fresh.iter().map(|(_, r)| r.external_id.as_str()).collect();
+        match register_together(ctx, &savepoint, client, &keys, news).await {
+            Ok(results) => {
+                savepoint.commit().await?;
+                for ((i, r), result) in fresh.into_iter().zip(results) {
+                    match result {
+                        Some((w, m)) => {
+                            mapped.insert(r.external_id, m);
+                            outcomes[i] = Some(Outcome::Created {
+                                id: w.id,
+                                version: w.version,
+                            });
+                        }
+                        None => one_by_one.push((i, r)),
+                    }
+                }
+            }
+            // A race the batch's checks could not see: each alone, which also says exactly
+            // what went wrong.
+            Err(_) => {
+                savepoint.rollback().await?;
+                one_by_one.extend(fresh);
+            }
+        }
+    } else {
+        one_by_one.extend(fresh);
+    }
+    one_by_one.sort_by_key(|(i, _)| *i);
+    for (i, r) in one_by_one {
         let existing = mapped.get(&r.external_id).cloned();
         let outcome = in_savepoint(work, "id_number", async |sp| match existing {
             None => {
@@ -333,9 +376,57 @@ pub async fn push_workers(
             }
         })
         .await;
-        outcomes.push(stale_is_conflict(outcome, &mapped, &r.external_id)?);
+        outcomes[i] = Some(stale_is_conflict(outcome, &mapped, &r.external_id)?);
     }
-    Ok(outcomes)
+    outcomes
+        .into_iter()
+        .map(|o| o.ok_or_else(|| CoreError::Internal("a pushed worker without an outcome".into())))
+        .collect()
+}
+
+/// The new workers of a push registered together, each with its mapping; `None` for one the
+/// batch could not take, to register alone.
+async fn register_together(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    client: Uuid,
+    external_ids: &[&str],
+    news: Vec<NewWorker>,
+) -> Result<Vec<Option<(entity::workers::Model, sync_mappings::Model)>>, CoreError> {
+    let registered = workers::register_many_in(ctx, work, news, "sync").await?;
+    let now = Utc::now();
+    let mut out = Vec::with_capacity(registered.len());
+    let mut rows = Vec::new();
+    for (external_id, result) in external_ids.iter().zip(registered) {
+        match result {
+            Some(w) => {
+                let m = sync_mappings::Model {
+                    id: Uuid::now_v7(),
+                    client_id: client,
+                    kind: ChangeKind::Worker.as_str().to_owned(),
+                    external_id: (*external_id).to_owned(),
+                    record_id: w.id,
+                    version: w.version,
+                    created_at: now,
+                    updated_at: now,
+                };
+                rows.push(m.clone());
+                out.push(Some((w, m)));
+            }
+            None => out.push(None),
+        }
+    }
+    for chunk in rows.chunks(4000) {
+        sync_mappings::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec_without_returning(work.conn())
+        .await?;
+    }
+    Ok(out)
 }
 
 fn gone() -> CoreError {
