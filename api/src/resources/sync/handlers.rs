@@ -344,7 +344,9 @@ pub async fn push_enterprises(
 /// encrypted, one person is one record city-wide — a person registered in another county is
 /// `invalid` (`duplicate`) without saying where — and you write only inside your subtree.
 /// Results as for enterprises: `created`, `updated`, `unchanged`, `conflict` (with `current`,
-/// masked) or `invalid`, in the order sent, all committed together. Only machine clients push
+/// masked) or `invalid`, in the order sent, all committed together. The ids new to Siji are
+/// registered first, together (a few statements for the whole push); then, in the order sent,
+/// the ids already mapped and any id or person repeated in the push. Only machine clients push
 /// (`integration` role).
 #[utoipa::path(
     tag = tags::SYNC,
