@@ -96,10 +96,11 @@ fn client(ctx: &Context<'_>) -> Result<Uuid, CoreError> {
         .ok_or_else(|| CoreError::Internal("a push without a principal".into()))
 }
 
-/// The client's mappings of `kind` for `external_ids`, by external id. The ids travel as one
-/// JSON array joined to the unique index, so each is an index lookup whatever the planner's
-/// statistics say: with a long `IN` list and statistics from when the table was small (a
-/// county's first load), PostgreSQL scanned every mapping for every push (100 ms at 20,000).
+/// The client's mappings of `kind` for `external_ids`, by external id. On PostgreSQL the ids
+/// travel as one JSON array joined to the unique index, so each is an index lookup whatever the
+/// planner's statistics say: with a long `IN` list and statistics from when the table was small
+/// (a county's first load), it scanned every mapping for every push (100 ms at 20,000). SQLite's
+/// planner takes the `IN` list through the index, and a JSON join the other way round.
 async fn mappings(
     work: &Work<'_>,
     client: Uuid,
@@ -108,28 +109,28 @@ async fn mappings(
 ) -> Result<HashMap<String, sync_mappings::Model>, CoreError> {
     let ids: Vec<&str> = external_ids.collect();
     let backend = work.conn().get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => {
-            "SELECT m.* FROM json_array_elements_text($1::json) AS x(external_id) \
-             JOIN sync_mappings m ON m.client_id = $2 AND m.kind = $3 \
-             AND m.external_id = x.external_id"
-        }
-        _ => {
-            "SELECT m.* FROM json_each($1) AS x \
-             JOIN sync_mappings m ON m.client_id = $2 AND m.kind = $3 AND m.external_id = x.value"
-        }
-    };
     let mut out = HashMap::new();
-    for chunk in ids.chunks(1000) {
-        let list = serde_json::to_string(chunk)
-            .map_err(|e| CoreError::Internal(format!("external ids as JSON: {e}")))?;
-        let found = sync_mappings::Model::find_by_statement(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [list.into(), client.into(), kind.as_str().into()],
-        ))
-        .all(work.conn())
-        .await?;
+    for chunk in ids.chunks(500) {
+        let found = if backend == DatabaseBackend::Postgres {
+            let list = serde_json::to_string(chunk)
+                .map_err(|e| CoreError::Internal(format!("external ids as JSON: {e}")))?;
+            sync_mappings::Model::find_by_statement(Statement::from_sql_and_values(
+                backend,
+                "SELECT m.* FROM json_array_elements_text($1::json) AS x(external_id) \
+                 JOIN sync_mappings m ON m.client_id = $2 AND m.kind = $3 \
+                 AND m.external_id = x.external_id",
+                [list.into(), client.into(), kind.as_str().into()],
+            ))
+            .all(work.conn())
+            .await?
+        } else {
+            sync_mappings::Entity::find()
+                .filter(sync_mappings::Column::ClientId.eq(client))
+                .filter(sync_mappings::Column::Kind.eq(kind.as_str()))
+                .filter(sync_mappings::Column::ExternalId.is_in(chunk.iter().copied()))
+                .all(work.conn())
+                .await?
+        };
         out.extend(found.into_iter().map(|m| (m.external_id.clone(), m)));
     }
     Ok(out)
