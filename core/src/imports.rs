@@ -85,6 +85,30 @@ pub async fn worker(ctx: &Context<'_>, new: NewWorker) -> Result<Imported, CoreE
     )
 }
 
+/// Register the valid rows of a stretch of a file together, in one unit of work and a few
+/// statements (`register_many_in`); `None` for a row the batch could not take — a person already
+/// registered or repeated, a reference outside the scope, or every row should a concurrent
+/// write win a race — which the caller registers alone with [`worker`] for its exact outcome.
+pub async fn workers_together(
+    ctx: &Context<'_>,
+    news: Vec<NewWorker>,
+) -> Result<Vec<Option<Uuid>>, CoreError> {
+    ctx.require(registry_workers::WRITE).await?;
+    let count = news.len();
+    let work = ctx.begin().await?;
+    match registry_workers::register_many_in(ctx, &work, news, "import").await {
+        Ok(registered) => {
+            work.commit().await?;
+            Ok(registered.into_iter().map(|w| w.map(|w| w.id)).collect())
+        }
+        Err(CoreError::Duplicate { .. } | CoreError::Conflict { .. }) => {
+            work.rollback().await?;
+            Ok(vec![None; count])
+        }
+        Err(other) => Err(other),
+    }
+}
+
 /// Register an enterprise from a row; one whose USCC the principal already has is skipped.
 pub async fn enterprise(ctx: &Context<'_>, new: NewEnterprise) -> Result<Imported, CoreError> {
     // Deliberately unscoped: a USCC is one enterprise city-wide. Another organisation's record

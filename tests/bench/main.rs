@@ -245,6 +245,10 @@ async fn main() {
         payouts(&app, &admin, &root, &worker_ids).await;
         return;
     }
+    if std::env::var("SIJI_BENCH_ONLY").as_deref() == Ok("import") {
+        import_memory(&app, &admin).await;
+        return;
+    }
     if std::env::var("SIJI_BENCH_ONLY").as_deref() == Ok("sync") {
         sync(&app, &admin).await;
         return;

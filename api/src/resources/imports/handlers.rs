@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde_json::{Map, Value, json};
 use siji_core::imports;
+use siji_core::registry::workers::NewWorker;
 use siji_openapi::tags;
 
 use super::dto::*;
@@ -89,6 +90,8 @@ pub async fn workers(
 
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut report = Report::new(progress);
+    // Rows in file order: refused at once, or waiting to be registered with their stretch.
+    let mut stretch: Vec<(usize, Result<NewWorker, RowReport>)> = Vec::new();
     while let Some((number, mut fields)) = rows.next(&mut report).await? {
         // A person twice in one file: the second is rejected, pointing at the first.
         let key = fields
@@ -98,7 +101,7 @@ pub async fn workers(
             .unwrap_or_default();
         let key = state.pii.blind_index(PiiField::IdNumber, &key);
         if let Some(line) = rows.repeated(&mut seen, key, number, "id_number") {
-            report.push(line);
+            stretch.push((number, Err(line)));
             continue;
         }
 
@@ -113,20 +116,62 @@ pub async fn workers(
                     fields.insert("enterprise_id".into(), json!(id));
                 }
                 Err(err) => {
-                    report.push(rows.outcome(number, Err(err.into()), "id_number")?);
+                    stretch.push((
+                        number,
+                        Err(rows.outcome(number, Err(err.into()), "id_number")?),
+                    ));
                     continue;
                 }
             }
         }
-        let result = match parse_row::<CreateWorkerRequest>(fields) {
-            Ok(request) => imports::worker(&ctx, request.into())
-                .await
-                .map_err(ApiError::from),
-            Err(err) => Err(err),
-        };
-        report.push(rows.outcome(number, result, "id_number")?);
+        match parse_row::<CreateWorkerRequest>(fields) {
+            Ok(request) => stretch.push((number, Ok(request.into()))),
+            Err(err) => stretch.push((number, Err(rows.outcome(number, Err(err), "id_number")?))),
+        }
+        if stretch.len() >= STRETCH {
+            register_stretch(&ctx, &rows, &mut report, std::mem::take(&mut stretch)).await?;
+        }
     }
+    register_stretch(&ctx, &rows, &mut report, stretch).await?;
     report.finish(state, caller, "worker.import", org_id).await
+}
+
+/// Rows a worker import registers together: few enough that its progress moves steadily and a
+/// retried job redoes little, enough that a row costs a fraction of a statement.
+const STRETCH: usize = 100;
+
+/// Register a stretch of rows together, then report every row of it in file order; a row the
+/// batch could not take is registered alone for its exact outcome (created, skipped, refused).
+async fn register_stretch(
+    ctx: &siji_core::Context<'_>,
+    rows: &Rows,
+    report: &mut Report,
+    stretch: Vec<(usize, Result<NewWorker, RowReport>)>,
+) -> Result<(), ApiError> {
+    let news: Vec<NewWorker> = stretch
+        .iter()
+        .filter_map(|(_, row)| row.as_ref().ok().cloned())
+        .collect();
+    let mut together = if news.is_empty() {
+        Vec::new()
+    } else {
+        imports::workers_together(ctx, news).await?
+    }
+    .into_iter();
+    for (number, row) in stretch {
+        match row {
+            Err(line) => report.push(line),
+            Ok(new) => {
+                let result = match together.next().flatten() {
+                    Some(id) => Ok(imports::Imported::Created(id)),
+                    None => imports::worker(ctx, new).await.map_err(ApiError::from),
+                };
+                report.push(rows.outcome(number, result, "id_number")?);
+            }
+        }
+    }
+    siji_core::uow::breathe(ctx.db).await;
+    Ok(())
 }
 
 /// Import enterprises.
