@@ -119,7 +119,7 @@ async fn get(client: &reqwest::Client, url: String, token: &str) -> Value {
 #[tokio::test]
 async fn an_import_killed_mid_job_finishes_once_after_a_restart() {
     // Enough rows that the job is still running when it is killed: a worker import registers
-    // its rows 100 at a time.
+    // its rows 500 at a time.
     const ROWS: u32 = 12_000;
     let (database_url, _database) = fresh_database_url().await;
     let port = free_port();

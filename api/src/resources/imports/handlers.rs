@@ -137,8 +137,9 @@ pub async fn workers(
 }
 
 /// Rows a worker import registers together: few enough that its progress moves steadily and a
-/// retried job redoes little, enough that a row costs a fraction of a statement.
-const STRETCH: usize = 100;
+/// retried job redoes little, enough that a row costs a fraction of a statement and that the
+/// pause SQLite's other writers get between units (25 ms) is a small part of the time.
+const STRETCH: usize = 500;
 
 /// Register a stretch of rows together, then report every row of it in file order; a row the
 /// batch could not take is registered alone for its exact outcome (created, skipped, refused).
