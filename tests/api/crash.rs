@@ -1082,7 +1082,8 @@ async fn two_processes_building_batches_at_once_pay_each_grant_once() {
 /// with each worker once and every one mapped.
 #[tokio::test]
 async fn a_sync_push_killed_mid_stream_and_sent_again_creates_each_worker_once() {
-    const BATCHES: u32 = 6;
+    // Far more than go through before the kill, which comes as the first answer arrives.
+    const BATCHES: u32 = 40;
     const PER_BATCH: u32 = 250;
     let (database_url, _database) = fresh_database_url().await;
     let port = free_port();
@@ -1133,11 +1134,13 @@ async fn a_sync_push_killed_mid_stream_and_sent_again_creates_each_worker_once()
 
     // The system streams its batches; the server dies under it part-way.
     let system = system_token(base.clone()).await;
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel();
     let sender = {
         let (client, base, system) = (client.clone(), base.clone(), system.clone());
         let batches: Vec<Value> = (0..BATCHES).map(batch).collect();
         tokio::spawn(async move {
             let mut answered = 0;
+            let mut first = Some(first_tx);
             for body in batches {
                 let sent = client
                     .post(format!("{base}/api/v1/sync/workers"))
@@ -1146,19 +1149,27 @@ async fn a_sync_push_killed_mid_stream_and_sent_again_creates_each_worker_once()
                     .send()
                     .await;
                 match sent {
-                    Ok(res) if res.status() == StatusCode::OK => answered += 1,
+                    Ok(res) if res.status() == StatusCode::OK => {
+                        answered += 1;
+                        if let Some(first) = first.take() {
+                            let _ = first.send(());
+                        }
+                    }
                     _ => break,
                 }
             }
             answered
         })
     };
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::timeout(Duration::from_secs(60), first_rx)
+        .await
+        .unwrap()
+        .unwrap();
     server.kill();
     let answered = sender.await.unwrap();
     assert!(
         answered < BATCHES,
-        "every batch went through before the kill: make the batches larger"
+        "every batch went through before the kill"
     );
 
     // Restarted, the system sends every batch again, not knowing which ones landed.
