@@ -84,17 +84,11 @@ impl Event {
     }
 }
 
-/// Write the event and, when it changed a synced record, that record's change-log entry: both
-/// in the caller's transaction.
-pub async fn record(db: &impl ConnectionTrait, actor: &Actor, event: Event) -> Result<(), DbErr> {
-    if event.outcome == Outcome::Success
-        && let (Some(kind), Some(id)) = (event.resource_type, event.resource_id.as_deref())
-    {
-        crate::changelog::append(db, kind, id, event.action).await?;
-    }
-    let row = audit_events::ActiveModel {
+/// The stored form of an event.
+fn row(actor: &Actor, event: Event, at: DateTime<Utc>) -> audit_events::ActiveModel {
+    audit_events::ActiveModel {
         id: Set(Uuid::now_v7()),
-        occurred_at: Set(Utc::now()),
+        occurred_at: Set(at),
         actor_kind: Set(actor.kind.to_owned()),
         actor_id: Set(actor.id),
         actor_name: Set(actor.name.clone()),
@@ -106,8 +100,18 @@ pub async fn record(db: &impl ConnectionTrait, actor: &Actor, event: Event) -> R
         request_id: Set(actor.request_id.clone()),
         client_ip: Set(actor.client_ip.clone()),
         changes: Set(event.changes.map(|c| c.to_string())),
-    };
-    audit_events::Entity::insert(row)
+    }
+}
+
+/// Write the event and, when it changed a synced record, that record's change-log entry: both
+/// in the caller's transaction.
+pub async fn record(db: &impl ConnectionTrait, actor: &Actor, event: Event) -> Result<(), DbErr> {
+    if event.outcome == Outcome::Success
+        && let (Some(kind), Some(id)) = (event.resource_type, event.resource_id.as_deref())
+    {
+        crate::changelog::append(db, kind, id, event.action).await?;
+    }
+    audit_events::Entity::insert(row(actor, event, Utc::now()))
         .exec_without_returning(db)
         .await?;
     Ok(())
@@ -130,21 +134,7 @@ pub async fn record_created(
         {
             changes.push((kind, record, event.action, org_id, version));
         }
-        rows.push(audit_events::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            occurred_at: Set(now),
-            actor_kind: Set(actor.kind.to_owned()),
-            actor_id: Set(actor.id),
-            actor_name: Set(actor.name.clone()),
-            org_id: Set(actor.org_id),
-            action: Set(event.action.to_owned()),
-            outcome: Set(event.outcome.as_str().to_owned()),
-            resource_type: Set(event.resource_type.map(str::to_owned)),
-            resource_id: Set(event.resource_id),
-            request_id: Set(actor.request_id.clone()),
-            client_ip: Set(actor.client_ip.clone()),
-            changes: Set(event.changes.map(|c| c.to_string())),
-        });
+        rows.push(row(actor, event, now));
     }
     crate::changelog::append_created(db, changes).await?;
     let per_statement = 32_766

@@ -72,6 +72,27 @@ async fn owner_and_version(
     })
 }
 
+/// One change-log row; the database numbers it and stamps its transaction.
+fn entry(
+    kind: &str,
+    record_id: Uuid,
+    org_id: Uuid,
+    action: &str,
+    version: i32,
+    at: chrono::DateTime<Utc>,
+) -> change_log::ActiveModel {
+    change_log::ActiveModel {
+        kind: Set(kind.to_owned()),
+        record_id: Set(record_id),
+        org_id: Set(org_id),
+        op: Set(op_of(action).to_owned()),
+        action: Set(action.to_owned()),
+        version: Set(version),
+        changed_at: Set(at),
+        ..Default::default()
+    }
+}
+
 /// Append the change an audited action made, if it is one (called by `audit::record`).
 pub async fn append(
     conn: &impl ConnectionTrait,
@@ -88,17 +109,7 @@ pub async fn append(
     let Some((org_id, version)) = owner_and_version(conn, kind, id).await? else {
         return Ok(());
     };
-    let row = change_log::ActiveModel {
-        kind: Set(kind.to_owned()),
-        record_id: Set(id),
-        org_id: Set(org_id),
-        op: Set(op_of(action).to_owned()),
-        action: Set(action.to_owned()),
-        version: Set(version),
-        changed_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    change_log::Entity::insert(row)
+    change_log::Entity::insert(entry(kind, id, org_id, action, version, Utc::now()))
         .exec_without_returning(conn)
         .await?;
     Ok(())
@@ -114,18 +125,9 @@ pub async fn append_created(
     let rows: Vec<change_log::ActiveModel> = created
         .into_iter()
         .filter(|(kind, ..)| SYNCED_KINDS.contains(kind))
-        .map(
-            |(kind, record_id, action, org_id, version)| change_log::ActiveModel {
-                kind: Set(kind.to_owned()),
-                record_id: Set(record_id),
-                org_id: Set(org_id),
-                op: Set(op_of(action).to_owned()),
-                action: Set(action.to_owned()),
-                version: Set(version),
-                changed_at: Set(now),
-                ..Default::default()
-            },
-        )
+        .map(|(kind, record_id, action, org_id, version)| {
+            entry(kind, record_id, org_id, action, version, now)
+        })
         .collect();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {

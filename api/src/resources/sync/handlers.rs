@@ -249,15 +249,23 @@ async fn answer(
             }
             Outcome::Invalid { errors } => (PushStatus::Invalid, None, None, errors),
         };
+        let record = (status == PushStatus::Conflict)
+            .then(|| id.and_then(|id| current.get(&(kind, id)).cloned()))
+            .flatten();
+        // A conflict found by a version that moved under the write knows only the older one:
+        // the record shown says which version to send next.
+        let version = record
+            .as_ref()
+            .and_then(|r| r["version"].as_i64())
+            .and_then(|v| i32::try_from(v).ok())
+            .or(version);
         results.push(PushResult {
             external_id,
             status,
             id,
             version,
             errors,
-            current: (status == PushStatus::Conflict)
-                .then(|| id.and_then(|id| current.get(&(kind, id)).cloned()))
-                .flatten(),
+            current: record,
         });
     }
     let count = |s: PushStatus| results.iter().filter(|r| r.status == s).count();
