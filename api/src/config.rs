@@ -82,6 +82,8 @@ pub struct Settings {
     pub bootstrap: BootstrapSettings,
     #[command(flatten)]
     pub data: DataSettings,
+    #[command(flatten)]
+    pub sync: SyncSettings,
 }
 
 /// The job runner (long work: imports now, bank files and timed transitions later).
@@ -114,6 +116,27 @@ impl Default for JobSettings {
             lease_secs: 30,
             retry_base_ms: 5000,
             max_attempts: 3,
+        }
+    }
+}
+
+/// The change feed's log (`GET /api/v1/sync/changes`).
+#[derive(Debug, Clone, Args)]
+pub struct SyncSettings {
+    /// Days a change stays in the feed. Older changes are pruned; a client whose cursor lies
+    /// before them gets 410 and resyncs. Counties that sync monthly need more than 31.
+    #[arg(long, env = "SIJI_SYNC_RETENTION_DAYS", default_value_t = 90)]
+    pub retention_days: u32,
+    /// Seconds between prunings of the log, by the processes that run jobs.
+    #[arg(long, env = "SIJI_SYNC_PRUNE_EVERY_SECS", default_value_t = 3600)]
+    pub prune_every_secs: u64,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            retention_days: 90,
+            prune_every_secs: 3600,
         }
     }
 }
@@ -235,6 +258,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             bootstrap: BootstrapSettings::default(),
             data: DataSettings::default(),
+            sync: SyncSettings::default(),
         }
     }
 }

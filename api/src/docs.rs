@@ -33,6 +33,7 @@ use crate::http::responses::*;
         IdempotencyKeyInFlight,
         IdempotencyKeyReused,
         BalanceConflict,
+        CursorExpired,
         PayloadTooLarge,
         ImportTooLarge,
         UnsupportedMediaType,

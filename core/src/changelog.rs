@@ -9,7 +9,7 @@ use chrono::Utc;
 use entity::change_log;
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
-    Statement,
+    Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -140,7 +140,8 @@ pub async fn append_created(
 }
 
 /// Where a reader is: after the change (transaction id, seq). Start at [`Cursor::START`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Ordered as the log is (on SQLite `txid` is always 0, so `seq` alone orders).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Cursor {
     pub txid: i64,
     pub seq: i64,
@@ -252,6 +253,87 @@ async fn read_filtered(
         .await
 }
 
+/// How far the log has been pruned: a reader before this position has missed changes.
+pub async fn horizon(conn: &impl ConnectionTrait) -> Result<Option<Cursor>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Row {
+        txid: i64,
+        seq: i64,
+    }
+    let backend = conn.get_database_backend();
+    Ok(Row::find_by_statement(Statement::from_string(
+        backend,
+        "SELECT txid, seq FROM change_log_horizon WHERE id = 1",
+    ))
+    .one(conn)
+    .await?
+    .map(|r| Cursor {
+        txid: r.txid,
+        seq: r.seq,
+    }))
+}
+
+/// Delete the changes made before `before` from the front of the log, and move the horizon to
+/// the last one deleted, in one transaction: a reader either still finds a change or is told
+/// its cursor expired, never neither. The log stays a suffix of itself (everything up to the
+/// last old change goes, so a change of a long transaction that sorts early goes with it).
+/// Safe to run from several processes at once: the horizon only moves forward.
+pub async fn prune(
+    db: &sea_orm::DatabaseConnection,
+    before: chrono::DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Last {
+        txid: i64,
+        seq: i64,
+    }
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let last = match backend {
+        DatabaseBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "SELECT txid::text::bigint AS txid, seq FROM change_log \
+             WHERE changed_at < $1 AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY txid DESC, seq DESC LIMIT 1",
+            [before.into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            "SELECT txid, seq FROM change_log WHERE changed_at < $1 ORDER BY seq DESC LIMIT 1",
+            [before.into()],
+        ),
+    };
+    let Some(last) = Last::find_by_statement(last).one(&txn).await? else {
+        return Ok(0);
+    };
+    txn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        "INSERT INTO change_log_horizon (id, txid, seq, pruned_at) VALUES (1, $1, $2, $3) \
+         ON CONFLICT (id) DO UPDATE SET txid = excluded.txid, seq = excluded.seq, \
+         pruned_at = excluded.pruned_at \
+         WHERE (change_log_horizon.txid, change_log_horizon.seq) < (excluded.txid, excluded.seq)",
+        [last.txid.into(), last.seq.into(), Utc::now().into()],
+    ))
+    .await?;
+    let deleted = txn
+        .execute_raw(match backend {
+            DatabaseBackend::Postgres => Statement::from_sql_and_values(
+                backend,
+                "DELETE FROM change_log WHERE (txid, seq) <= ($1::text::xid8, $2)",
+                [last.txid.to_string().into(), last.seq.into()],
+            ),
+            _ => Statement::from_sql_and_values(
+                backend,
+                "DELETE FROM change_log WHERE seq <= $1",
+                [last.seq.into()],
+            ),
+        })
+        .await?
+        .rows_affected();
+    txn.commit().await?;
+    Ok(deleted)
+}
+
 /// The position of the last change a reader can see now: a reader starting here misses nothing
 /// that commits later (a transaction still running has an id at or above the oldest running
 /// one, so it sorts after). Where a full resync hands over to the feed.
@@ -270,13 +352,13 @@ pub async fn head(conn: &impl ConnectionTrait) -> Result<Cursor, DbErr> {
         }
         _ => "SELECT txid, seq FROM change_log ORDER BY seq DESC LIMIT 1",
     };
-    Ok(
-        Head::find_by_statement(Statement::from_string(backend, sql))
-            .one(conn)
-            .await?
-            .map_or(Cursor::START, |h| Cursor {
-                txid: h.txid,
-                seq: h.seq,
-            }),
-    )
+    let head = Head::find_by_statement(Statement::from_string(backend, sql))
+        .one(conn)
+        .await?
+        .map_or(Cursor::START, |h| Cursor {
+            txid: h.txid,
+            seq: h.seq,
+        });
+    // A log pruned empty still starts after what it pruned.
+    Ok(head.max(horizon(conn).await?.unwrap_or(Cursor::START)))
 }

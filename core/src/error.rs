@@ -70,6 +70,10 @@ pub enum CoreError {
     /// The record changed since the version the principal read.
     #[error("the record has changed since it was read")]
     Stale,
+    /// A feed cursor from before the oldest change kept: the changes between are gone, so the
+    /// reader must copy the records again (a full resync).
+    #[error("the cursor is older than the change log's retention; resync")]
+    CursorExpired,
     /// Something the service itself got wrong (a missing key, a value it cannot decrypt). The
     /// message is for the log only.
     #[error("internal error: {0}")]

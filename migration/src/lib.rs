@@ -17,6 +17,7 @@ mod m20261128_000010_grants;
 mod m20261128_000011_payouts;
 mod m20261128_000012_name_search;
 mod m20261128_000013_sync_mappings;
+mod m20261128_000014_change_log_horizon;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000011_payouts::Migration),
             Box::new(m20261128_000012_name_search::Migration),
             Box::new(m20261128_000013_sync_mappings::Migration),
+            Box::new(m20261128_000014_change_log_horizon::Migration),
         ]
     }
 }

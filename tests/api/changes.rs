@@ -573,3 +573,112 @@ async fn a_full_resync_hands_over_to_the_feed_without_losing_a_change() {
         .await;
     crate::helpers::assert_problem(res, StatusCode::BAD_REQUEST, "invalid_query").await;
 }
+
+/// Changes past the retention period are pruned from the front of the log: a cursor from before
+/// them answers 410 naming the full resync, whose `feed_cursor` then reads on without a gap.
+#[tokio::test]
+async fn a_cursor_older_than_the_log_answers_410_and_the_resync_takes_over() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    for n in 1..=3 {
+        app.create_worker(
+            &a.operator,
+            &a.org_id,
+            &format!("职工{n}"),
+            &nth_id_number(n),
+        )
+        .await;
+    }
+    let first = json_body(
+        app.get_as("/api/v1/sync/changes?kinds=worker&limit=1", &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(first["changes"].as_array().unwrap().len(), 1);
+    let cursor = Some(first["next_cursor"].as_str().unwrap().to_owned());
+    let mut rest = cursor.clone();
+    let seen = follow(&app, &a.operator, &mut rest, "&kinds=worker", |seen| {
+        seen.len() >= 2
+    })
+    .await;
+    assert_eq!(seen.len(), 2);
+
+    // On PostgreSQL a change is pruned only once no older transaction of the cluster runs (other
+    // tests' run beside this one), as it is read.
+    let head = changelog::head(&app.db).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut pruned = 0;
+    while changelog::horizon(&app.db).await.unwrap() < Some(head) {
+        assert!(started.elapsed() < Duration::from_secs(20), "never pruned");
+        pruned += changelog::prune(&app.db, chrono::Utc::now() + chrono::TimeDelta::seconds(1))
+            .await
+            .unwrap();
+    }
+    assert!(pruned >= 3, "pruned {pruned}");
+
+    for after in [cursor.clone(), None] {
+        let query = after.map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let res = app
+            .get_as(
+                &format!("/api/v1/sync/changes?kinds=worker{query}"),
+                &a.operator,
+            )
+            .await;
+        let problem = crate::helpers::assert_problem(res, StatusCode::GONE, "cursor_expired").await;
+        assert_eq!(problem["resync"], "/api/v1/sync/snapshot");
+    }
+    // A cursor at the horizon or after it lost nothing: it reads on.
+    let page = feed_page(&app, &a.operator, &rest, "&kinds=worker").await;
+    assert_eq!(page["changes"].as_array().unwrap().len(), 0);
+
+    let snapshot = json_body(
+        app.get_as("/api/v1/sync/snapshot?kind=worker", &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(snapshot["records"].as_array().unwrap().len(), 3);
+    let late = app
+        .create_worker(&a.operator, &a.org_id, "职工4", &nth_id_number(4))
+        .await;
+    let mut cursor = Some(snapshot["feed_cursor"].as_str().unwrap().to_owned());
+    let after = follow(&app, &a.operator, &mut cursor, "&kinds=worker", |seen| {
+        !seen.is_empty()
+    })
+    .await;
+    let ids: Vec<&str> = after.iter().filter_map(|c| c["id"].as_str()).collect();
+    assert_eq!(ids, [late["id"].as_str().unwrap()]);
+}
+
+/// The processes that run jobs prune the log on their own, to the configured retention.
+#[tokio::test]
+async fn the_job_runners_prune_the_log_to_its_retention() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.sync.retention_days = 0;
+        s.sync.prune_every_secs = 1;
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    app.create_worker(&a.operator, &a.org_id, "职工", &nth_id_number(1))
+        .await;
+    let started = std::time::Instant::now();
+    loop {
+        let res = app
+            .get_as("/api/v1/sync/changes?kinds=worker", &a.operator)
+            .await;
+        if res.status() == StatusCode::GONE {
+            break;
+        }
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the log was never pruned"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let head = changelog::head(&app.db).await.unwrap();
+    assert!(head > Cursor::START, "the head stays past what was pruned");
+}

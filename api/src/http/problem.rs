@@ -49,6 +49,10 @@ pub enum ErrorCode {
     /// 409: an organisation has less of a campaign's money (of that fund source) or quota
     /// available than the operation needs; `detail` says how much is left.
     InsufficientBalance,
+    /// 410: a change-feed cursor from before the oldest change the log keeps (see
+    /// `SIJI_SYNC_RETENTION_DAYS`); copy the records again from the full resync named in
+    /// `resync` (全量同步) and follow the feed from its `feed_cursor`.
+    CursorExpired,
     /// 412: `If-Match` does not match the current version.
     PreconditionFailed,
     /// 413: the request body is larger than the configured limit.
@@ -85,6 +89,7 @@ impl ErrorCode {
             | LivingStandardMissing
             | InsufficientBalance
             | IdempotencyKeyInFlight => StatusCode::CONFLICT,
+            CursorExpired => StatusCode::GONE,
             PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             PayloadTooLarge | ImportLimitExceeded => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -112,6 +117,7 @@ impl ErrorCode {
             Duplicate => "Already exists",
             LivingStandardMissing => "No minimum living standard for the year",
             InsufficientBalance => "Not enough left to allocate or commit",
+            CursorExpired => "The cursor is older than the change log",
             PreconditionFailed => "Precondition failed",
             PayloadTooLarge => "Request body too large",
             ImportLimitExceeded => "File past an import limit",
@@ -125,7 +131,7 @@ impl ErrorCode {
     }
 
     /// Every code, for the catalogue.
-    pub const ALL: [ErrorCode; 23] = {
+    pub const ALL: [ErrorCode; 24] = {
         use ErrorCode::*;
         [
             ValidationFailed,
@@ -142,6 +148,7 @@ impl ErrorCode {
             Duplicate,
             LivingStandardMissing,
             InsufficientBalance,
+            CursorExpired,
             PreconditionFailed,
             PayloadTooLarge,
             ImportLimitExceeded,
@@ -172,6 +179,7 @@ impl ErrorCode {
             Duplicate => "记录已存在",
             LivingStandardMissing => "未录入当年低保标准",
             InsufficientBalance => "可用资金或名额不足",
+            CursorExpired => "同步游标已过期，请全量同步",
             PreconditionFailed => "记录已被他人修改",
             PayloadTooLarge => "文件或请求过大",
             ImportLimitExceeded => "文件超出导入限制",
@@ -202,6 +210,7 @@ impl ErrorCode {
             Duplicate => "duplicate",
             LivingStandardMissing => "living_standard_missing",
             InsufficientBalance => "insufficient_balance",
+            CursorExpired => "cursor_expired",
             PreconditionFailed => "precondition_failed",
             PayloadTooLarge => "payload_too_large",
             ImportLimitExceeded => "import_limit_exceeded",
@@ -224,6 +233,7 @@ impl ErrorCode {
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
             409 => Self::Conflict,
+            410 => Self::CursorExpired,
             412 => Self::PreconditionFailed,
             413 => Self::PayloadTooLarge,
             415 => Self::UnsupportedMediaType,
@@ -270,6 +280,9 @@ pub struct Problem {
     /// For `duplicate`: the record that already exists, when the caller may see it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub existing_id: Option<uuid::Uuid>,
+    /// For `cursor_expired`: the route of the full resync (全量同步) to start again from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resync: Option<String>,
 }
 
 impl Problem {
@@ -283,6 +296,7 @@ impl Problem {
             request_id: None,
             errors: Vec::new(),
             existing_id: None,
+            resync: None,
         }
     }
 }
@@ -319,6 +333,12 @@ pub enum ApiError {
     },
     #[error("the resource has changed since it was read (If-Match does not match)")]
     PreconditionFailed,
+    /// A feed cursor from before the log's horizon; the client resyncs from `resync`.
+    #[error(
+        "the cursor is older than the oldest change kept; copy the records again from {resync} \
+         and follow the feed from its feed_cursor"
+    )]
+    CursorExpired { resync: &'static str },
     #[error("request body exceeds {0} bytes")]
     PayloadTooLarge(usize),
     /// An uploaded file past an import limit; the field error names the limit.
@@ -366,6 +386,7 @@ impl ApiError {
             Self::Duplicate { .. } => ErrorCode::Duplicate,
             Self::MethodNotAllowed(_) => ErrorCode::MethodNotAllowed,
             Self::PreconditionFailed => ErrorCode::PreconditionFailed,
+            Self::CursorExpired { .. } => ErrorCode::CursorExpired,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::LimitExceeded(_) => ErrorCode::ImportLimitExceeded,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
@@ -398,6 +419,7 @@ impl ApiError {
             }
             Self::Duplicate { existing_id, .. } => problem.existing_id = *existing_id,
             Self::LimitExceeded(error) => problem.errors = vec![error.clone()],
+            Self::CursorExpired { resync } => problem.resync = Some((*resync).to_owned()),
             _ => {}
         }
         problem
@@ -440,6 +462,9 @@ impl From<siji_core::CoreError> for ApiError {
                 existing_id,
             },
             CoreError::Stale => Self::PreconditionFailed,
+            CoreError::CursorExpired => Self::CursorExpired {
+                resync: "/api/v1/sync/snapshot",
+            },
             CoreError::Internal(message) => Self::Internal(message),
             CoreError::Database(db) => db.into(),
         }

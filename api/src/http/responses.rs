@@ -70,6 +70,19 @@ pub struct Conflict(Problem);
 }))]
 pub struct BalanceConflict(Problem);
 
+/// The cursor lies before the oldest change the log keeps (`cursor_expired`): the changes since
+/// are gone, so copy the records again from the full resync named in `resync` and follow the
+/// feed from the `feed_cursor` it gives.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json", example = json!({
+    "type": "/problems/cursor_expired", "title": "The cursor is older than the change log", "status": 410,
+    "code": "cursor_expired",
+    "detail": "the cursor is older than the oldest change kept; copy the records again from /api/v1/sync/snapshot and follow the feed from its feed_cursor",
+    "request_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+    "resync": "/api/v1/sync/snapshot"
+}))]
+pub struct CursorExpired(Problem);
+
 /// `If-Match` names a version that is no longer current; re-read and retry
 /// (`precondition_failed`).
 #[derive(ToResponse)]

@@ -64,6 +64,9 @@ pub fn start(state: Arc<AppState>) -> Runners {
     for name in &names {
         tasks.spawn(run(state.clone(), name.clone(), stopped.clone()));
     }
+    if !names.is_empty() {
+        tasks.spawn(prune_change_log(state.clone(), stopped.clone()));
+    }
     Runners {
         stop,
         tasks,
@@ -122,6 +125,25 @@ async fn run(state: Arc<AppState>, name: String, mut stopped: watch::Receiver<bo
             _ = tokio::time::sleep(poll) => {}
             _ = state.jobs.woken() => {}
             _ = stopped.changed() => {}
+        }
+    }
+}
+
+/// Keep the change feed's log to its retention period. Every process that runs jobs does it;
+/// running it twice at once is harmless (`changelog::prune` only moves its horizon forward).
+async fn prune_change_log(state: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
+    let settings = &state.settings.sync;
+    let every = Duration::from_secs(settings.prune_every_secs.max(1));
+    let retention = TimeDelta::days(i64::from(settings.retention_days));
+    loop {
+        match siji_core::changelog::prune(&state.db, Utc::now() - retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(changes = n, "pruned the change log"),
+            Err(err) => tracing::warn!(error = %err, "could not prune the change log"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stopped.changed() => return,
         }
     }
 }

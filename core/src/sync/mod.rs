@@ -101,6 +101,14 @@ pub async fn changes(
     let names: Vec<&'static str> = kinds.iter().map(|k| k.as_str()).collect();
     let limit = limit.clamp(1, MAX_LIMIT);
     let read = changelog::read_within(ctx.db, ctx.scope(), &names, after, limit).await?;
+    // Looked at after the read: a pruning that removed changes this read needed has committed
+    // its horizon by then.
+    if changelog::horizon(ctx.db)
+        .await?
+        .is_some_and(|horizon| after < horizon)
+    {
+        return Err(CoreError::CursorExpired);
+    }
     let has_more = read.len() as u64 == limit;
     let next = read.last().map_or(after, Change::cursor);
     let changes = read

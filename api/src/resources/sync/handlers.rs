@@ -26,8 +26,11 @@ use validator::Validate;
 /// committed, even when writes commit concurrently and out of the order they started in — a
 /// change is handed out only once no transaction that could commit before it is still running,
 /// so a cursor never moves past a change that is yet to appear. Nothing is lost between
-/// answers: keep the cursor, and you can stop and resume at any time (the log is kept in full;
-/// no cursor expires yet).
+/// answers: keep the cursor, and you can stop and resume at any time within the log's retention
+/// (90 days unless the operator set `SIJI_SYNC_RETENTION_DAYS`). A cursor older than the oldest
+/// change kept answers **410** `cursor_expired`, whose `resync` names the full resync
+/// (`GET /api/v1/sync/snapshot`): copy the records again, then follow the feed from the
+/// snapshot's `feed_cursor`. Starting without a cursor after changes were pruned is the same.
 ///
 /// **How to follow it** (a county connector):
 /// 1. `GET /api/v1/sync/changes?kinds=worker,enterprise&limit=1000` — no cursor the first time.
@@ -49,6 +52,7 @@ use validator::Validate;
     extensions(("x-permission" = json!(siji_core::registry::workers::READ))),
     responses(
         (status = 200, description = "The changes after the cursor, in commit order", body = ChangesPage),
+        (status = 410, response = crate::http::responses::CursorExpired),
     ),
 )]
 #[get("/sync/changes")]
