@@ -326,3 +326,62 @@ async fn a_push_with_repeats_registers_each_person_and_id_once() {
         "{feed}"
     );
 }
+
+/// The same records pushed by the same client in several requests at once (a connector retried
+/// without its key, or two of its instances): each record is created by one of them and found
+/// `unchanged` by the others, never reported as someone else's duplicate, and written once.
+#[tokio::test]
+async fn the_same_push_sent_at_once_creates_each_record_once_and_the_others_find_it() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let enterprises = json!([
+        enterprise("E1", &a.org_id, &crate::helpers::uscc("91370811MA3C00001")),
+        enterprise("E2", &a.org_id, &crate::helpers::uscc("91370811MA3C00002")),
+    ]);
+    let workers: Vec<Value> = (1..=300)
+        .map(|n| worker(&format!("W{n}"), &a.org_id, n))
+        .collect();
+    for (kind, records) in [("enterprises", enterprises), ("workers", json!(workers))] {
+        let send = || {
+            app.authed(Method::POST, &format!("/api/v1/sync/{kind}"), &system)
+                .json(&json!({ "records": records }))
+                .send()
+        };
+        let (x, y, z) = tokio::join!(send(), send(), send());
+        let mut answers = Vec::new();
+        for res in [x, y, z] {
+            answers.push(json_body(res.unwrap(), StatusCode::OK).await);
+        }
+        let n = records.as_array().unwrap().len();
+        for i in 0..n {
+            let got: Vec<&str> = answers
+                .iter()
+                .map(|a| a["results"][i]["status"].as_str().unwrap())
+                .collect();
+            let created = got.iter().filter(|s| **s == "created").count();
+            assert_eq!(created, 1, "{kind} #{i}: {got:?}");
+            assert!(
+                got.iter().all(|s| *s == "created" || *s == "unchanged"),
+                "{kind} #{i}: {got:?} {}",
+                answers[0]["results"][i]
+            );
+            let ids: std::collections::HashSet<&str> = answers
+                .iter()
+                .map(|a| a["results"][i]["id"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids.len(), 1, "{kind} #{i}: one record for the id");
+        }
+    }
+    assert_eq!(count_workers(&app, &a.operator).await, 300);
+    let mapped = json_body(
+        app.get_as("/api/v1/sync/mappings?kind=worker&limit=1000", &system)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mapped["items"].as_array().unwrap().len(), 300, "{mapped}");
+}

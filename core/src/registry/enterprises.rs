@@ -72,6 +72,7 @@ pub fn members_within_headcount(
 }
 
 /// An enterprise to register.
+#[derive(Clone)]
 pub struct NewEnterprise {
     pub org_id: Uuid,
     pub name: String,

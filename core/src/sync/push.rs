@@ -248,42 +248,87 @@ pub async fn push_enterprises(
     .await?;
     let mut outcomes = Vec::with_capacity(records.len());
     for r in records {
-        let existing = mapped.get(&r.external_id).cloned();
-        let outcome = in_savepoint(work, "uscc", async |sp| match existing {
-            None => {
-                let e = enterprises::register_in(ctx, sp, r.enterprise, "sync").await?;
-                let m = map(sp, client, kind, &r.external_id, e.id, e.version).await?;
-                mapped.insert(r.external_id.clone(), m);
-                Ok(Outcome::Created {
-                    id: e.id,
-                    version: e.version,
-                })
-            }
-            Some(m) => {
-                let e = enterprises::find(sp.conn(), ctx.scope(), m.record_id)
-                    .await?
-                    .ok_or_else(gone)?;
-                let changes = enterprises::changes_to(&e, r.enterprise);
-                settle(
-                    sp,
-                    &m,
-                    r.base_version,
-                    e.id,
-                    e.version,
-                    changes.is_empty(),
-                    async || {
-                        let e =
-                            enterprises::update_in(ctx, sp, e.id, Some(e.version), changes).await?;
-                        Ok(e.version)
-                    },
-                )
-                .await
-            }
-        })
-        .await;
-        outcomes.push(stale_is_conflict(outcome, &mapped, &r.external_id)?);
+        let retry = (!mapped.contains_key(&r.external_id)).then(|| r.enterprise.clone());
+        let mut outcome =
+            enterprise_one(ctx, work, client, &mut mapped, &r, r.enterprise.clone()).await?;
+        if let Some(enterprise) = retry
+            && let Some(m) = mapped_meanwhile(work, client, kind, &r.external_id, &outcome).await?
+        {
+            mapped.insert(r.external_id.clone(), m);
+            outcome = enterprise_one(ctx, work, client, &mut mapped, &r, enterprise).await?;
+        }
+        outcomes.push(outcome);
     }
     Ok(outcomes)
+}
+
+/// One enterprise, created or compared with the record its id maps to.
+async fn enterprise_one(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    client: Uuid,
+    mapped: &mut HashMap<String, sync_mappings::Model>,
+    r: &EnterprisePush,
+    enterprise: NewEnterprise,
+) -> Result<Outcome, CoreError> {
+    let kind = ChangeKind::Enterprise;
+    let existing = mapped.get(&r.external_id).cloned();
+    let outcome = in_savepoint(work, "uscc", async |sp| match existing {
+        None => {
+            let e = enterprises::register_in(ctx, sp, enterprise, "sync").await?;
+            let m = map(sp, client, kind, &r.external_id, e.id, e.version).await?;
+            mapped.insert(r.external_id.clone(), m);
+            Ok(Outcome::Created {
+                id: e.id,
+                version: e.version,
+            })
+        }
+        Some(m) => {
+            let e = enterprises::find(sp.conn(), ctx.scope(), m.record_id)
+                .await?
+                .ok_or_else(gone)?;
+            let changes = enterprises::changes_to(&e, enterprise);
+            settle(
+                sp,
+                &m,
+                r.base_version,
+                e.id,
+                e.version,
+                changes.is_empty(),
+                async || {
+                    let e = enterprises::update_in(ctx, sp, e.id, Some(e.version), changes).await?;
+                    Ok(e.version)
+                },
+            )
+            .await
+        }
+    })
+    .await;
+    stale_is_conflict(outcome, mapped, &r.external_id)
+}
+
+/// The mapping of a new id refused as a duplicate, when a concurrent push of the same records by
+/// the same client mapped it and committed first: the record is then this client's own, to be
+/// compared like any mapped one rather than reported as someone else's.
+async fn mapped_meanwhile(
+    work: &Work<'_>,
+    client: Uuid,
+    kind: ChangeKind,
+    external_id: &str,
+    outcome: &Outcome,
+) -> Result<Option<sync_mappings::Model>, CoreError> {
+    let Outcome::Invalid { errors } = outcome else {
+        return Ok(None);
+    };
+    if !errors
+        .iter()
+        .any(|e| e.code == "duplicate" || e.code == "already_mapped")
+    {
+        return Ok(None);
+    }
+    Ok(mappings(work, client, kind, std::iter::once(external_id))
+        .await?
+        .remove(external_id))
 }
 
 /// Push workers in `work` (from [`begin`]); one outcome per record, in order. The one-person
@@ -369,44 +414,65 @@ pub async fn push_workers(
     }
     one_by_one.sort_by_key(|(i, _)| *i);
     for (i, r) in one_by_one {
-        let existing = mapped.get(&r.external_id).cloned();
-        let outcome = in_savepoint(work, "id_number", async |sp| match existing {
-            None => {
-                let w = workers::register_in(ctx, sp, r.worker, "sync").await?;
-                let m = map(sp, client, kind, &r.external_id, w.id, w.version).await?;
-                mapped.insert(r.external_id.clone(), m);
-                Ok(Outcome::Created {
-                    id: w.id,
-                    version: w.version,
-                })
-            }
-            Some(m) => {
-                let w = workers::find(sp.conn(), ctx.scope(), m.record_id)
-                    .await?
-                    .ok_or_else(gone)?;
-                let changes = workers::changes_to(ctx.pii, &w, r.worker);
-                settle(
-                    sp,
-                    &m,
-                    r.base_version,
-                    w.id,
-                    w.version,
-                    changes.is_empty(),
-                    async || {
-                        let w = workers::update_in(ctx, sp, w.id, Some(w.version), changes).await?;
-                        Ok(w.version)
-                    },
-                )
-                .await
-            }
-        })
-        .await;
-        outcomes[i] = Some(stale_is_conflict(outcome, &mapped, &r.external_id)?);
+        let retry = (!mapped.contains_key(&r.external_id)).then(|| r.worker.clone());
+        let mut outcome = worker_one(ctx, work, client, &mut mapped, &r, r.worker.clone()).await?;
+        if let Some(worker) = retry
+            && let Some(m) = mapped_meanwhile(work, client, kind, &r.external_id, &outcome).await?
+        {
+            mapped.insert(r.external_id.clone(), m);
+            outcome = worker_one(ctx, work, client, &mut mapped, &r, worker).await?;
+        }
+        outcomes[i] = Some(outcome);
     }
     outcomes
         .into_iter()
         .map(|o| o.ok_or_else(|| CoreError::Internal("a pushed worker without an outcome".into())))
         .collect()
+}
+
+/// One worker, created or compared with the record its id maps to.
+async fn worker_one(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    client: Uuid,
+    mapped: &mut HashMap<String, sync_mappings::Model>,
+    r: &WorkerPush,
+    worker: NewWorker,
+) -> Result<Outcome, CoreError> {
+    let kind = ChangeKind::Worker;
+    let existing = mapped.get(&r.external_id).cloned();
+    let outcome = in_savepoint(work, "id_number", async |sp| match existing {
+        None => {
+            let w = workers::register_in(ctx, sp, worker, "sync").await?;
+            let m = map(sp, client, kind, &r.external_id, w.id, w.version).await?;
+            mapped.insert(r.external_id.clone(), m);
+            Ok(Outcome::Created {
+                id: w.id,
+                version: w.version,
+            })
+        }
+        Some(m) => {
+            let w = workers::find(sp.conn(), ctx.scope(), m.record_id)
+                .await?
+                .ok_or_else(gone)?;
+            let changes = workers::changes_to(ctx.pii, &w, worker);
+            settle(
+                sp,
+                &m,
+                r.base_version,
+                w.id,
+                w.version,
+                changes.is_empty(),
+                async || {
+                    let w = workers::update_in(ctx, sp, w.id, Some(w.version), changes).await?;
+                    Ok(w.version)
+                },
+            )
+            .await
+        }
+    })
+    .await;
+    stale_is_conflict(outcome, mapped, &r.external_id)
 }
 
 /// The new workers of a push registered together, each with its mapping; `None` for one the
