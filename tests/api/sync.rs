@@ -385,3 +385,193 @@ async fn the_same_push_sent_at_once_creates_each_record_once_and_the_others_find
     .await;
     assert_eq!(mapped["items"].as_array().unwrap().len(), 300, "{mapped}");
 }
+
+fn archive(external_id: &str, org_id: &str, head: &str, income: i64, members: Value) -> Value {
+    json!({"external_id": external_id, "head_external_id": head, "archive": {
+        "org_id": org_id, "household_size": 3, "annual_income_fen": income,
+        "rigid_expenses_fen": 120_000, "causes": ["illness"], "members": members,
+        "first_visit": {"visited_on": "2026-09-01", "findings": "家中一人患病"}}})
+}
+
+/// Hardship archives with their members, the head by the client's own id of a worker: created
+/// through the archive's rules, the same again `unchanged`, a correction `updated` and assessed
+/// again with the members still there keeping their ids, a head already archived `invalid`.
+#[tokio::test]
+async fn archives_are_pushed_with_their_members_and_heads_by_external_id() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    app.living_standard_this_year(&a, 80_000).await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let answer = push(
+        &app,
+        &system,
+        "workers",
+        json!([worker("W1", &a.org_id, 1), worker("W2", &a.org_id, 2)]),
+    )
+    .await;
+    assert_eq!(statuses(&answer), ["created", "created"]);
+
+    let child = json!([{"name": "张小明", "relation": "child", "id_number": nth_id_number(50),
+                        "health": "healthy", "school": "山东大学", "stage": "undergraduate",
+                        "grade": 1, "admission_year": 2026},
+                       {"name": "李秀英", "relation": "spouse", "health": "chronic_illness"}]);
+    // 50,000 fen a person a month: below the standard, deep hardship.
+    let first = json!([
+        archive("A1", &a.org_id, "W1", 50_000 * 36 + 120_000, child.clone()),
+        archive("A2", &a.org_id, "W9", 50_000 * 36 + 120_000, json!([])),
+        archive("A3", &a.org_id, "W1", 50_000 * 36 + 120_000, json!([])),
+    ]);
+    let answer = push(&app, &system, "beneficiaries", first.clone()).await;
+    assert_eq!(
+        statuses(&answer),
+        ["created", "invalid", "invalid"],
+        "{answer}"
+    );
+    assert_eq!(
+        answer["results"][1]["errors"][0]["field"],
+        "head_external_id"
+    );
+    assert_eq!(answer["results"][2]["errors"][0]["code"], "duplicate");
+    let id = answer["results"][0]["id"].as_str().unwrap().to_owned();
+    let shown = json_body(
+        app.get_as(&format!("/api/v1/beneficiaries/{id}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (shown["category"].as_str(), shown["status"].as_str()),
+        (Some("deep"), Some("temporary"))
+    );
+    assert_eq!(shown["members"].as_array().unwrap().len(), 2, "{shown}");
+    let member_ids = |b: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = b["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let before = member_ids(&shown);
+
+    // The same archive again, members in another order: nothing written.
+    let mut reordered = child.as_array().unwrap().clone();
+    reordered.reverse();
+    let again = push(
+        &app,
+        &system,
+        "beneficiaries",
+        json!([archive(
+            "A1",
+            &a.org_id,
+            "W1",
+            50_000 * 36 + 120_000,
+            json!(reordered)
+        )]),
+    )
+    .await;
+    assert_eq!(statuses(&again), ["unchanged"], "{again}");
+    assert_eq!(again["results"][0]["version"], 1);
+
+    // Income up to 100,000 fen a person a month, and a newborn: relative hardship; the two
+    // members already there keep their ids.
+    let mut more = child.as_array().unwrap().clone();
+    more.push(
+        json!({"name": "张小宝", "relation": "child", "birth_date": "2026-03-01",
+                     "health": "healthy"}),
+    );
+    let corrected = push(
+        &app,
+        &system,
+        "beneficiaries",
+        json!([archive(
+            "A1",
+            &a.org_id,
+            "W1",
+            100_000 * 36 + 120_000,
+            json!(more)
+        )]),
+    )
+    .await;
+    assert_eq!(statuses(&corrected), ["updated"], "{corrected}");
+    assert_eq!(corrected["results"][0]["version"], 2);
+    let shown = json_body(
+        app.get_as(&format!("/api/v1/beneficiaries/{id}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(shown["category"], "relative");
+    let after = member_ids(&shown);
+    assert_eq!(after.len(), 3);
+    assert!(
+        before.iter().all(|m| after.contains(m)),
+        "{before:?} {after:?}"
+    );
+
+    // Another head for the same archive is refused; an edit in Siji since is a conflict.
+    let moved = push(
+        &app,
+        &system,
+        "beneficiaries",
+        json!([archive(
+            "A1",
+            &a.org_id,
+            "W2",
+            100_000 * 36 + 120_000,
+            json!(more)
+        )]),
+    )
+    .await;
+    assert_eq!(statuses(&moved), ["invalid"]);
+    assert_eq!(moved["results"][0]["errors"][0]["code"], "immutable");
+    let res = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/beneficiaries/{id}"),
+            &a.operator,
+        )
+        .header("if-match", "\"2\"")
+        .json(&json!({"needs": "助学"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let stale = push(
+        &app,
+        &system,
+        "beneficiaries",
+        json!([archive(
+            "A1",
+            &a.org_id,
+            "W1",
+            90_000 * 36 + 120_000,
+            json!(more)
+        )]),
+    )
+    .await;
+    assert_eq!(statuses(&stale), ["conflict"], "{stale}");
+    assert_eq!(stale["results"][0]["current"]["needs"], "助学");
+    assert_eq!(stale["results"][0]["version"], 3);
+
+    // The feed shows the archive's changes to the client, by Siji's id.
+    let feed = json_body(
+        app.get_as("/api/v1/sync/changes?kinds=beneficiary", &system)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let versions: Vec<i64> = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] == id.as_str())
+        .map(|c| c["version"].as_i64().unwrap())
+        .collect();
+    assert!(versions.starts_with(&[1, 2]), "{feed}");
+}

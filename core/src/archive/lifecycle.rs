@@ -95,6 +95,20 @@ pub async fn register(
     via: &str,
 ) -> Result<beneficiaries::Model, CoreError> {
     ctx.require(super::WRITE).await?;
+    let work = ctx.begin().await?;
+    let archive = register_in(ctx, &work, new, via).await?;
+    work.commit().await?;
+    Ok(archive)
+}
+
+/// [`register`] inside a unit of work the caller holds, its permission already checked (a sync
+/// push registers many in one).
+pub async fn register_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    new: NewArchive,
+    via: &str,
+) -> Result<beneficiaries::Model, CoreError> {
     let today = ctx.clock.today();
     let id = Uuid::now_v7();
     let member_rows = members::new_rows(ctx.pii, today, new.members, id)?;
@@ -106,7 +120,6 @@ pub async fn register(
         migrant_worker: new.migrant_worker,
         employment_started_on: new.employment_started_on,
     };
-    let work = ctx.begin().await?;
     let org = orgs::find(work.conn(), ctx.scope(), new.org_id)
         .await?
         .ok_or(CoreError::NotFound)?;
@@ -115,7 +128,7 @@ pub async fn register(
         .ok_or(CoreError::NotFound)?;
     let standard = standard_for(work.conn(), &org, today).await?;
     let placed = place(&household, standard, today, new.category_override)?;
-    existing_archive(ctx, &work, head.id).await?;
+    existing_archive(ctx, work, head.id).await?;
 
     let now = ctx.clock.now();
     let row = beneficiaries::ActiveModel {
@@ -174,7 +187,7 @@ pub async fn register(
         None,
         None,
     );
-    insert_visit(&work, recorded).await?;
+    insert_visit(work, recorded).await?;
     let changes = json!({ "category": placed.category, "computed_category": placed.computed,
                           "override_reason": placed.override_reason,
                           "household_size": new.household_size, "head_worker_id": head.id, "via": via });
@@ -184,7 +197,6 @@ pub async fn register(
             .changes(changes),
     )
     .await?;
-    work.commit().await?;
     Ok(archive)
 }
 
@@ -201,6 +213,19 @@ async fn open<'c>(
 ) -> Result<(Work<'c>, beneficiaries::Model), CoreError> {
     ctx.require(permission).await?;
     let work = ctx.begin().await?;
+    let b = open_in(ctx, &work, id, expected_version, allowed, what).await?;
+    Ok((work, b))
+}
+
+/// [`open`] in a unit of work the caller holds.
+async fn open_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    allowed: &[ArchiveStatus],
+    what: &str,
+) -> Result<beneficiaries::Model, CoreError> {
     let b = queries::find(work.conn(), ctx.scope(), id)
         .await?
         .ok_or(CoreError::NotFound)?;
@@ -211,7 +236,7 @@ async fn open<'c>(
             b.status
         )));
     }
-    Ok((work, b))
+    Ok(b)
 }
 
 /// The end of every archive operation: the versioned change (`Stale` if the archive moved on,
@@ -246,18 +271,25 @@ pub async fn update(
     expected_version: Option<i32>,
     u: ArchiveChanges,
 ) -> Result<beneficiaries::Model, CoreError> {
+    ctx.require(super::WRITE).await?;
+    let work = ctx.begin().await?;
+    let archive = update_in(ctx, &work, id, expected_version, u).await?;
+    work.commit().await?;
+    Ok(archive)
+}
+
+/// [`update`] inside a unit of work the caller holds, its permission already checked.
+pub async fn update_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    u: ArchiveChanges,
+) -> Result<beneficiaries::Model, CoreError> {
     use beneficiaries::Column as B;
     let today = ctx.clock.today();
     let allowed = [ArchiveStatus::Temporary, ArchiveStatus::Formal];
-    let (work, b) = open(
-        ctx,
-        super::WRITE,
-        id,
-        expected_version,
-        &allowed,
-        "corrected",
-    )
-    .await?;
+    let b = open_in(ctx, work, id, expected_version, &allowed, "corrected").await?;
     let org = orgs::find(work.conn(), ctx.scope(), b.org_id)
         .await?
         .ok_or(CoreError::NotFound)?;
@@ -326,7 +358,7 @@ pub async fn update(
     let event = Event::new("beneficiary.update")
         .on("beneficiary", b.id)
         .changes(changes);
-    finish(work, b.id, change, expected_version, event).await
+    versioning::save_work(work, change, b.id, expected_version, event).await
 }
 
 /// Verify a `temporary` archive (入户核实): recorded by a staff member other than its creator

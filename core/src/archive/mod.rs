@@ -5,6 +5,7 @@
 //! live archive city-wide, which a unique index on `live_head_worker_id` decides.
 
 mod assess;
+pub mod compare;
 mod lifecycle;
 mod members;
 pub mod queries;
@@ -24,7 +25,8 @@ pub const VERIFY: Permission = Permission::ArchiveVerify;
 pub const REVEAL: Permission = Permission::PiiReveal;
 
 pub use lifecycle::{
-    cancel, follow_up, lift_out, register, reopen, reveal_member, reverify, update, verify,
+    cancel, follow_up, lift_out, register, register_in, reopen, reveal_member, reverify, update,
+    update_in, verify,
 };
 
 string_enum!(
@@ -178,6 +180,7 @@ pub fn store_causes(causes: &[Cause]) -> String {
 
 /// A household member to record. With `id`, the existing member it keeps and updates (its
 /// stored ID number stays unless a new one is given); without, a new member.
+#[derive(Clone)]
 pub struct MemberInput {
     pub id: Option<Uuid>,
     pub name: String,
@@ -193,18 +196,21 @@ pub struct MemberInput {
 }
 
 /// A staff override of the computed category, with its reason (audited).
+#[derive(Clone)]
 pub struct CategoryChoice {
     pub category: Category,
     pub reason: String,
 }
 
 /// A home visit: when, and what was found.
+#[derive(Clone)]
 pub struct Visit {
     pub visited_on: NaiveDate,
     pub findings: String,
 }
 
 /// A temporary archive to create after its first visit.
+#[derive(Clone)]
 pub struct NewArchive {
     pub org_id: Uuid,
     pub head_worker_id: Uuid,

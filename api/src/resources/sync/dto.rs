@@ -116,6 +116,9 @@ pub struct SnapshotPage {
 }
 
 use crate::http::FieldError;
+use crate::resources::beneficiaries::dto::{
+    CategoryOverride, Cause, CreateBeneficiaryRequest, FirstVisit, MemberRequest,
+};
 use crate::resources::enterprises::dto::CreateEnterpriseRequest;
 use crate::resources::workers::dto::CreateWorkerRequest;
 
@@ -158,6 +161,119 @@ pub struct SyncWorker {
     /// The record, as for `POST /api/v1/workers`. Field errors name its fields as they are
     /// (`id_number`, not `worker.id_number`).
     pub worker: CreateWorkerRequest,
+}
+
+/// One hardship archive (困难职工档案) as your system holds it, under your own id.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncArchive {
+    /// Your id of the record (1–64 characters), unique per client and kind.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub external_id: String,
+    /// The version you last read (a push result, the feed). Omitted: the version you last wrote.
+    /// A record changed in Siji since is a `conflict`.
+    #[validate(range(min = 1))]
+    #[schema(minimum = 1)]
+    pub base_version: Option<i32>,
+    /// Your id of the household head, a worker you pushed before (or give Siji's id as
+    /// `archive.head_worker_id`; one of the two).
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub head_external_id: Option<String>,
+    /// The archive with its members, as for `POST /api/v1/beneficiaries`. Field errors name its
+    /// fields as they are (`members[0].id_number`).
+    pub archive: SyncArchiveFields,
+}
+
+/// The archive as for `POST /api/v1/beneficiaries`, the head by Siji's id optional (given by
+/// your id instead). `first_visit` is the visit that opened the archive: it is recorded when the
+/// archive is created and not compared afterwards. Sent again, the archive is compared whole:
+/// members are matched by ID number (or name and relation) and keep their ids.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncArchiveFields {
+    /// The organisation (in your subtree) that keeps the archive; it does not change later.
+    pub org_id: Uuid,
+    /// Siji's id of the household head, when not given by `head_external_id`.
+    pub head_worker_id: Option<Uuid>,
+    #[validate(range(min = 1, max = 30))]
+    #[schema(minimum = 1, maximum = 30)]
+    pub household_size: i32,
+    /// Household income over the year, in fen.
+    #[validate(range(min = 0, max = 2_000_000_000))]
+    #[schema(minimum = 0, maximum = 2_000_000_000)]
+    pub annual_income_fen: i64,
+    /// Rigid expenses (刚性支出) over the year, in fen.
+    #[validate(range(min = 0, max = 2_000_000_000))]
+    #[schema(minimum = 0, maximum = 2_000_000_000)]
+    pub rigid_expenses_fen: i64,
+    /// Costs of an accident or disaster this year, in fen.
+    #[serde(default)]
+    #[validate(range(min = 0, max = 2_000_000_000))]
+    #[schema(minimum = 0, maximum = 2_000_000_000)]
+    pub accident_costs_fen: i64,
+    #[validate(length(min = 1, max = 7))]
+    #[schema(min_items = 1, max_items = 7)]
+    pub causes: Vec<Cause>,
+    #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
+    pub needs: Option<String>,
+    #[serde(default)]
+    pub migrant_worker: bool,
+    pub employment_started_on: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    pub long_term_assistance: bool,
+    /// Up to 30 members besides the head (without `id`: they are matched).
+    #[serde(default)]
+    #[validate(nested)]
+    pub members: Vec<MemberRequest>,
+    #[validate(nested)]
+    pub category_override: Option<CategoryOverride>,
+    #[validate(nested)]
+    pub first_visit: FirstVisit,
+}
+
+impl SyncArchiveFields {
+    /// The archive to register or compare, headed by `head` (a nil id until the core resolves
+    /// the head from `head_external_id`).
+    pub fn into_new(self, head: Uuid) -> siji_core::archive::NewArchive {
+        CreateBeneficiaryRequest {
+            org_id: self.org_id,
+            head_worker_id: head,
+            household_size: self.household_size,
+            annual_income_fen: self.annual_income_fen,
+            rigid_expenses_fen: self.rigid_expenses_fen,
+            accident_costs_fen: self.accident_costs_fen,
+            causes: self.causes,
+            needs: self.needs,
+            migrant_worker: self.migrant_worker,
+            employment_started_on: self.employment_started_on,
+            long_term_assistance: self.long_term_assistance,
+            members: self.members,
+            category_override: self.category_override,
+            first_visit: self.first_visit,
+        }
+        .into()
+    }
+}
+
+/// Up to 1,000 hardship archives.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"records": [{
+    "external_id": "RC-A-0001", "head_external_id": "RC-W-000001",
+    "archive": {"org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12", "household_size": 3,
+    "annual_income_fen": 3000000, "rigid_expenses_fen": 600000, "causes": ["illness", "child_education"],
+    "needs": "子女大学学费",
+    "members": [{"name": "张小明", "relation": "child", "id_number": "37081120080101123X",
+                 "health": "healthy", "school": "山东大学", "stage": "undergraduate", "grade": 1,
+                 "admission_year": 2026}],
+    "first_visit": {"visited_on": "2026-09-01", "findings": "家中一人患病，子女考入大学"}}
+}]}))]
+pub struct SyncArchivesRequest {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub records: Vec<SyncArchive>,
 }
 
 /// A push holds 1 to 1,000 records (the handler checks it: `validator`'s rules on a list want

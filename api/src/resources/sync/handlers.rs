@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use siji_core::changelog::Cursor;
-use siji_core::sync::push::{self, EnterprisePush, Outcome, WorkerPush};
+use siji_core::sync::push::{self, ArchivePush, EnterprisePush, Outcome, WorkerPush};
 use siji_core::sync::{self, ChangeKind};
 use siji_openapi::tags;
 
@@ -331,7 +331,7 @@ pub async fn push_enterprises(
         key,
         &state.db,
         ctx.clock.now(),
-        push::begin(&ctx),
+        push::begin(&ctx, ChangeKind::Enterprise),
         async |work| {
             let outcomes = push::push_enterprises(&ctx, work, pushed).await?;
             answer(
@@ -403,10 +403,85 @@ pub async fn push_workers(
         key,
         &state.db,
         ctx.clock.now(),
-        push::begin(&ctx),
+        push::begin(&ctx, ChangeKind::Worker),
         async |work| {
             let outcomes = push::push_workers(&ctx, work, pushed).await?;
             answer(&state, &ctx, ChangeKind::Worker, keys, refused, outcomes).await
+        },
+    )
+    .await
+}
+
+/// Push hardship archives by your own ids (批量同步困难职工档案).
+///
+/// Up to 1,000 archives with their household members, each under your own `external_id`, the
+/// head by your id of a worker you pushed before (`head_external_id`) or by Siji's
+/// (`archive.head_worker_id`). The archive's own rules hold: the county's minimum living
+/// standard and the eligibility rules place it in its category (困难类别), one live archive per
+/// head city-wide (`invalid`, `duplicate`, without saying where), members' ID numbers checked
+/// and encrypted, your subtree only. A new archive is `temporary` (临时档案) until staff verify
+/// it at a home visit; states move only through the archive's own operations, never by a push.
+/// Sent again, an archive is compared whole: the same content is `unchanged`; a correction is
+/// `updated` and assessed again (members still there, matched by ID number or by name and
+/// relation, keep their ids); the head and the organisation never change (`immutable`); an
+/// archive lifted out or cancelled is `invalid` (`conflict`). Results, ordering, atomicity and
+/// replay as for enterprises. Only machine clients push (`integration` role, `archive.write`).
+#[utoipa::path(
+    tag = tags::SYNC,
+    operation_id = "sync_push_beneficiaries",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per push; the same push with the same key answers the first result (kept 7 days)")),
+    request_body = SyncArchivesRequest,
+    extensions(("x-permission" = json!(siji_core::archive::WRITE))),
+    responses(
+        (status = 200, description = "One result per record, in the order sent. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = PushResponse),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/sync/beneficiaries")]
+pub async fn push_archives(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: JsonBytes<SyncArchivesRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBytes { value, raw } = body;
+    record_count(value.records.len())?;
+    let key = Key::of(&req, caller.id, &raw)?;
+    let ctx = caller.context(&state);
+    let (keys, refused, pushed) = split(value.records, |r| {
+        let mut errors = checked(&r, &r.archive);
+        if r.head_external_id.is_some() == r.archive.head_worker_id.is_some() {
+            errors.push(FieldError::new(
+                "head_external_id",
+                "one_of",
+                "give the household head by head_worker_id or by head_external_id, exactly one",
+            ));
+        }
+        let head = r.archive.head_worker_id.unwrap_or_default();
+        let push = ArchivePush {
+            external_id: r.external_id.clone(),
+            base_version: r.base_version,
+            head_external_id: r.head_external_id,
+            archive: r.archive.into_new(head),
+        };
+        (r.external_id, errors, push)
+    });
+    idempotency::once(
+        key,
+        &state.db,
+        ctx.clock.now(),
+        push::begin(&ctx, ChangeKind::Beneficiary),
+        async |work| {
+            let outcomes = push::push_archives(&ctx, work, pushed).await?;
+            answer(
+                &state,
+                &ctx,
+                ChangeKind::Beneficiary,
+                keys,
+                refused,
+                outcomes,
+            )
+            .await
         },
     )
     .await

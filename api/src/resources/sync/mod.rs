@@ -1,5 +1,5 @@
 //! `/api/v1/sync`: what county systems and partners use to keep records in step with Siji: the
-//! push of enterprises and workers by the client's own ids, the change feed, and the full resync
+//! push of enterprises, workers and hardship archives by the client's own ids, the change feed, and the full resync
 //! that hands over to it.
 
 pub mod dto;
@@ -13,5 +13,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::snapshot)
         .service(handlers::mappings)
         .service(handlers::push_enterprises)
-        .service(handlers::push_workers);
+        .service(handlers::push_workers)
+        .service(handlers::push_archives);
 }

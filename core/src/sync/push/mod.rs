@@ -30,6 +30,9 @@ use crate::registry::workers::{self, NewWorker};
 use crate::uow::Work;
 use crate::{Context, CoreError, FieldError};
 
+mod archives;
+pub use archives::{ArchivePush, push_archives};
+
 /// The most records one push may carry.
 pub const MAX_RECORDS: usize = 1000;
 
@@ -76,9 +79,9 @@ pub enum Outcome {
     },
 }
 
-/// Open the unit of work of a push: only machine clients push (the mapping is theirs), with the
-/// registry's write permission.
-pub async fn begin<'c>(ctx: &'c Context<'_>) -> Result<Work<'c>, CoreError> {
+/// Open the unit of work of a push of `kind`: only machine clients push (the mapping is theirs),
+/// with the permission that writes the kind anywhere else.
+pub async fn begin<'c>(ctx: &'c Context<'_>, kind: ChangeKind) -> Result<Work<'c>, CoreError> {
     if ctx.actor().kind != "client" {
         return Err(CoreError::Forbidden(
             "only machine clients push records by their own ids; staff use the registry's \
@@ -86,7 +89,18 @@ pub async fn begin<'c>(ctx: &'c Context<'_>) -> Result<Work<'c>, CoreError> {
                 .into(),
         ));
     }
-    ctx.require(workers::WRITE).await?;
+    let permission = match kind {
+        ChangeKind::Enterprise => enterprises::WRITE,
+        ChangeKind::Worker => workers::WRITE,
+        ChangeKind::Beneficiary => crate::archive::WRITE,
+        ChangeKind::WageAgreement => crate::agreements::WRITE,
+        ChangeKind::Org => {
+            return Err(CoreError::Forbidden(
+                "organisations are not pushed; the city keeps them".into(),
+            ));
+        }
+    };
+    ctx.require(permission).await?;
     ctx.begin().await
 }
 
