@@ -575,3 +575,134 @@ async fn archives_are_pushed_with_their_members_and_heads_by_external_id() {
         .collect();
     assert!(versions.starts_with(&[1, 2]), "{feed}");
 }
+
+fn agreement(external_id: &str, org_id: &str, enterprises: &[&str], title: &str) -> Value {
+    json!({"external_id": external_id, "enterprise_external_ids": enterprises,
+           "agreement": {"org_id": org_id, "title": title, "scope": "enterprise",
+                         "mode": "single_enterprise", "text_type": "wage_special",
+                         "enterprise_ids": []}})
+}
+
+fn terms() -> Value {
+    json!({"signed_on": "2026-03-01", "effective_from": "2026-03-01",
+           "effective_to": "2029-02-28", "wage_rise_bp": 500, "minimum_wage_fen": 260000,
+           "workers_covered": 320})
+}
+
+/// Wage agreements in the state the county's system records them, the enterprises by the
+/// client's own ids: opened with every rule of signing and filing, moved on by the steps newly
+/// recorded, and never rewritten where an agreement is fixed.
+#[tokio::test]
+async fn wage_agreements_are_pushed_in_their_state_and_move_on_by_their_steps() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let answer = push(
+        &app,
+        &system,
+        "enterprises",
+        json!([
+            enterprise("E1", &a.org_id, &crate::helpers::uscc("91370811MA3C00001")),
+            enterprise("E2", &a.org_id, &crate::helpers::uscc("91370811MA3C00002")),
+        ]),
+    )
+    .await;
+    assert_eq!(statuses(&answer), ["created", "created"], "{answer}");
+
+    let h1 = agreement("H1", &a.org_id, &["E1"], "一号工资专项集体合同");
+    let mut h2 = agreement("H2", &a.org_id, &["E2"], "二号工资专项集体合同");
+    h2["terms"] = terms();
+    h2["filing"] = json!({"filed_on": "2026-03-15", "filing_number": "济人社备〔2026〕15号"});
+    let unknown = agreement("H3", &a.org_id, &["E9"], "三号");
+    let mut unsigned_filing = agreement("H4", &a.org_id, &["E1"], "四号");
+    unsigned_filing["filing"] = json!({"filed_on": "2026-03-15", "filing_number": "X"});
+    let first = json!([h1, h2, unknown, unsigned_filing]);
+    let answer = push(&app, &system, "wage-agreements", first.clone()).await;
+    assert_eq!(
+        statuses(&answer),
+        ["created", "created", "invalid", "invalid"],
+        "{answer}"
+    );
+    assert_eq!(
+        answer["results"][2]["errors"][0]["field"],
+        "enterprise_external_ids[0]"
+    );
+    assert_eq!(answer["results"][3]["errors"][0]["code"], "requires_terms");
+    let h1_id = answer["results"][0]["id"].as_str().unwrap().to_owned();
+    let shown = json_body(
+        app.get_as(
+            &format!(
+                "/api/v1/wage-agreements/{}",
+                answer["results"][1]["id"].as_str().unwrap()
+            ),
+            &a.operator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(shown["status"], "filed", "{shown}");
+
+    // The same again: nothing written.
+    let again = push(&app, &system, "wage-agreements", json!([h1, h2])).await;
+    assert_eq!(statuses(&again), ["unchanged", "unchanged"], "{again}");
+
+    // H1 signed and filed in the county since: two steps, two versions.
+    let mut h1_done = h1.clone();
+    h1_done["terms"] = terms();
+    h1_done["filing"] = json!({"filed_on": "2026-04-01", "filing_number": "济人社备〔2026〕21号"});
+    let moved = push(&app, &system, "wage-agreements", json!([h1_done])).await;
+    assert_eq!(statuses(&moved), ["updated"], "{moved}");
+    assert_eq!(moved["results"][0]["version"], 3);
+    let shown = json_body(
+        app.get_as(&format!("/api/v1/wage-agreements/{h1_id}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (shown["status"].as_str(), shown["filing_number"].as_str()),
+        (Some("filed"), Some("济人社备〔2026〕21号")),
+        "{shown}"
+    );
+
+    // What an agreement fixes is never rewritten; a termination is a step.
+    let mut retitled = h1_done.clone();
+    retitled["agreement"]["title"] = json!("改名");
+    retitled["terms"]["wage_rise_bp"] = json!(600);
+    let refused = push(&app, &system, "wage-agreements", json!([retitled])).await;
+    assert_eq!(statuses(&refused), ["invalid"]);
+    let fields: Vec<&str> = refused["results"][0]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["title", "terms"], "{refused}");
+    let mut ended = h1_done.clone();
+    ended["termination"] = json!({"terminated_on": "2026-10-01", "reason": "企业破产清算"});
+    let answer = push(&app, &system, "wage-agreements", json!([ended])).await;
+    assert_eq!(statuses(&answer), ["updated"], "{answer}");
+    assert_eq!(answer["results"][0]["version"], 4);
+
+    // A second agreement of the same text type over E2's term breaks the overlap rule.
+    let mut overlap = agreement("H5", &a.org_id, &["E2"], "五号");
+    overlap["terms"] = terms();
+    let answer = push(&app, &system, "wage-agreements", json!([overlap])).await;
+    assert_eq!(statuses(&answer), ["invalid"]);
+    assert_eq!(
+        answer["results"][0]["errors"][0]["code"], "conflict",
+        "{answer}"
+    );
+
+    let mapped = json_body(
+        app.get_as("/api/v1/sync/mappings?kind=wage_agreement", &system)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mapped["items"].as_array().unwrap().len(), 2, "{mapped}");
+}

@@ -4,6 +4,7 @@
 //! agreement of a text type in force per enterprise at a time) is checked under a lock on the
 //! covered enterprises, so two signings cannot both pass it.
 
+pub mod compare;
 pub mod coverage;
 pub mod queries;
 
@@ -109,6 +110,7 @@ pub fn effective_status(a: &wage_agreements::Model, today: NaiveDate) -> Agreeme
 }
 
 /// An agreement to open.
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewAgreement {
     pub org_id: Uuid,
     pub title: String,
@@ -120,6 +122,7 @@ pub struct NewAgreement {
 }
 
 /// The term and figures an agreement is signed with.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Terms {
     pub signed_on: NaiveDate,
     pub effective_from: NaiveDate,
@@ -130,6 +133,7 @@ pub struct Terms {
 }
 
 /// Filing with the labour bureau (备案).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Filing {
     pub filed_on: NaiveDate,
     pub filing_number: String,
@@ -141,6 +145,7 @@ pub struct Round {
     pub outcome: String,
 }
 
+#[derive(Clone, PartialEq, Eq)]
 pub struct Termination {
     pub terminated_on: NaiveDate,
     pub reason: String,
@@ -170,6 +175,21 @@ pub async fn open(
     via: &str,
 ) -> Result<wage_agreements::Model, CoreError> {
     ctx.require(WRITE).await?;
+    let work = ctx.begin().await?;
+    let a = open_in(ctx, &work, new, signed, via).await?;
+    work.commit().await?;
+    Ok(a)
+}
+
+/// [`open`] inside a unit of work the caller holds, its permission already checked (a sync
+/// push opens many in one).
+pub async fn open_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    new: NewAgreement,
+    signed: Option<(Terms, Option<Filing>)>,
+    via: &str,
+) -> Result<wage_agreements::Model, CoreError> {
     let ids: Vec<Uuid> = new
         .enterprise_ids
         .iter()
@@ -184,7 +204,6 @@ pub async fn open(
             "a single-enterprise agreement covers exactly one enterprise",
         ));
     }
-    let work = ctx.begin().await?;
     let org = orgs::find(work.conn(), ctx.scope(), new.org_id)
         .await?
         .ok_or(CoreError::NotFound)?;
@@ -259,7 +278,6 @@ pub async fn open(
             .changes(changes),
     )
     .await?;
-    work.commit().await?;
     Ok(a)
 }
 
@@ -386,10 +404,23 @@ pub async fn sign(
     expected_version: Option<i32>,
     t: Terms,
 ) -> Result<wage_agreements::Model, CoreError> {
-    use wage_agreements::Column as A;
     ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
-    let a = current(ctx, &work, id, expected_version).await?;
+    let a = sign_in(ctx, &work, id, expected_version, t).await?;
+    work.commit().await?;
+    Ok(a)
+}
+
+/// [`sign`] inside a unit of work the caller holds, its permission already checked.
+pub async fn sign_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    t: Terms,
+) -> Result<wage_agreements::Model, CoreError> {
+    use wage_agreements::Column as A;
+    let a = current(ctx, work, id, expected_version).await?;
     if a.status != AgreementStatus::Negotiating.as_str() {
         return Err(CoreError::conflict(
             "only an agreement under negotiation can be signed",
@@ -420,8 +451,7 @@ pub async fn sign(
     let event = Event::new("wage_agreement.sign")
         .on("wage_agreement", a.id)
         .changes(changes);
-    let a = versioning::save_work(&work, change, a.id, expected_version, event).await?;
-    work.commit().await?;
+    let a = versioning::save_work(work, change, a.id, expected_version, event).await?;
     Ok(a)
 }
 
@@ -439,10 +469,23 @@ pub async fn file(
     expected_version: Option<i32>,
     f: Filing,
 ) -> Result<wage_agreements::Model, CoreError> {
-    use wage_agreements::Column as A;
     ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
-    let a = current(ctx, &work, id, expected_version).await?;
+    let a = file_in(ctx, &work, id, expected_version, f).await?;
+    work.commit().await?;
+    Ok(a)
+}
+
+/// [`file`] inside a unit of work the caller holds, its permission already checked.
+pub async fn file_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    f: Filing,
+) -> Result<wage_agreements::Model, CoreError> {
+    use wage_agreements::Column as A;
+    let a = current(ctx, work, id, expected_version).await?;
     if a.status != AgreementStatus::Signed.as_str() {
         return Err(CoreError::conflict("only a signed agreement can be filed"));
     }
@@ -456,8 +499,7 @@ pub async fn file(
     let event = Event::new("wage_agreement.file")
         .on("wage_agreement", a.id)
         .changes(json!({ "filed_on": f.filed_on, "filing_number": f.filing_number }));
-    let a = versioning::save_work(&work, change, a.id, expected_version, event).await?;
-    work.commit().await?;
+    let a = versioning::save_work(work, change, a.id, expected_version, event).await?;
     Ok(a)
 }
 
@@ -469,10 +511,23 @@ pub async fn terminate(
     expected_version: Option<i32>,
     t: Termination,
 ) -> Result<wage_agreements::Model, CoreError> {
-    use wage_agreements::Column as A;
     ctx.require(WRITE).await?;
     let work = ctx.begin().await?;
-    let a = current(ctx, &work, id, expected_version).await?;
+    let a = terminate_in(ctx, &work, id, expected_version, t).await?;
+    work.commit().await?;
+    Ok(a)
+}
+
+/// [`terminate`] inside a unit of work the caller holds, its permission already checked.
+pub async fn terminate_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    id: Uuid,
+    expected_version: Option<i32>,
+    t: Termination,
+) -> Result<wage_agreements::Model, CoreError> {
+    use wage_agreements::Column as A;
+    let a = current(ctx, work, id, expected_version).await?;
     // Stored status, not the derived `expired`: staff also record terminations after the fact.
     if ![
         AgreementStatus::Signed.as_str(),
@@ -500,7 +555,6 @@ pub async fn terminate(
     let event = Event::new("wage_agreement.terminate")
         .on("wage_agreement", a.id)
         .changes(json!({ "terminated_on": t.terminated_on, "reason": t.reason }));
-    let a = versioning::save_work(&work, change, a.id, expected_version, event).await?;
-    work.commit().await?;
+    let a = versioning::save_work(work, change, a.id, expected_version, event).await?;
     Ok(a)
 }

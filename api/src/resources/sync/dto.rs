@@ -120,6 +120,10 @@ use crate::resources::beneficiaries::dto::{
     CategoryOverride, Cause, CreateBeneficiaryRequest, FirstVisit, MemberRequest,
 };
 use crate::resources::enterprises::dto::CreateEnterpriseRequest;
+use crate::resources::wage_agreements::dto::{
+    AgreementScope, CreateAgreementRequest, FileRequest, NegotiationMode, SignRequest,
+    TerminateRequest, TextType,
+};
 use crate::resources::workers::dto::CreateWorkerRequest;
 
 /// One enterprise as your system holds it, under your own id.
@@ -276,6 +280,94 @@ pub struct SyncArchivesRequest {
     pub records: Vec<SyncArchive>,
 }
 
+/// One collective wage agreement (工资集体协议) as your system holds it, under your own id, in
+/// the state it has reached there.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncAgreement {
+    /// Your id of the record (1–64 characters), unique per client and kind.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
+    pub external_id: String,
+    /// The version you last read (a push result, the feed). Omitted: the version you last wrote.
+    /// A record changed in Siji since is a `conflict`.
+    #[validate(range(min = 1))]
+    #[schema(minimum = 1)]
+    pub base_version: Option<i32>,
+    /// Covered enterprises by your ids of enterprises you pushed before, besides any given by
+    /// Siji's id in `agreement.enterprise_ids`. At least one between the two.
+    #[serde(default)]
+    #[validate(length(max = 20000))]
+    #[schema(max_items = 20000)]
+    pub enterprise_external_ids: Vec<String>,
+    /// The agreement, as for `POST /api/v1/wage-agreements`; fixed once created. Field errors
+    /// name its fields as they are (`title`).
+    pub agreement: SyncAgreementFields,
+    /// Signed (签订): the term and figures, as for `…/sign`.
+    pub terms: Option<SignRequest>,
+    /// Filed (备案), as for `…/file`; only with `terms`.
+    pub filing: Option<FileRequest>,
+    /// Terminated early (终止), as for `…/terminate`; only with `terms`.
+    pub termination: Option<TerminateRequest>,
+}
+
+/// The agreement as for `POST /api/v1/wage-agreements`, the covered enterprises by Siji's id
+/// optional (given by your ids instead).
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncAgreementFields {
+    /// The union organisation (in your subtree) that keeps the agreement.
+    pub org_id: Uuid,
+    #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    pub scope: AgreementScope,
+    pub mode: NegotiationMode,
+    pub text_type: TextType,
+    /// GB/T 4754 section letter, for an industry agreement.
+    #[schema(pattern = r"^[A-T]$")]
+    pub industry: Option<String>,
+    /// Covered enterprises by Siji's id (all in your subtree); exactly one enterprise in all for
+    /// `scope: enterprise`.
+    #[serde(default)]
+    #[validate(length(max = 20000))]
+    #[schema(max_items = 20000)]
+    pub enterprise_ids: Vec<Uuid>,
+}
+
+impl SyncAgreementFields {
+    /// The agreement as the create request states it, so the same conversion and the same
+    /// industry rule apply.
+    pub fn into_request(self) -> CreateAgreementRequest {
+        CreateAgreementRequest {
+            org_id: self.org_id,
+            title: self.title,
+            scope: self.scope,
+            mode: self.mode,
+            text_type: self.text_type,
+            industry: self.industry,
+            enterprise_ids: self.enterprise_ids,
+        }
+    }
+}
+
+/// Up to 1,000 wage agreements.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"records": [{
+    "external_id": "RC-H-2026-015", "enterprise_external_ids": ["RC-E-0001"],
+    "agreement": {"org_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12",
+        "title": "济宁某机械有限公司2026年工资专项集体合同", "scope": "enterprise",
+        "mode": "single_enterprise", "text_type": "wage_special"},
+    "terms": {"signed_on": "2026-03-01", "effective_from": "2026-03-01", "effective_to": "2029-02-28",
+        "wage_rise_bp": 500, "minimum_wage_fen": 260000, "workers_covered": 320},
+    "filing": {"filed_on": "2026-03-15", "filing_number": "济人社备〔2026〕15号"}
+}]}))]
+pub struct SyncAgreementsRequest {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub records: Vec<SyncAgreement>,
+}
+
 /// A push holds 1 to 1,000 records (the handler checks it: `validator`'s rules on a list want
 /// its items serialisable, and these are request types only).
 pub fn record_count(records: usize) -> Result<(), crate::http::ApiError> {
@@ -373,7 +465,7 @@ pub struct PushResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MappingsQuery {
-    /// `enterprise` or `worker`.
+    /// `enterprise`, `worker`, `beneficiary` or `wage_agreement`.
     pub kind: ChangeKind,
     /// Page size, 1–1000 (default 100).
     #[validate(range(min = 1, max = 1000))]

@@ -2,7 +2,9 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use siji_core::changelog::Cursor;
-use siji_core::sync::push::{self, ArchivePush, EnterprisePush, Outcome, WorkerPush};
+use siji_core::sync::push::{
+    self, AgreementPush, ArchivePush, EnterprisePush, Outcome, WorkerPush,
+};
 use siji_core::sync::{self, ChangeKind};
 use siji_openapi::tags;
 
@@ -178,11 +180,16 @@ pub async fn snapshot(
     }))
 }
 
-/// Each record's own checks before the core sees it: the same rules as the registry's requests.
+/// Each record's own checks before the core sees it: the same rules as the registry's requests,
+/// each part's fields named as in its own request.
 fn checked(record: &impl Validate, fields: &impl Validate) -> Vec<FieldError> {
+    checked_parts(&[record, fields])
+}
+
+fn checked_parts(parts: &[&dyn Validate]) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    for result in [record.validate(), fields.validate()] {
-        if let Err(errs) = result {
+    for part in parts {
+        if let Err(errs) = part.validate() {
             errors.extend(crate::http::extract::flatten_validation(&errs));
         }
     }
@@ -477,6 +484,118 @@ pub async fn push_archives(
                 &state,
                 &ctx,
                 ChangeKind::Beneficiary,
+                keys,
+                refused,
+                outcomes,
+            )
+            .await
+        },
+    )
+    .await
+}
+
+/// Push wage agreements by your own ids (批量同步工资集体协议).
+///
+/// Up to 1,000 collective wage agreements, each under your own `external_id`, in the state your
+/// system records: under negotiation (no `terms`), signed (`terms`), filed (`terms` and
+/// `filing`) or terminated early (`terms` and `termination`). The covered enterprises by your
+/// ids of enterprises you pushed (`enterprise_external_ids`) or by Siji's
+/// (`agreement.enterprise_ids`). Every rule of opening, signing, filing and terminating holds as
+/// for staff: the term (at most three years), the statutory minimum wage of every covered
+/// enterprise, no overlapping agreement of the same text type (`invalid`, `conflict`), filing not
+/// before signing, your subtree only. Sent again, an agreement moves on by the steps newly
+/// recorded (signed, then filed, then terminated: `updated`, one version per step); what an
+/// agreement fixes once recorded — its parties, title and text, its terms, its filing — is
+/// never changed by a push (`invalid`, `immutable`). Results, ordering, atomicity and replay as
+/// for enterprises. Only machine clients push (`integration` role, `agreements.write`).
+#[utoipa::path(
+    tag = tags::SYNC,
+    operation_id = "sync_push_wage_agreements",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A fresh key (a UUID) per push; the same push with the same key answers the first result (kept 7 days)")),
+    request_body = SyncAgreementsRequest,
+    extensions(("x-permission" = json!(siji_core::agreements::WRITE))),
+    responses(
+        (status = 200, description = "One result per record, in the order sent. Replayed with `Idempotent-Replayed: true` for a repeated `Idempotency-Key`", body = PushResponse),
+        (status = 422, response = crate::http::responses::IdempotencyKeyReused),
+    ),
+)]
+#[post("/sync/wage-agreements")]
+pub async fn push_agreements(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    body: JsonBytes<SyncAgreementsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBytes { value, raw } = body;
+    record_count(value.records.len())?;
+    let key = Key::of(&req, caller.id, &raw)?;
+    let ctx = caller.context(&state);
+    let (keys, refused, pushed) = split(value.records, |r| {
+        let record_errors = Validate::validate(&r).err();
+        let agreement = r.agreement.into_request();
+        let mut parts: Vec<&dyn Validate> = vec![&agreement];
+        parts.extend(r.terms.iter().map(|t| t as &dyn Validate));
+        parts.extend(r.filing.iter().map(|f| f as &dyn Validate));
+        parts.extend(r.termination.iter().map(|t| t as &dyn Validate));
+        let mut errors = checked_parts(&parts);
+        // The create request wants its enterprises by Siji's id; here they may come by yours.
+        let by_ours = !r.enterprise_external_ids.is_empty();
+        if by_ours {
+            errors.retain(|e| !(e.field == "enterprise_ids" && e.code == "length"));
+        }
+        if let Some(errs) = record_errors {
+            errors.extend(crate::http::extract::flatten_validation(&errs));
+        }
+        for (i, id) in r.enterprise_external_ids.iter().enumerate() {
+            if id.is_empty() || id.chars().count() > 64 {
+                errors.push(FieldError::new(
+                    format!("enterprise_external_ids[{i}]"),
+                    "length",
+                    "must be 1 to 64 characters",
+                ));
+            }
+        }
+        if !by_ours && agreement.enterprise_ids.is_empty() && errors.is_empty() {
+            errors.push(FieldError::new(
+                "enterprise_ids",
+                "length",
+                "an agreement covers at least one enterprise",
+            ));
+        }
+        for (present, field) in [
+            (r.filing.is_some(), "filing"),
+            (r.termination.is_some(), "termination"),
+        ] {
+            if present && r.terms.is_none() {
+                errors.push(FieldError::new(
+                    field,
+                    "requires_terms",
+                    "only a signed agreement (with terms) is filed or terminated",
+                ));
+            }
+        }
+        let push = AgreementPush {
+            external_id: r.external_id.clone(),
+            base_version: r.base_version,
+            enterprise_external_ids: r.enterprise_external_ids,
+            agreement: agreement.into(),
+            terms: r.terms.map(Into::into),
+            filing: r.filing.map(Into::into),
+            termination: r.termination.map(Into::into),
+        };
+        (r.external_id, errors, push)
+    });
+    idempotency::once(
+        key,
+        &state.db,
+        ctx.clock.now(),
+        push::begin(&ctx, ChangeKind::WageAgreement),
+        async |work| {
+            let outcomes = push::push_agreements(&ctx, work, pushed).await?;
+            answer(
+                &state,
+                &ctx,
+                ChangeKind::WageAgreement,
                 keys,
                 refused,
                 outcomes,

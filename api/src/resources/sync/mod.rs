@@ -1,6 +1,6 @@
 //! `/api/v1/sync`: what county systems and partners use to keep records in step with Siji: the
-//! push of enterprises, workers and hardship archives by the client's own ids, the change feed, and the full resync
-//! that hands over to it.
+//! push of enterprises, workers, hardship archives and wage agreements by the client's own ids,
+//! the change feed, and the full resync that hands over to it.
 
 pub mod dto;
 mod handlers;
@@ -14,5 +14,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(handlers::mappings)
         .service(handlers::push_enterprises)
         .service(handlers::push_workers)
-        .service(handlers::push_archives);
+        .service(handlers::push_archives)
+        .service(handlers::push_agreements);
 }

@@ -30,7 +30,9 @@ use crate::registry::workers::{self, NewWorker};
 use crate::uow::Work;
 use crate::{Context, CoreError, FieldError};
 
+mod agreements;
 mod archives;
+pub use agreements::{AgreementPush, push_agreements};
 pub use archives::{ArchivePush, push_archives};
 
 /// The most records one push may carry.

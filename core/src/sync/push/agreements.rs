@@ -1,0 +1,167 @@
+//! The push of collective wage agreements (工资集体协议): the covered enterprises by the client's
+//! own ids of enterprises it pushed (or by Siji's ids), each agreement through the agreements'
+//! own operations. A new one is opened as it stands in the client's system (negotiating, or
+//! already signed, filed, terminated), with every rule of those steps; one sent again moves on
+//! by the steps it has newly taken (`agreements::compare`), and what an agreement fixes once
+//! recorded is never overwritten.
+
+use std::collections::HashMap;
+
+use entity::sync_mappings;
+use uuid::Uuid;
+
+use super::{
+    ChangeKind, Outcome, client, gone, in_savepoint, map, mapped_meanwhile, mappings, settle,
+    stale_is_conflict,
+};
+use crate::agreements::{self, Filing, NewAgreement, Termination, Terms, compare, queries};
+use crate::uow::Work;
+use crate::{Context, CoreError, FieldError};
+
+/// One agreement as a client pushes it, in the state its system records.
+#[derive(Clone)]
+pub struct AgreementPush {
+    pub external_id: String,
+    pub base_version: Option<i32>,
+    /// Covered enterprises by the client's ids, besides any in `agreement.enterprise_ids`.
+    pub enterprise_external_ids: Vec<String>,
+    pub agreement: NewAgreement,
+    pub terms: Option<Terms>,
+    /// Only with `terms`.
+    pub filing: Option<Filing>,
+    /// Only with `terms`.
+    pub termination: Option<Termination>,
+}
+
+/// Push agreements in `work` (from [`super::begin`]); one outcome per record, in order.
+pub async fn push_agreements(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    records: Vec<AgreementPush>,
+) -> Result<Vec<Outcome>, CoreError> {
+    let client = client(ctx)?;
+    let kind = ChangeKind::WageAgreement;
+    let mut mapped = mappings(
+        work,
+        client,
+        kind,
+        records.iter().map(|r| r.external_id.as_str()),
+    )
+    .await?;
+    let covered = mappings(
+        work,
+        client,
+        ChangeKind::Enterprise,
+        records
+            .iter()
+            .flat_map(|r| r.enterprise_external_ids.iter().map(String::as_str)),
+    )
+    .await?;
+    let mut outcomes = Vec::with_capacity(records.len());
+    for mut r in records {
+        let missing: Vec<FieldError> = r
+            .enterprise_external_ids
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !covered.contains_key(*e))
+            .map(|(i, _)| {
+                FieldError::new(
+                    format!("enterprise_external_ids[{i}]"),
+                    "not_found",
+                    "no enterprise you pushed has this id",
+                )
+            })
+            .collect();
+        if !missing.is_empty() {
+            outcomes.push(Outcome::Invalid { errors: missing });
+            continue;
+        }
+        let ids = r
+            .enterprise_external_ids
+            .iter()
+            .filter_map(|e| covered.get(e).map(|m| m.record_id));
+        r.agreement.enterprise_ids.extend(ids);
+        let retry = !mapped.contains_key(&r.external_id);
+        let mut outcome = agreement_one(ctx, work, client, &mut mapped, r.clone()).await?;
+        if retry
+            && let Some(m) = mapped_meanwhile(work, client, kind, &r.external_id, &outcome).await?
+        {
+            mapped.insert(r.external_id.clone(), m);
+            outcome = agreement_one(ctx, work, client, &mut mapped, r).await?;
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+/// One agreement, opened or moved on by the steps it has newly taken.
+async fn agreement_one(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    client: Uuid,
+    mapped: &mut HashMap<String, sync_mappings::Model>,
+    r: AgreementPush,
+) -> Result<Outcome, CoreError> {
+    let kind = ChangeKind::WageAgreement;
+    let existing = mapped.get(&r.external_id).cloned();
+    let external_id = r.external_id.clone();
+    let outcome = in_savepoint(work, "enterprise_ids", async |sp| match existing {
+        None => {
+            let signed = r.terms.map(|t| (t, r.filing));
+            let mut a = agreements::open_in(ctx, sp, r.agreement, signed, "sync").await?;
+            if let Some(t) = r.termination {
+                a = agreements::terminate_in(ctx, sp, a.id, Some(a.version), t).await?;
+            }
+            let m = map(sp, client, kind, &r.external_id, a.id, a.version).await?;
+            mapped.insert(r.external_id.clone(), m);
+            Ok(Outcome::Created {
+                id: a.id,
+                version: a.version,
+            })
+        }
+        Some(m) => {
+            let a = queries::find(sp.conn(), ctx.scope(), m.record_id)
+                .await?
+                .ok_or_else(gone)?;
+            let steps = compare::steps_to(
+                sp.conn(),
+                &a,
+                &r.agreement,
+                r.terms,
+                r.filing,
+                r.termination,
+            )
+            .await?;
+            settle(
+                sp,
+                &m,
+                r.base_version,
+                a.id,
+                a.version,
+                steps.is_empty(),
+                async || {
+                    let mut version = a.version;
+                    if let Some(t) = steps.sign {
+                        version = agreements::sign_in(ctx, sp, a.id, Some(version), t)
+                            .await?
+                            .version;
+                    }
+                    if let Some(f) = steps.file {
+                        version = agreements::file_in(ctx, sp, a.id, Some(version), f)
+                            .await?
+                            .version;
+                    }
+                    if let Some(t) = steps.terminate {
+                        version = agreements::terminate_in(ctx, sp, a.id, Some(version), t)
+                            .await?
+                            .version;
+                    }
+                    Ok(version)
+                },
+            )
+            .await
+        }
+    })
+    .await;
+    stale_is_conflict(outcome, mapped, &external_id)
+}
