@@ -130,6 +130,20 @@ pub struct SyncSettings {
     /// Seconds between prunings of the log, by the processes that run jobs.
     #[arg(long, env = "SIJI_SYNC_PRUNE_EVERY_SECS", default_value_t = 3600)]
     pub prune_every_secs: u64,
+    /// Milliseconds between looks for changes to notify to webhooks.
+    #[arg(long, env = "SIJI_WEBHOOK_POLL_MS", default_value_t = 1000)]
+    pub webhook_poll_ms: u64,
+    /// Tries of one webhook delivery before it is given up (the waits between them double from
+    /// `SIJI_JOB_RETRY_BASE_MS`, at most an hour).
+    #[arg(long, env = "SIJI_WEBHOOK_MAX_ATTEMPTS", default_value_t = 8)]
+    pub webhook_max_attempts: i32,
+    /// Seconds an endpoint has to answer one delivery.
+    #[arg(long, env = "SIJI_WEBHOOK_TIMEOUT_SECS", default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
+    /// Accept plain `http://` webhook URLs (a receiver on the same host in development). Never
+    /// in production: deliveries would travel unencrypted.
+    #[arg(long, env = "SIJI_WEBHOOK_ALLOW_HTTP", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_http: bool,
 }
 
 impl Default for SyncSettings {
@@ -137,6 +151,10 @@ impl Default for SyncSettings {
         Self {
             retention_days: 90,
             prune_every_secs: 3600,
+            webhook_poll_ms: 1000,
+            webhook_max_attempts: 8,
+            webhook_timeout_secs: 10,
+            webhook_allow_http: false,
         }
     }
 }

@@ -149,6 +149,13 @@ pub struct Cursor {
 
 impl Cursor {
     pub const START: Cursor = Cursor { txid: 0, seq: 0 };
+
+    /// The cursor as clients hold it: opaque, URL-safe (base64 of `[txid, seq]`).
+    pub fn token(self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("[{},{}]", self.txid, self.seq))
+    }
 }
 
 /// One logged change.

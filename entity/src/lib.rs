@@ -38,4 +38,7 @@ pub mod sync_mappings;
 pub mod users;
 pub mod wage_agreement_enterprises;
 pub mod wage_agreements;
+pub mod webhook_attempts;
+pub mod webhook_deliveries;
+pub mod webhooks;
 pub mod workers;

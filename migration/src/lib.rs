@@ -18,6 +18,7 @@ mod m20261128_000011_payouts;
 mod m20261128_000012_name_search;
 mod m20261128_000013_sync_mappings;
 mod m20261128_000014_change_log_horizon;
+mod m20261128_000015_webhooks;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000012_name_search::Migration),
             Box::new(m20261128_000013_sync_mappings::Migration),
             Box::new(m20261128_000014_change_log_horizon::Migration),
+            Box::new(m20261128_000015_webhooks::Migration),
         ]
     }
 }

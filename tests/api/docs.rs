@@ -276,9 +276,10 @@ async fn enumeration_values_carry_their_chinese_terms() {
         "FileFormat",
         "Sort",
         "JobStatus",
-        // The change feed's record kinds: the API's own resource names.
+        // The change feed's record kinds, push results and webhook deliveries: sync protocol.
         "ChangeKind",
         "PushStatus",
+        "DeliveryStatus",
         // A bank file layout's definition: settings of a file format, not values of a record.
         "LayoutField",
         "LayoutEncoding",

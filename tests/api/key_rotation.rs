@@ -32,7 +32,8 @@ async fn stored(app: &TestApp) -> Vec<(String, String, String)> {
                UNION ALL SELECT 'card', bank_card_enc, bank_card_idx FROM bank_cards \
                UNION ALL SELECT 'phone', phone_enc, phone_idx FROM workers WHERE phone_enc IS NOT NULL \
                UNION ALL SELECT 'member', id_number_enc, id_number_idx FROM household_members \
-               WHERE id_number_enc IS NOT NULL ORDER BY 1, 3";
+               WHERE id_number_enc IS NOT NULL \
+               UNION ALL SELECT 'secret', signing_secret_enc, url FROM webhooks ORDER BY 1, 3";
     let rows = app
         .db
         .query_all_raw(Statement::from_string(backend, sql))
@@ -53,6 +54,7 @@ fn field(name: &str) -> PiiField {
     match name {
         "phone" => PiiField::Phone,
         "card" => PiiField::BankCard,
+        "secret" => PiiField::SigningSecret,
         _ => PiiField::IdNumber,
     }
 }
@@ -110,8 +112,22 @@ async fn reencrypting_moves_every_value_to_the_current_key() {
         StatusCode::CREATED,
     )
     .await;
+    // A webhook's signing secret is sealed with the same keys, so it rotates with them.
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    json_body(
+        app.post_as(
+            "/api/v1/sync/webhooks",
+            &system,
+            &json!({"url": "https://sync.example.cn/notify", "kinds": ["worker"]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
     let before = stored(&app).await;
-    assert_eq!(before.len(), 4 + 3 + 1 + 1);
+    assert_eq!(before.len(), 4 + 3 + 1 + 1 + 1);
     assert!(before.iter().all(|(_, v, _)| v.starts_with("k1:")));
     let versions = |app: &TestApp| {
         let db = app.db.clone();
@@ -162,6 +178,7 @@ async fn reencrypting_moves_every_value_to_the_current_key() {
         ("bank_cards.bank_card_enc".to_owned(), 1),
         ("household_members.id_number_enc".to_owned(), 1),
         ("payouts.bank_card_enc".to_owned(), 0),
+        ("webhooks.signing_secret_enc".to_owned(), 1),
         ("workers.id_number_enc".to_owned(), 4),
         ("workers.phone_enc".to_owned(), 3),
     ];
@@ -208,7 +225,7 @@ async fn reencrypting_moves_every_value_to_the_current_key() {
         .map(|e| e["changes"]["rewritten"].clone())
         .collect();
     assert!(
-        totals.contains(&json!(9)) && totals.contains(&json!(0)),
+        totals.contains(&json!(10)) && totals.contains(&json!(0)),
         "{events}"
     );
 }

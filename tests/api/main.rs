@@ -35,3 +35,4 @@ mod scenarios;
 mod sync;
 mod tenancy;
 mod tokens;
+mod webhooks;

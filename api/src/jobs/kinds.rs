@@ -9,7 +9,7 @@ use super::Progress;
 use crate::auth::Caller;
 use crate::http::ApiError;
 use crate::resources::imports::{self, ImportKind};
-use crate::resources::{grants, payouts};
+use crate::resources::{grants, payouts, sync};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,10 +21,12 @@ pub enum JobKind {
     PayoutExport,
     /// A bank's result file applied to a payout batch.
     PayoutResults,
+    /// A change notification posted to a client's webhook.
+    WebhookDelivery,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 8] = [
         JobKind::Import(ImportKind::Workers),
         JobKind::Import(ImportKind::Enterprises),
         JobKind::Import(ImportKind::Agreements),
@@ -32,6 +34,7 @@ impl JobKind {
         JobKind::BulkGrants,
         JobKind::PayoutExport,
         JobKind::PayoutResults,
+        JobKind::WebhookDelivery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +46,7 @@ impl JobKind {
             JobKind::BulkGrants => "grants.bulk",
             JobKind::PayoutExport => "payouts.export",
             JobKind::PayoutResults => "payouts.results",
+            JobKind::WebhookDelivery => siji_core::sync::webhooks::DELIVER_JOB,
         }
     }
 
@@ -65,5 +69,6 @@ pub async fn execute(
         JobKind::BulkGrants => grants::run_bulk(&state, &caller, job, progress).await,
         JobKind::PayoutExport => payouts::run_export(&state, &caller, job).await,
         JobKind::PayoutResults => payouts::run_results(&state, &caller, job).await,
+        JobKind::WebhookDelivery => sync::delivery::run(&state, &caller, job).await,
     }
 }

@@ -66,6 +66,7 @@ pub fn start(state: Arc<AppState>) -> Runners {
     }
     if !names.is_empty() {
         tasks.spawn(prune_change_log(state.clone(), stopped.clone()));
+        tasks.spawn(notify_webhooks(state.clone(), stopped.clone()));
     }
     Runners {
         stop,
@@ -140,6 +141,34 @@ async fn prune_change_log(state: Arc<AppState>, mut stopped: watch::Receiver<boo
             Ok(0) => {}
             Ok(n) => tracing::info!(changes = n, "pruned the change log"),
             Err(err) => tracing::warn!(error = %err, "could not prune the change log"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// Cut webhook notifications from the change log (`sync::webhooks::dispatch`); each becomes a
+/// delivery job for the runners. Safe in every process at once: a webhook's cursor moves by a
+/// conditional update.
+async fn notify_webhooks(state: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
+    let settings = &state.settings.sync;
+    let every = Duration::from_millis(settings.webhook_poll_ms.max(10));
+    loop {
+        match siji_core::sync::webhooks::dispatch(
+            &state.db,
+            settings.webhook_max_attempts.max(1),
+            Utc::now(),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::debug!(deliveries = n, "webhook notifications cut");
+                state.jobs.wake();
+            }
+            Err(err) => tracing::warn!(error = %err, "could not cut webhook notifications"),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

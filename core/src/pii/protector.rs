@@ -23,10 +23,18 @@ pub enum PiiField {
     IdNumber,
     Phone,
     BankCard,
+    /// Not personal data, but a secret the server must read back (a webhook's signing key):
+    /// sealed and rotated with the same keys.
+    SigningSecret,
 }
 
 impl PiiField {
-    pub const ALL: [PiiField; 3] = [PiiField::IdNumber, PiiField::Phone, PiiField::BankCard];
+    pub const ALL: [PiiField; 4] = [
+        PiiField::IdNumber,
+        PiiField::Phone,
+        PiiField::BankCard,
+        PiiField::SigningSecret,
+    ];
 
     /// The field an encrypted column `<name>_enc` holds (the naming rule of the schema).
     pub fn of_column(column: &str) -> Option<Self> {
@@ -39,6 +47,7 @@ impl PiiField {
             PiiField::IdNumber => "id_number",
             PiiField::Phone => "phone",
             PiiField::BankCard => "bank_card",
+            PiiField::SigningSecret => "signing_secret",
         }
     }
 }

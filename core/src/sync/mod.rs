@@ -10,6 +10,7 @@ use crate::changelog::{self, Change, Cursor};
 use crate::{Context, CoreError};
 
 pub mod push;
+pub mod webhooks;
 
 /// A kind of record in the feed, as the change log names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

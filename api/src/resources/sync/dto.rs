@@ -485,3 +485,121 @@ pub struct MappingResponse {
     pub version: i32,
     pub updated_at: DateTime<Utc>,
 }
+
+/// Register a webhook (变更通知).
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://sync.rencheng.example.cn/siji/notify", "kinds": ["worker", "enterprise"]}))]
+pub struct CreateWebhookRequest {
+    /// Your HTTPS endpoint (at most 2,000 characters, no credentials in it).
+    #[validate(length(min = 9, max = 2000))]
+    #[schema(min_length = 9, max_length = 2000, format = "uri")]
+    pub url: String,
+    /// The kinds to be notified of; each needs its read permission.
+    #[validate(length(min = 1, max = 5))]
+    #[schema(min_items = 1, max_items = 5)]
+    pub kinds: Vec<ChangeKind>,
+}
+
+/// A webhook: where notifications go and which kinds.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f40", "url": "https://sync.rencheng.example.cn/siji/notify",
+    "kinds": ["enterprise", "worker"], "active": true,
+    "created_at": "2026-11-28T09:00:00Z", "updated_at": "2026-11-28T09:00:00Z",
+    "signing_secret": "whsec_5S3cn0K2x1mB7yQ8lJ0wXc2d9P4tV6uA1rE3iO5hN8g"
+}))]
+pub struct WebhookResponse {
+    pub id: Uuid,
+    pub url: String,
+    pub kinds: Vec<ChangeKind>,
+    /// `false` once removed: nothing more is sent.
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Only in the answer to registration: the HMAC-SHA256 key of `Siji-Signature`. Store it
+    /// now; it is not shown again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
+}
+
+impl From<entity::webhooks::Model> for WebhookResponse {
+    fn from(w: entity::webhooks::Model) -> Self {
+        Self {
+            id: w.id,
+            kinds: siji_core::sync::webhooks::kinds_of(&w),
+            url: w.url,
+            active: w.active,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+            signing_secret: None,
+        }
+    }
+}
+
+/// How a delivery stands.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Not yet taken by the endpoint: waiting for its (next) try.
+    Pending,
+    /// The endpoint answered 2xx.
+    Delivered,
+    /// Every try failed; given up. The changes are still in the feed.
+    Failed,
+    /// The webhook was removed before it was delivered.
+    Cancelled,
+}
+
+/// One try of a delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptResponse {
+    pub attempted_at: DateTime<Utc>,
+    /// The endpoint's HTTP status; `null` when it could not be reached.
+    pub status_code: Option<i32>,
+    /// Why the try failed, when the endpoint gave no status.
+    pub error: Option<String>,
+    pub duration_ms: i32,
+}
+
+/// One notification and its tries.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f41", "status": "delivered", "changes": 2, "attempts": 2,
+    "created_at": "2026-11-28T09:01:00Z", "delivered_at": "2026-11-28T09:01:06Z",
+    "payload": {"id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f41", "webhook_id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f40",
+                "created_at": "2026-11-28T09:01:00Z",
+                "changes": [{"kind": "worker", "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001", "op": "create", "version": 1, "cursor": "WzczMSw0MV0"},
+                            {"kind": "worker", "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2002", "op": "update", "version": 3, "cursor": "WzczMSw0Ml0"}],
+                "next_cursor": "WzczMSw0Ml0"},
+    "attempt_log": [
+        {"attempted_at": "2026-11-28T09:01:01Z", "status_code": 503, "error": null, "duration_ms": 41},
+        {"attempted_at": "2026-11-28T09:01:06Z", "status_code": 200, "error": null, "duration_ms": 38}
+    ]
+}))]
+pub struct DeliveryResponse {
+    pub id: Uuid,
+    pub status: DeliveryStatus,
+    /// How many changes it names.
+    pub changes: i32,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The body posted: ids, operations, versions and cursors, never a record.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// Each try, oldest first.
+    pub attempt_log: Vec<AttemptResponse>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WebhookPageQuery {
+    /// Page size, 1–200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}

@@ -85,7 +85,7 @@ pub async fn changes(
         .changes
         .into_iter()
         .map(|(kind, c)| ChangeResponse {
-            cursor: encode_cursor(&(c.txid, c.seq)),
+            cursor: c.cursor().token(),
             kind,
             id: c.record_id,
             org_id: c.org_id,
@@ -99,7 +99,7 @@ pub async fn changes(
         .collect();
     Ok(HttpResponse::Ok().json(ChangesPage {
         changes,
-        next_cursor: encode_cursor(&(page.next.txid, page.next.seq)),
+        next_cursor: page.next.token(),
         has_more: page.has_more,
     }))
 }
@@ -176,7 +176,7 @@ pub async fn snapshot(
             .filter_map(|id| shown.remove(&(q.kind, *id)))
             .collect(),
         next_cursor,
-        feed_cursor: encode_cursor(&(feed.txid, feed.seq)),
+        feed_cursor: feed.token(),
     }))
 }
 
