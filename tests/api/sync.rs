@@ -706,3 +706,107 @@ async fn wage_agreements_are_pushed_in_their_state_and_move_on_by_their_steps() 
     .await;
     assert_eq!(mapped["items"].as_array().unwrap().len(), 2, "{mapped}");
 }
+
+/// A county that registered its workers and enterprises before it synced (a spreadsheet import,
+/// staff) pushes them under its own ids: each is taken over (mapped), not refused as a
+/// duplicate; different content is a conflict until the client says which version it read; a
+/// person another county keeps stays a duplicate it is not told about.
+#[tokio::test]
+async fn records_registered_before_the_county_synced_are_taken_over_by_its_ids() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let first = app
+        .create_worker(&a.operator, &a.org_id, "职工1", &nth_id_number(1))
+        .await;
+    let second = app
+        .create_worker(&a.operator, &a.org_id, "职工2", &nth_id_number(2))
+        .await;
+    let elsewhere = app
+        .create_worker(&b.operator, &b.org_id, "职工3", &nth_id_number(3))
+        .await;
+    let uscc = crate::helpers::uscc("91370811MA3C00001");
+    let known = json_body(
+        app.post_as(
+            "/api/v1/enterprises",
+            &a.operator,
+            &enterprise("E1", &a.org_id, &uscc)["enterprise"],
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    let answer = push(
+        &app,
+        &system,
+        "enterprises",
+        json!([enterprise("E1", &a.org_id, &uscc)]),
+    )
+    .await;
+    assert_eq!(statuses(&answer), ["unchanged"], "{answer}");
+    assert_eq!(answer["results"][0]["id"], known["id"]);
+
+    let mut renamed = worker("W2", &a.org_id, 2);
+    renamed["worker"]["name"] = json!("职工二");
+    let answer = push(
+        &app,
+        &system,
+        "workers",
+        json!([
+            worker("W1", &a.org_id, 1),
+            renamed.clone(),
+            worker("W3", &a.org_id, 3),
+            // The first person again under another id.
+            worker("W9", &a.org_id, 1),
+        ]),
+    )
+    .await;
+    assert_eq!(
+        statuses(&answer),
+        ["unchanged", "conflict", "invalid", "invalid"],
+        "{answer}"
+    );
+    assert_eq!(answer["results"][0]["id"], first["id"]);
+    assert_eq!(answer["results"][1]["current"]["name"], "职工2");
+    assert_eq!(answer["results"][2]["errors"][0]["code"], "duplicate");
+    assert!(
+        !answer
+            .to_string()
+            .contains(elsewhere["id"].as_str().unwrap())
+    );
+    assert_eq!(answer["results"][3]["errors"][0]["code"], "duplicate");
+
+    // Having read version 1, the client writes over it, and the record is now its W2.
+    renamed["base_version"] = json!(1);
+    let answer = push(&app, &system, "workers", json!([renamed.clone()])).await;
+    assert_eq!(statuses(&answer), ["updated"], "{answer}");
+    assert_eq!(
+        (
+            answer["results"][0]["id"].as_str(),
+            answer["results"][0]["version"].as_i64()
+        ),
+        (second["id"].as_str(), Some(2))
+    );
+    renamed.as_object_mut().unwrap().remove("base_version");
+    let answer = push(&app, &system, "workers", json!([renamed])).await;
+    assert_eq!(statuses(&answer), ["unchanged"], "{answer}");
+    assert_eq!(count_workers(&app, &a.operator).await, 2);
+    let mapped = json_body(
+        app.get_as("/api/v1/sync/mappings?kind=worker", &system)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let ids: Vec<&str> = mapped["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["external_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["W1", "W2"]);
+}

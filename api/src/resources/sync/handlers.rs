@@ -365,8 +365,11 @@ pub async fn push_enterprises(
 /// Results as for enterprises: `created`, `updated`, `unchanged`, `conflict` (with `current`,
 /// masked) or `invalid`, in the order sent, all committed together. The ids new to Siji are
 /// registered first, together (a few statements for the whole push); then, in the order sent,
-/// the ids already mapped and any id or person repeated in the push. Only machine clients push
-/// (`integration` role).
+/// the ids already mapped and any id or person repeated in the push. A person already registered
+/// in your subtree (from a spreadsheet, by staff) is taken over under your id: `unchanged` and
+/// mapped when the content is the same, else a `conflict` with the record until you send its
+/// `version` as `base_version`. Enterprises are taken over the same way, by USCC. Only machine
+/// clients push (`integration` role).
 #[utoipa::path(
     tag = tags::SYNC,
     operation_id = "sync_push_workers",

@@ -25,6 +25,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ChangeKind;
+use crate::domain::uscc;
 use crate::registry::enterprises::{self, NewEnterprise};
 use crate::registry::workers::{self, NewWorker};
 use crate::uow::Work;
@@ -291,6 +292,29 @@ async fn enterprise_one(
     let existing = mapped.get(&r.external_id).cloned();
     let outcome = in_savepoint(work, "uscc", async |sp| match existing {
         None => {
+            // An enterprise registered in Siji before the county synced (from a spreadsheet):
+            // the pushed one is the same, by USCC, and is taken over rather than refused.
+            let known = enterprises::scoped(ctx.scope())
+                .filter(entity::enterprises::Column::Uscc.eq(uscc::normalise(&enterprise.uscc)))
+                .one(sp.conn())
+                .await?;
+            if let Some(e) = known {
+                let changes = enterprises::changes_to(&e, enterprise);
+                let duplicate = CoreError::Duplicate {
+                    detail: "an enterprise with this USCC is already registered".into(),
+                    existing_id: Some(e.id),
+                };
+                let found = Found {
+                    id: e.id,
+                    version: e.version,
+                    same: changes.is_empty(),
+                };
+                return adopt(sp, client, kind, mapped, r, duplicate, found, async || {
+                    let e = enterprises::update_in(ctx, sp, e.id, Some(e.version), changes).await?;
+                    Ok(e.version)
+                })
+                .await;
+            }
             let e = enterprises::register_in(ctx, sp, enterprise, "sync").await?;
             let m = map(sp, client, kind, &r.external_id, e.id, e.version).await?;
             mapped.insert(r.external_id.clone(), m);
@@ -458,15 +482,41 @@ async fn worker_one(
     let kind = ChangeKind::Worker;
     let existing = mapped.get(&r.external_id).cloned();
     let outcome = in_savepoint(work, "id_number", async |sp| match existing {
-        None => {
-            let w = workers::register_in(ctx, sp, worker, "sync").await?;
-            let m = map(sp, client, kind, &r.external_id, w.id, w.version).await?;
-            mapped.insert(r.external_id.clone(), m);
-            Ok(Outcome::Created {
-                id: w.id,
-                version: w.version,
-            })
-        }
+        None => match workers::register_in(ctx, sp, worker.clone(), "sync").await {
+            Ok(w) => {
+                let m = map(sp, client, kind, &r.external_id, w.id, w.version).await?;
+                mapped.insert(r.external_id.clone(), m);
+                Ok(Outcome::Created {
+                    id: w.id,
+                    version: w.version,
+                })
+            }
+            // A person registered in the caller's subtree before the county synced (from a
+            // spreadsheet, by staff): taken over under this id rather than refused. The rule's
+            // check found it by query, so the unit of work is still sound.
+            Err(
+                duplicate @ CoreError::Duplicate {
+                    existing_id: Some(id),
+                    ..
+                },
+            ) => {
+                let w = workers::find(sp.conn(), ctx.scope(), id)
+                    .await?
+                    .ok_or_else(gone)?;
+                let changes = workers::changes_to(ctx.pii, &w, worker);
+                let found = Found {
+                    id: w.id,
+                    version: w.version,
+                    same: changes.is_empty(),
+                };
+                adopt(sp, client, kind, mapped, r, duplicate, found, async || {
+                    let w = workers::update_in(ctx, sp, w.id, Some(w.version), changes).await?;
+                    Ok(w.version)
+                })
+                .await
+            }
+            Err(other) => Err(other),
+        },
         Some(m) => {
             let w = workers::find(sp.conn(), ctx.scope(), m.record_id)
                 .await?
@@ -489,6 +539,102 @@ async fn worker_one(
     })
     .await;
     stale_is_conflict(outcome, mapped, &r.external_id)
+}
+
+/// A record of the caller's subtree found for a new id, compared with what was pushed.
+struct Found {
+    id: Uuid,
+    version: i32,
+    same: bool,
+}
+
+/// Take over a record registered before the client synced, under the id it pushes now. The
+/// same content maps it (`unchanged`); different content is written only when the client says
+/// it read that version (`base_version`), else it is a `conflict` showing the record, and
+/// nothing is mapped until the client resends. A record this client already maps under another
+/// id stays the duplicate it is; one it maps under this very id (a concurrent push of its own
+/// committed it first) is compared as mapped.
+#[allow(clippy::too_many_arguments)]
+async fn adopt<W: HasExternalId>(
+    sp: &Work<'_>,
+    client: Uuid,
+    kind: ChangeKind,
+    mapped: &mut HashMap<String, sync_mappings::Model>,
+    r: &W,
+    duplicate: CoreError,
+    found: Found,
+    update: impl AsyncFnOnce() -> Result<i32, CoreError>,
+) -> Result<Outcome, CoreError> {
+    let external_id = r.external_id();
+    let theirs = sync_mappings::Entity::find()
+        .filter(sync_mappings::Column::ClientId.eq(client))
+        .filter(sync_mappings::Column::Kind.eq(kind.as_str()))
+        .filter(sync_mappings::Column::RecordId.eq(found.id))
+        .one(sp.conn())
+        .await?;
+    if let Some(m) = theirs {
+        if m.external_id != external_id {
+            return Err(duplicate);
+        }
+        mapped.insert(external_id.to_owned(), m.clone());
+        return settle(
+            sp,
+            &m,
+            r.base_version(),
+            found.id,
+            found.version,
+            found.same,
+            update,
+        )
+        .await;
+    }
+    let version = if found.same {
+        found.version
+    } else if r.base_version() == Some(found.version) {
+        update().await?
+    } else {
+        return Ok(Outcome::Conflict {
+            id: found.id,
+            version: found.version,
+        });
+    };
+    let m = map(sp, client, kind, external_id, found.id, version).await?;
+    mapped.insert(external_id.to_owned(), m);
+    Ok(if found.same {
+        Outcome::Unchanged {
+            id: found.id,
+            version,
+        }
+    } else {
+        Outcome::Updated {
+            id: found.id,
+            version,
+        }
+    })
+}
+
+/// What [`adopt`] needs of a pushed record.
+trait HasExternalId {
+    fn external_id(&self) -> &str;
+    fn base_version(&self) -> Option<i32>;
+}
+
+impl HasExternalId for WorkerPush {
+    fn external_id(&self) -> &str {
+        &self.external_id
+    }
+    fn base_version(&self) -> Option<i32> {
+        self.base_version
+    }
+}
+
+impl HasExternalId for EnterprisePush {
+    fn external_id(&self) -> &str {
+        &self.external_id
+    }
+    fn base_version(&self) -> Option<i32> {
+        self.base_version
+    }
 }
 
 /// The new workers of a push registered together, each with its mapping; `None` for one the
