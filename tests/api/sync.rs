@@ -559,6 +559,35 @@ async fn archives_are_pushed_with_their_members_and_heads_by_external_id() {
     assert_eq!(stale["results"][0]["current"]["needs"], "助学");
     assert_eq!(stale["results"][0]["version"], 3);
 
+    // The audit trail names the client for every synced write.
+    let actors = async |action: &str| -> Vec<String> {
+        let events = json_body(
+            app.get_as(&format!("/api/v1/audit-events?action={action}"), &admin)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let mut kinds: Vec<String> = events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["actor_kind"].as_str().unwrap().to_owned())
+            .collect();
+        kinds.sort();
+        kinds
+    };
+    assert_eq!(actors("worker.create").await, ["client", "client"]);
+    assert_eq!(actors("beneficiary.create").await, ["client"]);
+    // The correction pushed, and the operator's edit.
+    assert_eq!(actors("beneficiary.update").await, ["client", "user"]);
+    let created = json_body(
+        app.get_as("/api/v1/audit-events?action=beneficiary.create", &admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(created["items"][0]["changes"]["via"], "sync", "{created}");
+
     // The feed shows the archive's changes to the client, by Siji's id.
     let feed = json_body(
         app.get_as("/api/v1/sync/changes?kinds=beneficiary", &system)
