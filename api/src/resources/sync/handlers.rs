@@ -219,6 +219,31 @@ fn split<R, P>(
     (keys, refused, pushed)
 }
 
+/// The rest of every push: its unit of work under the `Idempotency-Key`, the core's push of
+/// the records the handler let through, and the answer with the refused ones back in place.
+#[allow(clippy::too_many_arguments)]
+async fn run_push<'c>(
+    state: &AppState,
+    ctx: &'c siji_core::Context<'_>,
+    key: Option<Key>,
+    kind: ChangeKind,
+    keys: Vec<String>,
+    refused: Vec<Option<Vec<FieldError>>>,
+    push: impl AsyncFnOnce(&siji_core::uow::Work<'c>) -> Result<Vec<Outcome>, siji_core::CoreError>,
+) -> Result<HttpResponse, ApiError> {
+    idempotency::once(
+        key,
+        &state.db,
+        ctx.clock.now(),
+        push::begin(ctx, kind),
+        async |work| {
+            let outcomes = push(work).await?;
+            answer(state, ctx, kind, keys, refused, outcomes).await
+        },
+    )
+    .await
+}
+
 /// The answer to a push: the core's outcomes and the refused records, in the order sent.
 async fn answer(
     state: &AppState,
@@ -334,23 +359,14 @@ pub async fn push_enterprises(
         };
         (r.external_id, errors, push)
     });
-    idempotency::once(
+    run_push(
+        &state,
+        &ctx,
         key,
-        &state.db,
-        ctx.clock.now(),
-        push::begin(&ctx, ChangeKind::Enterprise),
-        async |work| {
-            let outcomes = push::push_enterprises(&ctx, work, pushed).await?;
-            answer(
-                &state,
-                &ctx,
-                ChangeKind::Enterprise,
-                keys,
-                refused,
-                outcomes,
-            )
-            .await
-        },
+        ChangeKind::Enterprise,
+        keys,
+        refused,
+        async |work| push::push_enterprises(&ctx, work, pushed).await,
     )
     .await
 }
@@ -409,15 +425,14 @@ pub async fn push_workers(
         };
         (r.external_id, errors, push)
     });
-    idempotency::once(
+    run_push(
+        &state,
+        &ctx,
         key,
-        &state.db,
-        ctx.clock.now(),
-        push::begin(&ctx, ChangeKind::Worker),
-        async |work| {
-            let outcomes = push::push_workers(&ctx, work, pushed).await?;
-            answer(&state, &ctx, ChangeKind::Worker, keys, refused, outcomes).await
-        },
+        ChangeKind::Worker,
+        keys,
+        refused,
+        async |work| push::push_workers(&ctx, work, pushed).await,
     )
     .await
 }
@@ -476,23 +491,14 @@ pub async fn push_archives(
         };
         (r.external_id, errors, push)
     });
-    idempotency::once(
+    run_push(
+        &state,
+        &ctx,
         key,
-        &state.db,
-        ctx.clock.now(),
-        push::begin(&ctx, ChangeKind::Beneficiary),
-        async |work| {
-            let outcomes = push::push_archives(&ctx, work, pushed).await?;
-            answer(
-                &state,
-                &ctx,
-                ChangeKind::Beneficiary,
-                keys,
-                refused,
-                outcomes,
-            )
-            .await
-        },
+        ChangeKind::Beneficiary,
+        keys,
+        refused,
+        async |work| push::push_archives(&ctx, work, pushed).await,
     )
     .await
 }
@@ -588,23 +594,14 @@ pub async fn push_agreements(
         };
         (r.external_id, errors, push)
     });
-    idempotency::once(
+    run_push(
+        &state,
+        &ctx,
         key,
-        &state.db,
-        ctx.clock.now(),
-        push::begin(&ctx, ChangeKind::WageAgreement),
-        async |work| {
-            let outcomes = push::push_agreements(&ctx, work, pushed).await?;
-            answer(
-                &state,
-                &ctx,
-                ChangeKind::WageAgreement,
-                keys,
-                refused,
-                outcomes,
-            )
-            .await
-        },
+        ChangeKind::WageAgreement,
+        keys,
+        refused,
+        async |work| push::push_agreements(&ctx, work, pushed).await,
     )
     .await
 }

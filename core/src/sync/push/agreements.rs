@@ -11,8 +11,8 @@ use entity::sync_mappings;
 use uuid::Uuid;
 
 use super::{
-    ChangeKind, Outcome, client, gone, in_savepoint, map, mapped_meanwhile, mappings, settle,
-    stale_is_conflict,
+    ChangeKind, HasExternalId, Outcome, client, gone, in_savepoint, map, mappings, once_more,
+    settle, stale_is_conflict,
 };
 use crate::agreements::{self, Filing, NewAgreement, Termination, Terms, compare, queries};
 use crate::uow::Work;
@@ -81,14 +81,10 @@ pub async fn push_agreements(
             .iter()
             .filter_map(|e| covered.get(e).map(|m| m.record_id));
         r.agreement.enterprise_ids.extend(ids);
-        let retry = !mapped.contains_key(&r.external_id);
-        let mut outcome = agreement_one(ctx, work, client, &mut mapped, r.clone()).await?;
-        if retry
-            && let Some(m) = mapped_meanwhile(work, client, kind, &r.external_id, &outcome).await?
-        {
-            mapped.insert(r.external_id.clone(), m);
-            outcome = agreement_one(ctx, work, client, &mut mapped, r).await?;
-        }
+        let outcome = once_more(work, client, kind, &mut mapped, &r, async |mapped, r| {
+            agreement_one(ctx, work, client, mapped, r.clone()).await
+        })
+        .await?;
         outcomes.push(outcome);
     }
     Ok(outcomes)
@@ -164,4 +160,13 @@ async fn agreement_one(
     })
     .await;
     stale_is_conflict(outcome, mapped, &external_id)
+}
+
+impl HasExternalId for AgreementPush {
+    fn external_id(&self) -> &str {
+        &self.external_id
+    }
+    fn base_version(&self) -> Option<i32> {
+        self.base_version
+    }
 }

@@ -10,8 +10,8 @@ use entity::sync_mappings;
 use uuid::Uuid;
 
 use super::{
-    ChangeKind, Outcome, client, gone, in_savepoint, map, mapped_meanwhile, mappings, settle,
-    stale_is_conflict,
+    ChangeKind, HasExternalId, Outcome, client, gone, in_savepoint, map, mappings, once_more,
+    settle, stale_is_conflict,
 };
 use crate::archive::{self, NewArchive, compare, queries};
 use crate::uow::Work;
@@ -65,15 +65,10 @@ pub async fn push_archives(
                 }
             }
         }
-        let retry = (!mapped.contains_key(&r.external_id)).then(|| r.archive.clone());
-        let mut outcome =
-            archive_one(ctx, work, client, &mut mapped, &r, r.archive.clone()).await?;
-        if let Some(archive) = retry
-            && let Some(m) = mapped_meanwhile(work, client, kind, &r.external_id, &outcome).await?
-        {
-            mapped.insert(r.external_id.clone(), m);
-            outcome = archive_one(ctx, work, client, &mut mapped, &r, archive).await?;
-        }
+        let outcome = once_more(work, client, kind, &mut mapped, &r, async |mapped, r| {
+            archive_one(ctx, work, client, mapped, r, r.archive.clone()).await
+        })
+        .await?;
         outcomes.push(outcome);
     }
     Ok(outcomes)
@@ -125,4 +120,13 @@ async fn archive_one(
     })
     .await;
     stale_is_conflict(outcome, mapped, &r.external_id)
+}
+
+impl HasExternalId for ArchivePush {
+    fn external_id(&self) -> &str {
+        &self.external_id
+    }
+    fn base_version(&self) -> Option<i32> {
+        self.base_version
+    }
 }

@@ -265,15 +265,10 @@ pub async fn push_enterprises(
     .await?;
     let mut outcomes = Vec::with_capacity(records.len());
     for r in records {
-        let retry = (!mapped.contains_key(&r.external_id)).then(|| r.enterprise.clone());
-        let mut outcome =
-            enterprise_one(ctx, work, client, &mut mapped, &r, r.enterprise.clone()).await?;
-        if let Some(enterprise) = retry
-            && let Some(m) = mapped_meanwhile(work, client, kind, &r.external_id, &outcome).await?
-        {
-            mapped.insert(r.external_id.clone(), m);
-            outcome = enterprise_one(ctx, work, client, &mut mapped, &r, enterprise).await?;
-        }
+        let outcome = once_more(work, client, kind, &mut mapped, &r, async |mapped, r| {
+            enterprise_one(ctx, work, client, mapped, r, r.enterprise.clone()).await
+        })
+        .await?;
         outcomes.push(outcome);
     }
     Ok(outcomes)
@@ -345,6 +340,30 @@ async fn enterprise_one(
     })
     .await;
     stale_is_conflict(outcome, mapped, &r.external_id)
+}
+
+/// One record's step, and once more when it was refused as a duplicate for a new id that a
+/// concurrent push of the client's own has mapped meanwhile ([`mapped_meanwhile`]).
+async fn once_more<R: HasExternalId>(
+    work: &Work<'_>,
+    client: Uuid,
+    kind: ChangeKind,
+    mapped: &mut HashMap<String, sync_mappings::Model>,
+    r: &R,
+    mut one: impl AsyncFnMut(
+        &mut HashMap<String, sync_mappings::Model>,
+        &R,
+    ) -> Result<Outcome, CoreError>,
+) -> Result<Outcome, CoreError> {
+    let fresh = !mapped.contains_key(r.external_id());
+    let outcome = one(mapped, r).await?;
+    if fresh
+        && let Some(m) = mapped_meanwhile(work, client, kind, r.external_id(), &outcome).await?
+    {
+        mapped.insert(r.external_id().to_owned(), m);
+        return one(mapped, r).await;
+    }
+    Ok(outcome)
 }
 
 /// The mapping of a new id refused as a duplicate, when a concurrent push of the same records by
@@ -454,14 +473,10 @@ pub async fn push_workers(
     }
     one_by_one.sort_by_key(|(i, _)| *i);
     for (i, r) in one_by_one {
-        let retry = (!mapped.contains_key(&r.external_id)).then(|| r.worker.clone());
-        let mut outcome = worker_one(ctx, work, client, &mut mapped, &r, r.worker.clone()).await?;
-        if let Some(worker) = retry
-            && let Some(m) = mapped_meanwhile(work, client, kind, &r.external_id, &outcome).await?
-        {
-            mapped.insert(r.external_id.clone(), m);
-            outcome = worker_one(ctx, work, client, &mut mapped, &r, worker).await?;
-        }
+        let outcome = once_more(work, client, kind, &mut mapped, &r, async |mapped, r| {
+            worker_one(ctx, work, client, mapped, r, r.worker.clone()).await
+        })
+        .await?;
         outcomes[i] = Some(outcome);
     }
     outcomes
