@@ -537,6 +537,38 @@ impl From<entity::webhooks::Model> for WebhookResponse {
     }
 }
 
+/// The body of a webhook notification, as posted to your endpoint (and shown with each
+/// delivery). Verify `Siji-Signature` over the raw body before parsing it. Notifications of one
+/// webhook are cut in commit order, but a retried one can arrive after a later one: treat them
+/// as hints, and read the changes from `GET /api/v1/sync/changes` with your own cursor (or from
+/// a change's `cursor`).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)] // Documents the body `sync::webhooks` writes; never built here.
+pub struct Notification {
+    /// The delivery's id, also in `Siji-Delivery`: take each once.
+    pub id: Uuid,
+    pub webhook_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    /// At most 500, in commit order.
+    pub changes: Vec<NotifiedChange>,
+    /// The feed's cursor after the last change named.
+    pub next_cursor: String,
+}
+
+/// One change a notification names (never the record).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct NotifiedChange {
+    pub kind: ChangeKind,
+    pub id: Uuid,
+    /// `create`, `update`, `archive`, `restore` or `state`.
+    pub op: String,
+    /// The record's version after the change.
+    pub version: i32,
+    /// The feed's cursor after this change.
+    pub cursor: String,
+}
+
 /// How a delivery stands.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -586,7 +618,7 @@ pub struct DeliveryResponse {
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
     /// The body posted: ids, operations, versions and cursors, never a record.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Notification)]
     pub payload: serde_json::Value,
     /// Each try, oldest first.
     pub attempt_log: Vec<AttemptResponse>,

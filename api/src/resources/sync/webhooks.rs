@@ -20,7 +20,8 @@ use crate::state::AppState;
 /// body naming each change (`kind`, `id`, `op`, `version`, `cursor`) and the `next_cursor` — never
 /// a record, never personal data; read the records from `GET /api/v1/sync/changes` as usual.
 /// Notifications start with the changes that commit after registration, at most 500 changes
-/// each, in commit order.
+/// each, cut in commit order (the body is the `Notification` schema). A retried notification
+/// can arrive after a later one: treat them as hints and read the feed with your own cursor.
 ///
 /// **Verify every notification.** The request carries `Siji-Signature: t=<unix seconds>,v1=<hex>`,
 /// where `v1` is HMAC-SHA256 under the `signing_secret` (shown only in this answer) of
