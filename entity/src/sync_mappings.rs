@@ -9,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub client_id: Uuid,
-    /// `enterprise` or `worker` (the change feed's kinds).
+    /// `enterprise`, `worker`, `beneficiary` or `wage_agreement` (the change feed's kinds).
     pub kind: String,
     pub external_id: String,
     pub record_id: Uuid,

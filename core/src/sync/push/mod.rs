@@ -13,6 +13,12 @@
 //! a query per check for the whole push, multi-row writes), in a savepoint of their own; a
 //! worker the batch cannot take, or all of them if a concurrent write wins a race, goes alone
 //! afterwards with the records already mapped, in the order sent.
+//!
+//! A new id whose record Siji already holds in the caller's subtree (registered from a
+//! spreadsheet before the county synced) is taken over, not refused (`adopt`); one refused
+//! because a concurrent push of the same client mapped it first is compared as mapped
+//! (`once_more`). Hardship archives (`archives.rs`) and wage agreements (`agreements.rs`) are
+//! pushed the same way, through their own operations.
 
 use std::collections::HashMap;
 
