@@ -215,6 +215,22 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
         .unwrap()
         .to_owned();
     let (batch, payout, file, check) = payout_rows(&app, &a.org_id, &funded, &grant, &card).await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let webhook = json_body(
+        app.post_as(
+            "/api/v1/sync/webhooks",
+            &system,
+            &json!({"url": "https://sync.example.cn/notify", "kinds": ["worker"]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let ids: HashMap<&str, String> = HashMap::from([
         ("bank-cards", card),
         ("payout-batches", batch),
@@ -233,6 +249,7 @@ async fn every_operation_on_a_record_of_county_a_answers_404_to_county_b() {
         ("grants", grant),
         ("grant-notices", notice),
         ("grant-objections", objection),
+        ("sync", webhook),
     ]);
 
     let doc = serde_json::to_value(siji_api::docs::document()).unwrap();

@@ -347,8 +347,17 @@ async fn only_machine_clients_register_https_endpoints_of_kinds_they_may_read() 
         StatusCode::CREATED,
     )
     .await;
-    // Another client cannot see or remove it.
+    // The county's administrator sees its clients' deliveries; an operator may not.
     let id = hook["id"].as_str().unwrap();
+    let path = format!("/api/v1/sync/webhooks/{id}/deliveries");
+    assert_eq!(app.get_as(&path, &a.admin).await.status(), StatusCode::OK);
+    assert_problem(
+        app.get_as(&path, &a.operator).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    // Another client cannot see or remove it.
     let res = app
         .get_as(&format!("/api/v1/sync/webhooks/{id}/deliveries"), &other)
         .await;

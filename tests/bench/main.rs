@@ -894,6 +894,63 @@ async fn sync(app: &helpers::TestApp, admin: &str) {
         "follow the change feed (1,000 a page, records shown)",
         seen as f64 / feed_s
     );
+
+    // One push of 1,000 of each other kind: the answer a connector waits for.
+    app.living_standard_this_year(&county, 80_000).await;
+    let push_once = async |kind: &str, records: Vec<serde_json::Value>| {
+        let started = Instant::now();
+        let res = app
+            .authed(Method::POST, &format!("/api/v1/sync/{kind}"), &system)
+            .timeout(Duration::from_secs(600))
+            .json(&json!({ "records": records }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let answer: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(answer["invalid"], 0, "{answer}");
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "{:<48} {ms:.0} ms (created {}, unchanged {})",
+            format!("push 1,000 {kind} in one request"),
+            answer["created"],
+            answer["unchanged"]
+        );
+    };
+    let enterprises: Vec<serde_json::Value> = (0..1000)
+        .map(|e| {
+            json!({"external_id": format!("ZC-E{e:05}"), "enterprise": {"org_id": county.org_id,
+                   "name": format!("企业{e}"), "uscc": helpers::uscc(&format!("91370883MA{e:07}")),
+                   "ownership": "private", "industry": "C"}})
+        })
+        .collect();
+    push_once("enterprises", enterprises.clone()).await;
+    push_once("enterprises", enterprises).await;
+    let archives: Vec<serde_json::Value> = (0..1000.min(n))
+        .map(|i| {
+            json!({"external_id": format!("ZC-A{i:05}"), "head_external_id": format!("ZC-{i:07}"),
+                   "archive": {"org_id": county.org_id, "household_size": 3,
+                   "annual_income_fen": 50_000 * 36 + 120_000, "rigid_expenses_fen": 120_000,
+                   "causes": ["illness"],
+                   "members": [{"name": "配偶", "relation": "spouse", "health": "chronic_illness"}],
+                   "first_visit": {"visited_on": "2026-09-01", "findings": "家中一人患病"}}})
+        })
+        .collect();
+    push_once("beneficiaries", archives.clone()).await;
+    push_once("beneficiaries", archives).await;
+    let agreements: Vec<serde_json::Value> = (0..1000)
+        .map(|e| {
+            json!({"external_id": format!("ZC-H{e:05}"),
+                   "enterprise_external_ids": [format!("ZC-E{e:05}")],
+                   "agreement": {"org_id": county.org_id, "title": format!("工资专项集体合同{e}"),
+                   "scope": "enterprise", "mode": "single_enterprise", "text_type": "wage_special"},
+                   "terms": {"signed_on": "2026-03-01", "effective_from": "2026-03-01",
+                   "effective_to": "2029-02-28", "wage_rise_bp": 500, "minimum_wage_fen": 260000,
+                   "workers_covered": 50}})
+        })
+        .collect();
+    push_once("wage-agreements", agreements.clone()).await;
+    push_once("wage-agreements", agreements).await;
 }
 
 /// Upload a CSV to the worker import; the status, the report and the seconds it took.

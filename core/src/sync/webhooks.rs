@@ -158,19 +158,39 @@ pub async fn list(
     Ok(select.all(ctx.db).await?)
 }
 
-/// One of the caller's webhooks; another client's is not found.
-pub async fn find(ctx: &Context<'_>, id: Uuid) -> Result<webhooks::Model, CoreError> {
-    let client = machine_client(ctx)?;
-    webhooks::Entity::find_by_id(id)
-        .filter(webhooks::Column::ClientId.eq(client))
+/// A webhook the caller may act on: its own, as a machine client; or, as staff, one of a client
+/// of its subtree, with the clients' permission (`read` or `write`), so an administrator can see
+/// why a county's connector misses notifications and stop a broken endpoint. Anything else is
+/// not found.
+pub async fn find(
+    ctx: &Context<'_>,
+    id: Uuid,
+    permission: crate::access::Permission,
+) -> Result<webhooks::Model, CoreError> {
+    let hook = webhooks::Entity::find_by_id(id)
         .one(ctx.db)
         .await?
-        .ok_or(CoreError::NotFound)
+        .ok_or(CoreError::NotFound)?;
+    match (ctx.actor().kind, ctx.actor().id) {
+        ("client", Some(me)) if me == hook.client_id => Ok(hook),
+        ("client", _) => Err(CoreError::NotFound),
+        _ => {
+            let client = api_clients::Entity::find_by_id(hook.client_id)
+                .one(ctx.db)
+                .await?
+                .ok_or(CoreError::NotFound)?;
+            crate::registry::orgs::find(ctx.db, ctx.scope(), client.org_id)
+                .await?
+                .ok_or(CoreError::NotFound)?;
+            ctx.require(permission).await?;
+            Ok(hook)
+        }
+    }
 }
 
 /// Stop a webhook: no new notifications, and the ones not yet delivered are cancelled.
 pub async fn remove(ctx: &Context<'_>, id: Uuid) -> Result<webhooks::Model, CoreError> {
-    let hook = find(ctx, id).await?;
+    let hook = find(ctx, id, crate::accounts::clients::WRITE).await?;
     let work = ctx.begin().await?;
     let now = ctx.clock.now();
     webhooks::Entity::update_many()
@@ -202,7 +222,7 @@ pub async fn deliveries(
     before: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<(webhook_deliveries::Model, Vec<webhook_attempts::Model>)>, CoreError> {
-    let hook = find(ctx, webhook).await?;
+    let hook = find(ctx, webhook, crate::accounts::clients::READ).await?;
     let mut select = webhook_deliveries::Entity::find()
         .filter(webhook_deliveries::Column::WebhookId.eq(hook.id))
         .order_by_desc(webhook_deliveries::Column::Id)

@@ -102,7 +102,8 @@ pub async fn list(
 /// Remove a webhook.
 ///
 /// Nothing more is sent to it; deliveries not yet taken are `cancelled`. Its deliveries stay
-/// readable. Another client's webhook is not found.
+/// readable. The client itself, or an administrator over its organisation (`clients.write`),
+/// may remove it; another client's webhook is not found.
 #[utoipa::path(
     tag = tags::SYNC,
     operation_id = "sync_remove_webhook",
@@ -127,7 +128,8 @@ pub async fn remove(
 ///
 /// Its notifications, newest first, each with its status (`pending`, `delivered`, `failed`,
 /// `cancelled`), the body posted and every try (when, the endpoint's status or why it could not
-/// be reached, how long it took).
+/// be reached, how long it took). For the client itself, or an administrator over its
+/// organisation (`clients.read`) finding out why a connector misses notifications.
 #[utoipa::path(
     tag = tags::SYNC,
     operation_id = "sync_webhook_deliveries",
