@@ -263,6 +263,25 @@ pub async fn assert_problem(res: Response, status: StatusCode, code: &str) -> Va
     body
 }
 
+/// One page of the change feed at `path`, read again until `enough` holds of it (or 20 s pass).
+/// On PostgreSQL a change is readable once every older transaction of the cluster has ended, and
+/// other tests run beside, each on its own database of the same cluster.
+pub async fn feed_until(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    enough: impl Fn(&Value) -> bool,
+) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let feed = json_body(app.get_as(path, token).await, StatusCode::OK).await;
+        if enough(&feed) || started.elapsed() > Duration::from_secs(20) {
+            return feed;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Read a JSON body after checking the status.
 pub async fn json_body(res: Response, status: StatusCode) -> Value {
     let actual = res.status();

@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, json_body, nth_id_number, spawn_app};
+use crate::helpers::{TestApp, assert_problem, feed_until, json_body, nth_id_number, spawn_app};
 
 async fn push(app: &TestApp, token: &str, kind: &str, records: Value) -> Value {
     json_body(
@@ -297,23 +297,14 @@ async fn a_push_with_repeats_registers_each_person_and_id_once() {
     assert_eq!(answer["results"][2]["errors"][0]["code"], "duplicate");
     assert_eq!(answer["results"][3]["version"], 2);
     assert_eq!(count_workers(&app, &a.operator).await, 3);
-    // Every creation is in the feed once, with the update after it (on PostgreSQL a change is
-    // readable once every older transaction of the cluster has ended: other tests run beside).
-    let started = std::time::Instant::now();
-    let feed = loop {
-        let feed = json_body(
-            app.get_as("/api/v1/sync/changes?kinds=worker&limit=100", &system)
-                .await,
-            StatusCode::OK,
-        )
-        .await;
-        if feed["changes"].as_array().unwrap().len() >= 4
-            || started.elapsed() > std::time::Duration::from_secs(20)
-        {
-            break feed;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    // Every creation is in the feed once, with the update after it.
+    let feed = feed_until(
+        &app,
+        &system,
+        "/api/v1/sync/changes?kinds=worker&limit=100",
+        |feed| feed["changes"].as_array().is_some_and(|c| c.len() >= 4),
+    )
+    .await;
     let ops: Vec<(&str, i64)> = feed["changes"]
         .as_array()
         .unwrap()
@@ -589,20 +580,23 @@ async fn archives_are_pushed_with_their_members_and_heads_by_external_id() {
     assert_eq!(created["items"][0]["changes"]["via"], "sync", "{created}");
 
     // The feed shows the archive's changes to the client, by Siji's id.
-    let feed = json_body(
-        app.get_as("/api/v1/sync/changes?kinds=beneficiary", &system)
-            .await,
-        StatusCode::OK,
+    let of_archive = |feed: &Value| -> Vec<i64> {
+        feed["changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["id"] == id.as_str())
+            .filter_map(|c| c["version"].as_i64())
+            .collect()
+    };
+    let feed = feed_until(
+        &app,
+        &system,
+        "/api/v1/sync/changes?kinds=beneficiary",
+        |feed| of_archive(feed).len() >= 2,
     )
     .await;
-    let versions: Vec<i64> = feed["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["id"] == id.as_str())
-        .map(|c| c["version"].as_i64().unwrap())
-        .collect();
-    assert!(versions.starts_with(&[1, 2]), "{feed}");
+    assert!(of_archive(&feed).starts_with(&[1, 2]), "{feed}");
 }
 
 fn agreement(external_id: &str, org_id: &str, enterprises: &[&str], title: &str) -> Value {
@@ -838,4 +832,168 @@ async fn records_registered_before_the_county_synced_are_taken_over_by_its_ids()
         .map(|m| m["external_id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["W1", "W2"]);
+}
+
+/// The new records of a push are registered together (a query per check for all of them,
+/// multi-row writes), yet each is checked as if it came alone, against Siji and against the
+/// records before it in the push: a USCC twice, a head twice, two agreements of one text type
+/// in force at once for one enterprise. Each one refused says why; the others are all created,
+/// audited and in the feed; sent again, all are `unchanged`.
+#[tokio::test]
+async fn a_push_registered_together_checks_its_records_against_each_other() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    app.living_standard_this_year(&a, 80_000).await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let n = 12;
+    let code = |i: usize| crate::helpers::uscc(&format!("91370811MA3D{i:05}"));
+    let mut firms: Vec<Value> = (0..n)
+        .map(|i| enterprise(&format!("E{i}"), &a.org_id, &code(i)))
+        .collect();
+    firms.push(enterprise("E-again", &a.org_id, &code(0)));
+    let mut counts = enterprise("E-counts", &a.org_id, &code(99));
+    counts["enterprise"]["headcount"] = json!(10);
+    counts["enterprise"]["member_count"] = json!(11);
+    firms.push(counts);
+    let answer = push(&app, &system, "enterprises", json!(firms)).await;
+    let mut expected = vec!["created"; n];
+    expected.extend(["invalid", "invalid"]);
+    assert_eq!(statuses(&answer), expected, "{answer}");
+    assert_eq!(answer["results"][n]["errors"][0]["code"], "duplicate");
+    assert_eq!(
+        answer["results"][n + 1]["errors"][0]["code"],
+        "exceeds_headcount"
+    );
+
+    let people: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut w = worker(&format!("W{i}"), &a.org_id, 100 + i as u32);
+            w["employer_external_id"] = json!(format!("E{i}"));
+            w
+        })
+        .collect();
+    let answer = push(&app, &system, "workers", json!(people)).await;
+    assert_eq!(statuses(&answer), vec!["created"; n], "{answer}");
+
+    let member = |i: usize| {
+        json!([{"name": format!("子女{i}"), "relation": "child",
+                "id_number": nth_id_number(500 + i as u32), "health": "healthy"}])
+    };
+    let mut households: Vec<Value> = (0..n)
+        .map(|i| {
+            let income = 50_000 * 36 + 120_000;
+            archive(
+                &format!("A{i}"),
+                &a.org_id,
+                &format!("W{i}"),
+                income,
+                member(i),
+            )
+        })
+        .collect();
+    households.push(archive("A-again", &a.org_id, "W0", 1_920_000, json!([])));
+    let answer = push(&app, &system, "beneficiaries", json!(households)).await;
+    let mut expected = vec!["created"; n];
+    expected.push("invalid");
+    assert_eq!(statuses(&answer), expected, "{answer}");
+    assert_eq!(answer["results"][n]["errors"][0]["code"], "duplicate");
+    let last = answer["results"][n - 1]["id"].as_str().unwrap().to_owned();
+    let shown = json_body(
+        app.get_as(&format!("/api/v1/beneficiaries/{last}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            shown["category"].as_str(),
+            shown["members"].as_array().map(Vec::len),
+            shown["visits"].as_array().map(Vec::len),
+        ),
+        (Some("deep"), Some(1), Some(1)),
+        "{shown}"
+    );
+
+    let mut deals: Vec<Value> = (0..n)
+        .map(|i| {
+            let e = format!("E{i}");
+            let mut h = agreement(&format!("H{i}"), &a.org_id, &[&e], &format!("{i}号合同"));
+            h["terms"] = terms();
+            h
+        })
+        .collect();
+    let mut overlapping = agreement("H-over", &a.org_id, &["E0"], "重叠合同");
+    overlapping["terms"] = terms();
+    deals.push(overlapping);
+    deals.push(agreement("H-talks", &a.org_id, &["E0"], "协商中"));
+    let answer = push(&app, &system, "wage-agreements", json!(deals)).await;
+    let mut expected = vec!["created"; n];
+    expected.extend(["invalid", "created"]);
+    assert_eq!(statuses(&answer), expected, "{answer}");
+    assert_eq!(answer["results"][n]["errors"][0]["code"], "conflict");
+
+    // All audited as the client's, and in the feed once each.
+    for (action, made) in [
+        ("enterprise.create", n),
+        ("worker.create", n),
+        ("beneficiary.create", n),
+        ("wage_agreement.create", n + 1),
+    ] {
+        let events = json_body(
+            app.get_as(
+                &format!("/api/v1/audit-events?action={action}&limit=100"),
+                &admin,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let events = events["items"].as_array().unwrap();
+        assert_eq!(events.len(), made, "{action}");
+        assert!(
+            events.iter().all(|e| e["actor_kind"] == "client"),
+            "{action}"
+        );
+    }
+    let total = n * 3 + n + 1;
+    let feed = feed_until(
+        &app,
+        &system,
+        "/api/v1/sync/changes?limit=1000&kinds=enterprise,worker,beneficiary,wage_agreement",
+        |feed| feed["changes"].as_array().is_some_and(|c| c.len() >= total),
+    )
+    .await;
+    let ids: std::collections::HashSet<&str> = feed["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(
+        (feed["changes"].as_array().unwrap().len(), ids.len()),
+        (total, total)
+    );
+
+    // Sent again: nothing written; what was refused is refused again.
+    for (kind, records, refused) in [
+        ("enterprises", json!(firms), 2),
+        ("workers", json!(people), 0),
+        ("beneficiaries", json!(households), 1),
+        ("wage-agreements", json!(deals), 1),
+    ] {
+        let again = push(&app, &system, kind, records).await;
+        let unchanged = statuses(&again)
+            .iter()
+            .filter(|s| **s == "unchanged")
+            .count();
+        let invalid = statuses(&again).iter().filter(|s| **s == "invalid").count();
+        assert_eq!(
+            (unchanged + refused, invalid),
+            (statuses(&again).len(), refused),
+            "{kind}: {again}"
+        );
+    }
 }

@@ -163,12 +163,16 @@ async fn notify_webhooks(state: Arc<AppState>, mut stopped: watch::Receiver<bool
         )
         .await
         {
-            Ok(0) => {}
-            Ok(n) => {
-                tracing::debug!(deliveries = n, "webhook notifications cut");
-                state.jobs.wake();
+            Ok(done) => {
+                for (webhook, err) in &done.failed {
+                    tracing::warn!(%webhook, error = %err, "could not cut this webhook's notifications");
+                }
+                if done.made > 0 {
+                    tracing::debug!(deliveries = done.made, "webhook notifications cut");
+                    state.jobs.wake();
+                }
             }
-            Err(err) => tracing::warn!(error = %err, "could not cut webhook notifications"),
+            Err(err) => tracing::warn!(error = %err, "could not list webhooks to notify"),
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use entity::wage_agreements;
 use sea_orm::ConnectionTrait;
+use uuid::Uuid;
 
 use super::{Filing, NewAgreement, Termination, Terms, queries};
 use crate::{CoreError, FieldError};
@@ -60,13 +61,35 @@ pub async fn steps_to(
     filing: Option<Filing>,
     termination: Option<Termination>,
 ) -> Result<Steps, CoreError> {
+    let (covered, _) = queries::details(conn, &[a.id]).await?;
+    let stored = covered.get(&a.id).map(Vec::as_slice).unwrap_or_default();
+    steps_with(a, stored, new, terms, filing, termination)
+}
+
+/// Whether `a`, covering `covered`, holds what was sent already (the comparison of
+/// [`steps_to`], for a push that read many agreements at once).
+pub fn holds(
+    a: &wage_agreements::Model,
+    covered: &[Uuid],
+    new: &NewAgreement,
+    terms: Option<Terms>,
+    filing: Option<Filing>,
+    termination: Option<Termination>,
+) -> bool {
+    steps_with(a, covered, new, terms, filing, termination).is_ok_and(|s| s.is_empty())
+}
+
+fn steps_with(
+    a: &wage_agreements::Model,
+    covered: &[Uuid],
+    new: &NewAgreement,
+    terms: Option<Terms>,
+    filing: Option<Filing>,
+    termination: Option<Termination>,
+) -> Result<Steps, CoreError> {
     let mut errors = Vec::new();
     let fixed = "an agreement's parties and text are fixed when it is opened";
-    let (covered, _) = queries::details(conn, &[a.id]).await?;
-    let stored: HashSet<_> = covered
-        .get(&a.id)
-        .map(|ids| ids.iter().copied().collect())
-        .unwrap_or_default();
+    let stored: HashSet<_> = covered.iter().copied().collect();
     let sent: HashSet<_> = new.enterprise_ids.iter().copied().collect();
     for (field, same) in [
         ("org_id", new.org_id == a.org_id),

@@ -4,6 +4,7 @@
 //! agreement of a text type in force per enterprise at a time) is checked under a lock on the
 //! covered enterprises, so two signings cannot both pass it.
 
+mod bulk;
 pub mod compare;
 pub mod coverage;
 pub mod queries;
@@ -14,10 +15,13 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::{negotiation_rounds, wage_agreement_enterprises as links, wage_agreements};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter,
 };
 use serde_json::json;
 use uuid::Uuid;
+
+pub use bulk::open_many_in;
 
 use crate::access::Permission;
 use crate::audit::Event;
@@ -190,20 +194,7 @@ pub async fn open_in(
     signed: Option<(Terms, Option<Filing>)>,
     via: &str,
 ) -> Result<wage_agreements::Model, CoreError> {
-    let ids: Vec<Uuid> = new
-        .enterprise_ids
-        .iter()
-        .copied()
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    if new.scope == AgreementScope::Enterprise && ids.len() != 1 {
-        return Err(CoreError::field(
-            "enterprise_ids",
-            "one_enterprise",
-            "a single-enterprise agreement covers exactly one enterprise",
-        ));
-    }
+    let ids = covered_ids(&new)?;
     let org = orgs::find(work.conn(), ctx.scope(), new.org_id)
         .await?
         .ok_or(CoreError::NotFound)?;
@@ -232,53 +223,90 @@ pub async fn open_in(
             status = AgreementStatus::Filed;
         }
     }
+    let row = new_row(ctx, new, org.id, status, signed);
+    let a = wage_agreements::Entity::insert(row.into_active_model())
+        .exec_with_returning(work.conn())
+        .await?;
+    links::Entity::insert_many(link_rows(a.id, &ids))
+        .exec_without_returning(work.conn())
+        .await?;
+    work.record(created(&a, ids.len(), via)).await?;
+    Ok(a)
+}
+
+/// The enterprises an agreement covers, each once; exactly one for a single-enterprise one.
+fn covered_ids(new: &NewAgreement) -> Result<Vec<Uuid>, CoreError> {
+    let mut seen = HashSet::new();
+    let ids: Vec<Uuid> = new
+        .enterprise_ids
+        .iter()
+        .copied()
+        .filter(|e| seen.insert(*e))
+        .collect();
+    if new.scope == AgreementScope::Enterprise && ids.len() != 1 {
+        return Err(CoreError::field(
+            "enterprise_ids",
+            "one_enterprise",
+            "a single-enterprise agreement covers exactly one enterprise",
+        ));
+    }
+    Ok(ids)
+}
+
+/// A new agreement's row, in `status`, with the terms and filing it was recorded with.
+fn new_row(
+    ctx: &Context<'_>,
+    new: NewAgreement,
+    org: Uuid,
+    status: AgreementStatus,
+    signed: Option<(Terms, Option<Filing>)>,
+) -> wage_agreements::Model {
     let (terms, filing) = match signed {
         Some((terms, filing)) => (Some(terms), filing),
         None => (None, None),
     };
     let now = ctx.clock.now();
-    let row = wage_agreements::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(org.id),
-        title: Set(new.title.trim().to_owned()),
-        scope: Set(new.scope.as_str().to_owned()),
-        mode: Set(new.mode.as_str().to_owned()),
-        text_type: Set(new.text_type.as_str().to_owned()),
-        industry: Set(new.industry),
-        status: Set(status.as_str().to_owned()),
-        signed_on: Set(terms.as_ref().map(|t| t.signed_on)),
-        effective_from: Set(terms.as_ref().map(|t| t.effective_from)),
-        effective_to: Set(terms.as_ref().map(|t| t.effective_to)),
-        wage_rise_bp: Set(terms.as_ref().map(|t| t.wage_rise_bp)),
-        minimum_wage_fen: Set(terms.as_ref().map(|t| t.minimum_wage_fen)),
-        workers_covered: Set(terms.as_ref().map(|t| t.workers_covered)),
-        filed_on: Set(filing.as_ref().map(|f| f.filed_on)),
-        filing_number: Set(filing.map(|f| f.filing_number)),
-        terminated_on: Set(None),
-        termination_reason: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    };
-    let a = wage_agreements::Entity::insert(row)
-        .exec_with_returning(work.conn())
-        .await?;
-    let links = ids.iter().map(|e| links::ActiveModel {
-        agreement_id: Set(a.id),
-        enterprise_id: Set(*e),
-    });
-    links::Entity::insert_many(links)
-        .exec_without_returning(work.conn())
-        .await?;
+    wage_agreements::Model {
+        id: Uuid::now_v7(),
+        org_id: org,
+        title: new.title.trim().to_owned(),
+        scope: new.scope.as_str().to_owned(),
+        mode: new.mode.as_str().to_owned(),
+        text_type: new.text_type.as_str().to_owned(),
+        industry: new.industry,
+        status: status.as_str().to_owned(),
+        signed_on: terms.as_ref().map(|t| t.signed_on),
+        effective_from: terms.as_ref().map(|t| t.effective_from),
+        effective_to: terms.as_ref().map(|t| t.effective_to),
+        wage_rise_bp: terms.as_ref().map(|t| t.wage_rise_bp),
+        minimum_wage_fen: terms.as_ref().map(|t| t.minimum_wage_fen),
+        workers_covered: terms.as_ref().map(|t| t.workers_covered),
+        filed_on: filing.as_ref().map(|f| f.filed_on),
+        filing_number: filing.map(|f| f.filing_number),
+        terminated_on: None,
+        termination_reason: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+fn link_rows(agreement: Uuid, enterprises: &[Uuid]) -> Vec<links::ActiveModel> {
+    enterprises
+        .iter()
+        .map(|e| links::ActiveModel {
+            agreement_id: Set(agreement),
+            enterprise_id: Set(*e),
+        })
+        .collect()
+}
+
+fn created(a: &wage_agreements::Model, enterprises: usize, via: &str) -> Event {
     let changes = json!({ "title": a.title, "scope": a.scope, "mode": a.mode, "text_type": a.text_type, "status": a.status,
-                          "effective_from": a.effective_from, "effective_to": a.effective_to, "enterprises": ids.len(), "via": via });
-    work.record(
-        Event::new("wage_agreement.create")
-            .on("wage_agreement", a.id)
-            .changes(changes),
-    )
-    .await?;
-    Ok(a)
+                          "effective_from": a.effective_from, "effective_to": a.effective_to, "enterprises": enterprises, "via": via });
+    Event::new("wage_agreement.create")
+        .on("wage_agreement", a.id)
+        .changes(changes)
 }
 
 /// Record a negotiation round: only while the agreement is being negotiated.
@@ -328,6 +356,32 @@ pub async fn check_terms(
     enterprise_ids: &[Uuid],
     t: &Terms,
 ) -> Result<(), CoreError> {
+    let mut errors = term_errors(today, t);
+    if let Some(required) = queries::statutory_minimum(db, enterprise_ids, t.effective_from).await?
+        && t.minimum_wage_fen < required
+    {
+        errors.push(below_minimum(required));
+    }
+    if !errors.is_empty() {
+        return Err(CoreError::Validation(errors));
+    }
+    if queries::overlapping(
+        db,
+        exclude,
+        text_type,
+        enterprise_ids,
+        t.effective_from,
+        t.effective_to,
+    )
+    .await?
+    {
+        return Err(overlap());
+    }
+    Ok(())
+}
+
+/// What is wrong with a term on its own (the term's length, a signing in the future).
+fn term_errors(today: NaiveDate, t: &Terms) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if t.effective_to < t.effective_from {
         errors.push(FieldError::new(
@@ -349,33 +403,21 @@ pub async fn check_terms(
             "must not be in the future",
         ));
     }
-    if let Some(required) = queries::statutory_minimum(db, enterprise_ids, t.effective_from).await?
-        && t.minimum_wage_fen < required
-    {
-        errors.push(FieldError::new(
-            "minimum_wage_fen",
-            "below_statutory_minimum",
-            format!("must be at least the local statutory minimum of {required} fen"),
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(CoreError::Validation(errors));
-    }
-    if queries::overlapping(
-        db,
-        exclude,
-        text_type,
-        enterprise_ids,
-        t.effective_from,
-        t.effective_to,
+    errors
+}
+
+fn below_minimum(required: i64) -> FieldError {
+    FieldError::new(
+        "minimum_wage_fen",
+        "below_statutory_minimum",
+        format!("must be at least the local statutory minimum of {required} fen"),
     )
-    .await?
-    {
-        return Err(CoreError::conflict(
-            "a covered enterprise already has an agreement of this text type in force during this term",
-        ));
-    }
-    Ok(())
+}
+
+fn overlap() -> CoreError {
+    CoreError::conflict(
+        "a covered enterprise already has an agreement of this text type in force during this term",
+    )
 }
 
 fn check_filing(signed_on: NaiveDate, filing: &Filing) -> Result<(), CoreError> {

@@ -166,6 +166,61 @@ pub async fn overlapping(
     Ok(found.is_some())
 }
 
+/// Whether `a` is in force at some time between `from` and `to` for the overlap rule: the
+/// condition [`overlapping`] puts to the database, for agreements already read (a bulk opening
+/// checks its own against those and against each other).
+pub fn overlaps(
+    a: &wage_agreements::Model,
+    text_type: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> bool {
+    let live = match a.status.as_str() {
+        s if s == AgreementStatus::Signed.as_str() || s == AgreementStatus::Filed.as_str() => {
+            a.effective_to.is_some_and(|end| end >= from)
+        }
+        s if s == AgreementStatus::Terminated.as_str() => a.terminated_on.is_some_and(|t| t > from),
+        _ => false,
+    };
+    live && a.text_type == text_type && a.effective_from.is_some_and(|start| start <= to)
+}
+
+/// The agreements covering any of these enterprises, each with the enterprise it covers.
+pub async fn covering(
+    db: &impl ConnectionTrait,
+    enterprise_ids: &[Uuid],
+) -> Result<Vec<(Uuid, wage_agreements::Model)>, DbErr> {
+    let mut found = Vec::new();
+    for chunk in enterprise_ids.chunks(500) {
+        found.extend(
+            links::Entity::find()
+                .filter(links::Column::EnterpriseId.is_in(chunk.to_vec()))
+                .all(db)
+                .await?,
+        );
+    }
+    let ids: Vec<Uuid> = found
+        .iter()
+        .map(|l| l.agreement_id)
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut agreements = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for a in wage_agreements::Entity::find()
+            .filter(wage_agreements::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            agreements.insert(a.id, a);
+        }
+    }
+    Ok(found
+        .into_iter()
+        .filter_map(|l| Some((l.enterprise_id, agreements.get(&l.agreement_id)?.clone())))
+        .collect())
+}
+
 /// The highest statutory minimum wage that applies on `day` to any of these enterprises: for
 /// each, the standard of its nearest ancestor organisation that keeps one (county first, then
 /// the city). `None` when no standard is kept for any of them.
@@ -174,44 +229,85 @@ pub async fn statutory_minimum(
     enterprise_ids: &[Uuid],
     day: NaiveDate,
 ) -> Result<Option<i64>, DbErr> {
-    let firms = enterprises::Entity::find()
-        .filter(enterprises::Column::Id.is_in(enterprise_ids.to_vec()))
-        .all(db)
-        .await?;
-    let org_ids: Vec<Uuid> = firms.iter().map(|f| f.org_id).collect();
-    let paths: HashMap<Uuid, String> = orgs::Entity::find()
-        .filter(orgs::Column::Id.is_in(org_ids))
-        .all(db)
+    Ok(MinimumWages::load(db, enterprise_ids, day)
         .await?
-        .into_iter()
-        .map(|o| (o.id, o.path))
-        .collect();
-    let ancestors = |org: Uuid| -> Vec<Uuid> {
-        paths
-            .get(&org)
-            .map_or_else(Vec::new, |p| crate::tenancy::ancestors(p))
-    };
-    let all: Vec<Uuid> = firms.iter().flat_map(|f| ancestors(f.org_id)).collect();
-    let standards = minimum_wages::Entity::find()
-        .filter(minimum_wages::Column::OrgId.is_in(all))
-        .filter(minimum_wages::Column::EffectiveFrom.lte(day))
-        .order_by_desc(minimum_wages::Column::EffectiveFrom)
-        .all(db)
-        .await?;
-    let mut required: Option<i64> = None;
-    for firm in &firms {
-        // Nearest ancestor first; its most recent standard on the day.
-        let applicable = ancestors(firm.org_id).iter().rev().find_map(|org| {
-            standards
-                .iter()
-                .find(|s| s.org_id == *org)
-                .map(|s| s.monthly_fen)
-        });
-        if let Some(fen) = applicable {
-            required = Some(required.map_or(fen, |r| std::cmp::max(r, fen)));
+        .required(enterprise_ids, day))
+}
+
+/// The minimum wage standards that may apply to some enterprises up to a day, read in three
+/// queries whatever their number: a bulk opening asks of it for each of its agreements.
+pub struct MinimumWages {
+    /// Each enterprise's organisation's ancestors, the city first.
+    ancestors: HashMap<Uuid, Vec<Uuid>>,
+    /// Newest first.
+    standards: Vec<minimum_wages::Model>,
+}
+
+impl MinimumWages {
+    pub async fn load(
+        db: &impl ConnectionTrait,
+        enterprise_ids: &[Uuid],
+        until: NaiveDate,
+    ) -> Result<Self, DbErr> {
+        let mut firms = Vec::new();
+        for chunk in enterprise_ids.chunks(500) {
+            firms.extend(
+                enterprises::Entity::find()
+                    .filter(enterprises::Column::Id.is_in(chunk.to_vec()))
+                    .all(db)
+                    .await?,
+            );
         }
+        let org_ids: std::collections::HashSet<Uuid> = firms.iter().map(|f| f.org_id).collect();
+        let paths: HashMap<Uuid, String> = orgs::Entity::find()
+            .filter(orgs::Column::Id.is_in(org_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.path))
+            .collect();
+        let ancestors: HashMap<Uuid, Vec<Uuid>> = firms
+            .iter()
+            .map(|f| {
+                let up = paths
+                    .get(&f.org_id)
+                    .map_or_else(Vec::new, |p| crate::tenancy::ancestors(p));
+                (f.id, up)
+            })
+            .collect();
+        let all: std::collections::HashSet<Uuid> = ancestors.values().flatten().copied().collect();
+        let standards = minimum_wages::Entity::find()
+            .filter(minimum_wages::Column::OrgId.is_in(all))
+            .filter(minimum_wages::Column::EffectiveFrom.lte(until))
+            .order_by_desc(minimum_wages::Column::EffectiveFrom)
+            .all(db)
+            .await?;
+        Ok(Self {
+            ancestors,
+            standards,
+        })
     }
-    Ok(required)
+
+    /// What [`statutory_minimum`] says for these enterprises (among those loaded) on `day`.
+    pub fn required(&self, enterprise_ids: &[Uuid], day: NaiveDate) -> Option<i64> {
+        let mut required: Option<i64> = None;
+        for firm in enterprise_ids {
+            let Some(up) = self.ancestors.get(firm) else {
+                continue;
+            };
+            // Nearest ancestor first; its most recent standard on the day.
+            let applicable = up.iter().rev().find_map(|org| {
+                self.standards
+                    .iter()
+                    .find(|s| s.org_id == *org && s.effective_from <= day)
+                    .map(|s| s.monthly_fen)
+            });
+            if let Some(fen) = applicable {
+                required = Some(required.map_or(fen, |r| std::cmp::max(r, fen)));
+            }
+        }
+        required
+    }
 }
 
 /// The filters of the agreement list; `None` does not filter. "Expired" and "expiring" are

@@ -48,6 +48,29 @@ pub async fn changes_to(
         .order_by_asc(household_members::Column::Id)
         .all(conn)
         .await?;
+    Ok(changes_with(pii, b, &stored, new))
+}
+
+/// Whether `b`, with its `stored` members, holds `new` already (the comparison of
+/// [`changes_to`], for a push that read many archives' members at once). The fixed head and
+/// organisation are [`changes_to`]'s to refuse; different ones here are simply not the same.
+pub fn holds(
+    pii: &DataProtector,
+    b: &beneficiaries::Model,
+    stored: &[household_members::Model],
+    new: NewArchive,
+) -> bool {
+    new.org_id == b.org_id
+        && new.head_worker_id == b.head_worker_id
+        && changes_with(pii, b, stored, new).is_none()
+}
+
+fn changes_with(
+    pii: &DataProtector,
+    b: &beneficiaries::Model,
+    stored: &[household_members::Model],
+    new: NewArchive,
+) -> Option<ArchiveChanges> {
     let same_members = new.members.len() == stored.len() && {
         let mut unused: Vec<&household_members::Model> = stored.iter().collect();
         new.members.iter().all(
@@ -79,10 +102,10 @@ pub async fn changes_to(
         && new.employment_started_on == b.employment_started_on
         && new.long_term_assistance == b.long_term_assistance;
     if same {
-        return Ok(None);
+        return None;
     }
-    let members = (!same_members).then(|| keep_ids(pii, new.members, &stored));
-    Ok(Some(ArchiveChanges {
+    let members = (!same_members).then(|| keep_ids(pii, new.members, stored));
+    Some(ArchiveChanges {
         household_size: Some(new.household_size),
         annual_income_fen: Some(new.annual_income_fen),
         rigid_expenses_fen: Some(new.rigid_expenses_fen),
@@ -94,7 +117,7 @@ pub async fn changes_to(
         long_term_assistance: Some(new.long_term_assistance),
         category_override: new.category_override,
         members,
-    }))
+    })
 }
 
 fn id_index(pii: &DataProtector, raw: &str) -> String {

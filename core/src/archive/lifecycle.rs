@@ -5,11 +5,17 @@
 use chrono::{Months, NaiveDate};
 use entity::{beneficiaries, beneficiary_visits, household_members};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, UpdateMany};
+use std::collections::{HashMap, HashSet};
+
+use chrono::Datelike;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, UpdateMany,
+};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::assess::{household_size, place, standard_for};
+use super::assess::{Placement, household_size, place, standard_for};
 use super::{
     ArchiveChanges, ArchiveStatus, CancelReason, FollowUp, LiftOutReason, NewArchive, Verification,
     members, queries, store_causes,
@@ -106,20 +112,13 @@ pub async fn register(
 pub async fn register_in(
     ctx: &Context<'_>,
     work: &Work<'_>,
-    new: NewArchive,
+    mut new: NewArchive,
     via: &str,
 ) -> Result<beneficiaries::Model, CoreError> {
     let today = ctx.clock.today();
     let id = Uuid::now_v7();
-    let member_rows = members::new_rows(ctx.pii, today, new.members, id)?;
-    let household = Household {
-        size: household_size(new.household_size)?,
-        annual_income_fen: new.annual_income_fen,
-        rigid_expenses_fen: new.rigid_expenses_fen,
-        accident_costs_fen: new.accident_costs_fen,
-        migrant_worker: new.migrant_worker,
-        employment_started_on: new.employment_started_on,
-    };
+    let member_rows = members::new_rows(ctx.pii, today, std::mem::take(&mut new.members), id)?;
+    let household = household(&new)?;
     let org = orgs::find(work.conn(), ctx.scope(), new.org_id)
         .await?
         .ok_or(CoreError::NotFound)?;
@@ -127,40 +126,11 @@ pub async fn register_in(
         .await?
         .ok_or(CoreError::NotFound)?;
     let standard = standard_for(work.conn(), &org, today).await?;
-    let placed = place(&household, standard, today, new.category_override)?;
+    let placed = place(&household, standard, today, new.category_override.clone())?;
     existing_archive(ctx, work, head.id).await?;
 
-    let now = ctx.clock.now();
-    let row = beneficiaries::ActiveModel {
-        id: Set(id),
-        org_id: Set(org.id),
-        head_worker_id: Set(head.id),
-        live_head_worker_id: Set(Some(head.id)),
-        status: Set(ArchiveStatus::Temporary.as_str().to_owned()),
-        category: Set(placed.category.as_str().to_owned()),
-        computed_category: Set(placed.computed.as_str().to_owned()),
-        eligibility_rule: Set(placed.assessment.rule.clone()),
-        override_reason: Set(placed.override_reason.clone()),
-        causes: Set(store_causes(&new.causes)),
-        needs: Set(new.needs),
-        household_size: Set(new.household_size),
-        annual_income_fen: Set(new.annual_income_fen),
-        rigid_expenses_fen: Set(new.rigid_expenses_fen),
-        accident_costs_fen: Set(new.accident_costs_fen),
-        per_capita_monthly_fen: Set(placed.assessment.per_capita_monthly_fen),
-        migrant_worker: Set(new.migrant_worker),
-        employment_started_on: Set(new.employment_started_on),
-        long_term_assistance: Set(new.long_term_assistance),
-        created_by: Set(ctx.actor().id.unwrap_or_default()),
-        last_verified_on: Set(None),
-        reverify_due_on: Set(None),
-        closed_reason: Set(None),
-        closed_note: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    };
-    let archive = beneficiaries::Entity::insert(row)
+    let row = new_row(ctx, id, &new, org.id, head.id, &placed);
+    let archive = beneficiaries::Entity::insert(row.into_active_model())
         .exec_with_returning(work.conn())
         .await
         .map_err(|e| match CoreError::from(e) {
@@ -177,27 +147,198 @@ pub async fn register_in(
             .exec_without_returning(work.conn())
             .await?;
     }
-    let first = new.first_visit;
-    let recorded = visit(
-        ctx,
+    insert_visit(work, first_visit(ctx, id, new.first_visit)).await?;
+    work.record(created(&archive, &placed, via)).await?;
+    Ok(archive)
+}
+
+/// A new archive's row, `temporary`, placed in its category.
+fn new_row(
+    ctx: &Context<'_>,
+    id: Uuid,
+    new: &NewArchive,
+    org: Uuid,
+    head: Uuid,
+    placed: &Placement,
+) -> beneficiaries::Model {
+    let now = ctx.clock.now();
+    beneficiaries::Model {
         id,
+        org_id: org,
+        head_worker_id: head,
+        live_head_worker_id: Some(head),
+        status: ArchiveStatus::Temporary.as_str().to_owned(),
+        category: placed.category.as_str().to_owned(),
+        computed_category: placed.computed.as_str().to_owned(),
+        eligibility_rule: placed.assessment.rule.clone(),
+        override_reason: placed.override_reason.clone(),
+        causes: store_causes(&new.causes),
+        needs: new.needs.clone(),
+        household_size: new.household_size,
+        annual_income_fen: new.annual_income_fen,
+        rigid_expenses_fen: new.rigid_expenses_fen,
+        accident_costs_fen: new.accident_costs_fen,
+        per_capita_monthly_fen: placed.assessment.per_capita_monthly_fen,
+        migrant_worker: new.migrant_worker,
+        employment_started_on: new.employment_started_on,
+        long_term_assistance: new.long_term_assistance,
+        created_by: ctx.actor().id.unwrap_or_default(),
+        last_verified_on: None,
+        reverify_due_on: None,
+        closed_reason: None,
+        closed_note: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+fn first_visit(
+    ctx: &Context<'_>,
+    archive: Uuid,
+    first: super::Visit,
+) -> beneficiary_visits::ActiveModel {
+    visit(
+        ctx,
+        archive,
         "first",
         first.visited_on,
         first.findings,
         None,
         None,
-    );
-    insert_visit(work, recorded).await?;
+    )
+}
+
+fn created(archive: &beneficiaries::Model, placed: &Placement, via: &str) -> Event {
     let changes = json!({ "category": placed.category, "computed_category": placed.computed,
                           "override_reason": placed.override_reason,
-                          "household_size": new.household_size, "head_worker_id": head.id, "via": via });
-    work.record(
-        Event::new("beneficiary.create")
-            .on("beneficiary", id)
-            .changes(changes),
-    )
-    .await?;
-    Ok(archive)
+                          "household_size": archive.household_size,
+                          "head_worker_id": archive.head_worker_id, "via": via });
+    Event::new("beneficiary.create")
+        .on("beneficiary", archive.id)
+        .changes(changes)
+}
+
+/// Register many archives in `work` with a handful of statements however many they are: the
+/// checks of [`register_in`] made for all at once (one query each for the organisations, the
+/// heads, and the archives the heads already have; the living standard once per organisation),
+/// then the archives, their causes, members, first visits, audit events and change-log entries
+/// in multi-row statements. One the batch cannot take as it is — refused by any check, or a
+/// head already met in the batch — is `None`, for the caller to give [`register_in`], which
+/// registers or refuses it with its exact reason. Run it in a savepoint: should a concurrent
+/// registration win a race these checks could not see, an insert fails (one live archive per
+/// head is a unique index), and the caller registers each alone instead.
+pub async fn register_many_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    news: Vec<NewArchive>,
+    via: &str,
+) -> Result<Vec<Option<beneficiaries::Model>>, CoreError> {
+    use beneficiaries::Column as B;
+    let today = ctx.clock.today();
+    let org_ids: HashSet<Uuid> = news.iter().map(|n| n.org_id).collect();
+    let head_ids: Vec<Uuid> = news.iter().map(|n| n.head_worker_id).collect();
+    let mut orgs_in = HashMap::new();
+    for chunk in org_ids.into_iter().collect::<Vec<_>>().chunks(500) {
+        let found = ctx
+            .scope()
+            .orgs()
+            .filter(entity::orgs::Column::Id.is_in(chunk.iter().copied()))
+            .all(work.conn())
+            .await?;
+        orgs_in.extend(found.into_iter().map(|o| (o.id, o)));
+    }
+    let mut heads_in = HashSet::new();
+    // A head with an archive (live, or lifted out and to be reopened) goes alone, to be told so.
+    let mut taken = HashSet::new();
+    for chunk in head_ids.chunks(500) {
+        let found: Vec<Uuid> = workers::scoped(ctx.scope())
+            .select_only()
+            .column(entity::workers::Column::Id)
+            .filter(entity::workers::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(work.conn())
+            .await?;
+        heads_in.extend(found);
+        let archived: Vec<Uuid> = beneficiaries::Entity::find()
+            .select_only()
+            .column(B::HeadWorkerId)
+            .filter(
+                Condition::any()
+                    .add(B::LiveHeadWorkerId.is_in(chunk.iter().copied()))
+                    .add(
+                        Condition::all()
+                            .add(B::HeadWorkerId.is_in(chunk.iter().copied()))
+                            .add(B::Status.eq(ArchiveStatus::LiftedOut.as_str())),
+                    ),
+            )
+            .into_tuple()
+            .all(work.conn())
+            .await?;
+        taken.extend(archived);
+    }
+    let mut standards: HashMap<Uuid, Option<i64>> = HashMap::new();
+    let mut out = Vec::with_capacity(news.len());
+    let (mut rows, mut causes, mut members, mut visits, mut events) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for mut new in news {
+        let Some(org) = orgs_in.get(&new.org_id) else {
+            out.push(None);
+            continue;
+        };
+        let standard = match standards.get(&org.id) {
+            Some(s) => *s,
+            None => {
+                let s = queries::living_standard(work.conn(), org, today.year()).await?;
+                standards.insert(org.id, s);
+                s
+            }
+        };
+        let id = Uuid::now_v7();
+        let household = household(&new);
+        let prepared = standard
+            .zip(household.ok())
+            .and_then(|(standard, household)| {
+                let placed =
+                    place(&household, standard, today, new.category_override.clone()).ok()?;
+                let members =
+                    members::new_rows(ctx.pii, today, std::mem::take(&mut new.members), id).ok()?;
+                Some((placed, members))
+            });
+        let head = new.head_worker_id;
+        let Some((placed, member_rows)) =
+            prepared.filter(|_| heads_in.contains(&head) && taken.insert(head))
+        else {
+            out.push(None);
+            continue;
+        };
+        let row = new_row(ctx, id, &new, org.id, head, &placed);
+        causes.extend(queries::cause_rows(id, &new.causes));
+        members.extend(member_rows);
+        visits.push(first_visit(ctx, id, new.first_visit));
+        events.push((created(&row, &placed, via), row.org_id, row.version));
+        rows.push(row.clone());
+        out.push(Some(row));
+    }
+    work.insert_all(rows.into_iter().map(IntoActiveModel::into_active_model))
+        .await?;
+    work.insert_all(causes).await?;
+    work.insert_all(members).await?;
+    work.insert_all(visits).await?;
+    crate::audit::record_created(work.conn(), work.actor(), events).await?;
+    Ok(out)
+}
+
+/// The household an archive is assessed on.
+fn household(new: &NewArchive) -> Result<Household, CoreError> {
+    Ok(Household {
+        size: household_size(new.household_size)?,
+        annual_income_fen: new.annual_income_fen,
+        rigid_expenses_fen: new.rigid_expenses_fen,
+        accident_costs_fen: new.accident_costs_fen,
+        migrant_worker: new.migrant_worker,
+        employment_started_on: new.employment_started_on,
+    })
 }
 
 /// The start of every archive operation: its permission, a unit of work, and the archive of

@@ -25,8 +25,8 @@ pub const VERIFY: Permission = Permission::ArchiveVerify;
 pub const REVEAL: Permission = Permission::PiiReveal;
 
 pub use lifecycle::{
-    cancel, follow_up, lift_out, register, register_in, reopen, reveal_member, reverify, update,
-    update_in, verify,
+    cancel, follow_up, lift_out, register, register_in, register_many_in, reopen, reveal_member,
+    reverify, update, update_in, verify,
 };
 
 string_enum!(

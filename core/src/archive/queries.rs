@@ -69,20 +69,25 @@ pub async fn write_causes(
         .filter(beneficiary_causes::Column::BeneficiaryId.eq(archive))
         .exec(db)
         .await?;
-    let rows: Vec<_> = Cause::ALL
-        .iter()
-        .filter(|c| causes.contains(c))
-        .map(|c| beneficiary_causes::ActiveModel {
-            beneficiary_id: Set(archive),
-            cause: Set(c.as_str().to_owned()),
-        })
-        .collect();
+    let rows = cause_rows(archive, causes);
     if !rows.is_empty() {
         beneficiary_causes::Entity::insert_many(rows)
             .exec_without_returning(db)
             .await?;
     }
     Ok(())
+}
+
+/// The rows of an archive's causes (each once, in the causes' order).
+pub fn cause_rows(archive: Uuid, causes: &[Cause]) -> Vec<beneficiary_causes::ActiveModel> {
+    Cause::ALL
+        .iter()
+        .filter(|c| causes.contains(c))
+        .map(|c| beneficiary_causes::ActiveModel {
+            beneficiary_id: Set(archive),
+            cause: Set(c.as_str().to_owned()),
+        })
+        .collect()
 }
 
 /// One cell of the dashboard as the database counts it: live archives of an organisation, of a

@@ -4,7 +4,12 @@
 use chrono::NaiveDate;
 use entity::enterprises::{self, Column};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, Select};
+use std::collections::HashSet;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    Select,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -112,35 +117,107 @@ pub async fn register_in(
     orgs::find(work.conn(), ctx.scope(), new.org_id)
         .await?
         .ok_or(CoreError::NotFound)?;
-    let now = ctx.clock.now();
-    let row = enterprises::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(new.org_id),
-        name: Set(new.name.trim().to_owned()),
-        uscc: Set(uscc::normalise(&new.uscc)),
-        ownership: Set(new.ownership.as_str().to_owned()),
-        industry: Set(new.industry),
-        address: Set(new.address),
-        union_founded_on: Set(new.union_founded_on),
-        headcount: Set(new.headcount),
-        member_count: Set(new.member_count),
-        overcapacity: Set(new.overcapacity),
-        status: Set(RECORD_ACTIVE.to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        version: Set(1),
-    };
-    let e = enterprises::Entity::insert(row)
+    let row = new_row(new, ctx.clock.now());
+    let e = enterprises::Entity::insert(row.into_active_model())
         .exec_with_returning(work.conn())
         .await?;
+    work.record(created(&e, via)).await?;
+    Ok(e)
+}
+
+fn new_row(new: NewEnterprise, now: chrono::DateTime<chrono::Utc>) -> enterprises::Model {
+    enterprises::Model {
+        id: Uuid::now_v7(),
+        org_id: new.org_id,
+        name: new.name.trim().to_owned(),
+        uscc: uscc::normalise(&new.uscc),
+        ownership: new.ownership.as_str().to_owned(),
+        industry: new.industry,
+        address: new.address,
+        union_founded_on: new.union_founded_on,
+        headcount: new.headcount,
+        member_count: new.member_count,
+        overcapacity: new.overcapacity,
+        status: RECORD_ACTIVE.to_owned(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+fn created(e: &enterprises::Model, via: &str) -> Event {
     let changes = json!({ "name": e.name, "uscc": e.uscc, "org_id": e.org_id, "via": via });
-    work.record(
-        Event::new("enterprise.create")
-            .on("enterprise", e.id)
-            .changes(changes),
+    Event::new("enterprise.create")
+        .on("enterprise", e.id)
+        .changes(changes)
+}
+
+/// Register many enterprises in `work` with a handful of statements however many they are: the
+/// checks of [`register_in`] made for all at once (one query for the USCCs already registered,
+/// one for the organisations), then the rows, their audit events and change-log entries in
+/// multi-row statements. One the batch cannot take as it is (counts that disagree, a USCC
+/// registered or earlier in the batch, an organisation outside the scope) is `None`, for the
+/// caller to give [`register_in`], which registers or refuses it with its exact reason. Run it in
+/// a savepoint: should a concurrent registration win a race these checks could not see, the
+/// insert fails, and the caller registers each alone instead.
+pub async fn register_many_in(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    news: Vec<NewEnterprise>,
+    via: &str,
+) -> Result<Vec<Option<enterprises::Model>>, CoreError> {
+    let usccs: Vec<String> = news.iter().map(|n| uscc::normalise(&n.uscc)).collect();
+    let org_ids: Vec<Uuid> = news.iter().map(|n| n.org_id).collect();
+    let mut registered = HashSet::new();
+    let mut orgs_in = HashSet::new();
+    for chunk in usccs.chunks(500) {
+        let found: Vec<String> = enterprises::Entity::find()
+            .select_only()
+            .column(Column::Uscc)
+            .filter(Column::Uscc.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(work.conn())
+            .await?;
+        registered.extend(found);
+    }
+    for chunk in org_ids.chunks(500) {
+        let found: Vec<Uuid> = ctx
+            .scope()
+            .orgs()
+            .select_only()
+            .column(entity::orgs::Column::Id)
+            .filter(entity::orgs::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(work.conn())
+            .await?;
+        orgs_in.extend(found);
+    }
+    let now = ctx.clock.now();
+    let mut out = Vec::with_capacity(news.len());
+    let mut rows = Vec::new();
+    for (new, code) in news.into_iter().zip(usccs) {
+        let takes = members_within_headcount(new.headcount, new.member_count).is_ok()
+            && orgs_in.contains(&new.org_id)
+            && registered.insert(code);
+        if !takes {
+            out.push(None);
+            continue;
+        }
+        let row = new_row(new, now);
+        rows.push(row.clone());
+        out.push(Some(row));
+    }
+    work.insert_all(rows.iter().cloned().map(IntoActiveModel::into_active_model))
+        .await?;
+    crate::audit::record_created(
+        work.conn(),
+        work.actor(),
+        rows.iter()
+            .map(|e| (created(e, via), e.org_id, e.version))
+            .collect(),
     )
     .await?;
-    Ok(e)
+    Ok(out)
 }
 
 /// Changes to an enterprise; `None` leaves a field as it is, `Some(None)` clears it.

@@ -413,18 +413,9 @@ pub async fn register_many_in(
         rows.push(row.clone());
         out.push(Some(row));
     }
-    let per_statement = 32_766 / <Column as sea_orm::Iterable>::iter().count().max(1);
-    for chunk in rows.chunks(per_statement) {
-        workers::Entity::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(IntoActiveModel::into_active_model),
-        )
-        .exec_without_returning(work.conn())
+    work.insert_all(rows.iter().cloned().map(IntoActiveModel::into_active_model))
         .await
         .map_err(|e| duplicate_person(e.into()))?;
-    }
     crate::audit::record_created(
         work.conn(),
         work.actor(),

@@ -250,23 +250,35 @@ pub async fn deliveries(
         .collect())
 }
 
-/// Cut the notifications due for every active webhook; how many deliveries were made.
+/// Cut the notifications due for every active webhook.
 pub async fn dispatch(
     db: &DatabaseConnection,
     max_attempts: i32,
     now: DateTime<Utc>,
-) -> Result<u64, CoreError> {
+) -> Result<Dispatched, CoreError> {
     let hooks = webhooks::Entity::find()
         .filter(webhooks::Column::Active.eq(true))
         .all(db)
         .await?;
-    let mut made = 0;
+    let mut out = Dispatched::default();
+    // Each webhook is cut on its own: one whose read fails (its client's organisation gone, a
+    // transient error) must not hold back every other client's notifications.
     for hook in hooks {
-        if dispatch_one(db, &hook, max_attempts, now).await? {
-            made += 1;
+        match dispatch_one(db, &hook, max_attempts, now).await {
+            Ok(true) => out.made += 1,
+            Ok(false) => {}
+            Err(err) => out.failed.push((hook.id, err)),
         }
     }
-    Ok(made)
+    Ok(out)
+}
+
+/// What one pass of [`dispatch`] did: deliveries made, and the webhooks it could not cut this
+/// time (left for the next pass; the caller logs them).
+#[derive(Debug, Default)]
+pub struct Dispatched {
+    pub made: u64,
+    pub failed: Vec<(Uuid, CoreError)>,
 }
 
 /// One delivery of the changes after `hook`'s cursor, if there are any and no other process

@@ -10,9 +10,11 @@ use std::collections::HashMap;
 use entity::sync_mappings;
 use uuid::Uuid;
 
+use sea_orm::{ColumnTrait, QueryFilter};
+
 use super::{
-    ChangeKind, HasExternalId, Outcome, client, gone, in_savepoint, map, mappings, once_more,
-    settle, stale_is_conflict,
+    ChangeKind, HasExternalId, Outcome, client, every_outcome, gone, in_savepoint, map, mapped_ids,
+    mappings, once_more, register_together, same_content, settle, sort_out, stale_is_conflict,
 };
 use crate::agreements::{self, Filing, NewAgreement, Termination, Terms, compare, queries};
 use crate::uow::Work;
@@ -57,8 +59,9 @@ pub async fn push_agreements(
             .flat_map(|r| r.enterprise_external_ids.iter().map(String::as_str)),
     )
     .await?;
-    let mut outcomes = Vec::with_capacity(records.len());
-    for mut r in records {
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; records.len()];
+    let mut pending = Vec::with_capacity(records.len());
+    for (i, mut r) in records.into_iter().enumerate() {
         let missing: Vec<FieldError> = r
             .enterprise_external_ids
             .iter()
@@ -73,7 +76,7 @@ pub async fn push_agreements(
             })
             .collect();
         if !missing.is_empty() {
-            outcomes.push(Outcome::Invalid { errors: missing });
+            outcomes[i] = Some(Outcome::Invalid { errors: missing });
             continue;
         }
         let ids = r
@@ -81,13 +84,70 @@ pub async fn push_agreements(
             .iter()
             .filter_map(|e| covered.get(e).map(|m| m.record_id));
         r.agreement.enterprise_ids.extend(ids);
+        pending.push((i, r));
+    }
+    let held = queries::scoped(ctx.scope())
+        .filter(entity::wage_agreements::Column::Id.is_in(mapped_ids(&mapped, &pending)))
+        .all(work.conn())
+        .await?;
+    let ids: Vec<Uuid> = held.iter().map(|a| a.id).collect();
+    let (links, _) = queries::details(work.conn(), &ids).await?;
+    let held = held.into_iter().map(|a| (a.id, a.version, a));
+    let same = same_content(&mapped, &pending, held, |r, a| {
+        let covered = links.get(&a.id).map(Vec::as_slice).unwrap_or_default();
+        compare::holds(
+            a,
+            covered,
+            &r.agreement,
+            r.terms.clone(),
+            r.filing.clone(),
+            r.termination.clone(),
+        )
+    });
+    let (fresh, mut one_by_one) = sort_out(pending, &mapped, &same, &mut outcomes);
+    one_by_one.extend(
+        register_together(
+            work,
+            client,
+            kind,
+            fresh,
+            &mut mapped,
+            &mut outcomes,
+            async |sp, fresh| {
+                // One terminated already takes a step after its opening: it goes alone.
+                let openings = fresh
+                    .iter()
+                    .filter(|(_, r)| r.termination.is_none())
+                    .map(|(_, r)| {
+                        (
+                            r.agreement.clone(),
+                            r.terms.clone().map(|t| (t, r.filing.clone())),
+                        )
+                    })
+                    .collect();
+                let mut made = agreements::open_many_in(ctx, sp, openings, "sync")
+                    .await?
+                    .into_iter();
+                Ok(fresh
+                    .iter()
+                    .map(|(_, r)| match r.termination {
+                        Some(_) => None,
+                        None => made.next().flatten().map(|a| (a.id, a.version)),
+                    })
+                    .collect())
+            },
+        )
+        .await?,
+    );
+    one_by_one.sort_by_key(|(i, _)| *i);
+    for (i, r) in one_by_one {
         let outcome = once_more(work, client, kind, &mut mapped, &r, async |mapped, r| {
             agreement_one(ctx, work, client, mapped, r.clone()).await
         })
         .await?;
-        outcomes.push(outcome);
+        outcomes[i] = Some(outcome);
     }
-    Ok(outcomes)
+    every_outcome(outcomes)
 }
 
 /// One agreement, opened or moved on by the steps it has newly taken.

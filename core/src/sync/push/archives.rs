@@ -9,9 +9,11 @@ use std::collections::HashMap;
 use entity::sync_mappings;
 use uuid::Uuid;
 
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
 use super::{
-    ChangeKind, HasExternalId, Outcome, client, gone, in_savepoint, map, mappings, once_more,
-    settle, stale_is_conflict,
+    ChangeKind, HasExternalId, Outcome, client, every_outcome, gone, in_savepoint, map, mapped_ids,
+    mappings, once_more, register_together, same_content, settle, sort_out, stale_is_conflict,
 };
 use crate::archive::{self, NewArchive, compare, queries};
 use crate::uow::Work;
@@ -48,13 +50,14 @@ pub async fn push_archives(
         records.iter().filter_map(|r| r.head_external_id.as_deref()),
     )
     .await?;
-    let mut outcomes = Vec::with_capacity(records.len());
-    for mut r in records {
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; records.len()];
+    let mut pending = Vec::with_capacity(records.len());
+    for (i, mut r) in records.into_iter().enumerate() {
         if let Some(head) = &r.head_external_id {
             match heads.get(head) {
                 Some(m) => r.archive.head_worker_id = m.record_id,
                 None => {
-                    outcomes.push(Outcome::Invalid {
+                    outcomes[i] = Some(Outcome::Invalid {
                         errors: vec![FieldError::new(
                             "head_external_id",
                             "not_found",
@@ -65,13 +68,67 @@ pub async fn push_archives(
                 }
             }
         }
+        pending.push((i, r));
+    }
+    let same = held_the_same(ctx, work, &mapped, &pending).await?;
+    let (fresh, mut one_by_one) = sort_out(pending, &mapped, &same, &mut outcomes);
+    one_by_one.extend(
+        register_together(
+            work,
+            client,
+            kind,
+            fresh,
+            &mut mapped,
+            &mut outcomes,
+            async |sp, fresh| {
+                let news = fresh.iter().map(|(_, r)| r.archive.clone()).collect();
+                let made = archive::register_many_in(ctx, sp, news, "sync").await?;
+                Ok(made
+                    .into_iter()
+                    .map(|b| b.map(|b| (b.id, b.version)))
+                    .collect())
+            },
+        )
+        .await?,
+    );
+    one_by_one.sort_by_key(|(i, _)| *i);
+    for (i, r) in one_by_one {
         let outcome = once_more(work, client, kind, &mut mapped, &r, async |mapped, r| {
             archive_one(ctx, work, client, mapped, r, r.archive.clone()).await
         })
         .await?;
-        outcomes.push(outcome);
+        outcomes[i] = Some(outcome);
     }
-    Ok(outcomes)
+    every_outcome(outcomes)
+}
+
+/// The mapped archives the push brings nothing new to ([`super::same_content`]), read with
+/// their members in two queries.
+async fn held_the_same(
+    ctx: &Context<'_>,
+    work: &Work<'_>,
+    mapped: &HashMap<String, sync_mappings::Model>,
+    pending: &[(usize, ArchivePush)],
+) -> Result<HashMap<Uuid, i32>, CoreError> {
+    use entity::household_members::{self, Column as M};
+    let held = queries::scoped(ctx.scope())
+        .filter(entity::beneficiaries::Column::Id.is_in(mapped_ids(mapped, pending)))
+        .all(work.conn())
+        .await?;
+    let mut members: HashMap<Uuid, Vec<household_members::Model>> = HashMap::new();
+    for m in household_members::Entity::find()
+        .filter(M::BeneficiaryId.is_in(held.iter().map(|b| b.id)))
+        .order_by_asc(M::Id)
+        .all(work.conn())
+        .await?
+    {
+        members.entry(m.beneficiary_id).or_default().push(m);
+    }
+    let held = held.into_iter().map(|b| (b.id, b.version, b));
+    Ok(same_content(mapped, pending, held, |r, b| {
+        let stored = members.get(&b.id).map(Vec::as_slice).unwrap_or_default();
+        compare::holds(ctx.pii, b, stored, r.archive.clone())
+    }))
 }
 
 /// One archive, registered or compared with the archive its id maps to.
