@@ -440,3 +440,64 @@ async fn two_instances_notify_each_change_once() {
     assert_eq!(deliveries.len(), all);
     drop(peer);
 }
+
+/// A client disabled while a delivery waits for its next try: the delivery is cancelled with the
+/// client, not left `pending` for ever, and the endpoint hears nothing more.
+#[tokio::test]
+async fn a_disabled_clients_pending_deliveries_are_cancelled() {
+    let app = with_local_endpoints(8).await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let (url, seen) = receiver(vec![500]).await;
+    let hook = json_body(
+        app.post_as(
+            "/api/v1/sync/webhooks",
+            &system,
+            &json!({"url": url, "kinds": ["worker"]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = hook["id"].as_str().unwrap().to_owned();
+    app.create_worker(&a.operator, &a.org_id, "张三明", &nth_id_number(1))
+        .await;
+    wait_for(&app, &a.admin, &id, |d| {
+        d.iter()
+            .any(|d| d["status"] == "pending" && d["attempts"] == 1)
+    })
+    .await;
+
+    let clients = json_body(
+        app.get_as("/api/v1/clients", &a.admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    let client = clients["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "任城区职工信息系统")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    json_body(
+        app.post_as(
+            &format!("/api/v1/clients/{client}/disable"),
+            &a.admin,
+            &json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let done = deliveries(&app, &a.admin, &id).await;
+    assert!(done.iter().all(|d| d["status"] == "cancelled"), "{done:#?}");
+    let heard = seen.lock().unwrap().len();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(seen.lock().unwrap().len(), heard);
+}

@@ -98,6 +98,9 @@ async fn revise(
         Some(secret) => change.col_expr(Column::SecretHash, Expr::value(digest(secret))),
         None => change.col_expr(Column::Active, Expr::value(false)),
     };
+    if secret.is_none() {
+        crate::sync::webhooks::cancel_for_client(work.conn(), client.id).await?;
+    }
     let event = Event::new(action).on("client", client.id);
     let client = versioning::save_work(&work, change, client.id, expected_version, event).await?;
     work.commit().await?;

@@ -16,8 +16,8 @@ use entity::{api_clients, orgs, webhook_attempts, webhook_deliveries, webhooks};
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::json;
 use sha2::Sha256;
@@ -456,6 +456,24 @@ pub async fn record_attempt(
 }
 
 /// Mark a delivery of a removed webhook cancelled.
+/// Cancel every pending delivery of `client`'s webhooks, in the unit of work that disables it: a
+/// disabled client is sent nothing more (its jobs would be refused as a disabled principal, and
+/// the deliveries would stay `pending` for ever).
+pub async fn cancel_for_client(db: &impl ConnectionTrait, client: Uuid) -> Result<u64, CoreError> {
+    let hooks = sea_orm::sea_query::Query::select()
+        .column(webhooks::Column::Id)
+        .from(webhooks::Entity)
+        .and_where(Expr::col(webhooks::Column::ClientId).eq(client))
+        .to_owned();
+    let done = webhook_deliveries::Entity::update_many()
+        .col_expr(webhook_deliveries::Column::Status, Expr::value(CANCELLED))
+        .filter(webhook_deliveries::Column::WebhookId.in_subquery(hooks))
+        .filter(webhook_deliveries::Column::Status.eq(PENDING))
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected)
+}
+
 pub async fn cancel(db: &DatabaseConnection, delivery: Uuid) -> Result<(), CoreError> {
     webhook_deliveries::Entity::update_many()
         .col_expr(webhook_deliveries::Column::Status, Expr::value(CANCELLED))

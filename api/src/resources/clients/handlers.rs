@@ -168,7 +168,8 @@ pub async fn get(
 
 /// Disable a machine client.
 ///
-/// It can no longer get tokens, and tokens it holds are refused from now on. Honours `If-Match`.
+/// It can no longer get tokens, and tokens it holds are refused from now on; its webhooks'
+/// pending deliveries are cancelled (nothing more is sent to it). Honours `If-Match`.
 #[utoipa::path(
     tag = tags::CLIENTS,
     operation_id = "disable_client",
