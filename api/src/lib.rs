@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo_city;
 pub mod docs;
 pub mod http;
 pub mod jobs;

@@ -153,6 +153,30 @@ pub fn county_of(path: &str) -> Option<Uuid> {
     ids.get(1).or(ids.first()).copied()
 }
 
+/// Which of `ids` the selection `within` holds (a scope's organisations or records), a query per
+/// 500: the scope check of a bulk operation, for all its records at once.
+pub async fn ids_within<E: sea_orm::EntityTrait>(
+    conn: &impl sea_orm::ConnectionTrait,
+    within: sea_orm::Select<E>,
+    id: E::Column,
+    ids: &[Uuid],
+) -> Result<std::collections::HashSet<Uuid>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let mut found = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let some: Vec<Uuid> = within
+            .clone()
+            .select_only()
+            .column(id)
+            .filter(id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        found.extend(some);
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ use crate::helpers::{
 };
 
 /// `target/<profile>/siji`, built beside this test binary (`.ci/run` builds it first).
-fn siji_binary() -> PathBuf {
+pub fn siji_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
     let binary = profile_dir.join("siji");
@@ -29,7 +29,7 @@ fn siji_binary() -> PathBuf {
     binary
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -37,13 +37,13 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Server {
+pub struct Server {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Server {
-    async fn start(database_url: &str, port: u16) -> Self {
+    pub async fn start(database_url: &str, port: u16) -> Self {
         let child = Command::new(siji_binary())
             .arg("serve")
             .env("DATABASE_URL", database_url)
@@ -95,7 +95,7 @@ impl Drop for Server {
     }
 }
 
-async fn token(client: &reqwest::Client, base: &str) -> String {
+pub async fn token(client: &reqwest::Client, base: &str) -> String {
     login(client, base, "admin", ADMIN_PASSWORD).await
 }
 

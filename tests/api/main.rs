@@ -16,6 +16,7 @@ mod beneficiaries;
 mod campaigns;
 mod changes;
 mod crash;
+mod demo_city;
 mod docs;
 mod errors;
 mod grants;

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use entity::wage_agreements;
-use sea_orm::{ColumnTrait, IntoActiveModel, QueryFilter, QuerySelect};
+use sea_orm::IntoActiveModel;
 use uuid::Uuid;
 
 use super::queries::{self, MinimumWages};
@@ -51,29 +51,25 @@ pub async fn open_many_in(
         .into_iter()
         .collect();
     let mut orgs_in = HashSet::new();
-    for chunk in org_ids.chunks(500) {
-        let found: Vec<Uuid> = ctx
-            .scope()
-            .orgs()
-            .select_only()
-            .column(entity::orgs::Column::Id)
-            .filter(entity::orgs::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(work.conn())
-            .await?;
-        orgs_in.extend(found);
-    }
+    orgs_in.extend(
+        crate::tenancy::ids_within(
+            work.conn(),
+            ctx.scope().orgs(),
+            entity::orgs::Column::Id,
+            &org_ids,
+        )
+        .await?,
+    );
     let mut visible = HashSet::new();
-    for chunk in all.chunks(500) {
-        let found: Vec<Uuid> = enterprises::scoped(ctx.scope())
-            .select_only()
-            .column(entity::enterprises::Column::Id)
-            .filter(entity::enterprises::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(work.conn())
-            .await?;
-        visible.extend(found);
-    }
+    visible.extend(
+        crate::tenancy::ids_within(
+            work.conn(),
+            enterprises::scoped(ctx.scope()),
+            entity::enterprises::Column::Id,
+            &all,
+        )
+        .await?,
+    );
     // The signed ones' rules are read under the lock that signing takes, on every enterprise
     // any of them covers.
     let signing: Vec<Uuid> = openings

@@ -21,7 +21,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-pub use bulk::open_many_in;
+pub use bulk::{Signed, open_many_in};
 
 use crate::access::Permission;
 use crate::audit::Event;

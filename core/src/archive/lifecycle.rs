@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Datelike;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, UpdateMany,
+    ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    UpdateMany,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -260,21 +260,24 @@ pub async fn register_many_in(
             .all(work.conn())
             .await?;
         heads_in.extend(found);
-        let archived: Vec<Uuid> = beneficiaries::Entity::find()
+        // Two queries, each on its own index: as one `OR`, PostgreSQL scanned the table
+        // (0.5 s a batch at 50,000 archives).
+        let live: Vec<Uuid> = beneficiaries::Entity::find()
             .select_only()
             .column(B::HeadWorkerId)
-            .filter(
-                Condition::any()
-                    .add(B::LiveHeadWorkerId.is_in(chunk.iter().copied()))
-                    .add(
-                        Condition::all()
-                            .add(B::HeadWorkerId.is_in(chunk.iter().copied()))
-                            .add(B::Status.eq(ArchiveStatus::LiftedOut.as_str())),
-                    ),
-            )
+            .filter(B::LiveHeadWorkerId.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(work.conn())
             .await?;
+        let lifted: Vec<Uuid> = beneficiaries::Entity::find()
+            .select_only()
+            .column(B::HeadWorkerId)
+            .filter(B::HeadWorkerId.is_in(chunk.iter().copied()))
+            .filter(B::Status.eq(ArchiveStatus::LiftedOut.as_str()))
+            .into_tuple()
+            .all(work.conn())
+            .await?;
+        let archived = live.into_iter().chain(lifted);
         taken.extend(archived);
     }
     let mut standards: HashMap<Uuid, Option<i64>> = HashMap::new();

@@ -39,6 +39,17 @@ pub fn normalise(raw: &str) -> String {
         .to_ascii_uppercase()
 }
 
+/// The number made of 17 digits and their check character: for generated numbers (the
+/// demonstration city, tests).
+pub fn complete(first17: &str) -> String {
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| u32::from(b.wrapping_sub(b'0')) * w)
+        .sum();
+    format!("{first17}{}", CHECK[(sum % 11) as usize] as char)
+}
+
 /// Validate a normalised number against `today`, and derive birth date and sex from it.
 pub fn parse(number: &str, today: NaiveDate) -> Result<IdNumberFacts, IdNumberError> {
     let bytes = number.as_bytes();
@@ -123,19 +134,9 @@ mod tests {
     #[test]
     fn sex_follows_the_seventeenth_digit() {
         // 370802199001011233: sequence 123 → odd → male (check digit computed for the test).
-        let number = with_check("37080219900101123");
+        let number = complete("37080219900101123");
         assert_eq!(parse(&number, today()).unwrap().sex, Sex::Male);
-        let number = with_check("37080219900101124");
+        let number = complete("37080219900101124");
         assert_eq!(parse(&number, today()).unwrap().sex, Sex::Female);
-    }
-
-    /// Append the right check character to 17 digits (for building test numbers).
-    pub fn with_check(first17: &str) -> String {
-        let sum: u32 = first17
-            .bytes()
-            .zip(WEIGHTS)
-            .map(|(b, w)| u32::from(b - b'0') * w)
-            .sum();
-        format!("{first17}{}", CHECK[(sum % 11) as usize] as char)
     }
 }

@@ -44,6 +44,19 @@ pub fn validate(code: &str) -> Result<(), UsccError> {
     }
 }
 
+/// The code made of `first17` (canonical characters) and its check character: for generated
+/// codes (the demonstration city, tests).
+pub fn complete(first17: &str) -> String {
+    let sum: u32 = first17
+        .bytes()
+        .filter_map(value)
+        .zip(WEIGHTS)
+        .map(|(v, w)| v * w)
+        .sum();
+    let check = ((31 - sum % 31) % 31) as usize;
+    format!("{first17}{}", ALPHABET[check] as char)
+}
+
 /// Upper-case and strip surrounding white space, the form codes are stored and compared in.
 pub fn normalise(code: &str) -> String {
     code.trim().to_ascii_uppercase()

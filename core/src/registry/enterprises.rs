@@ -180,18 +180,15 @@ pub async fn register_many_in(
             .await?;
         registered.extend(found);
     }
-    for chunk in org_ids.chunks(500) {
-        let found: Vec<Uuid> = ctx
-            .scope()
-            .orgs()
-            .select_only()
-            .column(entity::orgs::Column::Id)
-            .filter(entity::orgs::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(work.conn())
-            .await?;
-        orgs_in.extend(found);
-    }
+    orgs_in.extend(
+        crate::tenancy::ids_within(
+            work.conn(),
+            ctx.scope().orgs(),
+            entity::orgs::Column::Id,
+            &org_ids,
+        )
+        .await?,
+    );
     let now = ctx.clock.now();
     let mut out = Vec::with_capacity(news.len());
     let mut rows = Vec::new();

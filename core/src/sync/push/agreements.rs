@@ -13,8 +13,8 @@ use uuid::Uuid;
 use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::{
-    ChangeKind, HasExternalId, Outcome, client, every_outcome, gone, in_savepoint, map, mapped_ids,
-    mappings, once_more, register_together, same_content, settle, sort_out, stale_is_conflict,
+    ChangeKind, HasExternalId, Outcome, client, finish, gone, in_savepoint, map, mapped_ids,
+    mappings, same_content, settle, stale_is_conflict,
 };
 use crate::agreements::{self, Filing, NewAgreement, Termination, Terms, compare, queries};
 use crate::uow::Work;
@@ -43,7 +43,7 @@ pub async fn push_agreements(
 ) -> Result<Vec<Outcome>, CoreError> {
     let client = client(ctx)?;
     let kind = ChangeKind::WageAgreement;
-    let mut mapped = mappings(
+    let mapped = mappings(
         work,
         client,
         kind,
@@ -104,50 +104,40 @@ pub async fn push_agreements(
             r.termination.clone(),
         )
     });
-    let (fresh, mut one_by_one) = sort_out(pending, &mapped, &same, &mut outcomes);
-    one_by_one.extend(
-        register_together(
-            work,
-            client,
-            kind,
-            fresh,
-            &mut mapped,
-            &mut outcomes,
-            async |sp, fresh| {
-                // One terminated already takes a step after its opening: it goes alone.
-                let openings = fresh
-                    .iter()
-                    .filter(|(_, r)| r.termination.is_none())
-                    .map(|(_, r)| {
-                        (
-                            r.agreement.clone(),
-                            r.terms.clone().map(|t| (t, r.filing.clone())),
-                        )
-                    })
-                    .collect();
-                let mut made = agreements::open_many_in(ctx, sp, openings, "sync")
-                    .await?
-                    .into_iter();
-                Ok(fresh
-                    .iter()
-                    .map(|(_, r)| match r.termination {
-                        Some(_) => None,
-                        None => made.next().flatten().map(|a| (a.id, a.version)),
-                    })
-                    .collect())
-            },
-        )
-        .await?,
-    );
-    one_by_one.sort_by_key(|(i, _)| *i);
-    for (i, r) in one_by_one {
-        let outcome = once_more(work, client, kind, &mut mapped, &r, async |mapped, r| {
-            agreement_one(ctx, work, client, mapped, r.clone()).await
-        })
-        .await?;
-        outcomes[i] = Some(outcome);
-    }
-    every_outcome(outcomes)
+    finish(
+        work,
+        client,
+        kind,
+        pending,
+        mapped,
+        &same,
+        outcomes,
+        async |sp, fresh| {
+            // One terminated already takes a step after its opening: it goes alone.
+            let openings = fresh
+                .iter()
+                .filter(|(_, r)| r.termination.is_none())
+                .map(|(_, r)| {
+                    (
+                        r.agreement.clone(),
+                        r.terms.clone().map(|t| (t, r.filing.clone())),
+                    )
+                })
+                .collect();
+            let mut made = agreements::open_many_in(ctx, sp, openings, "sync")
+                .await?
+                .into_iter();
+            Ok(fresh
+                .iter()
+                .map(|(_, r)| match r.termination {
+                    Some(_) => None,
+                    None => made.next().flatten().map(|a| (a.id, a.version)),
+                })
+                .collect())
+        },
+        async |mapped, r| agreement_one(ctx, work, client, mapped, r.clone()).await,
+    )
+    .await
 }
 
 /// One agreement, opened or moved on by the steps it has newly taken.

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{
-    ChangeKind, HasExternalId, Outcome, client, every_outcome, gone, in_savepoint, map, mapped_ids,
-    mappings, once_more, register_together, same_content, settle, sort_out, stale_is_conflict,
+    ChangeKind, HasExternalId, Outcome, client, finish, gone, in_savepoint, map, mapped_ids,
+    mappings, same_content, settle, stale_is_conflict,
 };
 use crate::archive::{self, NewArchive, compare, queries};
 use crate::uow::Work;
@@ -36,7 +36,7 @@ pub async fn push_archives(
 ) -> Result<Vec<Outcome>, CoreError> {
     let client = client(ctx)?;
     let kind = ChangeKind::Beneficiary;
-    let mut mapped = mappings(
+    let mapped = mappings(
         work,
         client,
         kind,
@@ -71,35 +71,25 @@ pub async fn push_archives(
         pending.push((i, r));
     }
     let same = held_the_same(ctx, work, &mapped, &pending).await?;
-    let (fresh, mut one_by_one) = sort_out(pending, &mapped, &same, &mut outcomes);
-    one_by_one.extend(
-        register_together(
-            work,
-            client,
-            kind,
-            fresh,
-            &mut mapped,
-            &mut outcomes,
-            async |sp, fresh| {
-                let news = fresh.iter().map(|(_, r)| r.archive.clone()).collect();
-                let made = archive::register_many_in(ctx, sp, news, "sync").await?;
-                Ok(made
-                    .into_iter()
-                    .map(|b| b.map(|b| (b.id, b.version)))
-                    .collect())
-            },
-        )
-        .await?,
-    );
-    one_by_one.sort_by_key(|(i, _)| *i);
-    for (i, r) in one_by_one {
-        let outcome = once_more(work, client, kind, &mut mapped, &r, async |mapped, r| {
-            archive_one(ctx, work, client, mapped, r, r.archive.clone()).await
-        })
-        .await?;
-        outcomes[i] = Some(outcome);
-    }
-    every_outcome(outcomes)
+    finish(
+        work,
+        client,
+        kind,
+        pending,
+        mapped,
+        &same,
+        outcomes,
+        async |sp, fresh| {
+            let news = fresh.iter().map(|(_, r)| r.archive.clone()).collect();
+            let made = archive::register_many_in(ctx, sp, news, "sync").await?;
+            Ok(made
+                .into_iter()
+                .map(|b| b.map(|b| (b.id, b.version)))
+                .collect())
+        },
+        async |mapped, r| archive_one(ctx, work, client, mapped, r, r.archive.clone()).await,
+    )
+    .await
 }
 
 /// The mapped archives the push brings nothing new to ([`super::same_content`]), read with

@@ -266,14 +266,14 @@ pub async fn push_enterprises(
 ) -> Result<Vec<Outcome>, CoreError> {
     let client = client(ctx)?;
     let kind = ChangeKind::Enterprise;
-    let mut mapped = mappings(
+    let mapped = mappings(
         work,
         client,
         kind,
         records.iter().map(|r| r.external_id.as_str()),
     )
     .await?;
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; records.len()];
+    let outcomes: Vec<Option<Outcome>> = vec![None; records.len()];
     let pending: Vec<(usize, EnterprisePush)> = records.into_iter().enumerate().collect();
     let held = enterprises::scoped(ctx.scope())
         .filter(entity::enterprises::Column::Id.is_in(mapped_ids(&mapped, &pending)))
@@ -283,35 +283,25 @@ pub async fn push_enterprises(
     let same = same_content(&mapped, &pending, held, |r, e| {
         enterprises::changes_to(e, r.enterprise.clone()).is_empty()
     });
-    let (fresh, mut one_by_one) = sort_out(pending, &mapped, &same, &mut outcomes);
-    one_by_one.extend(
-        register_together(
-            work,
-            client,
-            kind,
-            fresh,
-            &mut mapped,
-            &mut outcomes,
-            async |sp, fresh| {
-                let news = fresh.iter().map(|(_, r)| r.enterprise.clone()).collect();
-                let made = enterprises::register_many_in(ctx, sp, news, "sync").await?;
-                Ok(made
-                    .into_iter()
-                    .map(|e| e.map(|e| (e.id, e.version)))
-                    .collect())
-            },
-        )
-        .await?,
-    );
-    one_by_one.sort_by_key(|(i, _)| *i);
-    for (i, r) in one_by_one {
-        let outcome = once_more(work, client, kind, &mut mapped, &r, async |mapped, r| {
-            enterprise_one(ctx, work, client, mapped, r, r.enterprise.clone()).await
-        })
-        .await?;
-        outcomes[i] = Some(outcome);
-    }
-    every_outcome(outcomes)
+    finish(
+        work,
+        client,
+        kind,
+        pending,
+        mapped,
+        &same,
+        outcomes,
+        async |sp, fresh| {
+            let news = fresh.iter().map(|(_, r)| r.enterprise.clone()).collect();
+            let made = enterprises::register_many_in(ctx, sp, news, "sync").await?;
+            Ok(made
+                .into_iter()
+                .map(|e| e.map(|e| (e.id, e.version)))
+                .collect())
+        },
+        async |mapped, r| enterprise_one(ctx, work, client, mapped, r, r.enterprise.clone()).await,
+    )
+    .await
 }
 
 /// One enterprise, created or compared with the record its id maps to.
@@ -439,7 +429,7 @@ pub async fn push_workers(
 ) -> Result<Vec<Outcome>, CoreError> {
     let client = client(ctx)?;
     let kind = ChangeKind::Worker;
-    let mut mapped = mappings(
+    let mapped = mappings(
         work,
         client,
         kind,
@@ -483,35 +473,25 @@ pub async fn push_workers(
     let same = same_content(&mapped, &pending, held, |r, w| {
         workers::changes_to(ctx.pii, w, r.worker.clone()).is_empty()
     });
-    let (fresh, mut one_by_one) = sort_out(pending, &mapped, &same, &mut outcomes);
-    one_by_one.extend(
-        register_together(
-            work,
-            client,
-            kind,
-            fresh,
-            &mut mapped,
-            &mut outcomes,
-            async |sp, fresh| {
-                let news = fresh.iter().map(|(_, r)| r.worker.clone()).collect();
-                let made = workers::register_many_in(ctx, sp, news, "sync").await?;
-                Ok(made
-                    .into_iter()
-                    .map(|w| w.map(|w| (w.id, w.version)))
-                    .collect())
-            },
-        )
-        .await?,
-    );
-    one_by_one.sort_by_key(|(i, _)| *i);
-    for (i, r) in one_by_one {
-        let outcome = once_more(work, client, kind, &mut mapped, &r, async |mapped, r| {
-            worker_one(ctx, work, client, mapped, r, r.worker.clone()).await
-        })
-        .await?;
-        outcomes[i] = Some(outcome);
-    }
-    every_outcome(outcomes)
+    finish(
+        work,
+        client,
+        kind,
+        pending,
+        mapped,
+        &same,
+        outcomes,
+        async |sp, fresh| {
+            let news = fresh.iter().map(|(_, r)| r.worker.clone()).collect();
+            let made = workers::register_many_in(ctx, sp, news, "sync").await?;
+            Ok(made
+                .into_iter()
+                .map(|w| w.map(|w| (w.id, w.version)))
+                .collect())
+        },
+        async |mapped, r| worker_one(ctx, work, client, mapped, r, r.worker.clone()).await,
+    )
+    .await
 }
 
 /// One worker, created or compared with the record its id maps to.
@@ -808,6 +788,46 @@ async fn register_together<'c, R: HasExternalId>(
         }
     }
     Ok(alone)
+}
+
+/// The rest of a push once its records are read and compared: those that bring nothing new
+/// are `unchanged` ([`sort_out`]), the new ones registered together by `register`
+/// ([`register_together`]), and the others, with those the batch could not take, one by one
+/// through `one` in the order sent ([`once_more`]). Every record's outcome, in that order.
+#[allow(clippy::too_many_arguments)]
+async fn finish<'c, R: HasExternalId>(
+    work: &Work<'c>,
+    client: Uuid,
+    kind: ChangeKind,
+    pending: Vec<(usize, R)>,
+    mut mapped: HashMap<String, sync_mappings::Model>,
+    same: &HashMap<Uuid, i32>,
+    mut outcomes: Vec<Option<Outcome>>,
+    register: impl AsyncFnOnce(&Work<'c>, &[(usize, R)]) -> Result<Vec<Option<(Uuid, i32)>>, CoreError>,
+    mut one: impl AsyncFnMut(
+        &mut HashMap<String, sync_mappings::Model>,
+        &R,
+    ) -> Result<Outcome, CoreError>,
+) -> Result<Vec<Outcome>, CoreError> {
+    let (fresh, mut one_by_one) = sort_out(pending, &mapped, same, &mut outcomes);
+    one_by_one.extend(
+        register_together(
+            work,
+            client,
+            kind,
+            fresh,
+            &mut mapped,
+            &mut outcomes,
+            register,
+        )
+        .await?,
+    );
+    one_by_one.sort_by_key(|(i, _)| *i);
+    for (i, r) in one_by_one {
+        let outcome = once_more(work, client, kind, &mut mapped, &r, &mut one).await?;
+        outcomes[i] = Some(outcome);
+    }
+    every_outcome(outcomes)
 }
 
 /// Every record's outcome, in the order sent.
