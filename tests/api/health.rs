@@ -20,6 +20,35 @@ async fn readyz_is_ready_while_the_database_answers() {
     assert!(body["job_runners"].as_u64().is_some(), "{body}");
 }
 
+/// A process whose job runners have not come round for twice the job lease is not ready: a
+/// load balancer stops sending it traffic. Here the runners are made to sleep a minute between
+/// looks (the poll) with a lease of 3 s, so the pulse ages past 6 s without a stuck job.
+#[tokio::test]
+async fn readyz_is_503_when_the_job_runners_stop_coming_round() {
+    let app = spawn_app_with(|s| {
+        s.jobs.runners = 1;
+        s.jobs.poll_ms = 60_000;
+        s.jobs.lease_secs = 3;
+    })
+    .await;
+    let body = json_body(app.get("/readyz").await, StatusCode::OK).await;
+    assert!(body["job_runner_seen_ms_ago"].as_u64().is_some(), "{body}");
+    tokio::time::sleep(std::time::Duration::from_millis(6_500)).await;
+    let body = assert_problem(
+        app.get("/readyz").await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("job runners have not been seen"),
+        "{body}"
+    );
+}
+
 /// A database behind the schema this version expects (another instance rolled it back, or
 /// migrations were not run with `SIJI_AUTO_MIGRATE=false`) is not ready, and says which.
 #[tokio::test]
