@@ -455,7 +455,6 @@ pub async fn record_attempt(
     Ok(())
 }
 
-/// Mark a delivery of a removed webhook cancelled.
 /// Cancel every pending delivery of `client`'s webhooks, in the unit of work that disables it: a
 /// disabled client is sent nothing more (its jobs would be refused as a disabled principal, and
 /// the deliveries would stay `pending` for ever).
@@ -474,6 +473,7 @@ pub async fn cancel_for_client(db: &impl ConnectionTrait, client: Uuid) -> Resul
     Ok(done.rows_affected)
 }
 
+/// Mark a delivery of a removed webhook cancelled.
 pub async fn cancel(db: &DatabaseConnection, delivery: Uuid) -> Result<(), CoreError> {
     webhook_deliveries::Entity::update_many()
         .col_expr(webhook_deliveries::Column::Status, Expr::value(CANCELLED))
