@@ -223,7 +223,17 @@ pub async fn build(
         let made = agreements::open_many_in(&ctx, &work, openings.clone(), "demo").await?;
         work.commit().await?;
         let tally = alone(&ctx, openings, &made, async |work, (new, signed)| {
-            agreements::open_in(&ctx, work, new, signed, "demo").await
+            // The only conflict opening can meet is the overlap rule: the agreement a
+            // previous run signed for this enterprise.
+            agreements::open_in(&ctx, work, new, signed, "demo")
+                .await
+                .map_err(|e| match e {
+                    CoreError::Conflict { detail, .. } => CoreError::Duplicate {
+                        detail,
+                        existing_id: None,
+                    },
+                    other => other,
+                })
         })
         .await?;
         phase.add(tally);
@@ -293,9 +303,8 @@ impl<'p> Counter<'p> {
 }
 
 /// After a bulk operation: each record it could not take goes through the single operation,
-/// which registers it or says why. One already there (a resumed run: a duplicate, or an
-/// agreement overlapping the one it wrote before) is counted as found; any other refusal is a
-/// fault of the plan, reported. Returns (written, found).
+/// which registers it or says why. One already there (a resumed run: a duplicate) is counted as
+/// found; any other refusal (a missing living standard, say) is a fault of the plan, reported. Returns (written, found).
 async fn alone<N, T, M>(
     ctx: &Context<'_>,
     news: Vec<N>,
@@ -314,7 +323,7 @@ async fn alone<N, T, M>(
                 work.commit().await?;
                 written += 1;
             }
-            Err(CoreError::Duplicate { .. } | CoreError::Conflict { .. }) => found += 1,
+            Err(CoreError::Duplicate { .. }) => found += 1,
             Err(other) => return Err(other),
         }
     }

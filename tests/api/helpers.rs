@@ -498,13 +498,7 @@ impl TestApp {
 
 /// A valid resident ID number from its first 17 digits (computes the GB 11643 check character).
 pub fn id_number(first17: &str) -> String {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+    siji_api::domain::id_number::complete(first17)
 }
 
 /// A distinct valid ID number for test person `n` (born 1980-01-01 + n days, address 370811).
@@ -573,18 +567,7 @@ impl TestApp {
 
 /// A valid USCC from its first 17 characters (computes the GB 32100 check character).
 pub fn uscc(first17: &str) -> String {
-    const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    let mut weight = 1u32;
-    let mut sum = 0u32;
-    for b in first17.bytes() {
-        let v = ALPHABET.iter().position(|&a| a == b).unwrap() as u32;
-        sum += v * weight;
-        weight = weight * 3 % 31;
-    }
-    format!(
-        "{first17}{}",
-        ALPHABET[((31 - sum % 31) % 31) as usize] as char
-    )
+    siji_api::domain::uscc::complete(first17)
 }
 
 /// Every documented example of an operation's JSON request body: the media type's example(s),

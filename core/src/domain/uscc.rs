@@ -67,6 +67,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_completed_code_validates() {
+        for first17 in ["91370811MA3C00001", "91370811DM0000042", "12370800000000000"] {
+            assert_eq!(validate(&complete(first17)), Ok(()), "{first17}");
+        }
+    }
+
+    #[test]
     fn weights_are_powers_of_three_mod_31() {
         let mut w = 1u32;
         for expected in WEIGHTS {
