@@ -68,7 +68,11 @@ mod tests {
 
     #[test]
     fn a_completed_code_validates() {
-        for first17 in ["91370811MA3C00001", "91370811DM0000042", "12370800000000000"] {
+        for first17 in [
+            "91370811MA3C00001",
+            "91370811DM0000042",
+            "12370800000000000",
+        ] {
             assert_eq!(validate(&complete(first17)), Ok(()), "{first17}");
         }
     }
