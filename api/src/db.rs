@@ -32,6 +32,12 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // The planner's statistics, refreshed as SQLite recommends on opening a
+                // connection (tables much changed since, sampled): without them a page of one
+                // enterprise's workers walked the status index over every worker instead of the
+                // enterprise's index.
+                .pragma("analysis_limit", "1000")
+                .pragma("optimize", "0x10002")
         });
     Database::connect(options).await
 }

@@ -8,8 +8,10 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use futures_util::{Stream, StreamExt, stream};
+use sea_orm::sea_query::{Expr, Query, SimpleExpr, UnionType};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -134,7 +136,10 @@ impl Names {
         self.workers.get(&id).cloned().unwrap_or_default()
     }
 
-    /// At most three queries per chunk (or page), however many rows it holds.
+    /// One statement per chunk (or page), however many rows it holds and whatever kinds they
+    /// refer to: the organisations', enterprises' and workers' names in one `UNION ALL`, each
+    /// part limited to the subtree. A page is thus the query, this and the authentication —
+    /// not one round trip per kind of name.
     pub async fn of<M>(
         db: &DatabaseConnection,
         scope: &Scope,
@@ -149,47 +154,84 @@ impl Names {
             enterprise_ids.extend(refs.enterprise);
             worker_ids.extend(refs.worker);
         }
-        let mut names = Names::default();
+        // Each part: (kind, id, name, masked ID number or NULL).
+        let part = |kind: &str, id: SimpleExpr, name: SimpleExpr, masked: SimpleExpr| {
+            Query::select()
+                .expr_as(Expr::val(kind), "kind")
+                .expr_as(id, "id")
+                .expr_as(name, "name")
+                .expr_as(masked, "masked")
+                .to_owned()
+        };
+        let no_text = || Expr::cust("CAST(NULL AS TEXT)");
+        let mut parts = Vec::new();
         if !org_ids.is_empty() {
-            names.orgs = scope
-                .orgs()
-                .filter(orgs::Column::Id.is_in(org_ids))
-                .select_only()
-                .columns([orgs::Column::Id, orgs::Column::Name])
-                .into_tuple::<(Uuid, String)>()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect();
+            parts.push(
+                part(
+                    "o",
+                    Expr::col((orgs::Entity, orgs::Column::Id)).into(),
+                    Expr::col((orgs::Entity, orgs::Column::Name)).into(),
+                    no_text(),
+                )
+                .from(orgs::Entity)
+                .cond_where(scope.orgs_condition())
+                .and_where(orgs::Column::Id.is_in(org_ids))
+                .to_owned(),
+            );
         }
         if !enterprise_ids.is_empty() {
-            names.enterprises = scope
-                .select::<enterprises::Entity>()
-                .filter(enterprises::Column::Id.is_in(enterprise_ids))
-                .select_only()
-                .columns([enterprises::Column::Id, enterprises::Column::Name])
-                .into_tuple::<(Uuid, String)>()
-                .all(db)
-                .await?
-                .into_iter()
-                .collect();
+            parts.push(
+                part(
+                    "e",
+                    Expr::col((enterprises::Entity, enterprises::Column::Id)).into(),
+                    Expr::col((enterprises::Entity, enterprises::Column::Name)).into(),
+                    no_text(),
+                )
+                .from(enterprises::Entity)
+                .and_where(scope.owns(enterprises::Column::OrgId))
+                .and_where(enterprises::Column::Id.is_in(enterprise_ids))
+                .to_owned(),
+            );
         }
         if !worker_ids.is_empty() {
-            names.workers = scope
-                .select::<workers::Entity>()
-                .filter(workers::Column::Id.is_in(worker_ids))
-                .select_only()
-                .columns([
-                    workers::Column::Id,
-                    workers::Column::Name,
-                    workers::Column::IdNumberMasked,
-                ])
-                .into_tuple::<(Uuid, String, String)>()
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|(id, name, masked)| (id, (name, masked)))
-                .collect();
+            parts.push(
+                part(
+                    "w",
+                    Expr::col((workers::Entity, workers::Column::Id)).into(),
+                    Expr::col((workers::Entity, workers::Column::Name)).into(),
+                    Expr::col((workers::Entity, workers::Column::IdNumberMasked)).into(),
+                )
+                .from(workers::Entity)
+                .and_where(scope.owns(workers::Column::OrgId))
+                .and_where(workers::Column::Id.is_in(worker_ids))
+                .to_owned(),
+            );
+        }
+        let mut names = Names::default();
+        let mut parts = parts.into_iter();
+        let Some(mut query) = parts.next() else {
+            return Ok(names);
+        };
+        for other in parts {
+            query.union(UnionType::All, other);
+        }
+        let statement = db.get_database_backend().build(&query);
+        for row in db.query_all_raw(statement).await? {
+            let kind: String = row.try_get("", "kind")?;
+            let id: Uuid = row.try_get("", "id")?;
+            let name: String = row.try_get("", "name")?;
+            match kind.as_str() {
+                "o" => {
+                    names.orgs.insert(id, name);
+                }
+                "e" => {
+                    names.enterprises.insert(id, name);
+                }
+                _ => {
+                    let masked: Option<String> = row.try_get("", "masked")?;
+                    names.workers.insert(id, (name, masked.unwrap_or_default()));
+                }
+            }
         }
         Ok(names)
     }
