@@ -308,7 +308,9 @@ fn element_of(array: u32) -> Option<u32> {
 fn decode(oid: u32, b: &[u8]) -> String {
     let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
     let decoded = match oid {
-        16 => b.first().map(|v| if *v == 0 { "f" } else { "t" }.to_owned()),
+        16 => b
+            .first()
+            .map(|v| if *v == 0 { "f" } else { "t" }.to_owned()),
         20 => be_i64(b).map(|v| v.to_string()),
         23 => be_i32(b, 0).map(|v| v.to_string()),
         21 => be_i16(b, 0).map(|v| v.to_string()),
@@ -334,9 +336,14 @@ fn decode(oid: u32, b: &[u8]) -> String {
             at.map(|d| d.to_string())
         }),
         1114 | 1184 => be_i64(b).map(|micros| {
-            let at = epoch.and_hms_opt(0, 0, 0).unwrap_or_default() + TimeDelta::microseconds(micros);
+            let at =
+                epoch.and_hms_opt(0, 0, 0).unwrap_or_default() + TimeDelta::microseconds(micros);
             let text = at.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
-            if oid == 1184 { format!("{text}+00") } else { text }
+            if oid == 1184 {
+                format!("{text}+00")
+            } else {
+                text
+            }
         }),
         _ => element_of(oid).and_then(|element| array(element, b)),
     };
@@ -390,7 +397,10 @@ mod tests {
         // 2026-11-29 is 9,829 days after 2000-01-01.
         assert_eq!(decode(1082, &9_829_i32.to_be_bytes()), "2026-11-29");
         let micros = 9_829_i64 * 86_400_000_000 + 3_600_000_000 + 1;
-        assert_eq!(decode(1184, &micros.to_be_bytes()), "2026-11-29 01:00:00.000001+00");
+        assert_eq!(
+            decode(1184, &micros.to_be_bytes()),
+            "2026-11-29 01:00:00.000001+00"
+        );
         assert_eq!(decode(17, &[0xde, 0xad]), "\\xdead");
         // A one-dimensional text[] of two: header (dims, flags, element type, length, lower
         // bound), then each element's length and bytes.
@@ -442,6 +452,9 @@ mod tests {
         assert_eq!(r.round_trips, 2);
         assert_eq!(r.statements.len(), 1);
         assert_eq!(r.statements[0].sql, "SELECT $1");
-        assert_eq!(r.statements[0].params, vec![(Some("int8"), Some("7".to_owned()))]);
+        assert_eq!(
+            r.statements[0].params,
+            vec![(Some("int8"), Some("7".to_owned()))]
+        );
     }
 }

@@ -73,9 +73,18 @@ fn siji(database_url: &str) -> Command {
     let mut command = Command::new(siji_binary());
     command
         .env("DATABASE_URL", database_url)
-        .env("SIJI_DATA_KEY", std::env::var("SIJI_DATA_KEY").unwrap_or(DATA_KEY.into()))
-        .env("SIJI_INDEX_KEY", std::env::var("SIJI_INDEX_KEY").unwrap_or(INDEX_KEY.into()))
-        .env("SIJI_JWT_SECRET", std::env::var("SIJI_JWT_SECRET").unwrap_or(JWT_SECRET.into()))
+        .env(
+            "SIJI_DATA_KEY",
+            std::env::var("SIJI_DATA_KEY").unwrap_or(DATA_KEY.into()),
+        )
+        .env(
+            "SIJI_INDEX_KEY",
+            std::env::var("SIJI_INDEX_KEY").unwrap_or(INDEX_KEY.into()),
+        )
+        .env(
+            "SIJI_JWT_SECRET",
+            std::env::var("SIJI_JWT_SECRET").unwrap_or(JWT_SECRET.into()),
+        )
         .env(
             "SIJI_ADMIN_PASSWORD",
             std::env::var("SIJI_ADMIN_PASSWORD").unwrap_or(ADMIN_PASSWORD.into()),
@@ -105,6 +114,12 @@ impl Server {
             .env("SIJI_LOGIN_IP_MAX_FAILURES", "1000")
             .env("SIJI_LOG", "warn")
             .stdout(Stdio::null())
+            // Its log apart: the pool's "slow acquire" warnings at 64 connections would bury
+            // the figures.
+            .stderr(
+                std::fs::File::create(std::env::temp_dir().join("siji-load-server.log"))
+                    .map_or(Stdio::null(), Stdio::from),
+            )
             .spawn()
             .unwrap();
         let mut server = Self {
@@ -122,7 +137,10 @@ impl Server {
             if let Ok(Some(status)) = server.child.try_wait() {
                 panic!("siji serve stopped: {status}");
             }
-            assert!(started.elapsed() < Duration::from_secs(120), "siji did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "siji did not start"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -147,7 +165,12 @@ impl Drop for Server {
     }
 }
 
-async fn login(client: &reqwest::Client, base: &str, username: &str, password: &str) -> Option<String> {
+async fn login(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Option<String> {
     let res = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"username": username, "password": password}))
@@ -182,11 +205,17 @@ async fn prepare(server: &Server, city: (u64, u64), database_url: &str) -> Targe
     let client = reqwest::Client::new();
     let base = &server.base;
     let password = std::env::var("SIJI_ADMIN_PASSWORD").unwrap_or(ADMIN_PASSWORD.into());
-    let admin = login(&client, base, "admin", &password).await.unwrap_or_else(|| {
-        panic!("cannot sign in as `admin`: set SIJI_ADMIN_PASSWORD to its password")
-    });
-    let total = get_json(&client, &format!("{base}/api/v1/workers?limit=1&count=true"), &admin)
-        .await["total"]
+    let admin = login(&client, base, "admin", &password)
+        .await
+        .unwrap_or_else(|| {
+            panic!("cannot sign in as `admin`: set SIJI_ADMIN_PASSWORD to its password")
+        });
+    let total = get_json(
+        &client,
+        &format!("{base}/api/v1/workers?limit=1&count=true"),
+        &admin,
+    )
+    .await["total"]
         .as_u64()
         .unwrap_or(0);
     if total < workers_wanted {
@@ -199,8 +228,16 @@ async fn prepare(server: &Server, city: (u64, u64), database_url: &str) -> Targe
             .unwrap();
         assert!(status.success(), "siji demo-city failed");
     }
-    let counties = get_json(&client, &format!("{base}/api/v1/orgs?level=county&limit=1"), &admin).await;
-    let county = counties["items"][0]["id"].as_str().expect("a county").to_owned();
+    let counties = get_json(
+        &client,
+        &format!("{base}/api/v1/orgs?level=county&limit=1"),
+        &admin,
+    )
+    .await;
+    let county = counties["items"][0]["id"]
+        .as_str()
+        .expect("a county")
+        .to_owned();
     let token = match login(&client, base, COUNTY_ADMIN, COUNTY_PASSWORD).await {
         Some(token) => token,
         None => {
@@ -214,12 +251,23 @@ async fn prepare(server: &Server, city: (u64, u64), database_url: &str) -> Targe
                 .send()
                 .await
                 .unwrap();
-            assert!(res.status().is_success(), "creating the county admin: {}", res.status());
-            login(&client, base, COUNTY_ADMIN, COUNTY_PASSWORD).await.unwrap()
+            assert!(
+                res.status().is_success(),
+                "creating the county admin: {}",
+                res.status()
+            );
+            login(&client, base, COUNTY_ADMIN, COUNTY_PASSWORD)
+                .await
+                .unwrap()
         }
     };
     // An enterprise of the county with at least a page of workers.
-    let enterprises = get_json(&client, &format!("{base}/api/v1/enterprises?limit=50"), &token).await;
+    let enterprises = get_json(
+        &client,
+        &format!("{base}/api/v1/enterprises?limit=50"),
+        &token,
+    )
+    .await;
     for enterprise in enterprises["items"].as_array().unwrap() {
         let id = enterprise["id"].as_str().unwrap();
         let list = format!("{base}/api/v1/workers?enterprise_id={id}&limit=50");
@@ -255,8 +303,16 @@ async fn hammer(server: &Server, url: &str, token: &str, connections: usize, sec
         let errors = Arc::new(AtomicU64::new(0));
         let mut tasks = Vec::new();
         for _ in 0..connections {
-            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
-            let (url, token, stop, errors) = (url.to_owned(), token.to_owned(), stop.clone(), errors.clone());
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
+            let (url, token, stop, errors) = (
+                url.to_owned(),
+                token.to_owned(),
+                stop.clone(),
+                errors.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
@@ -316,7 +372,14 @@ async fn capture(
 ) -> (Vec<capture::Statement>, usize) {
     let client = reqwest::Client::new();
     for _ in 0..2 {
-        let _ = client.get(url).bearer_auth(token).send().await.unwrap().bytes().await;
+        let _ = client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await;
     }
     proxy.clear();
     let res = client.get(url).bearer_auth(token).send().await.unwrap();
@@ -374,7 +437,8 @@ struct Endpoint {
 
 #[tokio::main]
 async fn main() {
-    let database_url = std::env::var("DATABASE_URL").unwrap_or("sqlite://siji-load.db?mode=rwc".into());
+    let database_url =
+        std::env::var("DATABASE_URL").unwrap_or("sqlite://siji-load.db?mode=rwc".into());
     let postgres = database_url.starts_with("postgres");
     let workers: u64 = env_or("SIJI_LOAD_WORKERS", 1_000_000);
     let enterprises: u64 = env_or("SIJI_LOAD_ENTERPRISES", 14_796);
@@ -408,13 +472,26 @@ async fn main() {
     let mut endpoints = vec![
         ("list 50 workers of an enterprise", targets.list.clone()),
         ("get one worker", targets.get.clone()),
-        ("coverage statistic", "/api/v1/stats/wage-agreement-coverage".to_owned()),
+        (
+            "coverage statistic",
+            "/api/v1/stats/wage-agreement-coverage".to_owned(),
+        ),
         ("archive counts", "/api/v1/stats/beneficiaries".to_owned()),
     ]
     .into_iter()
     .map(|(name, url)| {
-        let url = if url.starts_with('/') { format!("{base}{url}") } else { url };
-        Endpoint { name, url, all: Vec::new(), own: Vec::new(), round_trips: 0 }
+        let url = if url.starts_with('/') {
+            format!("{base}{url}")
+        } else {
+            url
+        };
+        Endpoint {
+            name,
+            url,
+            all: Vec::new(),
+            own: Vec::new(),
+            round_trips: 0,
+        }
     })
     .collect::<Vec<_>>();
     if let Some(proxy) = &proxy {
@@ -435,11 +512,19 @@ async fn main() {
     drop(first);
 
     let server = Server::start(&database_url, 1).await;
-    println!("server up, RSS {:.1} MiB at rest", server.rss());
+    println!(
+        "server up, RSS {:.1} MiB at rest; its log: {}",
+        server.rss(),
+        std::env::temp_dir().join("siji-load-server.log").display()
+    );
     let dir = tempfile::tempdir().unwrap();
     for endpoint in &endpoints {
         let url = endpoint.url.replacen(&base, &server.base, 1);
-        println!("\n{} — {}", endpoint.name, url.replacen(&server.base, "", 1));
+        println!(
+            "\n{} — {}",
+            endpoint.name,
+            url.replacen(&server.base, "", 1)
+        );
         if postgres {
             println!(
                 "  sends {} statements in {} round trips",
@@ -453,7 +538,10 @@ async fn main() {
         for &c in &connections {
             let mut run = hammer(&server, &url, &targets.token, c, seconds).await;
             let rate = run.requests as f64 / run.seconds;
-            let (p50, p99) = (percentile(&mut run.latencies, 0.5), percentile(&mut run.latencies, 0.99));
+            let (p50, p99) = (
+                percentile(&mut run.latencies, 0.5),
+                percentile(&mut run.latencies, 0.99),
+            );
             println!(
                 "  {c:>3} conns  HTTP     {rate:>8.0} req/s  p50 {p50:>7.2} ms  p99 {p99:>7.2} ms  errors {}  RSS peak {:.1} MiB",
                 run.errors, run.rss_peak
@@ -461,10 +549,21 @@ async fn main() {
             if !postgres || endpoint.all.is_empty() {
                 continue;
             }
-            for (label, statements) in [("all its SQL", &endpoint.all), ("its own query", &endpoint.own)] {
+            for (label, statements) in [
+                ("all its SQL", &endpoint.all),
+                ("its own query", &endpoint.own),
+            ] {
                 let script = pgbench::script(statements);
                 let name = endpoint.name.replace(' ', "-");
-                match pgbench::run(&pgbench_bin, &database_url, &script, c, seconds, dir.path(), &format!("{name}-{}", label.replace(' ', "-"))) {
+                match pgbench::run(
+                    &pgbench_bin,
+                    &database_url,
+                    &script,
+                    c,
+                    seconds,
+                    dir.path(),
+                    &format!("{name}-{}", label.replace(' ', "-")),
+                ) {
                     Ok(mut figures) => {
                         let (b50, b99) = (
                             percentile(&mut figures.latencies, 0.5),
@@ -485,9 +584,17 @@ async fn main() {
 
     // A county's workers as CSV, streamed: one download, timed, with the server's memory.
     let client = reqwest::Client::new();
-    let url = format!("{}/api/v1/workers/export?within_org_id={}", server.base, targets.county);
+    let url = format!(
+        "{}/api/v1/workers/export?within_org_id={}",
+        server.base, targets.county
+    );
     let started = Instant::now();
-    let mut res = client.get(&url).bearer_auth(&targets.token).send().await.unwrap();
+    let mut res = client
+        .get(&url)
+        .bearer_auth(&targets.token)
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_success(), "export: {}", res.status());
     let (mut bytes, mut lines, mut rss_peak) = (0_usize, 0_usize, 0.0_f64);
     let mut sampled = Instant::now();

@@ -158,7 +158,10 @@ mod tests {
                 .to_owned(),
             params: {
                 let mut p = vec![
-                    (Some("uuid"), Some("0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12".to_owned())),
+                    (
+                        Some("uuid"),
+                        Some("0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e0f12".to_owned()),
+                    ),
                     (Some("text"), None),
                 ];
                 p.extend((3..=10).map(|_| (Some("int8"), Some("50".to_owned()))));

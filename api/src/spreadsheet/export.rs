@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use futures_util::{Stream, StreamExt, stream};
-use sea_orm::sea_query::{Expr, Query, SimpleExpr, UnionType};
+use sea_orm::sea_query::{Expr, Query, UnionType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
@@ -155,7 +155,7 @@ impl Names {
             worker_ids.extend(refs.worker);
         }
         // Each part: (kind, id, name, masked ID number or NULL).
-        let part = |kind: &str, id: SimpleExpr, name: SimpleExpr, masked: SimpleExpr| {
+        let part = |kind: &str, id: Expr, name: Expr, masked: Expr| {
             Query::select()
                 .expr_as(Expr::val(kind), "kind")
                 .expr_as(id, "id")
@@ -169,8 +169,8 @@ impl Names {
             parts.push(
                 part(
                     "o",
-                    Expr::col((orgs::Entity, orgs::Column::Id)).into(),
-                    Expr::col((orgs::Entity, orgs::Column::Name)).into(),
+                    Expr::col((orgs::Entity, orgs::Column::Id)),
+                    Expr::col((orgs::Entity, orgs::Column::Name)),
                     no_text(),
                 )
                 .from(orgs::Entity)
@@ -183,8 +183,8 @@ impl Names {
             parts.push(
                 part(
                     "e",
-                    Expr::col((enterprises::Entity, enterprises::Column::Id)).into(),
-                    Expr::col((enterprises::Entity, enterprises::Column::Name)).into(),
+                    Expr::col((enterprises::Entity, enterprises::Column::Id)),
+                    Expr::col((enterprises::Entity, enterprises::Column::Name)),
                     no_text(),
                 )
                 .from(enterprises::Entity)
@@ -197,9 +197,9 @@ impl Names {
             parts.push(
                 part(
                     "w",
-                    Expr::col((workers::Entity, workers::Column::Id)).into(),
-                    Expr::col((workers::Entity, workers::Column::Name)).into(),
-                    Expr::col((workers::Entity, workers::Column::IdNumberMasked)).into(),
+                    Expr::col((workers::Entity, workers::Column::Id)),
+                    Expr::col((workers::Entity, workers::Column::Name)),
+                    Expr::col((workers::Entity, workers::Column::IdNumberMasked)),
                 )
                 .from(workers::Entity)
                 .and_where(scope.owns(workers::Column::OrgId))
