@@ -377,6 +377,122 @@ async fn the_same_push_sent_at_once_creates_each_record_once_and_the_others_find
     assert_eq!(mapped["items"].as_array().unwrap().len(), 300, "{mapped}");
 }
 
+/// Archives and wage agreements pushed by the same client in three requests at once: their
+/// batches race (the unique live head of an archive, the overlap rule under the covered
+/// enterprises' lock, the unique mapping of an external id), and each record is still created by
+/// one request, found `unchanged` by the others, and written once.
+#[tokio::test]
+async fn archives_and_agreements_sent_at_once_are_each_written_once() {
+    const N: u32 = 40;
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    app.living_standard_this_year(&a, 80_000).await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let workers: Vec<Value> = (1..=N)
+        .map(|n| worker(&format!("W{n}"), &a.org_id, n))
+        .collect();
+    let answer = push(&app, &system, "workers", json!(workers)).await;
+    assert!(
+        statuses(&answer).iter().all(|s| *s == "created"),
+        "{answer}"
+    );
+    let enterprises: Vec<Value> = (1..=N)
+        .map(|n| {
+            enterprise(
+                &format!("E{n}"),
+                &a.org_id,
+                &crate::helpers::uscc(&format!("91370811MA3C{n:05}")),
+            )
+        })
+        .collect();
+    let answer = push(&app, &system, "enterprises", json!(enterprises)).await;
+    assert!(
+        statuses(&answer).iter().all(|s| *s == "created"),
+        "{answer}"
+    );
+
+    let archives: Vec<Value> = (1..=N)
+        .map(|n| {
+            archive(
+                &format!("A{n}"),
+                &a.org_id,
+                &format!("W{n}"),
+                50_000 * 36 + 120_000,
+                json!([]),
+            )
+        })
+        .collect();
+    let agreements: Vec<Value> = (1..=N)
+        .map(|n| {
+            let mut h = agreement(
+                &format!("H{n}"),
+                &a.org_id,
+                &[&format!("E{n}")],
+                &format!("{n}号工资专项集体合同"),
+            );
+            h["terms"] = terms();
+            h
+        })
+        .collect();
+    for (kind, records) in [
+        ("beneficiaries", json!(archives)),
+        ("wage-agreements", json!(agreements)),
+    ] {
+        let send = || {
+            app.authed(Method::POST, &format!("/api/v1/sync/{kind}"), &system)
+                .json(&json!({ "records": records }))
+                .send()
+        };
+        let (x, y, z) = tokio::join!(send(), send(), send());
+        let mut answers = Vec::new();
+        for res in [x, y, z] {
+            answers.push(json_body(res.unwrap(), StatusCode::OK).await);
+        }
+        for i in 0..N as usize {
+            let got: Vec<&str> = answers
+                .iter()
+                .map(|a| a["results"][i]["status"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                got.iter().filter(|s| **s == "created").count(),
+                1,
+                "{kind} #{i}: {got:?} {}",
+                answers
+                    .iter()
+                    .map(|a| a["results"][i].to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            assert!(
+                got.iter().all(|s| *s == "created" || *s == "unchanged"),
+                "{kind} #{i}: {got:?} {}",
+                answers
+                    .iter()
+                    .map(|a| a["results"][i].to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            let ids: std::collections::HashSet<&str> = answers
+                .iter()
+                .map(|a| a["results"][i]["id"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids.len(), 1, "{kind} #{i}: one record for the id");
+        }
+    }
+    for path in ["/api/v1/beneficiaries", "/api/v1/wage-agreements"] {
+        let page = json_body(
+            app.get_as(&format!("{path}?count=true&limit=1"), &a.operator)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(page["total"], N, "{path}: {page}");
+    }
+}
+
 fn archive(external_id: &str, org_id: &str, head: &str, income: i64, members: Value) -> Value {
     json!({"external_id": external_id, "head_external_id": head, "archive": {
         "org_id": org_id, "household_size": 3, "annual_income_fen": income,

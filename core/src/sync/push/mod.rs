@@ -398,7 +398,10 @@ async fn once_more<R: HasExternalId>(
 
 /// The mapping of a new id refused as a duplicate, when a concurrent push of the same records by
 /// the same client mapped it and committed first: the record is then this client's own, to be
-/// compared like any mapped one rather than reported as someone else's.
+/// compared like any mapped one rather than reported as someone else's. A wage agreement that
+/// lost such a race is refused as a `conflict` instead (the overlap rule, checked under the
+/// covered enterprises' lock, sees the winner's agreement before any mapping is tried), so that
+/// code is looked into too.
 async fn mapped_meanwhile(
     work: &Work<'_>,
     client: Uuid,
@@ -411,7 +414,7 @@ async fn mapped_meanwhile(
     };
     if !errors
         .iter()
-        .any(|e| e.code == "duplicate" || e.code == "already_mapped")
+        .any(|e| matches!(e.code.as_ref(), "duplicate" | "already_mapped" | "conflict"))
     {
         return Ok(None);
     }
