@@ -32,14 +32,27 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                // The planner's statistics, refreshed as SQLite recommends on opening a
-                // connection (tables much changed since, sampled): without them a page of one
-                // enterprise's workers walked the status index over every worker instead of the
-                // enterprise's index.
+                // Bounds the sampling of `refresh_statistics`.
                 .pragma("analysis_limit", "1000")
-                .pragma("optimize", "0x10002")
         });
     Database::connect(options).await
+}
+
+/// SQLite's planner statistics, refreshed as SQLite recommends (`PRAGMA optimize`: the tables
+/// much changed since they were last analysed, sampled under `analysis_limit`). Without them a
+/// page of one enterprise's workers walked the status index over every active worker instead of
+/// the enterprise's index. Best effort, at start and from the runners' hourly upkeep, never as a
+/// connection opens: it takes the write lock, and a connection opened during a long import
+/// would wait for it. PostgreSQL's autovacuum does this itself.
+pub async fn refresh_statistics(db: &DatabaseConnection) {
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {
+        return;
+    }
+    // 0x10000: every table, not only those this connection has used.
+    if let Err(err) = db.execute_unprepared("PRAGMA optimize=0x10002").await {
+        tracing::warn!(error = %err, "could not refresh the planner's statistics");
+    }
 }
 
 /// `url` with `sslmode=disable` added when it is a PostgreSQL URL to this machine naming no

@@ -60,6 +60,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
             .await
             .map_err(StartupError::Migration)?;
     }
+    db::refresh_statistics(&db).await;
     let root = bootstrap::ensure_root_org(&db, &settings.bootstrap).await?;
     bootstrap::ensure_admin(&db, &root, &settings.bootstrap).await?;
     let secret =

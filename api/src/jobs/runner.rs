@@ -130,8 +130,9 @@ async fn run(state: Arc<AppState>, name: String, mut stopped: watch::Receiver<bo
     }
 }
 
-/// Keep the change feed's log to its retention period. Every process that runs jobs does it;
-/// running it twice at once is harmless (`changelog::prune` only moves its horizon forward).
+/// Keep the change feed's log to its retention period, and (SQLite) the planner's statistics
+/// fresh. Every process that runs jobs does it; running it twice at once is harmless
+/// (`changelog::prune` only moves its horizon forward).
 async fn prune_change_log(state: Arc<AppState>, mut stopped: watch::Receiver<bool>) {
     let settings = &state.settings.sync;
     let every = Duration::from_secs(settings.prune_every_secs.max(1));
@@ -142,6 +143,8 @@ async fn prune_change_log(state: Arc<AppState>, mut stopped: watch::Receiver<boo
             Ok(n) => tracing::info!(changes = n, "pruned the change log"),
             Err(err) => tracing::warn!(error = %err, "could not prune the change log"),
         }
+        // The same hourly upkeep keeps SQLite's planner statistics fresh after imports.
+        crate::db::refresh_statistics(&state.db).await;
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = stopped.changed() => return,
