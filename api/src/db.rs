@@ -39,11 +39,12 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 }
 
 /// SQLite's planner statistics, refreshed as SQLite recommends (`PRAGMA optimize`: the tables
-/// much changed since they were last analysed, sampled under `analysis_limit`). Without them a
-/// page of one enterprise's workers walked the status index over every active worker instead of
-/// the enterprise's index. Best effort, at start and from the runners' hourly upkeep, never as a
-/// connection opens: it takes the write lock, and a connection opened during a long import
-/// would wait for it. PostgreSQL's autovacuum does this itself.
+/// never analysed or much changed since, each index sampled under `analysis_limit`). Without
+/// them a page of one enterprise's workers walked the status index over every active worker
+/// instead of the enterprise's index. Best effort: at start, after each import job, and with the
+/// runners' hourly upkeep — never as a connection opens, since an analysis takes the write lock
+/// and a connection opened during a long import would wait for it. PostgreSQL's autovacuum does
+/// this itself.
 pub async fn refresh_statistics(db: &DatabaseConnection) {
     use sea_orm::ConnectionTrait;
     if db.get_database_backend() != sea_orm::DatabaseBackend::Sqlite {

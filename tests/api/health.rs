@@ -207,3 +207,46 @@ async fn keys_are_generated_on_sqlite_and_required_on_postgres() {
         }
     }
 }
+
+/// SQLite plans by the statistics the server refreshes (`db::refresh_statistics`): at start and
+/// after an import, so the workers a county has just imported are planned with. Without them a
+/// page of one enterprise's workers walked the status index over every worker. PostgreSQL keeps
+/// its own (autovacuum), so there is nothing to see there.
+#[tokio::test]
+async fn sqlite_has_planner_statistics_after_an_import() {
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+    let app = spawn_app().await;
+    if app.db.get_database_backend() != DatabaseBackend::Sqlite {
+        return;
+    }
+    let admin = app.admin_token().await;
+    let county = app.county(&admin, "任城区总工会", "370811").await;
+    let mut csv = String::from("姓名,身份证号\n");
+    for n in 1..=30 {
+        csv.push_str(&format!("职工{n},{}\n", crate::helpers::nth_id_number(n)));
+    }
+    let res = app
+        .authed(
+            reqwest::Method::POST,
+            "/api/v1/imports/workers",
+            &county.operator,
+        )
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    let report = app.import_report(res, &county.operator).await;
+    assert_eq!(report["created"], 30, "{report}");
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT count(*) AS n FROM sqlite_stat1 WHERE tbl = 'workers'",
+        ))
+        .await
+        .expect("sqlite_stat1 exists once the schema was analysed")
+        .expect("a count");
+    let n: i64 = row.try_get("", "n").unwrap();
+    assert!(n > 0, "the workers' indexes have statistics");
+}

@@ -65,7 +65,12 @@ pub async fn execute(
     let kind = JobKind::parse(&job.kind)
         .ok_or_else(|| ApiError::Internal(format!("unknown job kind `{}`", job.kind)))?;
     match kind {
-        JobKind::Import(import) => imports::run(&state, &caller, import, job, progress).await,
+        JobKind::Import(import) => {
+            let report = imports::run(&state, &caller, import, job, progress).await;
+            // An import can multiply a table: its next queries plan by fresh statistics.
+            crate::db::refresh_statistics(&state.db).await;
+            report
+        }
         JobKind::BulkGrants => grants::run_bulk(&state, &caller, job, progress).await,
         JobKind::PayoutExport => payouts::run_export(&state, &caller, job).await,
         JobKind::PayoutResults => payouts::run_results(&state, &caller, job).await,
