@@ -318,6 +318,46 @@ async fn a_push_with_repeats_registers_each_person_and_id_once() {
     );
 }
 
+/// Push `records` of `kind` in three requests at once, and check that each record was created by
+/// exactly one of them, found `unchanged` by the others, under one id.
+async fn sent_three_times_at_once(app: &TestApp, system: &str, kind: &str, records: &Value) {
+    let send = || {
+        app.authed(Method::POST, &format!("/api/v1/sync/{kind}"), system)
+            .json(&json!({ "records": records }))
+            .send()
+    };
+    let (x, y, z) = tokio::join!(send(), send(), send());
+    let mut answers = Vec::new();
+    for res in [x, y, z] {
+        answers.push(json_body(res.unwrap(), StatusCode::OK).await);
+    }
+    for i in 0..records.as_array().unwrap().len() {
+        let got: Vec<&str> = answers
+            .iter()
+            .map(|a| a["results"][i]["status"].as_str().unwrap())
+            .collect();
+        let shown = || {
+            answers
+                .iter()
+                .map(|a| a["results"][i].to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let created = got.iter().filter(|s| **s == "created").count();
+        assert_eq!(created, 1, "{kind} #{i}: {got:?} {}", shown());
+        assert!(
+            got.iter().all(|s| *s == "created" || *s == "unchanged"),
+            "{kind} #{i}: {got:?} {}",
+            shown()
+        );
+        let ids: std::collections::HashSet<&str> = answers
+            .iter()
+            .map(|a| a["results"][i]["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 1, "{kind} #{i}: one record for the id");
+    }
+}
+
 /// The same records pushed by the same client in several requests at once (a connector retried
 /// without its key, or two of its instances): each record is created by one of them and found
 /// `unchanged` by the others, never reported as someone else's duplicate, and written once.
@@ -337,35 +377,7 @@ async fn the_same_push_sent_at_once_creates_each_record_once_and_the_others_find
         .map(|n| worker(&format!("W{n}"), &a.org_id, n))
         .collect();
     for (kind, records) in [("enterprises", enterprises), ("workers", json!(workers))] {
-        let send = || {
-            app.authed(Method::POST, &format!("/api/v1/sync/{kind}"), &system)
-                .json(&json!({ "records": records }))
-                .send()
-        };
-        let (x, y, z) = tokio::join!(send(), send(), send());
-        let mut answers = Vec::new();
-        for res in [x, y, z] {
-            answers.push(json_body(res.unwrap(), StatusCode::OK).await);
-        }
-        let n = records.as_array().unwrap().len();
-        for i in 0..n {
-            let got: Vec<&str> = answers
-                .iter()
-                .map(|a| a["results"][i]["status"].as_str().unwrap())
-                .collect();
-            let created = got.iter().filter(|s| **s == "created").count();
-            assert_eq!(created, 1, "{kind} #{i}: {got:?}");
-            assert!(
-                got.iter().all(|s| *s == "created" || *s == "unchanged"),
-                "{kind} #{i}: {got:?} {}",
-                answers[0]["results"][i]
-            );
-            let ids: std::collections::HashSet<&str> = answers
-                .iter()
-                .map(|a| a["results"][i]["id"].as_str().unwrap())
-                .collect();
-            assert_eq!(ids.len(), 1, "{kind} #{i}: one record for the id");
-        }
+        sent_three_times_at_once(&app, &system, kind, &records).await;
     }
     assert_eq!(count_workers(&app, &a.operator).await, 300);
     let mapped = json_body(
@@ -441,46 +453,7 @@ async fn archives_and_agreements_sent_at_once_are_each_written_once() {
         ("beneficiaries", json!(archives)),
         ("wage-agreements", json!(agreements)),
     ] {
-        let send = || {
-            app.authed(Method::POST, &format!("/api/v1/sync/{kind}"), &system)
-                .json(&json!({ "records": records }))
-                .send()
-        };
-        let (x, y, z) = tokio::join!(send(), send(), send());
-        let mut answers = Vec::new();
-        for res in [x, y, z] {
-            answers.push(json_body(res.unwrap(), StatusCode::OK).await);
-        }
-        for i in 0..N as usize {
-            let got: Vec<&str> = answers
-                .iter()
-                .map(|a| a["results"][i]["status"].as_str().unwrap())
-                .collect();
-            assert_eq!(
-                got.iter().filter(|s| **s == "created").count(),
-                1,
-                "{kind} #{i}: {got:?} {}",
-                answers
-                    .iter()
-                    .map(|a| a["results"][i].to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
-            assert!(
-                got.iter().all(|s| *s == "created" || *s == "unchanged"),
-                "{kind} #{i}: {got:?} {}",
-                answers
-                    .iter()
-                    .map(|a| a["results"][i].to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            );
-            let ids: std::collections::HashSet<&str> = answers
-                .iter()
-                .map(|a| a["results"][i]["id"].as_str().unwrap())
-                .collect();
-            assert_eq!(ids.len(), 1, "{kind} #{i}: one record for the id");
-        }
+        sent_three_times_at_once(&app, &system, kind, &records).await;
     }
     for path in ["/api/v1/beneficiaries", "/api/v1/wage-agreements"] {
         let page = json_body(
