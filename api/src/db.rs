@@ -1,12 +1,14 @@
 //! Opening the database: SQLite (the embedded default) or PostgreSQL, chosen by the URL.
 //!
-//! Two choices made for every request's speed. The pool does not ping a connection before
+//! Three choices made for every request's speed. The pool does not ping a connection before
 //! handing it out (`test_before_acquire`): that was a round trip per statement; a connection
 //! the server dropped fails its statement instead (an error the client may retry), and the pool
-//! replaces it. And a PostgreSQL URL to this machine (`localhost`, `127.0.0.1`, `::1` or a Unix
-//! socket) that names no `sslmode` gets `sslmode=disable`: TLS over loopback protects nothing and
-//! cost about 30 % of the database's CPU. A remote database keeps the driver's default
-//! (`prefer`); name `sslmode=verify-full` (with `sslrootcert=…`) to insist on a verified server.
+//! replaces it. Nor does it ping a PostgreSQL connection that comes back to it clean (the patch
+//! in `vendor/`, see its README): that was the other round trip of every statement. And a
+//! PostgreSQL URL to this machine (`localhost`, `127.0.0.1`, `::1` or a Unix socket) that names
+//! no `sslmode` gets `sslmode=disable`: TLS over loopback protects nothing and cost about 30 % of
+//! the database's CPU. A remote database keeps the driver's default (`prefer`); name
+//! `sslmode=verify-full` (with `sslrootcert=…`) to insist on a verified server.
 
 use std::time::Duration;
 

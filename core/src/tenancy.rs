@@ -126,10 +126,12 @@ impl Scope {
         db: &impl ConnectionTrait,
         id: Uuid,
     ) -> Result<Option<E::Model>, DbErr> {
-        self.select::<E>()
-            .filter(E::id_column().eq(id))
-            .one(db)
-            .await
+        self.by_id::<E>(id).one(db).await
+    }
+
+    /// The record `id` if this scope may read it, as a query (to read more beside it).
+    pub fn by_id<E: Owned>(&self, id: Uuid) -> Select<E> {
+        self.select::<E>().filter(E::id_column().eq(id))
     }
 
     /// Condition on any record with an owning-org column: the owner lies in this subtree.

@@ -214,6 +214,11 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The database this server runs on.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

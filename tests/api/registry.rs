@@ -475,6 +475,37 @@ async fn registry_records_of_another_county_are_invisible() {
     assert_eq!(listed["items"][0]["enterprise_name"], "任城某公司");
     assert_eq!(listed["items"][0]["org_name"], "任城区总工会");
     assert!(worker["enterprise_name"].is_null());
+    // A get and a page read their names in the same statement as the record.
+    let employed_id = employed["id"].as_str().unwrap();
+    let got = json_body(
+        app.get_as(&format!("/api/v1/workers/{employed_id}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(got["enterprise_name"], "任城某公司");
+    assert_eq!(got["org_name"], "任城区总工会");
+    let got = json_body(
+        app.get_as(&format!("/api/v1/workers/{worker_id}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(got["enterprise_name"].is_null(), "{got}");
+    let got = json_body(
+        app.get_as(&format!("/api/v1/enterprises/{firm_id}"), &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(got["org_name"], "任城区总工会");
+    let listed = json_body(
+        app.get_as("/api/v1/enterprises?sort=name", &a.operator)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["items"][0]["org_name"], "任城区总工会");
 
     for path in [
         format!("/api/v1/enterprises/{firm_id}"),

@@ -8,10 +8,10 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use futures_util::{Stream, StreamExt, stream};
-use sea_orm::sea_query::{Expr, Query, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, UnionType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -61,13 +61,30 @@ impl Refs {
 }
 
 /// How a kind of record becomes a response with the names a screen shows beside its ids: what it
-/// refers to, and how it is shaped. One lookup of names serves a whole page.
+/// refers to, and how it is shaped. A page, or a record already at hand (just written), has its
+/// names looked up in one more statement, one for the whole page; a get reads them with the
+/// record ([`Presenter::find`]). Measured on the million-worker city: for one record the
+/// subqueries save a round trip, for a page of fifty they cost more than the one lookup (a
+/// lookup per row rather than per distinct name).
 pub struct Presenter<M, R> {
     pub refers_to: fn(&M) -> Refs,
+    /// The same references as columns of the record's query.
+    pub columns: fn() -> RefColumns,
     pub respond: fn(M, &Names) -> R,
 }
 
+/// The columns of a record's table that refer to named records (qualified by the table).
+pub struct RefColumns {
+    pub org: Expr,
+    pub enterprise: Option<Expr>,
+}
+
 impl<M, R> Presenter<M, R> {
+    /// The response for a record read with its names ([`find`](Self::find)).
+    pub fn named(&self, (model, names): (M, Names)) -> R {
+        (self.respond)(model, &names)
+    }
+
     pub async fn many(
         &self,
         db: &DatabaseConnection,
@@ -109,6 +126,89 @@ impl<M, R> Presenter<M, R> {
             next_cursor,
             total,
         })
+    }
+}
+
+const ORG_NAME: &str = "presented_org_name";
+const ENTERPRISE_NAME: &str = "presented_enterprise_name";
+
+/// A record and the names read beside it.
+struct NamedRow<M> {
+    model: M,
+    org: Option<String>,
+    enterprise: Option<String>,
+}
+
+impl<M: FromQueryResult> FromQueryResult for NamedRow<M> {
+    fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        Ok(Self {
+            model: M::from_query_result(row, pre)?,
+            org: row.try_get(pre, ORG_NAME)?,
+            enterprise: row.try_get(pre, ENTERPRISE_NAME)?,
+        })
+    }
+}
+
+impl<M, R> Presenter<M, R> {
+    /// The one record `select` finds, with the names it shows, in one statement: a get, not
+    /// the query and then the names. Each name is a scalar subquery limited to the subtree as
+    /// [`Names::of`] is (a reference outside it reads as no name).
+    pub async fn find<E>(
+        &self,
+        db: &impl ConnectionTrait,
+        scope: &Scope,
+        select: Select<E>,
+    ) -> Result<Option<(M, Names)>, DbErr>
+    where
+        E: EntityTrait<Model = M>,
+        M: FromQueryResult + Send + Sync,
+    {
+        let columns = (self.columns)();
+        let org_name = Query::select()
+            .column((orgs::Entity, orgs::Column::Name))
+            .from(orgs::Entity)
+            .and_where(ExprTrait::eq(
+                Expr::col((orgs::Entity, orgs::Column::Id)),
+                columns.org,
+            ))
+            .cond_where(scope.orgs_condition())
+            .to_owned();
+        let enterprise_name = match columns.enterprise {
+            Some(enterprise) => Expr::SubQuery(
+                None,
+                Box::new(
+                    Query::select()
+                        .column((enterprises::Entity, enterprises::Column::Name))
+                        .from(enterprises::Entity)
+                        .and_where(ExprTrait::eq(
+                            Expr::col((enterprises::Entity, enterprises::Column::Id)),
+                            enterprise,
+                        ))
+                        .and_where(scope.owns(enterprises::Column::OrgId))
+                        .to_owned()
+                        .into(),
+                ),
+            ),
+            None => Expr::cust("CAST(NULL AS TEXT)"),
+        };
+        let Some(row) = select
+            .expr_as(Expr::SubQuery(None, Box::new(org_name.into())), ORG_NAME)
+            .expr_as(enterprise_name, ENTERPRISE_NAME)
+            .into_model::<NamedRow<M>>()
+            .one(db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let refs = (self.refers_to)(&row.model);
+        let mut names = Names::default();
+        if let Some(name) = row.org {
+            names.orgs.insert(refs.org, name);
+        }
+        if let (Some(id), Some(name)) = (refs.enterprise, row.enterprise) {
+            names.enterprises.insert(id, name);
+        }
+        Ok(Some((row.model, names)))
     }
 }
 

@@ -165,6 +165,15 @@ pub trait Connection: Send {
     #[doc(hidden)]
     fn should_flush(&self) -> bool;
 
+    /// Whether the connection is known to be idle and sound: nothing queued or awaited, no
+    /// transaction open, no failed read or write. The pool then returns it without the
+    /// round trip of a [`ping`][Self::ping]. `false` (the default) means "not known", and the
+    /// connection is pinged.
+    #[doc(hidden)]
+    fn is_idle_and_sound(&self) -> bool {
+        false
+    }
+
     /// Establish a new database connection.
     ///
     /// A value of [`Options`][Self::Options] is parsed from the provided connection string. This parsing

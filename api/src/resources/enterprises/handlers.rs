@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use entity::enterprises::Column;
+use sea_orm::sea_query::Expr;
 use siji_core::registry::{RECORD_ACTIVE, RECORD_ARCHIVED, RecordStatus, enterprises, lists};
 use siji_openapi::tags;
 use uuid::Uuid;
@@ -63,13 +64,16 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, enterprises::READ).await?;
-    let e = enterprises::find(&state.db, &caller.scope(), *id)
+    let scope = caller.scope();
+    let (e, names) = PRESENT
+        .find(
+            &state.db,
+            &scope,
+            scope.by_id::<entity::enterprises::Entity>(*id),
+        )
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(ok_versioned(
-        e.version,
-        &PRESENT.one(&state.db, &caller.scope(), e).await?,
-    ))
+    Ok(ok_versioned(e.version, &PRESENT.named((e, names))))
 }
 
 /// List enterprises.
@@ -279,5 +283,12 @@ pub async fn restore(
 pub const PRESENT: export::Presenter<entity::enterprises::Model, EnterpriseResponse> =
     export::Presenter {
         refers_to: |e| Refs::org(e.org_id),
+        columns: || export::RefColumns {
+            org: Expr::col((
+                entity::enterprises::Entity,
+                entity::enterprises::Column::OrgId,
+            )),
+            enterprise: None,
+        },
         respond: |e, names| EnterpriseResponse::from(e).named(names),
     };

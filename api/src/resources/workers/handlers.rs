@@ -6,6 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use entity::workers::Column;
 use sea_orm::Order;
+use sea_orm::sea_query::Expr;
 use siji_core::registry::lists::{self, PersonKey};
 use siji_core::registry::{RECORD_ACTIVE, RECORD_ARCHIVED, RecordStatus, workers};
 use siji_openapi::tags;
@@ -70,13 +71,16 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, workers::READ).await?;
-    let w = workers::find(&state.db, &caller.scope(), *id)
+    let scope = caller.scope();
+    let (w, names) = PRESENT
+        .find(
+            &state.db,
+            &scope,
+            scope.by_id::<entity::workers::Entity>(*id),
+        )
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(ok_versioned(
-        w.version,
-        &PRESENT.one(&state.db, &caller.scope(), w).await?,
-    ))
+    Ok(ok_versioned(w.version, &PRESENT.named((w, names))))
 }
 
 /// List workers.
@@ -368,6 +372,10 @@ pub const PRESENT: export::Presenter<entity::workers::Model, WorkerResponse> = e
         org: w.org_id,
         enterprise: w.enterprise_id,
         worker: None,
+    },
+    columns: || export::RefColumns {
+        org: Expr::col((entity::workers::Entity, Column::OrgId)),
+        enterprise: Some(Expr::col((entity::workers::Entity, Column::EnterpriseId))),
     },
     respond: |w, names| WorkerResponse::from(w).named(names),
 };

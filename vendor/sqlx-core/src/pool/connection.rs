@@ -304,6 +304,14 @@ impl<DB: Database> Floating<DB, Live<DB>> {
             }
         }
 
+        // A connection whose last exchange ended cleanly (nothing pending, no open
+        // transaction, no failed I/O) has nothing to flush and nothing to test that a ping
+        // would tell: a server gone since then is found by the next statement either way.
+        if self.raw.is_idle_and_sound() {
+            self.release();
+            return true;
+        }
+
         // test the connection on-release to ensure it is still viable,
         // and flush anything time-sensitive like transaction rollbacks
         // if an Executor future/stream is dropped during an `.await` call, the connection

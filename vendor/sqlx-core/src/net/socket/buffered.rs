@@ -13,6 +13,9 @@ pub struct BufferedSocket<S> {
     socket: S,
     write_buf: WriteBuffer,
     read_buf: ReadBuffer,
+    // Set once a read or a write has failed: the stream's position in the protocol is then
+    // unknown, so the connection must not be reused without being tested.
+    failed: bool,
 }
 
 pub struct WriteBuffer {
@@ -42,6 +45,7 @@ impl<S: Socket> BufferedSocket<S> {
                 read: BytesMut::new(),
                 available: BytesMut::with_capacity(DEFAULT_BUF_SIZE),
             },
+            failed: false,
         }
     }
 
@@ -71,13 +75,25 @@ impl<S: Socket> BufferedSocket<S> {
         F: FnMut(&mut BytesMut) -> Result<ControlFlow<R, usize>, Error>,
     {
         loop {
-            let read_len = match try_read(&mut self.read_buf.read)? {
-                ControlFlow::Continue(read_len) => read_len,
-                ControlFlow::Break(ret) => return Ok(ret),
+            let read_len = match try_read(&mut self.read_buf.read) {
+                Ok(ControlFlow::Continue(read_len)) => read_len,
+                Ok(ControlFlow::Break(ret)) => return Ok(ret),
+                Err(error) => {
+                    self.failed = true;
+                    return Err(error);
+                }
             };
 
-            self.read_buf.read(read_len, &mut self.socket).await?;
+            if let Err(error) = self.read_buf.read(read_len, &mut self.socket).await {
+                self.failed = true;
+                return Err(error.into());
+            }
         }
+    }
+
+    /// Whether a read or a write on this socket has ever failed.
+    pub fn has_failed(&self) -> bool {
+        self.failed
     }
 
     pub fn write_buffer(&self) -> &WriteBuffer {
@@ -123,6 +139,14 @@ impl<S: Socket> BufferedSocket<S> {
     }
 
     pub async fn flush(&mut self) -> io::Result<()> {
+        let flushed = self.flush_inner().await;
+        if flushed.is_err() {
+            self.failed = true;
+        }
+        flushed
+    }
+
+    async fn flush_inner(&mut self) -> io::Result<()> {
         while !self.write_buf.is_empty() {
             let written = self.socket.write(self.write_buf.get()).await?;
             self.write_buf.consume(written);
@@ -154,6 +178,7 @@ impl<S: Socket> BufferedSocket<S> {
             socket: Box::new(self.socket),
             write_buf: self.write_buf,
             read_buf: self.read_buf,
+            failed: self.failed,
         }
     }
 }
