@@ -258,14 +258,9 @@ async fn sqlite_has_planner_statistics_after_an_import() {
 #[tokio::test]
 async fn a_connection_given_back_in_a_dropped_transaction_is_rolled_back_first() {
     use sea_orm::{ConnectionTrait, TransactionTrait};
-    let app = spawn_app_with(|s| {
-        s.database.db_max_connections = 4;
-        s.jobs.runners = 0;
-    })
-    .await;
-    if app.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+    let Some(app) = postgres_app_with_a_small_pool().await else {
         return;
-    }
+    };
     let mut open = Vec::new();
     for _ in 0..4 {
         let txn = app.db.begin().await.expect("begin");
@@ -302,14 +297,9 @@ async fn a_connection_given_back_in_a_dropped_transaction_is_rolled_back_first()
 /// lost connections.
 #[tokio::test]
 async fn connections_whose_server_process_ended_are_replaced() {
-    let app = spawn_app_with(|s| {
-        s.database.db_max_connections = 4;
-        s.jobs.runners = 0;
-    })
-    .await;
-    if app.db.get_database_backend() != sea_orm::DatabaseBackend::Postgres {
+    let Some(app) = postgres_app_with_a_small_pool().await else {
         return;
-    }
+    };
     // Fill the pool, then end every server process behind it but the one asking.
     let token = app.admin_token().await;
     let mut all_at_once = tokio::task::JoinSet::new();
@@ -344,6 +334,17 @@ async fn connections_whose_server_process_ended_are_replaced() {
         let res = app.get_as("/api/v1/me", &token).await;
         assert_eq!(res.status(), StatusCode::OK, "request {n} after recovery");
     }
+}
+
+/// A server on PostgreSQL with a pool of 4 and no job runners (so that only the test uses the
+/// pool), or `None` on SQLite.
+async fn postgres_app_with_a_small_pool() -> Option<crate::helpers::TestApp> {
+    let app = spawn_app_with(|s| {
+        s.database.db_max_connections = 4;
+        s.jobs.runners = 0;
+    })
+    .await;
+    (app.db.get_database_backend() == sea_orm::DatabaseBackend::Postgres).then_some(app)
 }
 
 /// The one number `sql` answers.
