@@ -245,9 +245,9 @@ pub async fn build(
 /// Refresh the planner's statistics of the tables a phase fills. A table filled from empty in
 /// one run keeps the statistics of an empty table until something analyses it (PostgreSQL's
 /// autovacuum, if it runs; on SQLite the server's `db::refresh_statistics`, at start, after
-/// imports and hourly), and its lookups turn into scans: the archives' check of existing heads went from 1 ms
-/// to 0.5 s a batch at 50,000, and on SQLite a page of one enterprise's workers walked the status
-/// index over every worker.
+/// imports and hourly), and its lookups turn into scans: the archives' check of existing heads
+/// went from 1 ms to 0.5 s a batch at 50,000, and on SQLite a page of one enterprise's workers
+/// walked the status index over every worker.
 async fn analyze(db: &DatabaseConnection, tables: &[&str]) -> Result<(), CoreError> {
     use sea_orm::ConnectionTrait;
     // SQLite's ANALYZE takes one table at a time.

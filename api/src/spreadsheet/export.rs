@@ -80,6 +80,67 @@ pub struct RefColumns {
 }
 
 impl<M, R> Presenter<M, R> {
+    /// The one record `select` finds, with the names it shows, in one statement: a get, not
+    /// the query and then the names. Each name is a scalar subquery limited to the subtree as
+    /// [`Names::of`] is (a reference outside it reads as no name).
+    pub async fn find<E>(
+        &self,
+        db: &impl ConnectionTrait,
+        scope: &Scope,
+        select: Select<E>,
+    ) -> Result<Option<(M, Names)>, DbErr>
+    where
+        E: EntityTrait<Model = M>,
+        M: FromQueryResult + Send + Sync,
+    {
+        let columns = (self.columns)();
+        let org_name = Query::select()
+            .column((orgs::Entity, orgs::Column::Name))
+            .from(orgs::Entity)
+            .and_where(ExprTrait::eq(
+                Expr::col((orgs::Entity, orgs::Column::Id)),
+                columns.org,
+            ))
+            .cond_where(scope.orgs_condition())
+            .to_owned();
+        let enterprise_name = match columns.enterprise {
+            Some(enterprise) => Expr::SubQuery(
+                None,
+                Box::new(
+                    Query::select()
+                        .column((enterprises::Entity, enterprises::Column::Name))
+                        .from(enterprises::Entity)
+                        .and_where(ExprTrait::eq(
+                            Expr::col((enterprises::Entity, enterprises::Column::Id)),
+                            enterprise,
+                        ))
+                        .and_where(scope.owns(enterprises::Column::OrgId))
+                        .to_owned()
+                        .into(),
+                ),
+            ),
+            None => Expr::cust("CAST(NULL AS TEXT)"),
+        };
+        let Some(row) = select
+            .expr_as(Expr::SubQuery(None, Box::new(org_name.into())), ORG_NAME)
+            .expr_as(enterprise_name, ENTERPRISE_NAME)
+            .into_model::<NamedRow<M>>()
+            .one(db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let refs = (self.refers_to)(&row.model);
+        let mut names = Names::default();
+        if let Some(name) = row.org {
+            names.orgs.insert(refs.org, name);
+        }
+        if let (Some(id), Some(name)) = (refs.enterprise, row.enterprise) {
+            names.enterprises.insert(id, name);
+        }
+        Ok(Some((row.model, names)))
+    }
+
     /// The response for a record read with its names ([`find`](Self::find)).
     pub fn named(&self, (model, names): (M, Names)) -> R {
         (self.respond)(model, &names)
@@ -146,69 +207,6 @@ impl<M: FromQueryResult> FromQueryResult for NamedRow<M> {
             org: row.try_get(pre, ORG_NAME)?,
             enterprise: row.try_get(pre, ENTERPRISE_NAME)?,
         })
-    }
-}
-
-impl<M, R> Presenter<M, R> {
-    /// The one record `select` finds, with the names it shows, in one statement: a get, not
-    /// the query and then the names. Each name is a scalar subquery limited to the subtree as
-    /// [`Names::of`] is (a reference outside it reads as no name).
-    pub async fn find<E>(
-        &self,
-        db: &impl ConnectionTrait,
-        scope: &Scope,
-        select: Select<E>,
-    ) -> Result<Option<(M, Names)>, DbErr>
-    where
-        E: EntityTrait<Model = M>,
-        M: FromQueryResult + Send + Sync,
-    {
-        let columns = (self.columns)();
-        let org_name = Query::select()
-            .column((orgs::Entity, orgs::Column::Name))
-            .from(orgs::Entity)
-            .and_where(ExprTrait::eq(
-                Expr::col((orgs::Entity, orgs::Column::Id)),
-                columns.org,
-            ))
-            .cond_where(scope.orgs_condition())
-            .to_owned();
-        let enterprise_name = match columns.enterprise {
-            Some(enterprise) => Expr::SubQuery(
-                None,
-                Box::new(
-                    Query::select()
-                        .column((enterprises::Entity, enterprises::Column::Name))
-                        .from(enterprises::Entity)
-                        .and_where(ExprTrait::eq(
-                            Expr::col((enterprises::Entity, enterprises::Column::Id)),
-                            enterprise,
-                        ))
-                        .and_where(scope.owns(enterprises::Column::OrgId))
-                        .to_owned()
-                        .into(),
-                ),
-            ),
-            None => Expr::cust("CAST(NULL AS TEXT)"),
-        };
-        let Some(row) = select
-            .expr_as(Expr::SubQuery(None, Box::new(org_name.into())), ORG_NAME)
-            .expr_as(enterprise_name, ENTERPRISE_NAME)
-            .into_model::<NamedRow<M>>()
-            .one(db)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let refs = (self.refers_to)(&row.model);
-        let mut names = Names::default();
-        if let Some(name) = row.org {
-            names.orgs.insert(refs.org, name);
-        }
-        if let (Some(id), Some(name)) = (refs.enterprise, row.enterprise) {
-            names.enterprises.insert(id, name);
-        }
-        Ok(Some((row.model, names)))
     }
 }
 
