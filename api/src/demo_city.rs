@@ -103,7 +103,7 @@ pub async fn build(
         pii,
         Clock::System,
         actor,
-        Scope::of(root),
+        Scope::of(root, db.get_database_backend()),
         vec![Role::CityAdmin],
     );
     let batch = plan.batch.max(1);

@@ -3,14 +3,15 @@
 //! Each org stores its materialised path (`/<root>/<county>/…/<self>/`), so "is X in the subtree
 //! of Y" is one indexed range condition: `path >= Y.path AND path < Y.path with its last '/'
 //! replaced by '0'` ('0' is the byte after '/'). Records owned by an org are scoped with
-//! `org_id IN (subtree ids)`. A `Scope` comes from the acting principal's organisation; a query
+//! `org_id IN (subtree ids)`, written for each database (see [`Scope::contains`]), which is why a
+//! scope knows its backend. A `Scope` comes from the acting principal's organisation; a query
 //! that ignores it has to start from an entity's own `find()`, which review can see.
 
 use entity::orgs;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoSimpleExpr, QueryFilter,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoSimpleExpr,
+    QueryFilter, Select,
 };
 use uuid::Uuid;
 
@@ -59,14 +60,22 @@ owned!(
 pub struct Scope {
     org_id: Uuid,
     path: String,
+    backend: DbBackend,
 }
 
 impl Scope {
-    pub fn of(org: &orgs::Model) -> Self {
+    /// The subtree of `org`, for statements run on `backend`.
+    pub fn of(org: &orgs::Model, backend: DbBackend) -> Self {
         Self {
             org_id: org.id,
             path: org.path.clone(),
+            backend,
         }
+    }
+
+    /// The subtree of `org` (found within this scope), for the same database.
+    pub fn at(&self, org: &orgs::Model) -> Self {
+        Self::of(org, self.backend)
     }
 
     /// The organisation the scope is rooted at.
@@ -106,7 +115,7 @@ impl Scope {
     }
 
     /// `SELECT id FROM orgs WHERE <in subtree>`.
-    pub fn org_ids(&self) -> SelectStatement {
+    fn org_ids(&self) -> SelectStatement {
         Query::select()
             .column(orgs::Column::Id)
             .from(orgs::Entity)
@@ -136,7 +145,32 @@ impl Scope {
 
     /// Condition on any record with an owning-org column: the owner lies in this subtree.
     pub fn owns(&self, org_column: impl ColumnTrait) -> SimpleExpr {
-        org_column.into_simple_expr().in_subquery(self.org_ids())
+        self.contains(org_column.into_simple_expr())
+    }
+
+    /// Condition: the organisation id `org_id` (a column, qualified or not) lies in this subtree.
+    ///
+    /// On PostgreSQL it is `org_id = ANY(ARRAY(SELECT id FROM orgs WHERE <in subtree>))`: the
+    /// subtree's ids are read once, before the statement's own tables, whatever the plan. Written
+    /// as `IN (SELECT …)`, PostgreSQL pulls the subquery up into a join, and a prepared
+    /// statement's generic plan (the one it settles on after five runs, the path range being a
+    /// parameter) guesses the subtree holds one organisation and drives the statement from it:
+    /// on the demonstration city a page of one enterprise's workers read the enterprise's rows
+    /// once per organisation of the county (about 1,000 buffers for 51 rows; 57 so), and a bulk
+    /// import's check of 500 enterprise ids read every enterprise row once per organisation
+    /// (280 ms; 1.8 ms so). SQLite has no arrays, and plans `IN (SELECT …)` as a table of its
+    /// own anyway.
+    pub fn contains(&self, org_id: SimpleExpr) -> SimpleExpr {
+        match self.backend {
+            DbBackend::Postgres => Expr::cust_with_exprs(
+                "$1 = ANY(ARRAY($2))",
+                [
+                    org_id,
+                    SimpleExpr::SubQuery(None, Box::new(self.org_ids().into())),
+                ],
+            ),
+            _ => org_id.in_subquery(self.org_ids()),
+        }
     }
 }
 
@@ -182,13 +216,43 @@ pub async fn ids_within<E: sea_orm::EntityTrait>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::QueryTrait;
+
+    fn scope_on(backend: DbBackend) -> Scope {
+        Scope {
+            org_id: Uuid::nil(),
+            path: "/a/b/".into(),
+            backend,
+        }
+    }
+
+    #[test]
+    fn ownership_is_written_for_each_database() {
+        let sql = |backend| {
+            scope_on(backend)
+                .select::<entity::workers::Entity>()
+                .build(backend)
+                .to_string()
+        };
+        assert!(
+            sql(DbBackend::Postgres).contains(
+                r#"WHERE "workers"."org_id" = ANY(ARRAY((SELECT "id" FROM "orgs" WHERE "orgs"."path" >= '/a/b/' AND "orgs"."path" < '/a/b0')))"#
+            ),
+            "{}",
+            sql(DbBackend::Postgres)
+        );
+        assert!(
+            sql(DbBackend::Sqlite).contains(
+                r#"WHERE "workers"."org_id" IN (SELECT "id" FROM "orgs" WHERE "orgs"."path" >= '/a/b/' AND "orgs"."path" < '/a/b0')"#
+            ),
+            "{}",
+            sql(DbBackend::Sqlite)
+        );
+    }
 
     #[test]
     fn subtree_range_covers_descendants_only() {
-        let scope = Scope {
-            org_id: Uuid::nil(),
-            path: "/a/b/".into(),
-        };
+        let scope = scope_on(DbBackend::Sqlite);
         assert_eq!(scope.upper(), "/a/b0");
         for inside in ["/a/b/", "/a/b/c/", "/a/b/c/d/"] {
             assert!(inside >= scope.path.as_str() && inside < scope.upper().as_str());

@@ -76,7 +76,14 @@ fn context<'a>(
         ..Actor::default()
     };
     let clock = Clock::Fixed(Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap());
-    Context::new(db, pii, clock, actor, Scope::of(org), roles)
+    Context::new(
+        db,
+        pii,
+        clock,
+        actor,
+        Scope::of(org, db.get_database_backend()),
+        roles,
+    )
 }
 
 fn worker(org: &orgs::Model, id_number: &str) -> NewWorker {

@@ -16,7 +16,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use chrono::{DateTime, Utc};
 use entity::{api_clients, orgs, users};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, Iterable, JoinType,
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, Iterable, JoinType,
     PrimaryKeyTrait, QuerySelect,
 };
 use uuid::Uuid;
@@ -38,11 +38,13 @@ pub struct Caller {
     pub org: orgs::Model,
     pub roles: Vec<Role>,
     pub meta: RequestMeta,
+    /// The database the caller's scope is written for.
+    backend: DbBackend,
 }
 
 impl Caller {
     pub fn scope(&self) -> Scope {
-        Scope::of(&self.org)
+        Scope::of(&self.org, self.backend)
     }
 
     pub fn can(&self, permission: Permission) -> bool {
@@ -180,6 +182,7 @@ impl Caller {
             org: row.org,
             roles,
             meta,
+            backend: db.get_database_backend(),
         }))
     }
 }

@@ -126,7 +126,7 @@ async fn live_counts(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<Cou
             .equals((beneficiaries::Entity, B::Id)),
         )
         .and_where(Expr::col((beneficiaries::Entity, B::Status)).is_in(live))
-        .and_where(Expr::col((beneficiaries::Entity, B::OrgId)).in_subquery(scope.org_ids()))
+        .and_where(scope.contains(Expr::col((beneficiaries::Entity, B::OrgId))))
         .group_by_col((beneficiaries::Entity, B::OrgId))
         .group_by_col((beneficiaries::Entity, B::Category))
         .group_by_col((

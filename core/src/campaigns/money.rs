@@ -863,7 +863,7 @@ async fn sums(ctx: &Context<'_>, campaign_id: Uuid) -> Result<Vec<Sum>, CoreErro
         )
         .from(ledger::Entity)
         .and_where(Expr::col(L::CampaignId).eq(campaign_id))
-        .and_where(Expr::col(L::OrgId).in_subquery(ctx.scope().org_ids()))
+        .and_where(ctx.scope().contains(Expr::col(L::OrgId)))
         .group_by_col(L::OrgId)
         .group_by_col(L::FundSourceId)
         .group_by_col(L::Kind)

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use entity::{campaign_fund_sources as sources, campaign_quotas as quotas, campaigns};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Select,
 };
@@ -22,7 +22,7 @@ pub fn visible(scope: &Scope) -> Select<campaigns::Entity> {
     let taking_part = Query::select()
         .column(quotas::Column::CampaignId)
         .from(quotas::Entity)
-        .and_where(Expr::col(quotas::Column::OrgId).in_subquery(scope.org_ids()))
+        .and_where(scope.contains(Expr::col(quotas::Column::OrgId)))
         .to_owned();
     campaigns::Entity::find().filter(
         Condition::any()

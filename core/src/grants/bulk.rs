@@ -161,7 +161,7 @@ async fn batch(
             let in_scope = Query::select()
                 .column(beneficiaries::Column::Id)
                 .from(beneficiaries::Entity)
-                .and_where(Expr::col(beneficiaries::Column::OrgId).in_subquery(under.org_ids()))
+                .and_where(under.contains(Expr::col(beneficiaries::Column::OrgId)))
                 .and_where(Expr::col(beneficiaries::Column::Status).is_in(live))
                 .to_owned();
             // As for archives: keyset on the primary key, the stages checked below.
@@ -284,11 +284,9 @@ pub async fn create(
         )]));
     }
     let under = match within_org_id {
-        Some(org) => Scope::of(
-            &orgs::find(ctx.db, ctx.scope(), org)
-                .await?
-                .ok_or(CoreError::NotFound)?,
-        ),
+        Some(org) => ctx.scope().at(&orgs::find(ctx.db, ctx.scope(), org)
+            .await?
+            .ok_or(CoreError::NotFound)?),
         None => ctx.scope().clone(),
     };
     let same_kind: HashSet<Uuid> = campaign_rows::Entity::find()

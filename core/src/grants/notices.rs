@@ -21,7 +21,7 @@ use crate::campaigns;
 use crate::context::Context;
 use crate::pii::mask;
 use crate::registry::orgs;
-use crate::tenancy::{Scope, county_of};
+use crate::tenancy::county_of;
 use crate::{CoreError, FieldError};
 
 /// A notice to open over verified grants.
@@ -88,7 +88,7 @@ pub async fn place(ctx: &Context<'_>, new: NewNotice) -> Result<notices::Model, 
     let publisher = orgs::find(work.conn(), ctx.scope(), new.org_id)
         .await?
         .ok_or(CoreError::NotFound)?;
-    let under = Scope::of(&publisher);
+    let under = ctx.scope().at(&publisher);
     let found: HashMap<Uuid, grants::Model> = grants::Entity::find()
         .filter(grants::Column::Id.is_in(new.grant_ids.clone()))
         .filter(ctx.scope().owns(grants::Column::OrgId))

@@ -126,7 +126,7 @@ pub async fn figures(
         )
         .from(grants::Entity)
         .and_where(Expr::col(G::CampaignId).eq(campaign_id))
-        .and_where(Expr::col(G::OrgId).in_subquery(ctx.scope().org_ids()))
+        .and_where(ctx.scope().contains(Expr::col(G::OrgId)))
         .group_by_col(G::OrgId)
         .group_by_col(G::Status)
         .to_owned();

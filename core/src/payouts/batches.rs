@@ -268,7 +268,7 @@ pub async fn build(ctx: &Context<'_>, work: &Work<'_>, new: NewBatch) -> Result<
                 "no such organisation in your subtree",
             )
         })?;
-    let within = Scope::of(&within);
+    let within = ctx.scope().at(&within);
     let candidates = match new.follow_up_of {
         None => first_payments(conn, campaign.id, &within).await?,
         Some(previous) => {

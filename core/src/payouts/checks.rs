@@ -23,7 +23,7 @@ use crate::audit::Event;
 use crate::context::Context;
 use crate::enums::string_enum;
 use crate::registry::orgs;
-use crate::tenancy::{Scope, county_of};
+use crate::tenancy::county_of;
 use crate::{CoreError, campaigns, versioning};
 
 string_enum!(
@@ -154,7 +154,7 @@ pub async fn sample(
     let paid: Vec<Paid> = payouts::Entity::find()
         .filter(payouts::Column::CampaignId.eq(campaign_id))
         .filter(payouts::Column::Status.eq(PayoutStatus::Paid.as_str()))
-        .filter(Scope::of(&within).owns(payouts::Column::OrgId))
+        .filter(ctx.scope().at(&within).owns(payouts::Column::OrgId))
         .select_only()
         .column(payouts::Column::Id)
         .column(payouts::Column::GrantId)
@@ -389,7 +389,7 @@ pub async fn summary(ctx: &Context<'_>, campaign_id: Uuid) -> Result<Vec<CountyC
         .expr_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
         .from(payout_checks::Entity)
         .and_where(Expr::col(V::CampaignId).eq(campaign_id))
-        .and_where(Expr::col(V::OrgId).in_subquery(ctx.scope().org_ids()))
+        .and_where(ctx.scope().contains(Expr::col(V::OrgId)))
         .group_by_col(V::CountyId)
         .group_by_col(V::Status)
         .to_owned();

@@ -64,7 +64,7 @@ pub async fn subtree(
     db: &impl ConnectionTrait,
     root: &orgs::Model,
 ) -> Result<Vec<orgs::Model>, DbErr> {
-    Scope::of(root)
+    Scope::of(root, db.get_database_backend())
         .orgs()
         .order_by_asc(Column::Path)
         .all(db)
@@ -105,7 +105,7 @@ pub async fn move_subtree(
             ),
         )
         .col_expr(Column::Depth, Expr::col(Column::Depth).add(depth_delta))
-        .filter(Scope::of(org).orgs_condition())
+        .filter(Scope::of(org, db.get_database_backend()).orgs_condition())
         .exec(db)
         .await?;
     Ok(true)
@@ -145,7 +145,7 @@ pub async fn subtree_condition(
     org_column: impl ColumnTrait,
 ) -> Result<sea_orm::Condition, DbErr> {
     Ok(match find(db, scope, within).await? {
-        Some(org) => sea_orm::Condition::all().add(Scope::of(&org).owns(org_column)),
+        Some(org) => sea_orm::Condition::all().add(scope.at(&org).owns(org_column)),
         None => sea_orm::Condition::all()
             .add(org_column.is_null())
             .add(org_column.is_not_null()),

@@ -304,7 +304,14 @@ async fn dispatch_one(
         txid: hook.cursor_txid,
         seq: hook.cursor_seq,
     };
-    let read = changelog::read_within(db, &Scope::of(&org), &kinds, after, MAX_CHANGES).await?;
+    let read = changelog::read_within(
+        db,
+        &Scope::of(&org, db.get_database_backend()),
+        &kinds,
+        after,
+        MAX_CHANGES,
+    )
+    .await?;
     let Some(last) = read.last().map(changelog::Change::cursor) else {
         return Ok(false);
     };
