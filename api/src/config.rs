@@ -12,6 +12,7 @@ pub const DEFAULT_LOG: &str = "info";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 pub const DEFAULT_IMPORT_LIMIT: usize = 10 * 1024 * 1024;
 pub const DEFAULT_DB_MAX_CONNECTIONS: u32 = 10;
+pub const DEFAULT_DB_PING_IDLE_AFTER_MS: u64 = 1000;
 pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -31,6 +32,11 @@ pub struct DatabaseSettings {
     /// Largest number of pooled database connections.
     #[arg(long, env = "SIJI_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS)]
     pub db_max_connections: u32,
+    /// A pooled connection idle this long (milliseconds) is pinged before it is handed out, and
+    /// replaced if the database has dropped it; busier ones are not, so that a statement under
+    /// load costs one round trip.
+    #[arg(long, env = "SIJI_DB_PING_IDLE_AFTER_MS", default_value_t = DEFAULT_DB_PING_IDLE_AFTER_MS)]
+    pub db_ping_idle_after_ms: u64,
 }
 
 impl Default for DatabaseSettings {
@@ -38,6 +44,7 @@ impl Default for DatabaseSettings {
         Self {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             db_max_connections: DEFAULT_DB_MAX_CONNECTIONS,
+            db_ping_idle_after_ms: DEFAULT_DB_PING_IDLE_AFTER_MS,
         }
     }
 }

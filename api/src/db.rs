@@ -1,9 +1,12 @@
 //! Opening the database: SQLite (the embedded default) or PostgreSQL, chosen by the URL.
 //!
-//! Three choices made for every request's speed. The pool does not ping a connection before
-//! handing it out (`test_before_acquire`): that was a round trip per statement; a connection
-//! the server dropped fails its statement instead (an error the client may retry), and the pool
-//! replaces it. Nor does it ping a PostgreSQL connection that comes back to it clean (the patch
+//! Three choices made for every request's speed. The pool pings a connection before handing it
+//! out only when it has sat idle for `SIJI_DB_PING_IDLE_AFTER_MS` (one second by default): a
+//! ping on every acquire (`test_before_acquire`) was a round trip per statement, while a
+//! connection left idle is the one a database restart, a proxy or a firewall may have dropped
+//! meanwhile, and pinging it turns a failed request into a replaced connection. A busy
+//! connection the server dropped fails its statement instead (an error the client may retry),
+//! and the pool replaces it. Nor does it ping a PostgreSQL connection that comes back to it clean (the patch
 //! in `vendor/`, see its README): that was the other round trip of every statement. And a
 //! PostgreSQL URL to this machine (`localhost`, `127.0.0.1`, `::1` or a Unix socket) that names
 //! no `sslmode` gets `sslmode=disable`: TLS over loopback protects nothing and cost about 30 % of
@@ -22,6 +25,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
     options
         .max_connections(settings.db_max_connections)
         .test_before_acquire(false)
+        .test_before_acquire_if_idle_for(Duration::from_millis(settings.db_ping_idle_after_ms))
         .min_connections(0)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))

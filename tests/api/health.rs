@@ -258,7 +258,7 @@ async fn sqlite_has_planner_statistics_after_an_import() {
 #[tokio::test]
 async fn a_connection_given_back_in_a_dropped_transaction_is_rolled_back_first() {
     use sea_orm::{ConnectionTrait, TransactionTrait};
-    let Some(app) = postgres_app_with_a_small_pool().await else {
+    let Some(app) = postgres_app_with_a_small_pool(NEVER_IDLE).await else {
         return;
     };
     let mut open = Vec::new();
@@ -292,32 +292,18 @@ async fn a_connection_given_back_in_a_dropped_transaction_is_rolled_back_first()
     let _ = watcher.close().await;
 }
 
+/// Long enough that no connection of a test counts as idle: the pool never pings before use.
+const NEVER_IDLE: u64 = 600_000;
+
 /// As above: a connection whose server process has gone is closed after the one statement that
-/// found it out, not handed out again. No job runners, so that only the requests below meet the
-/// lost connections.
+/// found it out, not handed out again (connections in use are not pinged before use). No job
+/// runners, so that only the requests below meet the lost connections.
 #[tokio::test]
 async fn connections_whose_server_process_ended_are_replaced() {
-    let Some(app) = postgres_app_with_a_small_pool().await else {
+    let Some(app) = postgres_app_with_a_small_pool(NEVER_IDLE).await else {
         return;
     };
-    // Fill the pool, then end every server process behind it but the one asking.
-    let token = app.admin_token().await;
-    let mut all_at_once = tokio::task::JoinSet::new();
-    for _ in 0..8 {
-        let request = app.authed(reqwest::Method::GET, "/api/v1/me", &token);
-        all_at_once.spawn(async move { request.send().await.expect("GET").status() });
-    }
-    for status in all_at_once.join_all().await {
-        assert_eq!(status, StatusCode::OK);
-    }
-    let ended = count(
-        &app.db,
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-         WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    )
-    .await;
-    assert!(ended > 0, "the pool held no other connection");
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (token, ended) = end_the_pools_server_processes(&app).await;
 
     // Each lost connection may fail the one request that finds it out; after that, none does.
     let mut failed = 0;
@@ -336,11 +322,57 @@ async fn connections_whose_server_process_ended_are_replaced() {
     }
 }
 
+/// A connection that sat idle past `SIJI_DB_PING_IDLE_AFTER_MS` is pinged before use, so that
+/// one the database dropped meanwhile (a restart, a proxy's timeout) is replaced without
+/// failing a request.
+#[tokio::test]
+async fn idle_connections_the_database_dropped_fail_no_request() {
+    let Some(app) = postgres_app_with_a_small_pool(100).await else {
+        return;
+    };
+    let (token, _) = end_the_pools_server_processes(&app).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for n in 0..12 {
+        let res = app.get_as("/api/v1/me", &token).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "request {n} after the connections were lost"
+        );
+    }
+}
+
+/// Fills the pool, then ends every server process behind it but the one asking: an admin's
+/// token and how many ended.
+async fn end_the_pools_server_processes(app: &crate::helpers::TestApp) -> (String, i64) {
+    let token = app.admin_token().await;
+    let mut all_at_once = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let request = app.authed(reqwest::Method::GET, "/api/v1/me", &token);
+        all_at_once.spawn(async move { request.send().await.expect("GET").status() });
+    }
+    for status in all_at_once.join_all().await {
+        assert_eq!(status, StatusCode::OK);
+    }
+    let ended = count(
+        &app.db,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await;
+    assert!(ended > 0, "the pool held no other connection");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    (token, ended)
+}
+
 /// A server on PostgreSQL with a pool of 4 and no job runners (so that only the test uses the
-/// pool), or `None` on SQLite.
-async fn postgres_app_with_a_small_pool() -> Option<crate::helpers::TestApp> {
+/// pool), or `None` on SQLite. Its pool pings a connection idle for `ping_idle_after_ms`.
+async fn postgres_app_with_a_small_pool(
+    ping_idle_after_ms: u64,
+) -> Option<crate::helpers::TestApp> {
     let app = spawn_app_with(|s| {
         s.database.db_max_connections = 4;
+        s.database.db_ping_idle_after_ms = ping_idle_after_ms;
         s.jobs.runners = 0;
     })
     .await;

@@ -364,14 +364,17 @@ fn percentile(samples: &mut [Duration], q: f64) -> f64 {
 }
 
 /// The statements one request sends, from the capture server's proxy: the request is sent
-/// twice first so that the statements are prepared on the connection, as under load.
+/// first as many times as the pool holds connections, twice over (the pool hands its idle
+/// connections out in turn), so that the statements are prepared on whichever connection the
+/// captured one gets, as under load.
 async fn capture(
     proxy: &capture::Proxy,
     url: &str,
     token: &str,
 ) -> (Vec<capture::Statement>, usize) {
     let client = reqwest::Client::new();
-    for _ in 0..2 {
+    let pool: usize = env_or("SIJI_DB_MAX_CONNECTIONS", 10);
+    for _ in 0..2 * pool {
         let _ = client
             .get(url)
             .bearer_auth(token)
