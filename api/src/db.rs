@@ -6,12 +6,12 @@
 //! connection left idle is the one a database restart, a proxy or a firewall may have dropped
 //! meanwhile, and pinging it turns a failed request into a replaced connection. A busy
 //! connection the server dropped fails its statement instead (an error the client may retry),
-//! and the pool replaces it. Nor does it ping a PostgreSQL connection that comes back to it clean (the patch
-//! in `vendor/`, see its README): that was the other round trip of every statement. And a
-//! PostgreSQL URL to this machine (`localhost`, `127.0.0.1`, `::1` or a Unix socket) that names
-//! no `sslmode` gets `sslmode=disable`: TLS over loopback protects nothing and cost about 30 % of
-//! the database's CPU. A remote database keeps the driver's default (`prefer`); name
-//! `sslmode=verify-full` (with `sslrootcert=…`) to insist on a verified server.
+//! and the pool replaces it. Nor does the pool ping a PostgreSQL connection that comes back to
+//! it clean (the patch in `vendor/`, see its README): that was the other round trip of every
+//! statement. And a PostgreSQL URL to this machine (`localhost`, `127.0.0.1`, `::1` or a Unix
+//! socket) that names no `sslmode` gets `sslmode=disable`: TLS over loopback protects nothing and
+//! cost about 30 % of the database's CPU. A remote database keeps the driver's default
+//! (`prefer`); name `sslmode=verify-full` (with `sslrootcert=…`) to insist on a verified server.
 
 use std::time::Duration;
 
