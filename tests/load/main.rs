@@ -373,7 +373,10 @@ async fn capture(
     token: &str,
 ) -> (Vec<capture::Statement>, usize) {
     let client = reqwest::Client::new();
-    let pool: usize = env_or("SIJI_DB_MAX_CONNECTIONS", 10);
+    let pool = env_or(
+        "SIJI_DB_MAX_CONNECTIONS",
+        siji_api::config::DEFAULT_DB_MAX_CONNECTIONS,
+    );
     for _ in 0..2 * pool {
         let _ = client
             .get(url)
