@@ -16,7 +16,10 @@ use std::time::Instant;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use entity::{enterprises as enterprise_rows, living_standards, minimum_wages, orgs, workers};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use futures_util::StreamExt;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use siji_core::access::Role;
 use siji_core::agreements::{self, AgreementScope, NegotiationMode, NewAgreement, Terms, TextType};
 use siji_core::archive::{self, Cause, Health, MemberInput, NewArchive, Relation, Visit};
@@ -71,6 +74,10 @@ pub struct Plan {
     /// Records a unit of work.
     #[arg(long, default_value_t = 2_000)]
     pub batch: usize,
+    /// Worker batches written at once, each on its own connection (default 2 on PostgreSQL,
+    /// 1 on SQLite, whose writers take turns anyway).
+    #[arg(long)]
+    pub lanes: Option<usize>,
 }
 
 /// What one phase did.
@@ -139,24 +146,39 @@ pub async fn build(
     analyze(db, &["enterprises", "orgs"]).await?;
     let firms = enterprise_ids(db, plan.enterprises, &townships).await?;
     let mut phase = Counter::new("workers", plan.workers, progress);
-    for (n, start) in (0..plan.workers).step_by(batch).enumerate() {
-        if n % 25 == 1 {
-            analyze(db, &["workers", "audit_events", "change_log"]).await?;
-        }
-        let end = (start + batch).min(plan.workers);
-        if already(db, pii, &[start, end - 1]).await? == 2 {
-            phase.add((0, end - start));
-            continue;
-        }
-        let news: Vec<NewWorker> = (start..end).map(|i| worker(i, &firms)).collect();
-        let work = ctx.begin().await?;
-        let made = worker_ops::register_many_in(&ctx, &work, news.clone(), "demo").await?;
-        work.commit().await?;
-        let tally = alone(&ctx, news, &made, async |work, new| {
-            worker_ops::register_in(&ctx, work, new, "demo").await
-        })
-        .await?;
-        phase.add(tally);
+    // Batches of distinct people, so they can run side by side, each its own unit of work: on
+    // PostgreSQL one batch's inserts keep one backend (one core) busy while the other batch is
+    // encrypted, checked or committed.
+    let lanes = plan.lanes.unwrap_or(match db.get_database_backend() {
+        DbBackend::Postgres => 2,
+        _ => 1,
+    });
+    let batches = (0..plan.workers)
+        .step_by(batch)
+        .enumerate()
+        .map(|(n, start)| {
+            let (ctx, firms) = (&ctx, &firms);
+            async move {
+                if n % 25 == 1 {
+                    analyze(db, &["workers", "audit_events", "change_log"]).await?;
+                }
+                let end = (start + batch).min(plan.workers);
+                if already(db, pii, &[start, end - 1]).await? == 2 {
+                    return Ok((0, end - start));
+                }
+                let news: Vec<NewWorker> = (start..end).map(|i| worker(i, firms)).collect();
+                let work = ctx.begin().await?;
+                let made = worker_ops::register_many_in(ctx, &work, news.clone(), "demo").await?;
+                work.commit().await?;
+                alone(ctx, news, &made, async |work, new| {
+                    worker_ops::register_in(ctx, work, new, "demo").await
+                })
+                .await
+            }
+        });
+    let mut batches = futures_util::stream::iter(batches).buffer_unordered(lanes.max(1));
+    while let Some(tally) = batches.next().await {
+        phase.add(tally?);
     }
     phases.push(phase.done());
 

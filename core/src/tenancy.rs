@@ -172,6 +172,17 @@ impl Scope {
             _ => org_id.in_subquery(self.org_ids()),
         }
     }
+
+    /// [`contains`](Self::contains) for a statement written as text: `column`'s organisation is
+    /// among the subtree's, in the same form for the same reasons, the path's bounds being the
+    /// placeholders `low` and `high` (bound to [`path_range`](Self::path_range)).
+    pub fn contains_sql(&self, column: &str, low: &str, high: &str) -> String {
+        let orgs = format!("SELECT id FROM orgs WHERE path >= {low} AND path < {high}");
+        match self.backend {
+            DbBackend::Postgres => format!("{column} = ANY(ARRAY({orgs}))"),
+            _ => format!("{column} IN ({orgs})"),
+        }
+    }
 }
 
 /// The organisations on a materialised path, root first, the organisation itself last: the one

@@ -683,3 +683,62 @@ async fn the_job_runners_prune_the_log_to_its_retention() {
     let head = changelog::head(&app.db).await.unwrap();
     assert!(head > Cursor::START, "the head stays past what was pruned");
 }
+
+/// On PostgreSQL a page of the feed (the whole log's, a county's) and its head are read in the
+/// order of the `(txid, seq)` index, from the cursor, never by sorting the log: with sorting
+/// priced out, none of their plans may still need one. (An `ORDER BY txid` that meant the
+/// output column, the id cast to a number, sorted every change after the cursor for each page:
+/// 160–190 ms a page of a county's feed on the million-worker city.)
+#[tokio::test]
+async fn the_feed_is_read_in_index_order_without_sorting_the_log() {
+    use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, QueryFilter};
+    let app = spawn_app().await;
+    let backend = app.db.get_database_backend();
+    if backend != DatabaseBackend::Postgres {
+        return;
+    }
+    let admin = app.admin_token().await;
+    let county = app.county(&admin, "任城区总工会", "370811").await;
+    let org: Uuid = county.org_id.parse().unwrap();
+    let org = entity::orgs::Entity::find()
+        .filter(entity::orgs::Column::Id.eq(org))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let scope = siji_api::tenancy::Scope::of(&org, backend);
+    let statements = [
+        changelog::read_statement(backend, None, Cursor::START, 500).unwrap(),
+        changelog::read_statement(
+            backend,
+            Some((&scope, &["worker", "enterprise"])),
+            Cursor::START,
+            500,
+        )
+        .unwrap(),
+        changelog::head_statement(backend),
+    ];
+    for statement in statements {
+        let txn = app.db.begin().await.unwrap();
+        txn.execute_unprepared("SET LOCAL enable_sort = off")
+            .await
+            .unwrap();
+        let explain = Statement {
+            sql: format!("EXPLAIN {}", statement.sql),
+            ..statement.clone()
+        };
+        let plan: Vec<String> = txn
+            .query_all_raw(explain)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get::<String>("", "QUERY PLAN").unwrap())
+            .collect();
+        assert!(
+            !plan.iter().any(|line| line.contains("Sort")),
+            "{}\n{}",
+            statement.sql,
+            plan.join("\n")
+        );
+    }
+}

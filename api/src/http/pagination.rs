@@ -6,8 +6,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -101,6 +101,24 @@ where
     E::Model: Sync,
     C: ColumnTrait,
 {
+    page_by_id_as(db, select, id_column, id_of, page, order).await
+}
+
+/// As [`page_by_id`], each row read as `M`: a partial model whose columns `select` names.
+pub async fn page_by_id_as<E, C, M>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    id_column: C,
+    id_of: impl Fn(&M) -> Uuid,
+    page: &PageRequest,
+    order: Order,
+) -> Result<Page<M>, DbErr>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ColumnTrait,
+    M: FromQueryResult + Send + Sync,
+{
     let total = if page.count {
         Some(select.clone().count(db).await?)
     } else {
@@ -121,14 +139,18 @@ where
 
 /// `limit` rows of `query` (one more is read to know whether a next page exists) and the
 /// cursor of the last one.
-async fn fetch<E: EntityTrait>(
+async fn fetch<E: EntityTrait, M: FromQueryResult + Send + Sync>(
     db: &impl ConnectionTrait,
     query: Select<E>,
     limit: u32,
     total: Option<u64>,
-    cursor_of: impl Fn(&E::Model) -> String,
-) -> Result<Page<E::Model>, DbErr> {
-    let mut items = query.limit(u64::from(limit) + 1).all(db).await?;
+    cursor_of: impl Fn(&M) -> String,
+) -> Result<Page<M>, DbErr> {
+    let mut items = query
+        .limit(u64::from(limit) + 1)
+        .into_model::<M>()
+        .all(db)
+        .await?;
     let next_cursor = if items.len() > limit as usize {
         items.truncate(limit as usize);
         items.last().map(cursor_of)
@@ -178,11 +200,13 @@ pub struct SortColumns<C> {
     pub updated_at: C,
 }
 
-/// A kind of record whose list takes `sort`: its id, name and update columns, and those keys of
-/// a row (for the next page's cursor).
+/// A kind of record whose list takes `sort`: what a row of its list is read as (the model, or a
+/// partial model of the columns a response shows), its id, name and update columns, and those
+/// keys of a row (for the next page's cursor).
 pub trait Sortable: EntityTrait {
+    type Row: FromQueryResult + Send + Sync;
     fn sort_columns() -> SortColumns<Self::Column>;
-    fn sort_keys(model: &Self::Model) -> SortKeys;
+    fn sort_keys(row: &Self::Row) -> SortKeys;
 }
 
 /// A list request's paging parameters as sent (the cursor undecoded: its shape depends on the
@@ -224,18 +248,19 @@ pub async fn page_sorted<E>(
         cursor,
         count,
     }: PageParams<'_>,
-) -> Result<Page<E::Model>, ApiError>
+) -> Result<Page<E::Row>, ApiError>
 where
     E: Sortable,
     E::Model: Sync,
 {
+    let keys = E::sort_keys;
     let order = sort.order();
     let columns = E::sort_columns();
     let (key, after): (E::Column, Option<(sea_orm::Value, Uuid)>) = match sort {
         Sort::Created | Sort::CreatedDesc => {
             let page = PageRequest::new(limit, cursor, count)?;
-            let id_of = |m: &E::Model| E::sort_keys(m).id;
-            return Ok(page_by_id(db, select, columns.id, id_of, &page, order).await?);
+            let id_of = |m: &E::Row| keys(m).id;
+            return Ok(page_by_id_as(db, select, columns.id, id_of, &page, order).await?);
         }
         Sort::Name | Sort::NameDesc => (
             columns.name,
@@ -272,8 +297,8 @@ where
                 .add(Condition::all().add(key.eq(value)).add(id_past)),
         );
     }
-    let cursor_of = |last: &E::Model| {
-        let k = E::sort_keys(last);
+    let cursor_of = |last: &E::Row| {
+        let k = keys(last);
         match sort {
             Sort::Updated | Sort::UpdatedDesc => encode_cursor(&(k.updated_at, k.id)),
             _ => encode_cursor(&(k.name, k.id)),

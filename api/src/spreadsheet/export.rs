@@ -90,7 +90,7 @@ impl<M, R> Presenter<M, R> {
         select: Select<E>,
     ) -> Result<Option<(M, Names)>, DbErr>
     where
-        E: EntityTrait<Model = M>,
+        E: EntityTrait,
         M: FromQueryResult + Send + Sync,
     {
         let columns = (self.columns)();

@@ -60,6 +60,7 @@ pub struct EnterpriseResponse {
     pub industry: String,
     pub address: Option<String>,
     /// The date the enterprise union was founded (建会日期).
+    #[serde(serialize_with = "crate::http::timestamps::optional_date")]
     pub union_founded_on: Option<NaiveDate>,
     /// Number of employees.
     pub headcount: Option<i32>,
@@ -68,7 +69,9 @@ pub struct EnterpriseResponse {
     /// An overcapacity enterprise (过剩产能企业) whose laid-off workers get job help.
     pub overcapacity: bool,
     pub status: RecordStatus,
+    #[serde(serialize_with = "crate::http::timestamps::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::timestamps::utc")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }
@@ -302,6 +305,8 @@ impl From<UpdateEnterpriseRequest> for EnterpriseChanges {
 }
 
 impl Sortable for entity::enterprises::Entity {
+    type Row = entity::enterprises::Model;
+
     fn sort_columns() -> SortColumns<entity::enterprises::Column> {
         SortColumns {
             id: entity::enterprises::Column::Id,

@@ -59,7 +59,12 @@ pub async fn shown(
                     .filter(entity::workers::Column::Id.is_in(ids))
                     .all(db)
                     .await?;
-                values(workers::PRESENT.many(db, scope, models).await?, |r| r.id)?
+                values(
+                    workers::PRESENT
+                        .many(db, scope, models.into_iter().map(Into::into).collect())
+                        .await?,
+                    |r| r.id,
+                )?
             }
             ChangeKind::Beneficiary => {
                 let models = scope

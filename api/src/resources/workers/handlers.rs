@@ -16,7 +16,7 @@ use super::dto::*;
 use crate::auth::Caller;
 use crate::enums::{label, labels};
 use crate::http::concurrency::{created_versioned, ok_versioned};
-use crate::http::pagination::{PageParams, page_by_id, page_sorted};
+use crate::http::pagination::{PageParams, page_by_id_as, page_sorted};
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
 use crate::state::AppState;
@@ -49,7 +49,7 @@ pub async fn create(
     Ok(created_versioned(
         format!("/api/v1/workers/{}", w.id),
         w.version,
-        &PRESENT.one(&state.db, &caller.scope(), w).await?,
+        &PRESENT.one(&state.db, &caller.scope(), w.into()).await?,
     ))
 }
 
@@ -76,7 +76,7 @@ pub async fn get(
         .find(
             &state.db,
             &scope,
-            scope.by_id::<entity::workers::Entity>(*id),
+            WorkerView::narrow(scope.by_id::<entity::workers::Entity>(*id)),
         )
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -108,7 +108,13 @@ pub async fn list(
         cursor: q.cursor.as_deref(),
         count: q.count,
     };
-    let page = page_sorted(&state.db, select, q.sort.unwrap_or_default(), page).await?;
+    let page = page_sorted(
+        &state.db,
+        WorkerView::narrow(select),
+        q.sort.unwrap_or_default(),
+        page,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(PRESENT.page(&state.db, &caller.scope(), page).await?))
 }
 
@@ -232,7 +238,15 @@ pub async fn search(
         after: None,
         count: false,
     };
-    let mut found = page_by_id(&state.db, select, Column::Id, |w| w.id, &page, Order::Asc).await?;
+    let mut found = page_by_id_as(
+        &state.db,
+        WorkerView::narrow(select),
+        Column::Id,
+        |w: &WorkerView| w.id,
+        &page,
+        Order::Asc,
+    )
+    .await?;
     found.next_cursor = None;
     Ok(HttpResponse::Ok().json(PRESENT.page(&state.db, &caller.scope(), found).await?))
 }
@@ -268,7 +282,7 @@ pub async fn update(
     let w = workers::update(&caller.context(&state), *id, if_match.0, b.into()).await?;
     Ok(ok_versioned(
         w.version,
-        &PRESENT.one(&state.db, &caller.scope(), w).await?,
+        &PRESENT.one(&state.db, &caller.scope(), w.into()).await?,
     ))
 }
 
@@ -282,7 +296,7 @@ async fn set_status(
     let w = workers::set_status(&caller.context(state), id, if_match.0, to).await?;
     Ok(ok_versioned(
         w.version,
-        &PRESENT.one(&state.db, &caller.scope(), w).await?,
+        &PRESENT.one(&state.db, &caller.scope(), w.into()).await?,
     ))
 }
 
@@ -367,7 +381,7 @@ pub async fn reveal(
 }
 
 /// Workers as responses, with the names a screen shows beside their ids.
-pub const PRESENT: export::Presenter<entity::workers::Model, WorkerResponse> = export::Presenter {
+pub const PRESENT: export::Presenter<WorkerView, WorkerResponse> = export::Presenter {
     refers_to: |w| Refs {
         org: w.org_id,
         enterprise: w.enterprise_id,
