@@ -261,8 +261,29 @@ pub async fn build(
         phase.add(tally);
     }
     phases.push(phase.done());
+    // Every table the city filled, as it now stands: the phases analyse theirs as they grow, the
+    // last batches and the archives' causes and visits aside (without statistics the page of
+    // archives counted each page's visits by scanning all of them: 18 ms a page, 2 ms after).
+    analyze(db, &CITY_TABLES).await?;
     Ok(phases)
 }
+
+/// The tables `build` writes.
+const CITY_TABLES: [&str; 13] = [
+    "orgs",
+    "living_standards",
+    "minimum_wages",
+    "enterprises",
+    "workers",
+    "beneficiaries",
+    "household_members",
+    "beneficiary_causes",
+    "beneficiary_visits",
+    "wage_agreements",
+    "wage_agreement_enterprises",
+    "audit_events",
+    "change_log",
+];
 
 /// Refresh the planner's statistics of the tables a phase fills. A table filled from empty in
 /// one run keeps the statistics of an empty table until something analyses it (PostgreSQL's

@@ -73,6 +73,16 @@ impl Scope {
         }
     }
 
+    /// The subtree of organisation `org_id` at `path` as an access token claims it, for a read
+    /// whose own statement confirms the claim before anything it found is answered.
+    pub fn claimed(org_id: Uuid, path: String, backend: DbBackend) -> Self {
+        Self {
+            org_id,
+            path,
+            backend,
+        }
+    }
+
     /// The subtree of `org` (found within this scope), for the same database.
     pub fn at(&self, org: &orgs::Model) -> Self {
         Self::of(org, self.backend)

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{
-    ADMIN_PASSWORD, PASSWORD, assert_problem, json_body, spawn_app, spawn_app_with,
+    ADMIN_PASSWORD, PASSWORD, assert_problem, json_body, nth_id_number, spawn_app, spawn_app_with,
 };
 
 #[tokio::test]
@@ -414,7 +414,11 @@ async fn machine_clients_use_client_credentials() {
     )
     .await;
 
-    // Disabling the client refuses its token at once.
+    // The registry's hot reads take a client's token as they take a user's.
+    let page = json_body(app.get_as("/api/v1/workers", &access).await, StatusCode::OK).await;
+    assert_eq!(page["items"], json!([]));
+
+    // Disabling the client refuses its token at once, there too.
     let res = app
         .post_as(
             &format!("/api/v1/clients/{}/disable", client["id"].as_str().unwrap()),
@@ -423,10 +427,100 @@ async fn machine_clients_use_client_credentials() {
         )
         .await;
     json_body(res, StatusCode::OK).await;
-    assert_problem(
-        app.get_as("/api/v1/me", &access).await,
+    for read in ["/api/v1/me", "/api/v1/workers"] {
+        assert_problem(
+            app.get_as(read, &access).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        )
+        .await;
+    }
+}
+
+/// The registry's hot reads (`auth::Reader`) act on what the access token says of its
+/// principal, and their own statement confirms it. Whatever such a read would have found — a
+/// page, an empty page, a record, no record — a changed role, a password change or a disabled
+/// account stops the token there at once: 401, never the data, never a 404 that tells whether a
+/// record exists. A refreshed token reads again, with the account as it is now.
+#[tokio::test]
+async fn the_registrys_hot_reads_refuse_a_revoked_token_however_they_end() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let county = app.county(&admin, "任城区总工会", "370811").await;
+    let worker = app
+        .create_worker(&county.operator, &county.org_id, "职工", &nth_id_number(1))
+        .await;
+    let reads = [
+        "/api/v1/workers".to_owned(),
+        format!("/api/v1/workers?enterprise_id={}", uuid::Uuid::now_v7()),
+        format!("/api/v1/workers/{}", worker["id"].as_str().unwrap()),
+        format!("/api/v1/workers/{}", uuid::Uuid::now_v7()),
+    ];
+    let answers = async |token: &str| {
+        let mut statuses = Vec::new();
+        for read in &reads {
+            statuses.push(app.get_as(read, token).await.status());
+        }
+        statuses
+    };
+    let (ok, missing, revoked) = (
+        StatusCode::OK,
+        StatusCode::NOT_FOUND,
         StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-    )
-    .await;
+    );
+    let operator = app.login("370811.operator", PASSWORD).await;
+    assert_eq!(answers(&operator.access).await, [ok, ok, ok, missing]);
+    let page = json_body(app.get_as(&reads[0], &operator.access).await, ok).await;
+    assert_eq!(page["items"][0]["id"], worker["id"]);
+
+    // Another role: the old token's claims no longer hold.
+    let res = app
+        .patch_as(
+            &format!("/api/v1/users/{}", county.operator_user_id),
+            &county.admin,
+            &json!({"roles": ["operator", "approver"]}),
+        )
+        .await;
+    json_body(res, ok).await;
+    assert_eq!(answers(&operator.access).await, [revoked; 4]);
+    let refreshed = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": operator.refresh}),
+        )
+        .await;
+    let access = json_body(refreshed, ok).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(answers(&access).await, [ok, ok, ok, missing]);
+
+    // A password change, in a later second than the token's issue (tokens are checked to the
+    // second).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let res = app
+        .post_as(
+            "/api/v1/me/password",
+            &access,
+            &json!({"current_password": PASSWORD, "new_password": "brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(answers(&access).await, [revoked; 4]);
+
+    // Disabled.
+    let access = app
+        .login("370811.operator", "brand new passphrase")
+        .await
+        .access;
+    assert_eq!(answers(&access).await, [ok, ok, ok, missing]);
+    let res = app
+        .post_as(
+            &format!("/api/v1/users/{}/disable", county.operator_user_id),
+            &county.admin,
+            &json!({}),
+        )
+        .await;
+    json_body(res, ok).await;
+    assert_eq!(answers(&access).await, [revoked; 4]);
 }

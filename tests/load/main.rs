@@ -503,8 +503,10 @@ async fn main() {
     if let Some(proxy) = &proxy {
         for endpoint in &mut endpoints {
             let (statements, round_trips) = capture(proxy, &endpoint.url, &targets.token).await;
-            // The endpoint's own query: the first statement after the authentication's (what
-            // follows it fetches the names shown beside ids).
+            // The endpoint's own query: its first statement that is not an authentication of
+            // its own (the list and the get confirm their principal within their statements,
+            // `auth::Reader`; the statistics read it first); what follows fetches the names
+            // shown beside ids.
             endpoint.own = statements
                 .iter()
                 .find(|s| !is_authentication(s))

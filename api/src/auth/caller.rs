@@ -52,17 +52,7 @@ impl Caller {
     }
 
     pub fn actor(&self) -> Actor {
-        Actor {
-            kind: match self.kind {
-                PrincipalKind::User => "user",
-                PrincipalKind::Client => "client",
-            },
-            id: Some(self.id),
-            name: Some(self.name.clone()),
-            org_id: Some(self.org.id),
-            request_id: self.meta.request_id.clone(),
-            client_ip: self.meta.client_ip.clone(),
-        }
+        actor(self.kind, self.id, &self.name, self.org.id, &self.meta)
     }
 
     /// 403 unless the caller's roles grant `permission`; a denial is audited.
@@ -87,7 +77,28 @@ impl Caller {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+/// The audit trail's actor for a principal acting in a request.
+pub(super) fn actor(
+    kind: PrincipalKind,
+    id: Uuid,
+    name: &str,
+    org_id: Uuid,
+    meta: &RequestMeta,
+) -> Actor {
+    Actor {
+        kind: match kind {
+            PrincipalKind::User => "user",
+            PrincipalKind::Client => "client",
+        },
+        id: Some(id),
+        name: Some(name.to_owned()),
+        org_id: Some(org_id),
+        request_id: meta.request_id.clone(),
+        client_ip: meta.client_ip.clone(),
+    }
+}
+
+pub(super) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::Unauthenticated("an `Authorization: Bearer <token>` header is required".into())
     })?;
@@ -112,10 +123,13 @@ async fn authenticate(
     meta: RequestMeta,
 ) -> Result<Caller, ApiError> {
     let claims = state.auth.keys.verify(token)?;
-    let revoked = || ApiError::Unauthenticated("the access token has been revoked".into());
     Caller::load(&state.db, claims.kind, claims.sub, Some(claims.iat), meta)
         .await?
         .ok_or_else(revoked)
+}
+
+pub(super) fn revoked() -> ApiError {
+    ApiError::Unauthenticated("the access token has been revoked".into())
 }
 
 impl Caller {

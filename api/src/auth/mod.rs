@@ -1,8 +1,10 @@
 //! Authentication and authorisation: passwords, tokens, the permission matrix, the `Caller`
-//! extractor, login throttling, and the server secrets the tokens are signed with.
+//! extractor (and `Reader`, its form for the registry's hot reads), login throttling, and the
+//! server secrets the tokens are signed with.
 
 pub mod caller;
 pub mod meta;
+pub mod reader;
 /// The permission matrix lives in the core, where operations check it.
 pub use siji_core::access as permissions;
 /// Password hashing and policy belong to the accounts area of the core.
@@ -14,6 +16,7 @@ pub mod tokens;
 pub use caller::Caller;
 pub use meta::RequestMeta;
 pub use permissions::{Permission, Role};
+pub use reader::Reader;
 
 use std::time::Duration;
 

@@ -37,6 +37,22 @@ pub struct Claims {
     pub nbf: i64,
     pub exp: i64,
     pub jti: Uuid,
+    /// Who the principal was at issue; absent from tokens issued before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prn: Option<PrincipalClaims>,
+}
+
+/// The principal as it was when the token was issued: name, organisation (id and path) and
+/// roles as stored. A hot read ([`Reader`](super::Reader)) acts on these without reading the
+/// account first, and its own statement confirms that they all still hold; every other request
+/// reads the account as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrincipalClaims {
+    pub name: String,
+    pub org: Uuid,
+    pub path: String,
+    /// As stored (`users.roles`); empty for a machine client, whose one role is fixed.
+    pub roles: String,
 }
 
 /// Signing and verification keys with the validation rules, built once at start.
@@ -68,6 +84,7 @@ impl TokenKeys {
         &self,
         kind: PrincipalKind,
         sub: Uuid,
+        principal: PrincipalClaims,
         now: DateTime<Utc>,
     ) -> Result<(String, u64), ApiError> {
         let ttl = self.access_ttl.as_secs();
@@ -82,6 +99,7 @@ impl TokenKeys {
                 .timestamp()
                 .saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
             jti: Uuid::now_v7(),
+            prn: Some(principal),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| ApiError::Internal(format!("token signing failed: {e}")))?;
@@ -171,26 +189,38 @@ mod tests {
         TokenKeys::new(&[7u8; 32], Duration::from_secs(900))
     }
 
+    fn principal() -> PrincipalClaims {
+        PrincipalClaims {
+            name: "370811.operator".into(),
+            org: Uuid::now_v7(),
+            path: "/a/b/".into(),
+            roles: "county_operator".into(),
+        }
+    }
+
     #[test]
     fn issued_tokens_verify() {
         let id = Uuid::now_v7();
-        let (token, ttl) = keys().issue(PrincipalKind::User, id, Utc::now()).unwrap();
+        let (token, ttl) = keys()
+            .issue(PrincipalKind::User, id, principal(), Utc::now())
+            .unwrap();
         assert_eq!(ttl, 900);
         let claims = keys().verify(&token).unwrap();
         assert_eq!(claims.sub, id);
         assert_eq!(claims.kind, PrincipalKind::User);
+        assert_eq!(claims.prn, Some(principal()));
     }
 
     #[test]
     fn other_keys_and_old_tokens_fail() {
         let other = TokenKeys::new(&[8u8; 32], Duration::from_secs(900));
         let (token, _) = other
-            .issue(PrincipalKind::User, Uuid::now_v7(), Utc::now())
+            .issue(PrincipalKind::User, Uuid::now_v7(), principal(), Utc::now())
             .unwrap();
         assert!(keys().verify(&token).is_err());
         let old = Utc::now() - chrono::Duration::hours(1);
         let (token, _) = keys()
-            .issue(PrincipalKind::User, Uuid::now_v7(), old)
+            .issue(PrincipalKind::User, Uuid::now_v7(), principal(), old)
             .unwrap();
         assert!(keys().verify(&token).is_err());
     }

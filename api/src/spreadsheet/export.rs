@@ -8,7 +8,7 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use futures_util::{Stream, StreamExt, stream};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
@@ -82,13 +82,16 @@ pub struct RefColumns {
 impl<M, R> Presenter<M, R> {
     /// The one record `select` finds, with the names it shows, in one statement: a get, not
     /// the query and then the names. Each name is a scalar subquery limited to the subtree as
-    /// [`Names::of`] is (a reference outside it reads as no name).
+    /// [`Names::of`] is (a reference outside it reads as no name). With a `confirmation` (a
+    /// [`Reader`](crate::auth::Reader)'s), the statement also says whether it finds its row,
+    /// the flag beside the record; without one the flag is true.
     pub async fn find<E>(
         &self,
         db: &impl ConnectionTrait,
         scope: &Scope,
         select: Select<E>,
-    ) -> Result<Option<(M, Names)>, DbErr>
+        confirmation: Option<SelectStatement>,
+    ) -> Result<Option<((M, Names), bool)>, DbErr>
     where
         E: EntityTrait,
         M: FromQueryResult + Send + Sync,
@@ -121,9 +124,14 @@ impl<M, R> Presenter<M, R> {
             ),
             None => Expr::cust("CAST(NULL AS TEXT)"),
         };
+        let confirmed = match confirmation {
+            Some(statement) => Expr::exists(statement),
+            None => Expr::val(true),
+        };
         let Some(row) = select
             .expr_as(Expr::SubQuery(None, Box::new(org_name.into())), ORG_NAME)
             .expr_as(enterprise_name, ENTERPRISE_NAME)
+            .expr_as(confirmed, CONFIRMED)
             .into_model::<NamedRow<M>>()
             .one(db)
             .await?
@@ -138,7 +146,7 @@ impl<M, R> Presenter<M, R> {
         if let (Some(id), Some(name)) = (refs.enterprise, row.enterprise) {
             names.enterprises.insert(id, name);
         }
-        Ok(Some((row.model, names)))
+        Ok(Some(((row.model, names), row.confirmed)))
     }
 
     /// The response for a record read with its names ([`find`](Self::find)).
@@ -177,27 +185,51 @@ impl<M, R> Presenter<M, R> {
         scope: &Scope,
         page: Page<M>,
     ) -> Result<Page<R>, ApiError> {
+        Ok(self.page_confirming(db, scope, page, None).await?.0)
+    }
+
+    /// [`page`](Self::page), its names statement also carrying a `confirmation` (a
+    /// [`Reader`](crate::auth::Reader)'s); the flag says whether it found its row (true
+    /// without one). The statement runs even for an empty page, to confirm.
+    pub async fn page_confirming(
+        &self,
+        db: &DatabaseConnection,
+        scope: &Scope,
+        page: Page<M>,
+        confirmation: Option<SelectStatement>,
+    ) -> Result<(Page<R>, bool), ApiError> {
         let Page {
             items,
             next_cursor,
             total,
         } = page;
-        Ok(Page {
-            items: self.many(db, scope, items).await?,
-            next_cursor,
-            total,
-        })
+        let (names, confirmed) =
+            Names::of_confirming(db, scope, &items, self.refers_to, confirmation).await?;
+        let items = items
+            .into_iter()
+            .map(|m| (self.respond)(m, &names))
+            .collect();
+        Ok((
+            Page {
+                items,
+                next_cursor,
+                total,
+            },
+            confirmed,
+        ))
     }
 }
 
 const ORG_NAME: &str = "presented_org_name";
 const ENTERPRISE_NAME: &str = "presented_enterprise_name";
+const CONFIRMED: &str = "presented_confirmed";
 
 /// A record and the names read beside it.
 struct NamedRow<M> {
     model: M,
     org: Option<String>,
     enterprise: Option<String>,
+    confirmed: bool,
 }
 
 impl<M: FromQueryResult> FromQueryResult for NamedRow<M> {
@@ -206,6 +238,7 @@ impl<M: FromQueryResult> FromQueryResult for NamedRow<M> {
             model: M::from_query_result(row, pre)?,
             org: row.try_get(pre, ORG_NAME)?,
             enterprise: row.try_get(pre, ENTERPRISE_NAME)?,
+            confirmed: row.try_get(pre, CONFIRMED)?,
         })
     }
 }
@@ -244,6 +277,20 @@ impl Names {
         models: &[M],
         refers_to: fn(&M) -> Refs,
     ) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self::of_confirming(db, scope, models, refers_to, None)
+            .await?
+            .0)
+    }
+
+    /// [`of`](Self::of) with a `confirmation` as one more part of the same statement (its row
+    /// shaped as the others, `kind` 'p'); whether it found its row, or true without one.
+    pub async fn of_confirming<M>(
+        db: &DatabaseConnection,
+        scope: &Scope,
+        models: &[M],
+        refers_to: fn(&M) -> Refs,
+        confirmation: Option<SelectStatement>,
+    ) -> Result<(Self, bool), sea_orm::DbErr> {
         let (mut org_ids, mut enterprise_ids, mut worker_ids) =
             (HashSet::new(), HashSet::new(), HashSet::new());
         for model in models {
@@ -306,9 +353,11 @@ impl Names {
             );
         }
         let mut names = Names::default();
+        let mut confirmed = confirmation.is_none();
+        parts.extend(confirmation);
         let mut parts = parts.into_iter();
         let Some(mut query) = parts.next() else {
-            return Ok(names);
+            return Ok((names, confirmed));
         };
         for other in parts {
             query.union(UnionType::All, other);
@@ -325,13 +374,14 @@ impl Names {
                 "e" => {
                     names.enterprises.insert(id, name);
                 }
+                "p" => confirmed = true,
                 _ => {
                     let masked: Option<String> = row.try_get("", "masked")?;
                     names.workers.insert(id, (name, masked.unwrap_or_default()));
                 }
             }
         }
-        Ok(names)
+        Ok((names, confirmed))
     }
 }
 

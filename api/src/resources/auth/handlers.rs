@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::Utc;
-use entity::{api_clients, users};
+use entity::{api_clients, orgs, users};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use siji_openapi::tags;
 use uuid::Uuid;
@@ -82,6 +82,26 @@ async fn count_failure(
     Ok(())
 }
 
+/// What an access token says of its principal: `name`, its organisation `org` with the path
+/// read now, `roles` as stored.
+async fn principal_claims(
+    state: &AppState,
+    name: &str,
+    org: Uuid,
+    roles: &str,
+) -> Result<tokens::PrincipalClaims, ApiError> {
+    let org = orgs::Entity::find_by_id(org)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::Internal("a principal's organisation is missing".into()))?;
+    Ok(tokens::PrincipalClaims {
+        name: name.to_owned(),
+        org: org.id,
+        path: org.path,
+        roles: roles.to_owned(),
+    })
+}
+
 /// A new access token and a refresh token of `family`, with the audit event, as the answer.
 async fn issue_pair(
     state: &AppState,
@@ -91,7 +111,12 @@ async fn issue_pair(
     action: &'static str,
 ) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
-    let (access_token, expires_in) = state.auth.keys.issue(PrincipalKind::User, user.id, now)?;
+    let principal = principal_claims(state, &user.username, user.org_id, &user.roles).await?;
+    let (access_token, expires_in) =
+        state
+            .auth
+            .keys
+            .issue(PrincipalKind::User, user.id, principal, now)?;
     let txn = state.db.begin().await?;
     let refresh_token =
         queries::issue_refresh(&txn, user.id, family, now, state.auth.refresh_ttl).await?;
@@ -346,11 +371,12 @@ pub async fn token(
         }
     };
     throttle::reset(&state.db, &account_key).await?;
+    let principal = principal_claims(&state, &client.client_id, client.org_id, "").await?;
     let (access_token, expires_in) =
         state
             .auth
             .keys
-            .issue(PrincipalKind::Client, client.id, Utc::now())?;
+            .issue(PrincipalKind::Client, client.id, principal, Utc::now())?;
     let actor = Actor {
         kind: "client",
         id: Some(client.id),

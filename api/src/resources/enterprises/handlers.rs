@@ -65,11 +65,12 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&state.db, enterprises::READ).await?;
     let scope = caller.scope();
-    let (e, names) = PRESENT
+    let ((e, names), _) = PRESENT
         .find(
             &state.db,
             &scope,
             scope.by_id::<entity::enterprises::Entity>(*id),
+            None,
         )
         .await?
         .ok_or(ApiError::NotFound)?;

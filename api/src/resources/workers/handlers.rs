@@ -13,7 +13,7 @@ use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::Caller;
+use crate::auth::{Caller, Reader};
 use crate::enums::{label, labels};
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::{PageParams, page_by_id_as, page_sorted};
@@ -67,19 +67,20 @@ pub async fn create(
 #[get("/workers/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
-    caller: Caller,
+    reader: Reader,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, workers::READ).await?;
-    let scope = caller.scope();
-    let (w, names) = PRESENT
-        .find(
-            &state.db,
-            &scope,
-            WorkerView::narrow(scope.by_id::<entity::workers::Entity>(*id)),
-        )
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let found = async {
+        reader.require(&state.db, workers::READ).await?;
+        let scope = reader.scope();
+        let select = WorkerView::narrow(scope.by_id::<entity::workers::Entity>(*id));
+        let confirmation = reader.confirmation();
+        PRESENT
+            .find(&state.db, &scope, select, confirmation)
+            .await?
+            .ok_or(ApiError::NotFound)
+    };
+    let (w, names) = reader.answer(&state.db, found.await).await?;
     Ok(ok_versioned(w.version, &PRESENT.named((w, names))))
 }
 
@@ -98,24 +99,27 @@ pub async fn get(
 #[get("/workers")]
 pub async fn list(
     state: web::Data<AppState>,
-    caller: Caller,
+    reader: Reader,
     query: Query<WorkerListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let select = lists::workers(&caller.context(&state), &q.filter()).await?;
-    let page = PageParams {
-        limit: q.limit,
-        cursor: q.cursor.as_deref(),
-        count: q.count,
+    let found = async {
+        reader.require(&state.db, workers::READ).await?;
+        let select = lists::workers(&reader.context(&state), &q.filter()).await?;
+        let page = PageParams {
+            limit: q.limit,
+            cursor: q.cursor.as_deref(),
+            count: q.count,
+        };
+        let sort = q.sort.unwrap_or_default();
+        let page = page_sorted(&state.db, WorkerView::narrow(select), sort, page).await?;
+        let confirmation = reader.confirmation();
+        PRESENT
+            .page_confirming(&state.db, &reader.scope(), page, confirmation)
+            .await
     };
-    let page = page_sorted(
-        &state.db,
-        WorkerView::narrow(select),
-        q.sort.unwrap_or_default(),
-        page,
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(PRESENT.page(&state.db, &caller.scope(), page).await?))
+    let page = reader.answer(&state.db, found.await).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Export workers (职工名册).

@@ -1,0 +1,245 @@
+//! `Reader`: the caller of the registry's hot reads (a page of workers, one worker), taken from
+//! its access token without reading the account first. The token says who the principal was
+//! when it was issued (name, organisation and path, roles); the read acts on that, and its own
+//! statement confirms that it all still holds — the account exists and is active, its tokens
+//! were not revoked since (a password change, a disable), its name, roles, organisation and
+//! that organisation's path are unchanged — so that a page is two statements and a get one, not
+//! one more each to authenticate. Whatever the read found is answered only once confirmed. A
+//! read whose statement could not carry the confirmation (nothing found, an error, a denial)
+//! confirms with a statement of its own before answering, so a revoked token is told 401 and
+//! nothing else. A changed role or organisation also answers 401: the client refreshes its
+//! token and reads with the new claims. Every other endpoint takes [`Caller`](super::Caller),
+//! which reads the account first; so do tokens issued before they carried the claims.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::{DateTime, Utc};
+use entity::{api_clients, orgs, users};
+use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use uuid::Uuid;
+
+use super::Caller;
+use super::caller::{actor, bearer, revoked};
+use super::meta::RequestMeta;
+use super::permissions::{Permission, Role, parse_roles};
+use super::tokens::{PrincipalClaims, PrincipalKind};
+use crate::audit::Actor;
+use crate::http::ApiError;
+use crate::state::AppState;
+use crate::tenancy::Scope;
+
+#[derive(Debug, Clone)]
+pub struct Reader {
+    kind: PrincipalKind,
+    id: Uuid,
+    name: String,
+    org_id: Uuid,
+    path: String,
+    roles: Vec<Role>,
+    meta: RequestMeta,
+    backend: DbBackend,
+    /// What is still to be confirmed; `None` when the account was read already.
+    claimed: Option<Claimed>,
+}
+
+/// The claims a read's statement must find still true.
+#[derive(Debug, Clone)]
+struct Claimed {
+    roles: String,
+    /// The token's issue time, to the second, plus one: the account's tokens must have been
+    /// valid from before it (`tokens_valid_after < this`), as [`Caller::load`] checks.
+    issued_before: DateTime<Utc>,
+}
+
+impl Reader {
+    fn of_claims(
+        kind: PrincipalKind,
+        id: Uuid,
+        issued_at: i64,
+        principal: PrincipalClaims,
+        meta: RequestMeta,
+        backend: DbBackend,
+    ) -> Result<Self, ApiError> {
+        let issued_before = DateTime::from_timestamp(issued_at.saturating_add(1), 0)
+            .ok_or_else(|| ApiError::Unauthenticated("the access token is invalid".into()))?;
+        let roles = match kind {
+            PrincipalKind::User => parse_roles(&principal.roles),
+            PrincipalKind::Client => vec![Role::Integration],
+        };
+        Ok(Self {
+            kind,
+            id,
+            name: principal.name,
+            org_id: principal.org,
+            path: principal.path,
+            roles,
+            meta,
+            backend,
+            claimed: Some(Claimed {
+                roles: principal.roles,
+                issued_before,
+            }),
+        })
+    }
+
+    fn of_caller(caller: Caller, backend: DbBackend) -> Self {
+        Self {
+            kind: caller.kind,
+            id: caller.id,
+            name: caller.name.clone(),
+            org_id: caller.org.id,
+            path: caller.org.path.clone(),
+            roles: caller.roles.clone(),
+            meta: caller.meta.clone(),
+            backend,
+            claimed: None,
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        Scope::claimed(self.org_id, self.path.clone(), self.backend)
+    }
+
+    pub fn actor(&self) -> Actor {
+        actor(self.kind, self.id, &self.name, self.org_id, &self.meta)
+    }
+
+    /// The core's context for the read.
+    pub fn context<'a>(&self, state: &'a AppState) -> siji_core::Context<'a> {
+        siji_core::Context::new(
+            &state.db,
+            &state.pii,
+            state.clock,
+            self.actor(),
+            self.scope(),
+            self.roles.clone(),
+        )
+    }
+
+    /// 403 unless the claimed roles grant `permission`: confirmed first (a revoked token is
+    /// told 401), then audited as any denial.
+    pub async fn require(
+        &self,
+        db: &DatabaseConnection,
+        permission: Permission,
+    ) -> Result<(), ApiError> {
+        if siji_core::access::grants(&self.roles, permission) {
+            return Ok(());
+        }
+        self.confirm(db).await?;
+        Ok(siji_core::access::require(db, &self.actor(), &self.roles, permission).await?)
+    }
+
+    /// A statement that returns one row — the principal's, shaped as the presenters' names are
+    /// (`kind` 'p', `id`, `name`, `masked`) — when every claim still holds, and none otherwise;
+    /// `None` when there is nothing left to confirm.
+    pub fn confirmation(&self) -> Option<SelectStatement> {
+        let claimed = self.claimed.as_ref()?;
+        let (table, id, name, active, valid_after, org) = match self.kind {
+            PrincipalKind::User => (
+                users::Entity.into_iden(),
+                users::Column::Id.into_iden(),
+                users::Column::Username.into_iden(),
+                users::Column::Active.into_iden(),
+                users::Column::TokensValidAfter.into_iden(),
+                users::Column::OrgId.into_iden(),
+            ),
+            PrincipalKind::Client => (
+                api_clients::Entity.into_iden(),
+                api_clients::Column::Id.into_iden(),
+                api_clients::Column::ClientId.into_iden(),
+                api_clients::Column::Active.into_iden(),
+                api_clients::Column::TokensValidAfter.into_iden(),
+                api_clients::Column::OrgId.into_iden(),
+            ),
+        };
+        let column = |c: &DynIden| Expr::col((table.clone(), c.clone()));
+        let mut query = Query::select();
+        query
+            .expr_as(Expr::val("p"), "kind")
+            .expr_as(column(&id), "id")
+            .expr_as(column(&name), "name")
+            .expr_as(Expr::cust("CAST(NULL AS TEXT)"), "masked")
+            .from(table.clone())
+            .inner_join(
+                orgs::Entity,
+                Expr::col((orgs::Entity, orgs::Column::Id)).equals((table.clone(), org.clone())),
+            )
+            .and_where(column(&id).eq(self.id))
+            .and_where(column(&active).eq(true))
+            .and_where(column(&valid_after).lt(claimed.issued_before))
+            .and_where(column(&name).eq(self.name.as_str()))
+            .and_where(column(&org).eq(self.org_id))
+            .and_where(Expr::col((orgs::Entity, orgs::Column::Path)).eq(self.path.as_str()));
+        if self.kind == PrincipalKind::User {
+            query.and_where(
+                Expr::col((users::Entity, users::Column::Roles)).eq(claimed.roles.as_str()),
+            );
+        }
+        Some(query)
+    }
+
+    /// The confirmation on its own statement, for a read that found nothing to carry it: 401
+    /// unless every claim still holds.
+    pub async fn confirm(&self, db: &DatabaseConnection) -> Result<(), ApiError> {
+        let Some(confirmation) = self.confirmation() else {
+            return Ok(());
+        };
+        let statement = db.get_database_backend().build(&confirmation);
+        match db.query_one_raw(statement).await? {
+            Some(_) => Ok(()),
+            None => Err(revoked()),
+        }
+    }
+
+    /// The answer to a read: `found` if it was confirmed with the read, else the confirmation
+    /// on its own (an error is answered only once confirmed: a revoked token is told 401).
+    pub async fn answer<T>(
+        &self,
+        db: &DatabaseConnection,
+        found: Result<(T, bool), ApiError>,
+    ) -> Result<T, ApiError> {
+        match found {
+            Ok((answer, true)) => Ok(answer),
+            Ok((_, false)) => Err(revoked()),
+            Err(error) => {
+                self.confirm(db).await?;
+                Err(error)
+            }
+        }
+    }
+}
+
+impl FromRequest for Reader {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        let meta = RequestMeta::of(req);
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let claims = state.auth.keys.verify(&token?)?;
+            match claims.prn {
+                Some(principal) => Reader::of_claims(
+                    claims.kind,
+                    claims.sub,
+                    claims.iat,
+                    principal,
+                    meta,
+                    state.db.get_database_backend(),
+                ),
+                None => Caller::load(&state.db, claims.kind, claims.sub, Some(claims.iat), meta)
+                    .await?
+                    .map(|caller| Reader::of_caller(caller, state.db.get_database_backend()))
+                    .ok_or_else(revoked),
+            }
+        })
+    }
+}
