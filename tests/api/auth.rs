@@ -439,9 +439,10 @@ async fn machine_clients_use_client_credentials() {
 
 /// The registry's hot reads (`auth::Reader`) act on what the access token says of its
 /// principal, and their own statement confirms it. Whatever such a read would have found — a
-/// page, an empty page, a record, no record — a changed role, a password change or a disabled
-/// account stops the token there at once: 401, never the data, never a 404 that tells whether a
-/// record exists. A refreshed token reads again, with the account as it is now.
+/// page, an empty page, a record, no record — a changed role, a move to another organisation, a
+/// password change or a disabled account stops the token there at once: 401, never the data,
+/// never a 404 that tells whether a record exists. A refreshed token reads again, with the
+/// account as it is now.
 #[tokio::test]
 async fn the_registrys_hot_reads_refuse_a_revoked_token_however_they_end() {
     let app = spawn_app().await;
@@ -493,6 +494,42 @@ async fn the_registrys_hot_reads_refuse_a_revoked_token_however_they_end() {
         .as_str()
         .unwrap()
         .to_owned();
+    assert_eq!(answers(&access).await, [ok, ok, ok, missing]);
+
+    // Moved to another organisation (and back): its scope is no longer the token's.
+    let township = app
+        .create_org(
+            &county.admin,
+            &county.org_id,
+            "township",
+            "某街道工会",
+            "370811",
+        )
+        .await;
+    let mut tokens = app.login("370811.operator", PASSWORD).await;
+    for org in [township["id"].as_str().unwrap(), county.org_id.as_str()] {
+        let res = app
+            .patch_as(
+                &format!("/api/v1/users/{}", county.operator_user_id),
+                &county.admin,
+                &json!({"org_id": org}),
+            )
+            .await;
+        json_body(res, ok).await;
+        assert_eq!(answers(&tokens.access).await, [revoked; 4]);
+        let res = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": tokens.refresh}),
+            )
+            .await;
+        let body = json_body(res, ok).await;
+        tokens = crate::helpers::Tokens {
+            access: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+        };
+    }
+    let access = tokens.access;
     assert_eq!(answers(&access).await, [ok, ok, ok, missing]);
 
     // A password change, in a later second than the token's issue (tokens are checked to the
