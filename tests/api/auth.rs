@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::helpers::{
     ADMIN_PASSWORD, PASSWORD, assert_problem, json_body, nth_id_number, spawn_app, spawn_app_with,
+    uscc,
 };
 
 #[tokio::test]
@@ -451,11 +452,23 @@ async fn the_registrys_hot_reads_refuse_a_revoked_token_however_they_end() {
     let worker = app
         .create_worker(&county.operator, &county.org_id, "职工", &nth_id_number(1))
         .await;
+    let enterprise = app
+        .create_enterprise(
+            &county.operator,
+            &county.org_id,
+            "济宁机床厂",
+            &uscc("91370811MA3C00001"),
+        )
+        .await;
     let reads = [
         "/api/v1/workers".to_owned(),
         format!("/api/v1/workers?enterprise_id={}", uuid::Uuid::now_v7()),
         format!("/api/v1/workers/{}", worker["id"].as_str().unwrap()),
         format!("/api/v1/workers/{}", uuid::Uuid::now_v7()),
+        "/api/v1/enterprises".to_owned(),
+        "/api/v1/enterprises?status=archived".to_owned(),
+        format!("/api/v1/enterprises/{}", enterprise["id"].as_str().unwrap()),
+        format!("/api/v1/enterprises/{}", uuid::Uuid::now_v7()),
     ];
     let answers = async |token: &str| {
         let mut statuses = Vec::new();
@@ -470,7 +483,10 @@ async fn the_registrys_hot_reads_refuse_a_revoked_token_however_they_end() {
         StatusCode::UNAUTHORIZED,
     );
     let operator = app.login("370811.operator", PASSWORD).await;
-    assert_eq!(answers(&operator.access).await, [ok, ok, ok, missing]);
+    assert_eq!(
+        answers(&operator.access).await,
+        [ok, ok, ok, missing, ok, ok, ok, missing]
+    );
     let page = json_body(app.get_as(&reads[0], &operator.access).await, ok).await;
     assert_eq!(page["items"][0]["id"], worker["id"]);
 
@@ -483,7 +499,7 @@ async fn the_registrys_hot_reads_refuse_a_revoked_token_however_they_end() {
         )
         .await;
     json_body(res, ok).await;
-    assert_eq!(answers(&operator.access).await, [revoked; 4]);
+    assert_eq!(answers(&operator.access).await, [revoked; 8]);
     let refreshed = app
         .post_json(
             "/api/v1/auth/refresh",
@@ -494,7 +510,10 @@ async fn the_registrys_hot_reads_refuse_a_revoked_token_however_they_end() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(answers(&access).await, [ok, ok, ok, missing]);
+    assert_eq!(
+        answers(&access).await,
+        [ok, ok, ok, missing, ok, ok, ok, missing]
+    );
 
     // Moved to another organisation (and back): its scope is no longer the token's.
     let township = app
@@ -516,7 +535,7 @@ async fn the_registrys_hot_reads_refuse_a_revoked_token_however_they_end() {
             )
             .await;
         json_body(res, ok).await;
-        assert_eq!(answers(&tokens.access).await, [revoked; 4]);
+        assert_eq!(answers(&tokens.access).await, [revoked; 8]);
         let res = app
             .post_json(
                 "/api/v1/auth/refresh",
@@ -530,7 +549,10 @@ async fn the_registrys_hot_reads_refuse_a_revoked_token_however_they_end() {
         };
     }
     let access = tokens.access;
-    assert_eq!(answers(&access).await, [ok, ok, ok, missing]);
+    assert_eq!(
+        answers(&access).await,
+        [ok, ok, ok, missing, ok, ok, ok, missing]
+    );
 
     // A password change, in a later second than the token's issue (tokens are checked to the
     // second).
@@ -543,14 +565,17 @@ async fn the_registrys_hot_reads_refuse_a_revoked_token_however_they_end() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(answers(&access).await, [revoked; 4]);
+    assert_eq!(answers(&access).await, [revoked; 8]);
 
     // Disabled.
     let access = app
         .login("370811.operator", "brand new passphrase")
         .await
         .access;
-    assert_eq!(answers(&access).await, [ok, ok, ok, missing]);
+    assert_eq!(
+        answers(&access).await,
+        [ok, ok, ok, missing, ok, ok, ok, missing]
+    );
     let res = app
         .post_as(
             &format!("/api/v1/users/{}/disable", county.operator_user_id),
@@ -559,5 +584,5 @@ async fn the_registrys_hot_reads_refuse_a_revoked_token_however_they_end() {
         )
         .await;
     json_body(res, ok).await;
-    assert_eq!(answers(&access).await, [revoked; 4]);
+    assert_eq!(answers(&access).await, [revoked; 8]);
 }

@@ -1,5 +1,5 @@
-//! `Reader`: the caller of the registry's hot reads (a page of workers, one worker), taken from
-//! its access token without reading the account first. The token says who the principal was
+//! `Reader`: the caller of the registry's hot reads (a page of workers or enterprises, one of
+//! either), taken from its access token without reading the account first. The token says who the principal was
 //! when it was issued (name, organisation and path, roles); the read acts on that, and its own
 //! statement confirms that it all still holds — the account exists and is active, its tokens
 //! were not revoked since (a password change, a disable), its name, roles, organisation and

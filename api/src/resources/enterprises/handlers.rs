@@ -8,7 +8,7 @@ use siji_openapi::tags;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::Caller;
+use crate::auth::{Caller, Reader};
 use crate::enums::label;
 use crate::http::concurrency::{created_versioned, ok_versioned};
 use crate::http::pagination::{PageParams, page_sorted};
@@ -60,20 +60,20 @@ pub async fn create(
 #[get("/enterprises/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
-    caller: Caller,
+    reader: Reader,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&state.db, enterprises::READ).await?;
-    let scope = caller.scope();
-    let ((e, names), _) = PRESENT
-        .find(
-            &state.db,
-            &scope,
-            scope.by_id::<entity::enterprises::Entity>(*id),
-            None,
-        )
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let found = async {
+        reader.require(&state.db, enterprises::READ).await?;
+        let scope = reader.scope();
+        let select = scope.by_id::<entity::enterprises::Entity>(*id);
+        let confirmation = reader.confirmation();
+        PRESENT
+            .find(&state.db, &scope, select, confirmation)
+            .await?
+            .ok_or(ApiError::NotFound)
+    };
+    let (e, names) = reader.answer(&state.db, found.await).await?;
     Ok(ok_versioned(e.version, &PRESENT.named((e, names))))
 }
 
@@ -92,18 +92,26 @@ pub async fn get(
 #[get("/enterprises")]
 pub async fn list(
     state: web::Data<AppState>,
-    caller: Caller,
+    reader: Reader,
     query: Query<EnterpriseListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let select = lists::enterprises(&caller.context(&state), &q.filter()).await?;
-    let page = PageParams {
-        limit: q.limit,
-        cursor: q.cursor.as_deref(),
-        count: q.count,
+    let found = async {
+        reader.require(&state.db, enterprises::READ).await?;
+        let select = lists::enterprises(&reader.context(&state), &q.filter()).await?;
+        let page = PageParams {
+            limit: q.limit,
+            cursor: q.cursor.as_deref(),
+            count: q.count,
+        };
+        let page = page_sorted(&state.db, select, q.sort.unwrap_or_default(), page).await?;
+        let confirmation = reader.confirmation();
+        PRESENT
+            .page_confirming(&state.db, &reader.scope(), page, confirmation)
+            .await
     };
-    let page = page_sorted(&state.db, select, q.sort.unwrap_or_default(), page).await?;
-    Ok(HttpResponse::Ok().json(PRESENT.page(&state.db, &caller.scope(), page).await?))
+    let page = reader.answer(&state.db, found.await).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Export enterprises (企业名册).
