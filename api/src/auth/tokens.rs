@@ -192,7 +192,7 @@ mod tests {
     fn principal() -> PrincipalClaims {
         PrincipalClaims {
             name: "370811.operator".into(),
-            org: Uuid::now_v7(),
+            org: Uuid::from_u128(0x0193_a5b2_7c1e_7d3a_9f1e_2b4c_6d8e_0f12),
             path: "/a/b/".into(),
             roles: "county_operator".into(),
         }
