@@ -98,7 +98,7 @@ pub(super) fn actor(
     }
 }
 
-pub(super) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::Unauthenticated("an `Authorization: Bearer <token>` header is required".into())
     })?;
@@ -246,13 +246,23 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        let meta = RequestMeta::of(req);
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            authenticate(&state, &token?, meta).await
+        with_token(req, async |state, token, meta| {
+            authenticate(&state, &token, meta).await
         })
     }
+}
+
+/// What an extractor of the principal starts from: the application state, the request's bearer
+/// token and its facts, taken from the request before `then` runs on them.
+pub(super) fn with_token<T: 'static>(
+    req: &HttpRequest,
+    then: impl AsyncFnOnce(web::Data<AppState>, String, RequestMeta) -> Result<T, ApiError> + 'static,
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let token = bearer(req);
+    let meta = RequestMeta::of(req);
+    Box::pin(async move {
+        let state = state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+        then(state, token?, meta).await
+    })
 }

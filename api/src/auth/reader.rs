@@ -1,7 +1,7 @@
 //! `Reader`: the caller of the registry's hot reads (a page of workers or enterprises, one of
-//! either), taken from its access token without reading the account first. The token says who the principal was
-//! when it was issued (name, organisation and path, roles); the read acts on that, and its own
-//! statement confirms that it all still holds — the account exists and is active, its tokens
+//! either), taken from its access token without reading the account first. The token says who
+//! the principal was when it was issued (name, organisation and path, roles); the read acts on
+//! that, and its own statement confirms that it all still holds — the account exists and is active, its tokens
 //! were not revoked since (a password change, a disable), its name, roles, organisation and
 //! that organisation's path are unchanged — so that a page is two statements and a get one, not
 //! one more each to authenticate. Whatever the read found is answered only once confirmed. A
@@ -15,7 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest};
 use chrono::{DateTime, Utc};
 use entity::{api_clients, orgs, users};
 use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Query, SelectStatement};
@@ -23,7 +23,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use uuid::Uuid;
 
 use super::Caller;
-use super::caller::{actor, bearer, revoked};
+use super::caller::{actor, revoked, with_token};
 use super::meta::RequestMeta;
 use super::permissions::{Permission, Role, parse_roles};
 use super::tokens::{PrincipalClaims, PrincipalKind};
@@ -90,11 +90,11 @@ impl Reader {
         Self {
             kind: caller.kind,
             id: caller.id,
-            name: caller.name.clone(),
+            name: caller.name,
             org_id: caller.org.id,
-            path: caller.org.path.clone(),
-            roles: caller.roles.clone(),
-            meta: caller.meta.clone(),
+            path: caller.org.path,
+            roles: caller.roles,
+            meta: caller.meta,
             backend,
             claimed: None,
         }
@@ -122,7 +122,7 @@ impl Reader {
 
     /// 403 unless the claimed roles grant `permission`: confirmed first (a revoked token is
     /// told 401), then audited as any denial.
-    pub async fn require(
+    async fn require(
         &self,
         db: &DatabaseConnection,
         permission: Permission,
@@ -185,7 +185,7 @@ impl Reader {
 
     /// The confirmation on its own statement, for a read that found nothing to carry it: 401
     /// unless every claim still holds.
-    pub async fn confirm(&self, db: &DatabaseConnection) -> Result<(), ApiError> {
+    async fn confirm(&self, db: &DatabaseConnection) -> Result<(), ApiError> {
         let Some(confirmation) = self.confirmation() else {
             return Ok(());
         };
@@ -196,15 +196,20 @@ impl Reader {
         }
     }
 
-    /// The answer to a read: `found` if it was confirmed with the read, else the confirmation
-    /// on its own (an error is answered only once confirmed: a revoked token is told 401).
-    pub async fn answer<T>(
+    /// A read, the one way a handler reads as a `Reader`: `permission` required, then `read`,
+    /// which answers what it found with whether its statement confirmed the claims (a
+    /// [`confirmation`](Self::confirmation) carried along). Nothing is answered unconfirmed: an
+    /// error `read` ran into waits for the confirmation on its own statement, and a revoked
+    /// token is told 401.
+    pub async fn read<T>(
         &self,
         db: &DatabaseConnection,
-        found: Result<(T, bool), ApiError>,
+        permission: Permission,
+        read: impl Future<Output = Result<(T, bool), ApiError>>,
     ) -> Result<T, ApiError> {
-        match found {
-            Ok((answer, true)) => Ok(answer),
+        self.require(db, permission).await?;
+        match read.await {
+            Ok((found, true)) => Ok(found),
             Ok((_, false)) => Err(revoked()),
             Err(error) => {
                 self.confirm(db).await?;
@@ -219,13 +224,8 @@ impl FromRequest for Reader {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        let meta = RequestMeta::of(req);
-        Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            let claims = state.auth.keys.verify(&token?)?;
+        with_token(req, async |state, token, meta| {
+            let claims = state.auth.keys.verify(&token)?;
             match claims.prn {
                 Some(principal) => Reader::of_claims(
                     claims.kind,

@@ -63,17 +63,15 @@ pub async fn get(
     reader: Reader,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    let scope = reader.scope();
+    let select = scope.by_id::<entity::enterprises::Entity>(*id);
     let found = async {
-        reader.require(&state.db, enterprises::READ).await?;
-        let scope = reader.scope();
-        let select = scope.by_id::<entity::enterprises::Entity>(*id);
-        let confirmation = reader.confirmation();
         PRESENT
-            .find(&state.db, &scope, select, confirmation)
+            .find(&state.db, &scope, select, reader.confirmation())
             .await?
             .ok_or(ApiError::NotFound)
     };
-    let (e, names) = reader.answer(&state.db, found.await).await?;
+    let (e, names) = reader.read(&state.db, enterprises::READ, found).await?;
     Ok(ok_versioned(e.version, &PRESENT.named((e, names))))
 }
 
@@ -97,7 +95,6 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let found = async {
-        reader.require(&state.db, enterprises::READ).await?;
         let select = lists::enterprises(&reader.context(&state), &q.filter()).await?;
         let page = PageParams {
             limit: q.limit,
@@ -105,12 +102,11 @@ pub async fn list(
             count: q.count,
         };
         let page = page_sorted(&state.db, select, q.sort.unwrap_or_default(), page).await?;
-        let confirmation = reader.confirmation();
         PRESENT
-            .page_confirming(&state.db, &reader.scope(), page, confirmation)
+            .page_confirming(&state.db, &reader.scope(), page, reader.confirmation())
             .await
     };
-    let page = reader.answer(&state.db, found.await).await?;
+    let page = reader.read(&state.db, enterprises::READ, found).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 

@@ -70,17 +70,15 @@ pub async fn get(
     reader: Reader,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    let scope = reader.scope();
+    let select = WorkerView::narrow(scope.by_id::<entity::workers::Entity>(*id));
     let found = async {
-        reader.require(&state.db, workers::READ).await?;
-        let scope = reader.scope();
-        let select = WorkerView::narrow(scope.by_id::<entity::workers::Entity>(*id));
-        let confirmation = reader.confirmation();
         PRESENT
-            .find(&state.db, &scope, select, confirmation)
+            .find(&state.db, &scope, select, reader.confirmation())
             .await?
             .ok_or(ApiError::NotFound)
     };
-    let (w, names) = reader.answer(&state.db, found.await).await?;
+    let (w, names) = reader.read(&state.db, workers::READ, found).await?;
     Ok(ok_versioned(w.version, &PRESENT.named((w, names))))
 }
 
@@ -104,7 +102,6 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let found = async {
-        reader.require(&state.db, workers::READ).await?;
         let select = lists::workers(&reader.context(&state), &q.filter()).await?;
         let page = PageParams {
             limit: q.limit,
@@ -113,12 +110,11 @@ pub async fn list(
         };
         let sort = q.sort.unwrap_or_default();
         let page = page_sorted(&state.db, WorkerView::narrow(select), sort, page).await?;
-        let confirmation = reader.confirmation();
         PRESENT
-            .page_confirming(&state.db, &reader.scope(), page, confirmation)
+            .page_confirming(&state.db, &reader.scope(), page, reader.confirmation())
             .await
     };
-    let page = reader.answer(&state.db, found.await).await?;
+    let page = reader.read(&state.db, workers::READ, found).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
