@@ -503,6 +503,12 @@ async fn main() {
         .filter_map(|c| c.trim().parse().ok())
         .collect();
     let pgbench_bin = std::env::var("PGBENCH").unwrap_or("pgbench".into());
+    // A subset of the figures, for profiling one endpoint: `list`, `get`, `coverage`,
+    // `archives`, `export` (all of them when unset).
+    let only: Option<Vec<String>> = std::env::var("SIJI_LOAD_ONLY")
+        .ok()
+        .map(|o| o.split(',').map(|k| k.trim().to_owned()).collect());
+    let wanted = |key: &str| only.as_ref().is_none_or(|o| o.iter().any(|k| k == key));
     println!(
         "siji-load on {} ({workers} workers wanted), {seconds} s per figure, connections {connections:?}",
         if postgres { "PostgreSQL" } else { "SQLite" }
@@ -524,16 +530,26 @@ async fn main() {
     let targets = prepare(&first, (workers, enterprises), &database_url).await;
     let base = first.base.clone();
     let mut endpoints = vec![
-        ("list 50 workers of an enterprise", targets.list.clone()),
-        ("get one worker", targets.get.clone()),
         (
+            "list",
+            "list 50 workers of an enterprise",
+            targets.list.clone(),
+        ),
+        ("get", "get one worker", targets.get.clone()),
+        (
+            "coverage",
             "coverage statistic",
             "/api/v1/stats/wage-agreement-coverage".to_owned(),
         ),
-        ("archive counts", "/api/v1/stats/beneficiaries".to_owned()),
+        (
+            "archives",
+            "archive counts",
+            "/api/v1/stats/beneficiaries".to_owned(),
+        ),
     ]
     .into_iter()
-    .map(|(name, url)| {
+    .filter(|(key, _, _)| wanted(key))
+    .map(|(_, name, url)| {
         let url = if url.starts_with('/') {
             format!("{base}{url}")
         } else {
@@ -639,6 +655,9 @@ async fn main() {
     }
 
     // A county's workers as CSV, streamed: one download, timed, with the server's memory.
+    if !wanted("export") {
+        return;
+    }
     let client = reqwest::Client::new();
     let url = format!(
         "{}/api/v1/workers/export?within_org_id={}",

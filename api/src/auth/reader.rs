@@ -1,13 +1,13 @@
 //! `Reader`: the caller of the registry's hot reads (a page of workers or enterprises, one of
 //! either), taken from its access token without reading the account first. The token says who
 //! the principal was when it was issued (name, organisation and path, roles); the read acts on
-//! that, and its own statement confirms that it all still holds — the account exists and is active, its tokens
-//! were not revoked since (a password change, a disable), its name, roles, organisation and
-//! that organisation's path are unchanged — so that a page is two statements and a get one, not
-//! one more each to authenticate. Whatever the read found is answered only once confirmed. A
-//! read whose statement could not carry the confirmation (nothing found, an error, a denial)
-//! confirms with a statement of its own before answering, so a revoked token is told 401 and
-//! nothing else. A changed role or organisation also answers 401: the client refreshes its
+//! that, and its own statement confirms that it all still holds — the account exists and is
+//! active, its tokens were not revoked since (a password change, a disable), its name, roles,
+//! organisation and that organisation's path are unchanged — so that a page or a get is one
+//! statement, not one more to authenticate. Whatever the read found is answered only once
+//! confirmed. A read whose statement could not carry the confirmation (an empty page, nothing
+//! found, an error, a denial) confirms with a statement of its own before answering, so a
+//! revoked token is told 401 and nothing else. A changed role or organisation also answers 401: the client refreshes its
 //! token and reads with the new claims. Every other endpoint takes [`Caller`](super::Caller),
 //! which reads the account first; so do tokens issued before they carried the claims.
 
@@ -134,9 +134,8 @@ impl Reader {
         Ok(siji_core::access::require(db, &self.actor(), &self.roles, permission).await?)
     }
 
-    /// A statement that returns one row — the principal's, shaped as the presenters' names are
-    /// (`kind` 'p', `id`, `name`, `masked`) — when every claim still holds, and none otherwise;
-    /// `None` when there is nothing left to confirm.
+    /// A statement that returns one row — the principal's — when every claim still holds, and
+    /// none otherwise; `None` when there is nothing left to confirm.
     pub fn confirmation(&self) -> Option<SelectStatement> {
         let claimed = self.claimed.as_ref()?;
         let (table, id, name, active, valid_after, org) = match self.kind {
@@ -160,10 +159,7 @@ impl Reader {
         let column = |c: &DynIden| Expr::col((table.clone(), c.clone()));
         let mut query = Query::select();
         query
-            .expr_as(Expr::val("p"), "kind")
-            .expr_as(column(&id), "id")
-            .expr_as(column(&name), "name")
-            .expr_as(Expr::cust("CAST(NULL AS TEXT)"), "masked")
+            .expr(column(&id))
             .from(table.clone())
             .inner_join(
                 orgs::Entity,
@@ -198,19 +194,24 @@ impl Reader {
 
     /// A read, the one way a handler reads as a `Reader`: `permission` required, then `read`,
     /// which answers what it found with whether its statement confirmed the claims (a
-    /// [`confirmation`](Self::confirmation) carried along). Nothing is answered unconfirmed: an
-    /// error `read` ran into waits for the confirmation on its own statement, and a revoked
+    /// [`confirmation`](Self::confirmation) carried along), or `None` when it found no row to
+    /// carry the answer (an empty page). Nothing is answered unconfirmed: an empty page, or an
+    /// error `read` ran into, waits for the confirmation on its own statement, and a revoked
     /// token is told 401.
     pub async fn read<T>(
         &self,
         db: &DatabaseConnection,
         permission: Permission,
-        read: impl Future<Output = Result<(T, bool), ApiError>>,
+        read: impl Future<Output = Result<(T, Option<bool>), ApiError>>,
     ) -> Result<T, ApiError> {
         self.require(db, permission).await?;
         match read.await {
-            Ok((found, true)) => Ok(found),
-            Ok((_, false)) => Err(revoked()),
+            Ok((found, Some(true))) => Ok(found),
+            Ok((_, Some(false))) => Err(revoked()),
+            Ok((found, None)) => {
+                self.confirm(db).await?;
+                Ok(found)
+            }
             Err(error) => {
                 self.confirm(db).await?;
                 Err(error)

@@ -239,7 +239,9 @@ fn invalid_cursor() -> ApiError {
 /// One page of `select` in the order `sort` asks for, the id breaking ties. By creation it is
 /// [`page_by_id`] (its cursors stay valid); by name or update the cursor carries the last row's
 /// key and id, and the next page starts after that pair. `cursor` is the request's, undecoded.
-pub async fn page_sorted<E>(
+/// Each row is read as `M` (the record's [`Sortable::Row`], or a row with more beside it, as a
+/// presenter's [`Named`](crate::spreadsheet::export::Named) rows), `keys` giving its sort keys.
+pub async fn page_sorted<E, M>(
     db: &impl ConnectionTrait,
     select: Select<E>,
     sort: Sort,
@@ -248,18 +250,19 @@ pub async fn page_sorted<E>(
         cursor,
         count,
     }: PageParams<'_>,
-) -> Result<Page<E::Row>, ApiError>
+    keys: impl Fn(&M) -> SortKeys,
+) -> Result<Page<M>, ApiError>
 where
     E: Sortable,
     E::Model: Sync,
+    M: FromQueryResult + Send + Sync,
 {
-    let keys = E::sort_keys;
     let order = sort.order();
     let columns = E::sort_columns();
     let (key, after): (E::Column, Option<(sea_orm::Value, Uuid)>) = match sort {
         Sort::Created | Sort::CreatedDesc => {
             let page = PageRequest::new(limit, cursor, count)?;
-            let id_of = |m: &E::Row| keys(m).id;
+            let id_of = |m: &M| keys(m).id;
             return Ok(page_by_id_as(db, select, columns.id, id_of, &page, order).await?);
         }
         Sort::Name | Sort::NameDesc => (
@@ -297,7 +300,7 @@ where
                 .add(Condition::all().add(key.eq(value)).add(id_past)),
         );
     }
-    let cursor_of = |last: &E::Row| {
+    let cursor_of = |last: &M| {
         let k = keys(last);
         match sort {
             Sort::Updated | Sort::UpdatedDesc => encode_cursor(&(k.updated_at, k.id)),

@@ -64,7 +64,7 @@ pub fn name_contains(column: impl ColumnTrait, text: &str) -> Condition {
         })
         .collect();
     Condition::all().add(
-        Expr::expr(Func::lower(Expr::col(column)))
+        Expr::expr(Func::lower(column.into_expr()))
             .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
     )
 }

@@ -11,9 +11,9 @@ use super::dto::*;
 use crate::auth::{Caller, Reader};
 use crate::enums::label;
 use crate::http::concurrency::{created_versioned, ok_versioned};
-use crate::http::pagination::{PageParams, page_sorted};
+use crate::http::pagination::{PageParams, Sortable, page_sorted};
 use crate::http::{ApiError, IfMatch, Json, Page, Query};
-use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
+use crate::spreadsheet::export::{self, Export, Named, Names, Refs, yes_no};
 use crate::state::AppState;
 
 /// Register an enterprise.
@@ -69,6 +69,7 @@ pub async fn get(
         PRESENT
             .find(&state.db, &scope, select, reader.confirmation())
             .await?
+            .map(|(found, confirmed)| (found, Some(confirmed)))
             .ok_or(ApiError::NotFound)
     };
     let (e, names) = reader.read(&state.db, enterprises::READ, found).await?;
@@ -101,10 +102,13 @@ pub async fn list(
             cursor: q.cursor.as_deref(),
             count: q.count,
         };
-        let page = page_sorted(&state.db, select, q.sort.unwrap_or_default(), page).await?;
-        PRESENT
-            .page_confirming(&state.db, &reader.scope(), page, reader.confirmation())
-            .await
+        let select = PRESENT.naming(&reader.scope(), select, reader.confirmation());
+        let keys = |row: &Named<entity::enterprises::Model>| {
+            entity::enterprises::Entity::sort_keys(&row.model)
+        };
+        let sort = q.sort.unwrap_or_default();
+        let page = page_sorted(&state.db, select, sort, page, keys).await?;
+        Ok(PRESENT.named_page(page))
     };
     let page = reader.read(&state.db, enterprises::READ, found).await?;
     Ok(HttpResponse::Ok().json(page))

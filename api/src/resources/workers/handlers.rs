@@ -16,9 +16,9 @@ use super::dto::*;
 use crate::auth::{Caller, Reader};
 use crate::enums::{label, labels};
 use crate::http::concurrency::{created_versioned, ok_versioned};
-use crate::http::pagination::{PageParams, page_by_id_as, page_sorted};
+use crate::http::pagination::{PageParams, Sortable, page_by_id_as, page_sorted};
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
-use crate::spreadsheet::export::{self, Export, Names, Refs, yes_no};
+use crate::spreadsheet::export::{self, Export, Named, Names, Refs, yes_no};
 use crate::state::AppState;
 
 /// Register a worker.
@@ -76,6 +76,7 @@ pub async fn get(
         PRESENT
             .find(&state.db, &scope, select, reader.confirmation())
             .await?
+            .map(|(found, confirmed)| (found, Some(confirmed)))
             .ok_or(ApiError::NotFound)
     };
     let (w, names) = reader.read(&state.db, workers::READ, found).await?;
@@ -109,10 +110,14 @@ pub async fn list(
             count: q.count,
         };
         let sort = q.sort.unwrap_or_default();
-        let page = page_sorted(&state.db, WorkerView::narrow(select), sort, page).await?;
-        PRESENT
-            .page_confirming(&state.db, &reader.scope(), page, reader.confirmation())
-            .await
+        let select = PRESENT.naming(
+            &reader.scope(),
+            WorkerView::narrow(select),
+            reader.confirmation(),
+        );
+        let keys = |row: &Named<WorkerView>| entity::workers::Entity::sort_keys(&row.model);
+        let page = page_sorted(&state.db, select, sort, page, keys).await?;
+        Ok(PRESENT.named_page(page))
     };
     let page = reader.read(&state.db, workers::READ, found).await?;
     Ok(HttpResponse::Ok().json(page))
