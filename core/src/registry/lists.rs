@@ -36,11 +36,27 @@ crate::__with_schema! {
 impl StatusFilter {
     pub fn condition(self, status_column: impl ColumnTrait) -> Condition {
         match self {
-            StatusFilter::Active => Condition::all().add(status_column.eq(RECORD_ACTIVE)),
-            StatusFilter::Archived => Condition::all().add(status_column.eq(RECORD_ARCHIVED)),
+            StatusFilter::Active => Condition::all().add(one_of_few(status_column, RECORD_ACTIVE)),
+            StatusFilter::Archived => {
+                Condition::all().add(one_of_few(status_column, RECORD_ARCHIVED))
+            }
             StatusFilter::All => Condition::all(),
         }
     }
+}
+
+/// `column = value` for a column of a few values spread unevenly (a status, a kind, an audit
+/// action), the value written into the statement as a literal instead of bound as a parameter.
+/// A prepared statement's generic plan (the one PostgreSQL settles on after five runs) reckons
+/// `column = $1` as if every value were as common as the average one, and so reads a rare value
+/// by walking the primary key in the list's order, filtering as it goes: on the million-worker
+/// city `status = 'archived'` read 60,000 pages (0.8 s) and `action = 'auth.login'` on the audit
+/// trail 56,000 (1.3 s), where the `(status, id)` and `(action, id)` indexes read a few. Written
+/// in, each value is a statement of its own and plans with its own statistics. Only for values
+/// from a closed set (an enum's spelling, or text checked to be shaped like one): every distinct
+/// value is one more prepared statement on each connection.
+pub fn one_of_few(column: impl ColumnTrait, value: &str) -> Expr {
+    column.into_expr().eq(Expr::Constant(value.into()))
 }
 
 /// Names starting with `prefix`, as an index-friendly range (`name >= p AND name < p ||
@@ -111,10 +127,10 @@ pub async fn workers(
         select = select.filter(W::EnterpriseId.eq(e));
     }
     if let Some(k) = filter.kind {
-        select = select.filter(W::Kind.eq(k.as_str()));
+        select = select.filter(one_of_few(W::Kind, k.as_str()));
     }
     if let Some(s) = filter.employment_status {
-        select = select.filter(W::EmploymentStatus.eq(s.as_str()));
+        select = select.filter(one_of_few(W::EmploymentStatus, s.as_str()));
     }
     if let Some(f) = filter.frontline {
         select = select.filter(W::Frontline.eq(f));
@@ -209,10 +225,15 @@ pub async fn enterprises(
             select.filter(orgs::subtree_condition(ctx.db, ctx.scope(), within, E::OrgId).await?);
     }
     if let Some(o) = filter.ownership {
-        select = select.filter(E::Ownership.eq(o.as_str()));
+        select = select.filter(one_of_few(E::Ownership, o.as_str()));
     }
     if let Some(i) = &filter.industry {
-        select = select.filter(E::Industry.eq(i.as_str()));
+        // A GB/T 4754 section letter, one of twenty; anything else matches nothing anyway.
+        select = select.filter(match i.as_str() {
+            letter @ ("A" | "B" | "C" | "D" | "E" | "F" | "G" | "H" | "I" | "J" | "K" | "L"
+            | "M" | "N" | "O" | "P" | "Q" | "R" | "S" | "T") => one_of_few(E::Industry, letter),
+            other => E::Industry.eq(other),
+        });
     }
     if let Some(o) = filter.overcapacity {
         select = select.filter(E::Overcapacity.eq(o));
@@ -230,4 +251,37 @@ pub async fn enterprises(
         select = select.filter(E::UpdatedAt.gte(since));
     }
     Ok(select)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{DbBackend, EntityTrait, QueryTrait};
+
+    #[test]
+    fn a_filter_on_a_few_values_is_written_into_the_statement() {
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            let statement = workers::Entity::find()
+                .filter(StatusFilter::Archived.condition(workers::Column::Status))
+                .filter(one_of_few(workers::Column::Kind, "it's"))
+                .build(backend);
+            assert!(
+                statement.sql.contains(r#""workers"."status" = 'archived'"#),
+                "{}",
+                statement.sql
+            );
+            // Quoted as a literal, not spliced.
+            assert!(
+                statement.sql.contains(r#""workers"."kind" = 'it''s'"#)
+                    || statement.sql.contains(r#""workers"."kind" = E'it\'s'"#),
+                "{}",
+                statement.sql
+            );
+            assert!(
+                statement.values.as_ref().is_none_or(|v| v.0.is_empty()),
+                "{:?}",
+                statement.values
+            );
+        }
+    }
 }
