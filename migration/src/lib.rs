@@ -19,6 +19,7 @@ mod m20261128_000012_name_search;
 mod m20261128_000013_sync_mappings;
 mod m20261128_000014_change_log_horizon;
 mod m20261128_000015_webhooks;
+mod m20261129_000016_archive_counts_index;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000013_sync_mappings::Migration),
             Box::new(m20261128_000014_change_log_horizon::Migration),
             Box::new(m20261128_000015_webhooks::Migration),
+            Box::new(m20261129_000016_archive_counts_index::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::AgreementStatus;
+use crate::registry::lists::one_of_few;
 use crate::tenancy::Scope;
 
 pub fn scoped(scope: &Scope) -> Select<wage_agreements::Entity> {
@@ -345,19 +346,19 @@ pub async fn list(
                 .filter(A::Status.is_in(in_term))
                 .filter(A::EffectiveTo.lt(day)),
             AgreementStatus::Signed | AgreementStatus::Filed => select
-                .filter(A::Status.eq(status.as_str()))
+                .filter(one_of_few(A::Status, status.as_str()))
                 .filter(A::EffectiveTo.gte(day)),
-            other => select.filter(A::Status.eq(other.as_str())),
+            other => select.filter(one_of_few(A::Status, other.as_str())),
         };
     }
     if let Some(s) = filter.scope {
-        select = select.filter(A::Scope.eq(s.as_str()));
+        select = select.filter(one_of_few(A::Scope, s.as_str()));
     }
     if let Some(m) = filter.mode {
-        select = select.filter(A::Mode.eq(m.as_str()));
+        select = select.filter(one_of_few(A::Mode, m.as_str()));
     }
     if let Some(t) = filter.text_type {
-        select = select.filter(A::TextType.eq(t.as_str()));
+        select = select.filter(one_of_few(A::TextType, t.as_str()));
     }
     if let Some(e) = filter.enterprise_id {
         let covering = Query::select()

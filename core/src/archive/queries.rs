@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{ArchiveStatus, Cause};
 use crate::CoreError;
 use crate::context::Context;
+use crate::registry::lists::one_of_few;
 use crate::tenancy::Scope;
 
 pub fn scoped(scope: &Scope) -> Select<beneficiaries::Entity> {
@@ -54,7 +55,7 @@ pub fn has_cause(cause: &str) -> sea_orm::Condition {
     let with_cause = Query::select()
         .column(C::BeneficiaryId)
         .from(beneficiary_causes::Entity)
-        .and_where(Expr::col(C::Cause).eq(cause))
+        .and_where(one_of_few(C::Cause, cause))
         .to_owned();
     sea_orm::Condition::all().add(beneficiaries::Column::Id.in_subquery(with_cause))
 }
@@ -238,10 +239,10 @@ pub async fn list(
     let midnight = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc();
     let mut select = scoped(ctx.scope());
     if let Some(s) = filter.status {
-        select = select.filter(B::Status.eq(s.as_str()));
+        select = select.filter(one_of_few(B::Status, s.as_str()));
     }
     if let Some(c) = filter.category {
-        select = select.filter(B::Category.eq(c.as_str()));
+        select = select.filter(one_of_few(B::Category, c.as_str()));
     }
     if let Some(c) = filter.cause {
         select = select.filter(has_cause(c.as_str()));

@@ -13,6 +13,7 @@ use super::{GrantStatus, READ};
 use crate::CoreError;
 use crate::archive::Category;
 use crate::context::Context;
+use crate::registry::lists::one_of_few;
 use crate::tenancy::Scope;
 
 pub async fn find(
@@ -58,10 +59,10 @@ pub async fn list(
         select = select.filter(G::CampaignId.eq(c));
     }
     if let Some(s) = filter.status {
-        select = select.filter(G::Status.eq(s.as_str()));
+        select = select.filter(one_of_few(G::Status, s.as_str()));
     }
     if let Some(c) = filter.category {
-        select = select.filter(G::Category.eq(c.as_str()));
+        select = select.filter(one_of_few(G::Category, c.as_str()));
     }
     if let Some(o) = filter.org_id {
         select = select.filter(G::OrgId.eq(o));
