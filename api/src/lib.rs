@@ -15,10 +15,11 @@ pub mod resources;
 pub mod spreadsheet;
 pub mod startup;
 pub mod state;
+pub mod statements;
 pub mod telemetry;
 
 // The core's modules keep their old paths here (`crate::pii::…`) while operations move over.
-pub use siji_core::{audit, changelog, domain, enums, payouts, pii, tenancy, versioning};
+pub use siji_core::{audit, changelog, domain, enums, payouts, pii, sync, tenancy, versioning};
 
 pub use config::Settings;
 pub use startup::Application;

@@ -82,6 +82,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         jobs: crate::jobs::Wake::default(),
         runner_pulse: crate::jobs::runner::Pulse::default(),
         metrics: std::sync::Arc::new(metrics),
+        statements: Default::default(),
     })
 }
 

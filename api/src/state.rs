@@ -20,4 +20,6 @@ pub struct AppState {
     pub runner_pulse: crate::jobs::runner::Pulse,
     /// This process's Prometheus metrics.
     pub metrics: std::sync::Arc<crate::http::metrics::Metrics>,
+    /// The hot reads' statements, built once per caller.
+    pub statements: crate::statements::Templates<crate::auth::reader::StatementKey>,
 }

@@ -183,6 +183,22 @@ impl Scope {
         }
     }
 
+    /// [`contains`](Self::contains) for a row already found by its primary key, such as a joined
+    /// record looked up by id: the test must not choose how the row is found.
+    ///
+    /// SQLite answers `org_id IN (SELECT …)` from an index on `org_id` when one covers the row's
+    /// key too (`ix_enterprises_org (org_id, id)`): one search per organisation of the subtree
+    /// for every row joined, which made a page of a county's workers with their enterprises'
+    /// names about 30% slower. The unary `+` makes the column an expression no index serves, so
+    /// the primary key finds the row and the subtree is tested on it. PostgreSQL has no unary
+    /// `+` on uuid and plans the array test as a filter already.
+    pub fn holds(&self, org_id: SimpleExpr) -> SimpleExpr {
+        match self.backend {
+            DbBackend::Postgres => self.contains(org_id),
+            _ => Expr::cust_with_exprs("+?", [org_id]).in_subquery(self.org_ids()),
+        }
+    }
+
     /// [`contains`](Self::contains) for a statement written as text: `column`'s organisation is
     /// among the subtree's, in the same form for the same reasons, the path's bounds being the
     /// placeholders `low` and `high` (bound to [`path_range`](Self::path_range)).
@@ -268,6 +284,31 @@ mod tests {
             ),
             "{}",
             sql(DbBackend::Sqlite)
+        );
+    }
+
+    #[test]
+    fn a_row_found_by_key_is_tested_without_choosing_an_index_on_sqlite() {
+        let sql = |backend| {
+            entity::workers::Entity::find()
+                .filter(scope_on(backend).holds(Expr::col((
+                    entity::workers::Entity,
+                    entity::workers::Column::OrgId,
+                ))))
+                .build(backend)
+                .to_string()
+        };
+        assert!(
+            sql(DbBackend::Sqlite).contains(
+                r#"WHERE (+"workers"."org_id") IN (SELECT "id" FROM "orgs" WHERE "orgs"."path" >= '/a/b/' AND "orgs"."path" < '/a/b0')"#
+            ),
+            "{}",
+            sql(DbBackend::Sqlite)
+        );
+        assert!(
+            sql(DbBackend::Postgres).contains(r#"WHERE "workers"."org_id" = ANY(ARRAY("#),
+            "{}",
+            sql(DbBackend::Postgres)
         );
     }
 

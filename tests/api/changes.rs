@@ -606,17 +606,7 @@ async fn a_cursor_older_than_the_log_answers_410_and_the_resync_takes_over() {
     .await;
     assert_eq!(seen.len(), 2);
 
-    // On PostgreSQL a change is pruned only once no older transaction of the cluster runs (other
-    // tests' run beside this one), as it is read.
-    let head = changelog::head(&app.db).await.unwrap();
-    let started = std::time::Instant::now();
-    let mut pruned = 0;
-    while changelog::horizon(&app.db).await.unwrap() < Some(head) {
-        assert!(started.elapsed() < Duration::from_secs(20), "never pruned");
-        pruned += changelog::prune(&app.db, chrono::Utc::now() + chrono::TimeDelta::seconds(1))
-            .await
-            .unwrap();
-    }
+    let pruned = crate::helpers::prune_log(&app).await;
     assert!(pruned >= 3, "pruned {pruned}");
 
     for after in [cursor.clone(), None] {

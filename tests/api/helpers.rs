@@ -287,6 +287,23 @@ pub async fn feed_until(
     }
 }
 
+/// Prune the whole change log as it stands (its horizon at the head), as a pruning after the
+/// retention would; answers how many changes went. On PostgreSQL a change is pruned only once no
+/// older transaction of the cluster runs (other tests' run beside), so it waits up to 20 s.
+pub async fn prune_log(app: &TestApp) -> u64 {
+    use siji_api::changelog;
+    let head = changelog::head(&app.db).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut pruned = 0;
+    while changelog::horizon(&app.db).await.unwrap() < Some(head) {
+        assert!(started.elapsed() < Duration::from_secs(20), "never pruned");
+        pruned += changelog::prune(&app.db, chrono::Utc::now() + chrono::TimeDelta::seconds(1))
+            .await
+            .unwrap();
+    }
+    pruned
+}
+
 /// Read a JSON body after checking the status.
 pub async fn json_body(res: Response, status: StatusCode) -> Value {
     let actual = res.status();

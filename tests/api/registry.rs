@@ -632,6 +632,11 @@ async fn worker_filters_pagination_and_concurrency() {
     assert_eq!(count(&format!("org_id={}", a.org_id)).await, 3);
     assert_eq!(count(&format!("within_org_id={town_id}")).await, 2);
     assert_eq!(count(&format!("within_org_id={}", a.org_id)).await, 5);
+    // Every order counts the same list.
+    for sort in ["-created", "name", "-name", "updated", "-updated"] {
+        let q = format!("sort={sort}&enterprise_id={firm_id}");
+        assert_eq!(count(&q).await, 3, "{sort}");
+    }
     assert_eq!(count("updated_since=2999-01-01T00:00:00Z").await, 0);
     for bad in [
         "kind=alien",
@@ -1010,4 +1015,49 @@ async fn q_finds_names_containing_the_text() {
 
 fn urlencoding(text: &str) -> String {
     text.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+/// A get's statement is built once per caller and reused with each record's id in its place
+/// (`statements::Templates`): one caller reading several records, in and out of its subtree,
+/// gets each its own answer, and another caller's statement is its own.
+#[tokio::test]
+async fn gets_by_one_caller_each_answer_their_own_record() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let mut mine = Vec::new();
+    for n in 1..=3 {
+        let w = app
+            .create_worker(
+                &a.operator,
+                &a.org_id,
+                &format!("职工{n}"),
+                &nth_id_number(n),
+            )
+            .await;
+        mine.push(w);
+    }
+    let theirs = app
+        .create_worker(&b.operator, &b.org_id, "李四", &nth_id_number(9))
+        .await;
+    let get = |token: &str, id: &Value| {
+        let path = format!("/api/v1/workers/{}", id.as_str().unwrap());
+        let token = token.to_owned();
+        let app = &app;
+        async move { app.get_as(&path, &token).await }
+    };
+    for _ in 0..2 {
+        for w in &mine {
+            let got = json_body(get(&a.operator, &w["id"]).await, StatusCode::OK).await;
+            assert_eq!((&got["id"], &got["name"]), (&w["id"], &w["name"]));
+            assert_eq!(got["org_name"], "任城区总工会");
+        }
+        let res = get(&a.operator, &theirs["id"]).await;
+        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+        let got = json_body(get(&b.operator, &theirs["id"]).await, StatusCode::OK).await;
+        assert_eq!(got["name"], "李四");
+        let res = get(&b.operator, &mine[0]["id"]).await;
+        assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    }
 }

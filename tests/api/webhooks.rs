@@ -226,6 +226,8 @@ async fn a_webhook_is_notified_signed_and_retried_until_its_endpoint_takes_it() 
     }
     let body: Value = serde_json::from_str(&received[0].body).unwrap();
     assert_eq!(body["changes"], delivery["payload"]["changes"]);
+    assert_eq!(body["cursor_expired"], false);
+    assert!(body.get("resync").is_none());
     // The cursor in the notification continues the feed.
     let next = body["next_cursor"].as_str().unwrap();
     let feed = json_body(
@@ -505,4 +507,93 @@ async fn a_disabled_clients_pending_deliveries_are_cancelled() {
     let heard = seen.lock().unwrap().len();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(seen.lock().unwrap().len(), heard);
+}
+
+/// Notifications stopped for longer than the log keeps changes (here: no dispatcher pass between
+/// the change and the pruning) lost changes that were never notified. The next notification says
+/// so even with nothing new to name, and names the resync; then notifications go on as before.
+#[tokio::test]
+async fn a_webhook_whose_changes_were_pruned_unnotified_is_told_to_resync() {
+    let app = spawn_app_with(|s| {
+        s.sync.webhook_allow_http = true;
+        // The runner cuts notifications once, at start; this test cuts the rest itself.
+        s.sync.webhook_poll_ms = 3_600_000;
+        s.sync.webhook_max_attempts = 3;
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let (url, seen) = receiver(vec![200]).await;
+    let hook = json_body(
+        app.post_as(
+            "/api/v1/sync/webhooks",
+            &system,
+            &json!({"url": url, "kinds": ["worker"]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = hook["id"].as_str().unwrap().to_owned();
+    app.create_worker(&a.operator, &a.org_id, "张三明", &nth_id_number(1))
+        .await;
+    assert!(crate::helpers::prune_log(&app).await >= 1);
+
+    let dispatch = async || {
+        siji_api::sync::webhooks::dispatch(&app.db, 3, chrono::Utc::now())
+            .await
+            .unwrap()
+            .made
+    };
+    assert_eq!(dispatch().await, 1);
+    let done = wait_for(&app, &system, &id, |d| {
+        d.iter().any(|d| d["status"] == "delivered")
+    })
+    .await;
+    assert_eq!(done.len(), 1, "{done:#?}");
+    let payload = &done[0]["payload"];
+    assert_eq!(payload["cursor_expired"], true, "{payload}");
+    assert_eq!(payload["resync"], "/api/v1/sync/snapshot");
+    assert_eq!(payload["changes"], json!([]));
+    assert_eq!(done[0]["changes"], 0);
+    let body: Value = serde_json::from_str(&seen.lock().unwrap()[0].body).unwrap();
+    assert_eq!(body, *payload);
+    // Its cursor is the horizon: the feed reads on from it, and nothing is left to notify.
+    let next = payload["next_cursor"].as_str().unwrap();
+    let feed = json_body(
+        app.get_as(
+            &format!("/api/v1/sync/changes?kinds=worker&cursor={next}"),
+            &system,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(feed["changes"], json!([]));
+    assert_eq!(dispatch().await, 0);
+
+    // What commits from now on is notified as ever, without the flag.
+    let w = app
+        .create_worker(&a.operator, &a.org_id, "李四", &nth_id_number(2))
+        .await;
+    let started = std::time::Instant::now();
+    while dispatch().await == 0 {
+        // On PostgreSQL a change is read once every older transaction of the cluster ended.
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never notified"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let done = wait_for(&app, &system, &id, |d| {
+        d.len() == 2 && d.iter().all(|d| d["status"] == "delivered")
+    })
+    .await;
+    let payload = &done[0]["payload"];
+    assert_eq!(payload["cursor_expired"], false, "{payload}");
+    assert!(payload.get("resync").is_none());
+    assert_eq!(payload["changes"][0]["id"], w["id"]);
 }

@@ -19,7 +19,7 @@ use actix_web::{FromRequest, HttpRequest};
 use chrono::{DateTime, Utc};
 use entity::{api_clients, orgs, users};
 use sea_orm::sea_query::{DynIden, Expr, ExprTrait, IntoIden, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use uuid::Uuid;
 
 use super::Caller;
@@ -46,8 +46,21 @@ pub struct Reader {
     claimed: Option<Claimed>,
 }
 
+/// Everything a reader's statement is built from besides the record's id: the route's name and
+/// the reader whole, so that no two callers share a statement ([`Reader::statement`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StatementKey {
+    route: &'static str,
+    kind: PrincipalKind,
+    id: Uuid,
+    name: String,
+    org_id: Uuid,
+    path: String,
+    claimed: Option<Claimed>,
+}
+
 /// The claims a read's statement must find still true.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Claimed {
     roles: String,
     /// The token's issue time, to the second, plus one: the account's tokens must have been
@@ -106,6 +119,28 @@ impl Reader {
 
     pub fn actor(&self) -> Actor {
         actor(self.kind, self.id, &self.name, self.org_id, &self.meta)
+    }
+
+    /// The statement `build` makes for the record `id` on `route`, built once for this caller
+    /// and kept ([`Templates`](crate::statements::Templates)): `build` may read this reader
+    /// (its scope, its confirmation) and the id, nothing else.
+    pub fn statement(
+        &self,
+        state: &AppState,
+        route: &'static str,
+        id: Uuid,
+        build: impl Fn(Uuid) -> Statement,
+    ) -> Statement {
+        let key = StatementKey {
+            route,
+            kind: self.kind,
+            id: self.id,
+            name: self.name.clone(),
+            org_id: self.org_id,
+            path: self.path.clone(),
+            claimed: self.claimed.clone(),
+        };
+        state.statements.statement(key, id, build)
     }
 
     /// The core's context for the read.

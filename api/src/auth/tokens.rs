@@ -20,7 +20,7 @@ pub const FILE_LINK_TTL_SECS: i64 = 300;
 pub const MIN_SECRET_BYTES: usize = 32;
 
 /// Whose token it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PrincipalKind {
     User,

@@ -239,8 +239,10 @@ fn invalid_cursor() -> ApiError {
 /// One page of `select` in the order `sort` asks for, the id breaking ties. By creation it is
 /// [`page_by_id`] (its cursors stay valid); by name or update the cursor carries the last row's
 /// key and id, and the next page starts after that pair. `cursor` is the request's, undecoded.
-/// Each row is read as `M` (the record's [`Sortable::Row`], or a row with more beside it, as a
-/// presenter's [`Named`](crate::spreadsheet::export::Named) rows), `keys` giving its sort keys.
+/// The page is read through `present(select)`, each row as `M` (the record's
+/// [`Sortable::Row`], or a row with more beside it, as a presenter's
+/// [`Named`](crate::spreadsheet::export::Named) rows), `keys` giving its sort keys; the total
+/// (`count`) is of `select` itself, so that it does not pay for what `present` joins on.
 pub async fn page_sorted<E, M>(
     db: &impl ConnectionTrait,
     select: Select<E>,
@@ -251,6 +253,7 @@ pub async fn page_sorted<E, M>(
         count,
     }: PageParams<'_>,
     keys: impl Fn(&M) -> SortKeys,
+    present: impl FnOnce(Select<E>) -> Select<E>,
 ) -> Result<Page<M>, ApiError>
 where
     E: Sortable,
@@ -259,32 +262,38 @@ where
 {
     let order = sort.order();
     let columns = E::sort_columns();
-    let (key, after): (E::Column, Option<(sea_orm::Value, Uuid)>) = match sort {
-        Sort::Created | Sort::CreatedDesc => {
-            let page = PageRequest::new(limit, cursor, count)?;
-            let id_of = |m: &M| keys(m).id;
-            return Ok(page_by_id_as(db, select, columns.id, id_of, &page, order).await?);
-        }
+    // The cursor is decoded before anything is read: a bad one costs no count.
+    let (key, after): (Option<E::Column>, Option<(sea_orm::Value, Uuid)>) = match sort {
+        Sort::Created | Sort::CreatedDesc => (None, None),
         Sort::Name | Sort::NameDesc => (
-            columns.name,
+            Some(columns.name),
             cursor
                 .map(|c| decode_cursor::<(String, Uuid)>(c).map_err(|_| invalid_cursor()))
                 .transpose()?
                 .map(|(name, id)| (name.into(), id)),
         ),
         Sort::Updated | Sort::UpdatedDesc => (
-            columns.updated_at,
+            Some(columns.updated_at),
             cursor
                 .map(|c| decode_cursor::<(DateTime<Utc>, Uuid)>(c).map_err(|_| invalid_cursor()))
                 .transpose()?
                 .map(|(at, id)| (at.into(), id)),
         ),
     };
-    let page = PageRequest::new(limit, None, count)?;
-    let total = if page.count {
+    let by_id = match key {
+        None => PageRequest::new(limit, cursor, None)?,
+        Some(_) => PageRequest::new(limit, None, None)?,
+    };
+    let total = if count.unwrap_or(false) {
         Some(select.clone().count(db).await?)
     } else {
         None
+    };
+    let select = present(select);
+    let Some(key) = key else {
+        let id_of = |m: &M| keys(m).id;
+        let page = page_by_id_as(db, select, columns.id, id_of, &by_id, order).await?;
+        return Ok(Page { total, ..page });
     };
     let mut query = select
         .order_by(key, order.clone())
@@ -307,7 +316,7 @@ where
             _ => encode_cursor(&(k.name, k.id)),
         }
     };
-    Ok(fetch(db, query, page.limit, total, cursor_of).await?)
+    Ok(fetch(db, query, by_id.limit, total, cursor_of).await?)
 }
 
 #[cfg(test)]

@@ -463,7 +463,7 @@ impl From<siji_core::CoreError> for ApiError {
             },
             CoreError::Stale => Self::PreconditionFailed,
             CoreError::CursorExpired => Self::CursorExpired {
-                resync: "/api/v1/sync/snapshot",
+                resync: siji_core::sync::RESYNC,
             },
             CoreError::Internal(message) => Self::Internal(message),
             CoreError::Database(db) => db.into(),

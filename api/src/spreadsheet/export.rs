@@ -13,7 +13,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -128,10 +128,7 @@ impl<M, R> Presenter<M, R> {
                                 enterprise,
                             ))
                             .add(
-                                scope.contains(Expr::col((
-                                    alias.clone(),
-                                    enterprises::Column::OrgId,
-                                ))),
+                                scope.holds(Expr::col((alias.clone(), enterprises::Column::OrgId))),
                             ),
                     )
                     .expr_as(
@@ -151,25 +148,17 @@ impl<M, R> Presenter<M, R> {
         select
     }
 
-    /// The one record `select` finds, with the names it shows, in one statement
-    /// ([`naming`](Self::naming)), and whether it confirmed the `confirmation` (true without
-    /// one).
-    pub async fn find<E>(
+    /// The one record a statement built with [`naming`](Self::naming) finds, with the names it
+    /// shows, and whether it confirmed the confirmation (true without one).
+    pub async fn find(
         &self,
         db: &impl ConnectionTrait,
-        scope: &Scope,
-        select: Select<E>,
-        confirmation: Option<SelectStatement>,
+        statement: Statement,
     ) -> Result<Option<((M, Names), bool)>, DbErr>
     where
-        E: EntityTrait,
         M: FromQueryResult + Send + Sync,
     {
-        let row = self
-            .naming(scope, select, confirmation)
-            .into_model::<Named<M>>()
-            .one(db)
-            .await?;
+        let row = Named::<M>::find_by_statement(statement).one(db).await?;
         Ok(row.map(|row| {
             let mut names = Names::default();
             let confirmed = row.confirmed;

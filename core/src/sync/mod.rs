@@ -61,6 +61,9 @@ impl ChangeKind {
 
 /// The most changes one page of the feed holds.
 pub const MAX_LIMIT: u64 = 1000;
+/// Where a client whose cursor fell behind the log's horizon copies the records again (全量同步),
+/// to follow the feed from the copy's `feed_cursor`.
+pub const RESYNC: &str = "/api/v1/sync/snapshot";
 
 /// One page of the feed: the changes, and where to go on from.
 #[derive(Debug)]

@@ -312,11 +312,19 @@ async fn dispatch_one(
         MAX_CHANGES,
     )
     .await?;
-    let Some(last) = read.last().map(changelog::Change::cursor) else {
+    // Looked at after the read, as the feed does: a pruning that removed changes the read
+    // needed has committed its horizon by then. A cursor behind it (the dispatcher stopped for
+    // longer than the retention, or this webhook's reads kept failing) lost changes that were
+    // never notified; the notification says so, even with nothing after them, and the client
+    // resyncs rather than trusting the hints.
+    let expired = changelog::horizon(db)
+        .await?
+        .filter(|horizon| after < *horizon);
+    let Some(last) = read.last().map(changelog::Change::cursor).or(expired) else {
         return Ok(false);
     };
     let id = Uuid::now_v7();
-    let payload = json!({
+    let mut payload = json!({
         "id": id,
         "webhook_id": hook.id,
         "created_at": now,
@@ -325,8 +333,12 @@ async fn dispatch_one(
             "cursor": c.cursor().token(),
         })).collect::<Vec<_>>(),
         "next_cursor": last.token(),
-    })
-    .to_string();
+        "cursor_expired": expired.is_some(),
+    });
+    if expired.is_some() {
+        payload["resync"] = json!(super::RESYNC);
+    }
+    let payload = payload.to_string();
     let txn = db.begin().await?;
     webhook_deliveries::Entity::insert(webhook_deliveries::ActiveModel {
         id: Set(id),

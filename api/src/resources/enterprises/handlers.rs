@@ -64,10 +64,15 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = reader.scope();
-    let select = scope.by_id::<entity::enterprises::Entity>(*id);
+    let backend = state.db.get_database_backend();
+    let statement = reader.statement(&state, "enterprises.get", *id, |id| {
+        let select = scope.by_id::<entity::enterprises::Entity>(id);
+        let select = PRESENT.naming(&scope, select, reader.confirmation());
+        sea_orm::QueryTrait::build(&select, backend)
+    });
     let found = async {
         PRESENT
-            .find(&state.db, &scope, select, reader.confirmation())
+            .find(&state.db, statement)
             .await?
             .map(|(found, confirmed)| (found, Some(confirmed)))
             .ok_or(ApiError::NotFound)
@@ -102,12 +107,12 @@ pub async fn list(
             cursor: q.cursor.as_deref(),
             count: q.count,
         };
-        let select = PRESENT.naming(&reader.scope(), select, reader.confirmation());
         let keys = |row: &Named<entity::enterprises::Model>| {
             entity::enterprises::Entity::sort_keys(&row.model)
         };
+        let named = |select| PRESENT.naming(&reader.scope(), select, reader.confirmation());
         let sort = q.sort.unwrap_or_default();
-        let page = page_sorted(&state.db, select, sort, page, keys).await?;
+        let page = page_sorted(&state.db, select, sort, page, keys, named).await?;
         Ok(PRESENT.named_page(page))
     };
     let page = reader.read(&state.db, enterprises::READ, found).await?;

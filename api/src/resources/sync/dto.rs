@@ -549,10 +549,19 @@ pub struct Notification {
     pub id: Uuid,
     pub webhook_id: Uuid,
     pub created_at: DateTime<Utc>,
-    /// At most 500, in commit order.
+    /// At most 500, in commit order; none when the notification only says `cursor_expired`.
     pub changes: Vec<NotifiedChange>,
     /// The feed's cursor after the last change named.
     pub next_cursor: String,
+    /// `true` when changes before the first one named were pruned from the log before they
+    /// could be notified (notifications stopped for longer than the log's retention): the
+    /// hints have a gap. Copy the records again from `resync` (全量同步) and follow the feed
+    /// from its `feed_cursor`, as a feed cursor answered `410 cursor_expired` would.
+    pub cursor_expired: bool,
+    /// With `cursor_expired` only: the route of the full resync.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "/api/v1/sync/snapshot")]
+    pub resync: Option<String>,
 }
 
 /// One change a notification names (never the record).
@@ -603,7 +612,7 @@ pub struct AttemptResponse {
                 "created_at": "2026-11-28T09:01:00Z",
                 "changes": [{"kind": "worker", "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2001", "op": "create", "version": 1, "cursor": "WzczMSw0MV0"},
                             {"kind": "worker", "id": "0193a5b2-7c1e-7d3a-9f1e-2b4c6d8e2002", "op": "update", "version": 3, "cursor": "WzczMSw0Ml0"}],
-                "next_cursor": "WzczMSw0Ml0"},
+                "next_cursor": "WzczMSw0Ml0", "cursor_expired": false},
     "attempt_log": [
         {"attempted_at": "2026-11-28T09:01:01Z", "status_code": 503, "error": null, "duration_ms": 41},
         {"attempted_at": "2026-11-28T09:01:06Z", "status_code": 200, "error": null, "duration_ms": 38}

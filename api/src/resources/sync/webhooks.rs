@@ -22,6 +22,8 @@ use crate::state::AppState;
 /// Notifications start with the changes that commit after registration, at most 500 changes
 /// each, cut in commit order (the body is the `Notification` schema). A retried notification
 /// can arrive after a later one: treat them as hints and read the feed with your own cursor.
+/// Should notifications stop for longer than the log keeps changes, the next one says
+/// `cursor_expired: true` (with no changes, if none came since): resync from `resync`.
 ///
 /// **Verify every notification.** The request carries `Siji-Signature: t=<unix seconds>,v1=<hex>`,
 /// where `v1` is HMAC-SHA256 under the `signing_secret` (shown only in this answer) of

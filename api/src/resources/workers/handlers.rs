@@ -71,10 +71,15 @@ pub async fn get(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = reader.scope();
-    let select = WorkerView::narrow(scope.by_id::<entity::workers::Entity>(*id));
+    let backend = state.db.get_database_backend();
+    let statement = reader.statement(&state, "workers.get", *id, |id| {
+        let select = WorkerView::narrow(scope.by_id::<entity::workers::Entity>(id));
+        let select = PRESENT.naming(&scope, select, reader.confirmation());
+        sea_orm::QueryTrait::build(&select, backend)
+    });
     let found = async {
         PRESENT
-            .find(&state.db, &scope, select, reader.confirmation())
+            .find(&state.db, statement)
             .await?
             .map(|(found, confirmed)| (found, Some(confirmed)))
             .ok_or(ApiError::NotFound)
@@ -110,13 +115,10 @@ pub async fn list(
             count: q.count,
         };
         let sort = q.sort.unwrap_or_default();
-        let select = PRESENT.naming(
-            &reader.scope(),
-            WorkerView::narrow(select),
-            reader.confirmation(),
-        );
         let keys = |row: &Named<WorkerView>| entity::workers::Entity::sort_keys(&row.model);
-        let page = page_sorted(&state.db, select, sort, page, keys).await?;
+        let named = |select| PRESENT.naming(&reader.scope(), select, reader.confirmation());
+        let select = WorkerView::narrow(select);
+        let page = page_sorted(&state.db, select, sort, page, keys, named).await?;
         Ok(PRESENT.named_page(page))
     };
     let page = reader.read(&state.db, workers::READ, found).await?;
