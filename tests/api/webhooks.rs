@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::helpers::{
-    TestApp, assert_problem, json_body, nth_id_number, spawn_app, spawn_app_with,
+    County, TestApp, assert_problem, json_body, nth_id_number, spawn_app, spawn_app_with,
 };
 
 /// One request the receiver took: its headers (lower-cased names) and raw body.
@@ -94,6 +94,47 @@ async fn receiver(script: Vec<u16>) -> (String, Arc<Mutex<Vec<Received>>>) {
         }
     });
     (url, seen)
+}
+
+/// Ren cheng's county, its machine client, a receiver answering `script`, and a webhook of the
+/// client on it for `kinds`: what most tests start from.
+struct Hooked {
+    a: County,
+    system: String,
+    id: String,
+    seen: Arc<Mutex<Vec<Received>>>,
+}
+
+async fn hooked(app: &TestApp, script: Vec<u16>, kinds: Value) -> Hooked {
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let system = app
+        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
+        .await;
+    let (url, seen) = receiver(script).await;
+    let hook = json_body(
+        app.post_as(
+            "/api/v1/sync/webhooks",
+            &system,
+            &json!({"url": url, "kinds": kinds}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = hook["id"].as_str().unwrap().to_owned();
+    Hooked {
+        a,
+        system,
+        id,
+        seen,
+    }
+}
+
+/// The feed of workers after `cursor` (a notification's).
+async fn workers_after(app: &TestApp, token: &str, cursor: &str) -> Value {
+    let path = format!("/api/v1/sync/changes?kinds=worker&cursor={cursor}");
+    json_body(app.get_as(&path, token).await, StatusCode::OK).await
 }
 
 async fn with_local_endpoints(max_attempts: i32) -> TestApp {
@@ -230,15 +271,7 @@ async fn a_webhook_is_notified_signed_and_retried_until_its_endpoint_takes_it() 
     assert!(body.get("resync").is_none());
     // The cursor in the notification continues the feed.
     let next = body["next_cursor"].as_str().unwrap();
-    let feed = json_body(
-        app.get_as(
-            &format!("/api/v1/sync/changes?kinds=worker&cursor={next}"),
-            &system,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    let feed = workers_after(&app, &system, next).await;
     assert_eq!(feed["changes"].as_array().unwrap().len(), 0);
 
     // The secret is never shown again.
@@ -254,23 +287,12 @@ async fn a_webhook_is_notified_signed_and_retried_until_its_endpoint_takes_it() 
 #[tokio::test]
 async fn a_delivery_is_given_up_after_its_last_try_and_a_removed_webhook_gets_nothing() {
     let app = with_local_endpoints(2).await;
-    let admin = app.admin_token().await;
-    let a = app.county(&admin, "任城区总工会", "370811").await;
-    let system = app
-        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
-        .await;
-    let (url, seen) = receiver(vec![500]).await;
-    let hook = json_body(
-        app.post_as(
-            "/api/v1/sync/webhooks",
-            &system,
-            &json!({"url": url, "kinds": ["worker", "enterprise"]}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let id = hook["id"].as_str().unwrap().to_owned();
+    let Hooked {
+        a,
+        system,
+        id,
+        seen,
+    } = hooked(&app, vec![500], json!(["worker", "enterprise"])).await;
     app.create_worker(&a.operator, &a.org_id, "张三明", &nth_id_number(1))
         .await;
     let done = wait_for(&app, &system, &id, |d| {
@@ -387,23 +409,12 @@ async fn two_instances_notify_each_change_once() {
             s.sync.webhook_poll_ms = 10;
         })
         .await;
-    let admin = app.admin_token().await;
-    let a = app.county(&admin, "任城区总工会", "370811").await;
-    let system = app
-        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
-        .await;
-    let (url, seen) = receiver(vec![200]).await;
-    let hook = json_body(
-        app.post_as(
-            "/api/v1/sync/webhooks",
-            &system,
-            &json!({"url": url, "kinds": ["worker"]}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let id = hook["id"].as_str().unwrap().to_owned();
+    let Hooked {
+        a,
+        system,
+        id,
+        seen,
+    } = hooked(&app, vec![200], json!(["worker"])).await;
     let mut created = Vec::new();
     for n in 1..=30u32 {
         // Written through both instances, while both dispatch.
@@ -449,23 +460,7 @@ async fn two_instances_notify_each_change_once() {
 async fn a_disabled_clients_pending_deliveries_are_cancelled() {
     // Tries enough that it is still retrying when the client is disabled, however slow the run.
     let app = with_local_endpoints(30).await;
-    let admin = app.admin_token().await;
-    let a = app.county(&admin, "任城区总工会", "370811").await;
-    let system = app
-        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
-        .await;
-    let (url, seen) = receiver(vec![500]).await;
-    let hook = json_body(
-        app.post_as(
-            "/api/v1/sync/webhooks",
-            &system,
-            &json!({"url": url, "kinds": ["worker"]}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let id = hook["id"].as_str().unwrap().to_owned();
+    let Hooked { a, id, seen, .. } = hooked(&app, vec![500], json!(["worker"])).await;
     app.create_worker(&a.operator, &a.org_id, "张三明", &nth_id_number(1))
         .await;
     // Tried and still pending: the retries come tens of milliseconds apart at first, so waiting
@@ -521,23 +516,12 @@ async fn a_webhook_whose_changes_were_pruned_unnotified_is_told_to_resync() {
         s.sync.webhook_max_attempts = 3;
     })
     .await;
-    let admin = app.admin_token().await;
-    let a = app.county(&admin, "任城区总工会", "370811").await;
-    let system = app
-        .machine_client(&a.admin, &a.org_id, "任城区职工信息系统")
-        .await;
-    let (url, seen) = receiver(vec![200]).await;
-    let hook = json_body(
-        app.post_as(
-            "/api/v1/sync/webhooks",
-            &system,
-            &json!({"url": url, "kinds": ["worker"]}),
-        )
-        .await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let id = hook["id"].as_str().unwrap().to_owned();
+    let Hooked {
+        a,
+        system,
+        id,
+        seen,
+    } = hooked(&app, vec![200], json!(["worker"])).await;
     app.create_worker(&a.operator, &a.org_id, "张三明", &nth_id_number(1))
         .await;
     assert!(crate::helpers::prune_log(&app).await >= 1);
@@ -563,15 +547,7 @@ async fn a_webhook_whose_changes_were_pruned_unnotified_is_told_to_resync() {
     assert_eq!(body, *payload);
     // Its cursor is the horizon: the feed reads on from it, and nothing is left to notify.
     let next = payload["next_cursor"].as_str().unwrap();
-    let feed = json_body(
-        app.get_as(
-            &format!("/api/v1/sync/changes?kinds=worker&cursor={next}"),
-            &system,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    let feed = workers_after(&app, &system, next).await;
     assert_eq!(feed["changes"], json!([]));
     assert_eq!(dispatch().await, 0);
 
