@@ -88,6 +88,32 @@ async fn logins_and_user_changes_are_audited_without_secrets() {
     )
     .await;
     assert_eq!(future["items"], json!([]));
+    let now = chrono::Utc::now();
+    let range = |from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>| {
+        format!(
+            "/api/v1/audit-events?action=auth.login&from={}&to={}&count=true",
+            urlencode(&from.to_rfc3339()),
+            urlencode(&to.to_rfc3339())
+        )
+    };
+    let hour = chrono::TimeDelta::hours(1);
+    let around = json_body(
+        app.get_as(&range(now - hour, now + hour), &admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(around["total"].as_u64() >= Some(1), "{around}");
+    let before = json_body(
+        app.get_as(&range(now - hour - hour, now - hour), &admin)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(before["total"], 0);
+}
+
+fn urlencode(text: &str) -> String {
+    text.replace('+', "%2B").replace(':', "%3A")
 }
 
 #[tokio::test]
