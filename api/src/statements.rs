@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sea_orm::{Statement, Value};
 use uuid::Uuid;
@@ -23,7 +23,7 @@ const CAPACITY: usize = 1024;
 const SENTINEL: Uuid = Uuid::max();
 
 pub struct Templates<K> {
-    built: Mutex<HashMap<K, Template>>,
+    built: Mutex<HashMap<K, Arc<Template>>>,
 }
 
 impl<K> Default for Templates<K> {
@@ -34,7 +34,6 @@ impl<K> Default for Templates<K> {
     }
 }
 
-#[derive(Clone)]
 struct Template {
     statement: Statement,
     /// Where the id sits among the statement's values.
@@ -46,6 +45,7 @@ impl<K: Hash + Eq> Templates<K> {
     /// else built (for the sentinel, then kept) by `build`. `key` must hold everything `build`
     /// reads besides the id.
     pub fn statement(&self, key: K, id: Uuid, build: impl Fn(Uuid) -> Statement) -> Statement {
+        // Only the `Arc` is cloned under the lock; the statement is copied after it.
         let kept = self.lock().get(&key).cloned();
         let template = match kept {
             Some(template) => template,
@@ -55,7 +55,7 @@ impl<K: Hash + Eq> Templates<K> {
                     // The sentinel is not one bind parameter of its own: no template.
                     return build(id);
                 };
-                let template = Template { statement, slot };
+                let template = Arc::new(Template { statement, slot });
                 let mut built = self.lock();
                 if built.len() >= CAPACITY {
                     built.clear();
@@ -64,14 +64,14 @@ impl<K: Hash + Eq> Templates<K> {
                 template
             }
         };
-        let mut statement = template.statement;
+        let mut statement = template.statement.clone();
         if let Some(values) = statement.values.as_mut() {
             values.0[template.slot] = Value::from(id);
         }
         statement
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Template>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Arc<Template>>> {
         // A panic while holding the lock leaves the map whole (inserts and clears only).
         self.built
             .lock()

@@ -508,6 +508,15 @@ async fn main() {
     let only: Option<Vec<String>> = std::env::var("SIJI_LOAD_ONLY")
         .ok()
         .map(|o| o.split(',').map(|k| k.trim().to_owned()).collect());
+    const FIGURES: [&str; 5] = ["list", "get", "coverage", "archives", "export"];
+    if let Some(unknown) = only
+        .iter()
+        .flatten()
+        .find(|k| !FIGURES.contains(&k.as_str()))
+    {
+        eprintln!("SIJI_LOAD_ONLY: no figure is called {unknown:?}; the figures are {FIGURES:?}");
+        std::process::exit(2);
+    }
     let wanted = |key: &str| only.as_ref().is_none_or(|o| o.iter().any(|k| k == key));
     println!(
         "siji-load on {} ({workers} workers wanted), {seconds} s per figure, connections {connections:?}",
