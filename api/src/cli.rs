@@ -316,6 +316,11 @@ async fn demo_city(
     let root = bootstrap::ensure_root_org(conn, bootstrap)
         .await
         .map_err(|e| e.to_string())?;
+    // The first administrator comes before the city's staff accounts: the server creates it
+    // only while no user exists.
+    bootstrap::ensure_admin(conn, &root, bootstrap)
+        .await
+        .map_err(|e| e.to_string())?;
     let pii = crate::auth::secrets::data_protector(conn, data)
         .await
         .map_err(|e| e.to_string())?;

@@ -1,6 +1,7 @@
 //! `siji demo-city` with the real binary: a small city built, the run killed with SIGKILL while
 //! it writes workers, run again to completion, and once more to find nothing left to do; the
-//! server then shows exactly the planned records, each once, masked, and audited.
+//! server then shows exactly the planned records, each once, masked, and audited, and the 2017
+//! campaigns' approved grants add up to what their ledgers hold committed.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -102,6 +103,12 @@ async fn the_demo_city_is_built_through_the_rules_and_resumes_after_a_kill() {
     ] {
         assert_eq!(summary(&out, phase), (0, planned), "{phase}: {out}");
     }
+    // The campaigns: nothing left to visit, create or approve.
+    let (visited, formal) = summary(&out, "archive visits");
+    assert_eq!(visited, 0, "{out}");
+    assert_eq!(summary(&out, "campaigns"), (0, 3), "{out}");
+    let (approved, before) = summary(&out, "grants");
+    assert_eq!(approved, 0, "{out}");
 
     let server = Server::start(&url, free_port()).await;
     let client = reqwest::Client::new();
@@ -162,4 +169,68 @@ async fn the_demo_city_is_built_through_the_rules_and_resumes_after_a_kill() {
         .unwrap();
     let shown = page["items"][0]["id_number"].as_str().unwrap();
     assert!(shown.contains("********"), "masked: {shown}");
+
+    // The plan's grants: each county's first township is township 0, 14, 28, …, and of the 40
+    // enterprises (township = index mod 154) those are 0, 14 and 28. Summer: their frontline
+    // high-temperature workers (every 21st) at 58 yuan; winter: their archives (heads every
+    // tenth worker, enterprise = index mod 40, so enterprise 0's 30) at 400 yuan; autumn: the
+    // one household with a child at college (household 0), at vocational college, 3,000 yuan.
+    let summer = (0..3000)
+        .filter(|i| i % 21 == 0 && [0, 14, 28].contains(&(i % 40)))
+        .count() as u64;
+    let expected = [
+        ("2017年夏送清凉", summer, 5_800),
+        ("2017年金秋助学", 1, 300_000),
+        ("2017年冬送温暖", 30, 40_000),
+    ];
+    assert_eq!(before, expected.iter().map(|e| e.1).sum::<u64>(), "{out}");
+    assert_eq!(
+        formal, 30,
+        "winter's households, the student's among them: {out}"
+    );
+    let get = async |path: String| -> Value {
+        client
+            .get(format!("{base}{path}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    };
+    let campaigns = get("/api/v1/campaigns?limit=50".into()).await;
+    let campaigns = campaigns["items"].as_array().unwrap();
+    assert_eq!(campaigns.len(), 3, "{campaigns:?}");
+    for (title, people, each) in expected {
+        let c = campaigns.iter().find(|c| c["title"] == title).unwrap();
+        let id = c["id"].as_str().unwrap();
+        assert_eq!(c["status"], "closed", "{c}");
+        let check = get(format!("/api/v1/campaigns/{id}/balance-check")).await;
+        assert_eq!(check["consistent"], true, "{title}: {check}");
+        let figures = get(format!("/api/v1/campaigns/{id}/grant-figures")).await;
+        assert_eq!(figures["approved"], people, "{title}: {figures}");
+        let fen = figures["approved_fen"].as_i64().unwrap();
+        assert_eq!(fen, people as i64 * each, "{title}: {figures}");
+        // The ledger holds committed exactly what the approved grants amount to.
+        let holdings = get(format!("/api/v1/campaigns/{id}/holdings")).await;
+        let committed: i64 = holdings["holdings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["total"]["committed_fen"].as_i64().unwrap())
+            .sum();
+        assert_eq!(committed, fen, "{title}: {holdings}");
+        // Three people took the three steps.
+        let grants = get(format!("/api/v1/grants?campaign_id={id}&limit=200")).await;
+        for g in grants["items"].as_array().unwrap() {
+            assert_eq!(g["status"], "approved", "{g}");
+            let hands = [&g["submitted_by"], &g["verified_by"], &g["approved_by"]];
+            assert!(hands.iter().all(|h| h.is_string()), "{g}");
+            assert!(
+                hands[0] != hands[1] && hands[1] != hands[2] && hands[0] != hands[2],
+                "{g}"
+            );
+        }
+    }
 }

@@ -9,7 +9,9 @@
 //! (`DOMAIN.md`). Every record is a function of its index, so a second run finds what the first
 //! wrote: a batch already committed is skipped (checked by its first and last record), and one
 //! the bulk operation finds registered comes back `None` and is passed over. Interrupted, it
-//! resumes where it stopped.
+//! resumes where it stopped. Then the 2017 campaigns run through the money path (`campaigns`).
+
+mod campaigns;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -22,7 +24,7 @@ use sea_orm::{
 };
 use siji_core::access::Role;
 use siji_core::agreements::{self, AgreementScope, NegotiationMode, NewAgreement, Terms, TextType};
-use siji_core::archive::{self, Cause, Health, MemberInput, NewArchive, Relation, Visit};
+use siji_core::archive::{self, Cause, Health, MemberInput, NewArchive, Relation, Stage, Visit};
 use siji_core::audit::Actor;
 use siji_core::domain::{id_number, uscc};
 use siji_core::pii::{DataProtector, PiiField};
@@ -109,7 +111,7 @@ pub async fn build(
         db,
         pii,
         Clock::System,
-        actor,
+        actor.clone(),
         Scope::of(root, db.get_database_backend()),
         vec![Role::CityAdmin],
     );
@@ -261,6 +263,15 @@ pub async fn build(
         phase.add(tally);
     }
     phases.push(phase.done());
+
+    let city = campaigns::City {
+        db,
+        pii,
+        root,
+        townships: &townships,
+        system: actor,
+    };
+    phases.extend(campaigns::build(&city, progress).await?);
     // Every table the city filled, as it now stands: the phases analyse theirs as they grow, the
     // last batches and the archives' causes and visits aside (without statistics the page of
     // archives counted each page's visits by scanning all of them: 18 ms a page, 2 ms after).
@@ -278,7 +289,7 @@ pub async fn build(
 }
 
 /// The tables `build` writes.
-const CITY_TABLES: [&str; 13] = [
+const CITY_TABLES: [&str; 20] = [
     "orgs",
     "living_standards",
     "minimum_wages",
@@ -290,6 +301,13 @@ const CITY_TABLES: [&str; 13] = [
     "beneficiary_visits",
     "wage_agreements",
     "wage_agreement_enterprises",
+    "users",
+    "campaigns",
+    "campaign_fund_sources",
+    "campaign_ledger",
+    "campaign_allocations",
+    "grants",
+    "grant_notices",
     "audit_events",
     "change_log",
 ];
@@ -335,11 +353,16 @@ impl<'p> Counter<'p> {
         self.written += written;
         self.found += found;
         let seconds = self.started.elapsed().as_secs_f64().max(1e-9);
+        // A phase that cannot know its size beforehand (the campaigns' visits and grants) says
+        // only how far it is.
+        let of = match self.total {
+            0 => String::new(),
+            total => format!("/{total}"),
+        };
         (self.progress)(format!(
-            "{}: {}/{} ({} written, {} there already) {:.0}/s",
+            "{}: {}{of} ({} written, {} there already) {:.0}/s",
             self.name,
             self.written + self.found,
-            self.total,
             self.written,
             self.found,
             self.written as f64 / seconds
@@ -601,10 +624,69 @@ async fn worker_ids(
         .collect())
 }
 
+/// Of every 730 households one has a child who entered college in 2017: 137 of the default
+/// city's 100,000, the autumn aid's 137 students — 55 undergraduates and 82 at vocational college.
+const STUDENT_EVERY: usize = 730;
+const STUDENTS: usize = 137;
+const UNDERGRADUATES: usize = 55;
+
+/// The child at school of household `n` (the head's index / 10), if it has one.
+fn student(n: usize, surname: &str) -> Option<MemberInput> {
+    if !n.is_multiple_of(STUDENT_EVERY) {
+        return None;
+    }
+    let k = n / STUDENT_EVERY;
+    let undergraduate = k * UNDERGRADUATES / STUDENTS != (k + 1) * UNDERGRADUATES / STUDENTS;
+    // Born in 1999, a day apart; no worker's number (born 1970 on, a thousand a day) is one.
+    let born = NaiveDate::from_ymd_opt(1999, 1, 1).unwrap_or_default()
+        + Days::new(u64::try_from(k % 365).unwrap_or(0));
+    let area = COUNTIES[k % COUNTIES.len()].0;
+    let id = id_number::complete(&format!("{area}{}{:03}", born.format("%Y%m%d"), k % 1000));
+    Some(MemberInput {
+        id: None,
+        name: format!("{surname}{}", GIVEN[k % GIVEN.len()]),
+        relation: Relation::Child,
+        id_number: Some(id),
+        birth_date: Some(born),
+        health: Health::Healthy,
+        employment_status: None,
+        school: Some(
+            if undergraduate {
+                "山东大学"
+            } else {
+                "济宁职业技术学院"
+            }
+            .to_owned(),
+        ),
+        stage: Some(if undergraduate {
+            Stage::Undergraduate
+        } else {
+            Stage::Vocational
+        }),
+        grade: Some(1),
+        admission_year: Some(2017),
+    })
+}
+
 /// A household of three living on 500 yuan a head a month (deep hardship under 800), with the
-/// spouse as a member.
+/// spouse as a member, and for some a child at college.
 fn household(i: usize, head: uuid::Uuid, org: uuid::Uuid, today: NaiveDate) -> NewArchive {
     let causes = [Cause::Illness, Cause::Disability][i % 2];
+    let surname = SURNAMES[i % SURNAMES.len()];
+    let mut members = vec![MemberInput {
+        id: None,
+        name: format!("{surname}配偶"),
+        relation: Relation::Spouse,
+        id_number: None,
+        birth_date: None,
+        health: Health::ChronicIllness,
+        employment_status: None,
+        school: None,
+        stage: None,
+        grade: None,
+        admission_year: None,
+    }];
+    members.extend(student(i / 10, surname));
     NewArchive {
         org_id: org,
         head_worker_id: head,
@@ -620,19 +702,7 @@ fn household(i: usize, head: uuid::Uuid, org: uuid::Uuid, today: NaiveDate) -> N
             .then(|| today.checked_sub_months(Months::new(36)))
             .flatten(),
         long_term_assistance: false,
-        members: vec![MemberInput {
-            id: None,
-            name: format!("{}配偶", SURNAMES[i % SURNAMES.len()]),
-            relation: Relation::Spouse,
-            id_number: None,
-            birth_date: None,
-            health: Health::ChronicIllness,
-            employment_status: None,
-            school: None,
-            stage: None,
-            grade: None,
-            admission_year: None,
-        }],
+        members,
         category_override: None,
         first_visit: Visit {
             visited_on: today,
