@@ -12,6 +12,7 @@ pub mod docs;
 pub mod http;
 pub mod jobs;
 pub mod resources;
+pub mod rows;
 pub mod spreadsheet;
 pub mod startup;
 pub mod state;

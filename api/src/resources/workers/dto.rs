@@ -95,9 +95,10 @@ pub struct WorkerResponse {
 
 /// The columns of a worker a response shows: the masks, never the ciphertexts or blind indexes.
 /// Lists and gets read only these: the four columns left out are most of a row's bytes, and
-/// decoding them was most of the cost of reading a page of fifty.
+/// decoding them was most of the cost of reading a page of fifty. Decoded by position
+/// (`crate::rows`): the list below is the fields' order.
 #[derive(Debug, Clone, DerivePartialModel)]
-#[sea_orm(entity = "workers::Entity")]
+#[sea_orm(entity = "workers::Entity", from_query_result = "false")]
 pub struct WorkerView {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -118,6 +119,27 @@ pub struct WorkerView {
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }
+
+crate::positional!(WorkerView {
+    id,
+    org_id,
+    enterprise_id,
+    name,
+    id_number_masked,
+    sex,
+    birth_date,
+    phone_masked,
+    kind,
+    employment_status,
+    member_since,
+    frontline,
+    high_temperature,
+    honours,
+    status,
+    created_at,
+    updated_at,
+    version,
+});
 
 impl WorkerView {
     /// `select` reading only these columns.
