@@ -51,8 +51,8 @@ fn summary(out: &str, phase: &str) -> (u64, u64) {
     (numbers[0], numbers[1])
 }
 
-async fn count(client: &reqwest::Client, base: &str, token: &str, path: &str) -> i64 {
-    let body: Value = client
+async fn get_json(client: &reqwest::Client, base: &str, token: &str, path: &str) -> Value {
+    client
         .get(format!("{base}{path}"))
         .bearer_auth(token)
         .send()
@@ -60,7 +60,11 @@ async fn count(client: &reqwest::Client, base: &str, token: &str, path: &str) ->
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn count(client: &reqwest::Client, base: &str, token: &str, path: &str) -> i64 {
+    let body = get_json(client, base, token, path).await;
     body["total"]
         .as_i64()
         .unwrap_or_else(|| panic!("{path}: {body}"))
@@ -158,15 +162,7 @@ async fn the_demo_city_is_built_through_the_rules_and_resumes_after_a_kill() {
         .await,
         3000
     );
-    let page: Value = client
-        .get(format!("{base}/api/v1/workers?limit=1"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = get_json(&client, base, &admin, "/api/v1/workers?limit=1").await;
     let shown = page["items"][0]["id_number"].as_str().unwrap();
     assert!(shown.contains("********"), "masked: {shown}");
 
@@ -188,17 +184,7 @@ async fn the_demo_city_is_built_through_the_rules_and_resumes_after_a_kill() {
         formal, 30,
         "winter's households, the student's among them: {out}"
     );
-    let get = async |path: String| -> Value {
-        client
-            .get(format!("{base}{path}"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    };
+    let get = async |path: String| get_json(&client, base, &admin, &path).await;
     let campaigns = get("/api/v1/campaigns?limit=50".into()).await;
     let campaigns = campaigns["items"].as_array().unwrap();
     assert_eq!(campaigns.len(), 3, "{campaigns:?}");
