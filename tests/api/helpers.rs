@@ -291,8 +291,32 @@ pub async fn feed_until(
 /// retention would; answers how many changes went. On PostgreSQL a change is pruned only once no
 /// older transaction of the cluster runs (other tests' run beside), so it waits up to 20 s.
 pub async fn prune_log(app: &TestApp) -> u64 {
+    use sea_orm::{FromQueryResult, Statement};
     use siji_api::changelog;
-    let head = changelog::head(&app.db).await.unwrap();
+    #[derive(FromQueryResult)]
+    struct Last {
+        txid: i64,
+        seq: i64,
+    }
+    // The last change written, whether or not readers may see it yet: `changelog::head` stops
+    // before a change of a transaction newer than the oldest one running in the cluster, and
+    // a pruning to it would leave the change the caller just made.
+    let backend = app.db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT txid::text::bigint AS txid, seq FROM change_log ORDER BY txid DESC, seq DESC LIMIT 1"
+        }
+        _ => "SELECT txid, seq FROM change_log ORDER BY seq DESC LIMIT 1",
+    };
+    let head = Last::find_by_statement(Statement::from_string(backend, sql))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .map_or(changelog::Cursor::START, |l| changelog::Cursor {
+            txid: l.txid,
+            seq: l.seq,
+        })
+        .max(changelog::head(&app.db).await.unwrap());
     let started = std::time::Instant::now();
     let mut pruned = 0;
     while changelog::horizon(&app.db).await.unwrap() < Some(head) {

@@ -532,7 +532,9 @@ async fn a_webhook_whose_changes_were_pruned_unnotified_is_told_to_resync() {
             .unwrap()
             .made
     };
-    assert_eq!(dispatch().await, 1);
+    // The runner's pass at start may come late on a loaded machine and cut this notification
+    // itself: one of the two makes it, and exactly one is delivered.
+    assert!(dispatch().await <= 1);
     let done = wait_for(&app, &system, &id, |d| {
         d.iter().any(|d| d["status"] == "delivered")
     })
