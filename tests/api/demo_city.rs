@@ -219,4 +219,27 @@ async fn the_demo_city_is_built_through_the_rules_and_resumes_after_a_kill() {
             );
         }
     }
+
+    // An account an administrator has disabled is not acted as.
+    let approvers = get_json(&client, base, &admin, "/api/v1/users?role=approver").await;
+    let approver = approvers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "demo.approver")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = client
+        .post(format!("{base}/api/v1/users/{approver}/disable"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let out = demo_city(&url).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("`demo.approver` is disabled"), "{said}");
 }

@@ -243,6 +243,13 @@ impl City<'_> {
             .one(self.db)
             .await?;
         let user = match found {
+            // Acting as an account is what signing in as it would allow, no more.
+            Some(user) if !user.active => {
+                return Err(CoreError::conflict(format!(
+                    "the demonstration account `{username}` is disabled: enable it to let \
+                     demo-city act as it"
+                )));
+            }
             Some(user) => user,
             None => {
                 let new = accounts::NewUser {
@@ -258,6 +265,7 @@ impl City<'_> {
             }
         };
         Ok(Staff {
+            roles: siji_core::access::parse_roles(&user.roles),
             actor: Actor {
                 kind: "user",
                 id: Some(user.id),
@@ -265,12 +273,11 @@ impl City<'_> {
                 org_id: Some(user.org_id),
                 ..Actor::default()
             },
-            roles: vec![role],
         })
     }
 }
 
-/// Run the seasons; the phases' counts go to `phases` (archive visits, campaigns, grants).
+/// Run the seasons; answers their phases (archive visits, campaigns, grants).
 pub(super) async fn build(
     city: &City<'_>,
     progress: &(dyn Fn(String) + Sync),
