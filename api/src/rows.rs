@@ -5,8 +5,8 @@
 //! server's instructions per request. The columns of a partial model are selected in the order
 //! of its fields, so [`Columns`] reads the next position and only compares its name; a column
 //! found elsewhere (another statement's order, a prefixed read) or another backend is read by
-//! name as before. The type is the column's own: the entity fixes it, and every read on
-//! PostgreSQL in the test suites decodes through here.
+//! name as before. The value is decoded without sqlx's type check: the entity fixes the
+//! column's type, and the suites' worker reads on PostgreSQL decode through here.
 
 use std::sync::Arc;
 

@@ -8,8 +8,9 @@
 //! confirmed. A read whose statement could not carry the confirmation (an empty page, nothing
 //! found, an error, a denial) confirms with a statement of its own before answering, so a
 //! revoked token is told 401 and nothing else. A changed role or organisation also answers 401:
-//! the client refreshes its token and reads with the new claims. Every other endpoint takes [`Caller`](super::Caller),
-//! which reads the account first; so do tokens issued before they carried the claims.
+//! the client refreshes its token and reads with the new claims. Every other endpoint takes
+//! [`Caller`](super::Caller), which reads the account first; so do tokens issued before they
+//! carried the claims.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -25,7 +25,9 @@ use entity::{
     beneficiaries, campaign_allocations, campaigns as campaign_rows, grants, orgs, users,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 use siji_core::access::Role;
 use siji_core::accounts::{secrets, users as accounts};
 use siji_core::archive::{self, ArchiveStatus, Verification};
@@ -617,13 +619,18 @@ async fn report(
     let budget: i64 = season.sources.iter().map(|s| s.2 * 100).sum();
     let committed: i64 = holdings.iter().map(|h| h.total.committed_fen).sum();
     let people: i64 = holdings.iter().map(|h| h.quota_committed).sum();
-    let waiting = in_state(city.db, id, GrantStatus::OnNotice).await?.len();
+    let waiting = grants::Entity::find()
+        .filter(grants::Column::CampaignId.eq(id))
+        .filter(grants::Column::Status.eq(GrantStatus::OnNotice.as_str()))
+        .count(city.db)
+        .await?;
     let waiting = match waiting {
         0 => String::new(),
         n => format!(" ({n} on notice, waiting for money or places)"),
     };
     progress(format!(
-        "{}: {} approved{waiting}, {} of {} yuan committed; balances agree with the ledger ({:.1} s)",
+        "{}: {} approved{waiting}, {} of {} yuan committed; \
+         balances agree with the ledger ({:.1} s)",
         season.title,
         people,
         yuan(committed),

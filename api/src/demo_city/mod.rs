@@ -381,7 +381,8 @@ impl<'p> Counter<'p> {
 
 /// After a bulk operation: each record it could not take goes through the single operation,
 /// which registers it or says why. One already there (a resumed run: a duplicate) is counted as
-/// found; any other refusal (a missing living standard, say) is a fault of the plan, reported. Returns (written, found).
+/// found; any other refusal (a missing living standard, say) is a fault of the plan, reported.
+/// Returns (written, found).
 async fn alone<N, T, M>(
     ctx: &Context<'_>,
     news: Vec<N>,
