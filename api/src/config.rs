@@ -29,7 +29,9 @@ pub struct DatabaseSettings {
     /// Database URL: `sqlite://path?mode=rwc` (embedded) or `postgres://user:pass@host/db`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
-    /// Largest number of pooled database connections.
+    /// Largest number of pooled database connections. On PostgreSQL the HTTP workers split it
+    /// between pools of their own (each at least one), and the pool opened at start (jobs,
+    /// upkeep) has as many again.
     #[arg(long, env = "SIJI_DB_MAX_CONNECTIONS", default_value_t = DEFAULT_DB_MAX_CONNECTIONS)]
     pub db_max_connections: u32,
     /// A pooled connection idle this long (milliseconds) is pinged before it is handed out, and

@@ -1,6 +1,6 @@
 //! Opening the database: SQLite (the embedded default) or PostgreSQL, chosen by the URL.
 //!
-//! Three choices made for every request's speed. The pool pings a connection before handing it
+//! Four choices made for every request's speed. The pool pings a connection before handing it
 //! out only when it has sat idle for `SIJI_DB_PING_IDLE_AFTER_MS` (one second by default): a
 //! ping on every acquire (`test_before_acquire`) was a round trip per statement, while a
 //! connection left idle is the one a database restart, a proxy or a firewall may have dropped
@@ -12,18 +12,55 @@
 //! socket) that names no `sslmode` gets `sslmode=disable`: TLS over loopback protects nothing and
 //! cost about 30 % of the database's CPU. A remote database keeps the driver's default
 //! (`prefer`); name `sslmode=verify-full` (with `sslrootcert=…`) to insist on a verified server.
+//!
+//! Last, on PostgreSQL each HTTP worker has a pool of its own ([`worker_pool`]). actix-web runs
+//! every worker on a runtime of its own, and a socket answers to the runtime it was opened on:
+//! a connection opened by one worker and used by another is woken through the first worker's
+//! event loop, a thread switch and a wake-up on every statement, and the first worker has to
+//! turn its loop before the second sees its answer. Connections opened by the worker that uses
+//! them do none of that. The pool opened at start serves everything else (migrations, the job
+//! runners, the change feed's upkeep, the commands).
 
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
 use crate::config::DatabaseSettings;
 
 pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(settings, settings.db_max_connections)).await
+}
+
+/// A pool for one of `workers` HTTP workers, opened on (and only ever used by) that worker: on
+/// PostgreSQL, its share of `SIJI_DB_MAX_CONNECTIONS` (at least one connection), connecting as
+/// it is first used; `None` on SQLite, whose connections are driven by threads of their own and
+/// whose in-memory databases a second pool would not see.
+pub fn worker_pool(settings: &DatabaseSettings, workers: usize) -> Option<DatabaseConnection> {
+    if !DbBackend::Postgres.is_prefix_of(&settings.database_url) {
+        return None;
+    }
+    let workers = u32::try_from(workers.max(1)).unwrap_or(u32::MAX);
+    let share = settings.db_max_connections.div_ceil(workers).max(1);
+    let mut options = options(settings, share);
+    options.connect_lazy(true);
+    // A lazy pool is made without a round trip, so this future is ready at once; it is not
+    // awaited because a worker's application is built outside any future.
+    match Database::connect(options).now_or_never() {
+        Some(Ok(db)) => Some(db),
+        Some(Err(err)) => {
+            tracing::warn!(error = %err, "a worker's own pool could not be made; it shares the process's");
+            None
+        }
+        None => None,
+    }
+}
+
+fn options(settings: &DatabaseSettings, max_connections: u32) -> ConnectOptions {
     let mut options = ConnectOptions::new(with_local_sslmode(&settings.database_url));
     options
-        .max_connections(settings.db_max_connections)
+        .max_connections(max_connections)
         .test_before_acquire(false)
         .test_before_acquire_if_idle_for(Duration::from_millis(settings.db_ping_idle_after_ms))
         .min_connections(0)
@@ -41,7 +78,7 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 // Bounds the sampling of `refresh_statistics`.
                 .pragma("analysis_limit", "1000")
         });
-    Database::connect(options).await
+    options
 }
 
 /// SQLite's planner statistics, refreshed as SQLite recommends (`PRAGMA optimize`: the tables

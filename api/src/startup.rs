@@ -74,9 +74,10 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
     };
     let metrics = crate::http::metrics::Metrics::new(env!("CARGO_PKG_VERSION"), database);
     Ok(AppState {
+        pools: crate::state::Pools::new(db.clone()),
         db,
         settings,
-        auth,
+        auth: std::sync::Arc::new(auth),
         pii,
         clock: siji_core::Clock::System,
         jobs: crate::jobs::Wake::default(),
@@ -110,6 +111,12 @@ impl Application {
         &self.db
     }
 
+    /// Every database pool of the process, the workers' own included (tests close them all to
+    /// take the database away).
+    pub fn pools(&self) -> crate::state::Pools {
+        self.state.pools.clone()
+    }
+
     /// A handle to stop the server from elsewhere.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
@@ -121,8 +128,8 @@ impl Application {
         let runners = crate::jobs::runner::start(self.state.clone().into_inner());
         let result = self.server.await;
         runners.stop().await;
-        tracing::info!("server stopped; closing the database pool");
-        let _ = self.db.close_by_ref().await;
+        tracing::info!("server stopped; closing the database pools");
+        self.state.pools.close().await;
         result
     }
 }
@@ -232,10 +239,14 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
     let document = docs::document();
     let routes = web::Data::new(RouteTable::from_document(&document));
     let body_limit = state.settings.body_limit;
-    let workers = state.settings.workers;
+    // As actix-web counts them by default; named, so that each worker's pool is its share.
+    let workers = state.settings.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
     let shutdown = state.settings.shutdown_timeout_secs;
 
-    let mut server = HttpServer::new(move || {
+    let server = HttpServer::new(move || {
+        let state = web::Data::new(state.for_worker(workers));
         let settings = &state.settings;
         App::new()
             .wrap(Condition::new(
@@ -271,9 +282,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
     // alike; embedded servers (tests) must not react to the process's signals at all.
     .disable_signals()
     .shutdown_timeout(shutdown)
-    .client_request_timeout(Duration::from_secs(30));
-    if let Some(n) = workers {
-        server = server.workers(n);
-    }
+    .client_request_timeout(Duration::from_secs(30))
+    .workers(workers);
     Ok(server.listen(listener)?.run())
 }

@@ -157,7 +157,7 @@ async fn metrics_ask_for_their_token_when_one_is_set() {
 #[tokio::test]
 async fn readyz_is_503_problem_when_the_database_is_gone_but_healthz_still_answers() {
     let app = spawn_app().await;
-    app.db.close_by_ref().await.expect("close the pool");
+    app.close_database().await;
 
     let res = app.get("/readyz").await;
     assert!(res.headers().contains_key("retry-after"));

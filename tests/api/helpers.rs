@@ -27,8 +27,11 @@ pub const INDEX_KEY: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    /// The server's own pool: for looking behind the API (or taking the database away).
+    /// The server's own pool, for looking behind the API ([`TestApp::close_database`] takes the
+    /// database away).
     pub db: DatabaseConnection,
+    /// Every pool of the server, its workers' own included.
+    pools: siji_api::state::Pools,
     handle: actix_web::dev::ServerHandle,
     database_url: String,
     /// `None` for a peer: the first instance owns the database.
@@ -187,6 +190,7 @@ async fn start(
         .expect("build the application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
+    let pools = app.pools();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
 
@@ -199,6 +203,7 @@ async fn start(
         address,
         client,
         db,
+        pools,
         handle,
         database_url,
         _database: database,
@@ -214,6 +219,14 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Take the database away: close every pool of the server, once its worker has started and
+    /// made its own (a request that reads nothing shows it has).
+    pub async fn close_database(&self) {
+        let res = self.get("/healthz").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        self.pools.close().await;
+    }
+
     /// The database this server runs on.
     pub fn database_url(&self) -> &str {
         &self.database_url

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, assert_problem, json_body, nth_id_number, spawn_app, uscc};
+use crate::helpers::{County, PASSWORD, assert_problem, json_body, nth_id_number, spawn_app, uscc};
 
 fn field_codes(problem: &Value) -> Vec<(String, String)> {
     problem["errors"]
@@ -1059,5 +1059,87 @@ async fn gets_by_one_caller_each_answer_their_own_record() {
         assert_eq!(got["name"], "李四");
         let res = get(&b.operator, &mine[0]["id"]).await;
         assert_problem(res, StatusCode::NOT_FOUND, "not_found").await;
+    }
+}
+
+/// A page of workers in registration order is read from a statement kept per caller and shape,
+/// the organisation, enterprise and cursor swapped in (`statements::Templates`): one caller
+/// paging two enterprises of its county, in both orders, gets each its own workers, exactly
+/// the page the statement built afresh gives (`count=true` is never kept), and an enterprise
+/// outside its subtree lists nothing, while that county's own caller lists it.
+#[tokio::test]
+async fn pages_by_one_caller_each_list_their_own_enterprise() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.county(&admin, "任城区总工会", "370811").await;
+    let b = app.county(&admin, "兖州区总工会", "370812").await;
+    let firm = |county: &County, name: &'static str, code: &'static str| {
+        let (token, org) = (county.operator.clone(), county.org_id.clone());
+        let app = &app;
+        async move {
+            let e = app.create_enterprise(&token, &org, name, &uscc(code)).await;
+            e["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let one = firm(&a, "任城甲公司", "91370811MA3C00011").await;
+    let two = firm(&a, "任城乙公司", "91370811MA3C00012").await;
+    let theirs = firm(&b, "兖州丙公司", "91370812MA3C00013").await;
+    let mut n = 0;
+    let mut hire = async |county: &County, firm: &str, count: usize| {
+        let mut names: Vec<String> = Vec::new();
+        for _ in 0..count {
+            n += 1;
+            let name = format!("职工{n}");
+            let body = json!({"org_id": county.org_id, "enterprise_id": firm, "name": name,
+                "id_number": nth_id_number(n), "kind": "staff", "employment_status": "employed"});
+            let res = app
+                .post_as("/api/v1/workers", &county.operator, &body)
+                .await;
+            json_body(res, StatusCode::CREATED).await;
+            names.push(name);
+        }
+        names
+    };
+    let of_one = hire(&a, &one, 3).await;
+    let of_two = hire(&a, &two, 2).await;
+    let of_theirs = hire(&b, &theirs, 1).await;
+    // Every page of `query`, following cursors: the names, and the pages' cursors.
+    let pages = async |token: &str, query: &str| {
+        let (mut names, mut cursors) = (Vec::new(), Vec::new());
+        let mut cursor: Option<String> = None;
+        loop {
+            let after = cursor.map(|c| format!("&cursor={c}")).unwrap_or_default();
+            let path = format!("/api/v1/workers?{query}&limit=2{after}");
+            let page = json_body(app.get_as(&path, token).await, StatusCode::OK).await;
+            for item in page["items"].as_array().unwrap() {
+                names.push(item["name"].as_str().unwrap().to_owned());
+            }
+            cursor = page["next_cursor"].as_str().map(str::to_owned);
+            cursors.push(cursor.clone());
+            if cursor.is_none() {
+                return (names, cursors);
+            }
+        }
+    };
+    let reversed = |names: &[String]| names.iter().rev().cloned().collect::<Vec<_>>();
+    for _ in 0..2 {
+        for (firm, names) in [(&one, &of_one), (&two, &of_two)] {
+            let query = format!("enterprise_id={firm}");
+            let (got, cursors) = pages(&a.operator, &query).await;
+            assert_eq!(&got, names);
+            // The statement built afresh, for the same pages.
+            let fresh = pages(&a.operator, &format!("{query}&count=true")).await;
+            assert_eq!((&got, &cursors), (&fresh.0, &fresh.1));
+            let (desc, _) = pages(&a.operator, &format!("{query}&sort=-created")).await;
+            assert_eq!(desc, reversed(names));
+            let org = format!("{query}&org_id={}&frontline=false", a.org_id);
+            assert_eq!(&pages(&a.operator, &org).await.0, names);
+        }
+        let query = format!("enterprise_id={theirs}");
+        assert!(pages(&a.operator, &query).await.0.is_empty());
+        assert_eq!(pages(&b.operator, &query).await.0, of_theirs);
+        let mut all = of_one.clone();
+        all.extend(of_two.iter().cloned());
+        assert_eq!(pages(&a.operator, "status=active").await.0, all);
     }
 }

@@ -47,11 +47,13 @@ pub struct Reader {
     claimed: Option<Claimed>,
 }
 
-/// Everything a reader's statement is built from besides the record's id: the route's name and
-/// the reader whole, so that no two callers share a statement ([`Reader::statement`]).
+/// Everything a reader's statement is built from besides the ids the request names: the route's
+/// name, the request's shape and the reader whole, so that no two callers share a statement
+/// ([`Reader::statement`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StatementKey {
     route: &'static str,
+    shape: String,
     kind: PrincipalKind,
     id: Uuid,
     name: String,
@@ -122,18 +124,21 @@ impl Reader {
         actor(self.kind, self.id, &self.name, self.org_id, &self.meta)
     }
 
-    /// The statement `build` makes for the record `id` on `route`, built once for this caller
+    /// The statement `build` makes for `ids` on `route`, built once for this caller and `shape`
     /// and kept ([`Templates`](crate::statements::Templates)): `build` may read this reader
-    /// (its scope, its confirmation) and the id, nothing else.
+    /// (its scope, its confirmation), the ids, and what `shape` spells out in full (a list's
+    /// filters, order and limit; empty for a get), nothing else.
     pub fn statement(
         &self,
         state: &AppState,
         route: &'static str,
-        id: Uuid,
-        build: impl Fn(Uuid) -> Statement,
+        shape: String,
+        ids: &[Uuid],
+        build: impl Fn(&[Uuid]) -> Statement,
     ) -> Statement {
         let key = StatementKey {
             route,
+            shape,
             kind: self.kind,
             id: self.id,
             name: self.name.clone(),
@@ -141,7 +146,7 @@ impl Reader {
             path: self.path.clone(),
             claimed: self.claimed.clone(),
         };
-        state.statements.statement(key, id, build)
+        state.statements.statement(key, ids, build)
     }
 
     /// The core's context for the read.

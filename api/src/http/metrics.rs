@@ -81,7 +81,7 @@ impl Metrics {
         let pool_connections = Family::<StatusLabel, Gauge>::default();
         registry.register(
             "db_pool_connections",
-            "Database connections of this process's pool: in_use, idle, and max (the ceiling)",
+            "Database connections of this process's pools (the one opened at start and each HTTP worker's): in_use, idle, and max (the ceiling)",
             pool_connections.clone(),
         );
         let jobs = Family::<StatusLabel, Gauge>::default();

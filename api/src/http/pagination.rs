@@ -124,17 +124,33 @@ where
     } else {
         None
     };
-    let mut query = select.order_by(id_column, order.clone());
-    if let Some(after) = page.after {
-        query = match order {
-            Order::Desc => query.filter(id_column.lt(after)),
-            _ => query.filter(id_column.gt(after)),
-        };
-    }
+    let query = by_id(select, id_column, order, page.after);
     fetch(db, query, page.limit, total, |last| {
         encode_cursor(&id_of(last))
     })
     .await
+}
+
+/// `select` in the order of its id column, after the id `after` if given: a page of
+/// [`page_by_id`] once limited ([`limited`]).
+pub fn by_id<E: EntityTrait, C: ColumnTrait>(
+    select: Select<E>,
+    id_column: C,
+    order: Order,
+    after: Option<Uuid>,
+) -> Select<E> {
+    let query = select.order_by(id_column, order.clone());
+    match (after, order) {
+        (None, _) => query,
+        (Some(after), Order::Desc) => query.filter(id_column.lt(after)),
+        (Some(after), _) => query.filter(id_column.gt(after)),
+    }
+}
+
+/// `query` limited to a page of `limit` rows and one more, which tells whether a next page
+/// exists.
+pub fn limited<E: EntityTrait>(query: Select<E>, limit: u32) -> Select<E> {
+    query.limit(u64::from(limit) + 1)
 }
 
 /// `limit` rows of `query` (one more is read to know whether a next page exists) and the
@@ -146,22 +162,28 @@ async fn fetch<E: EntityTrait, M: FromQueryResult + Send + Sync>(
     total: Option<u64>,
     cursor_of: impl Fn(&M) -> String,
 ) -> Result<Page<M>, DbErr> {
-    let mut items = query
-        .limit(u64::from(limit) + 1)
-        .into_model::<M>()
-        .all(db)
-        .await?;
+    let items = limited(query, limit).into_model::<M>().all(db).await?;
+    Ok(page_of(items, limit, total, cursor_of))
+}
+
+/// The page made of `items`, the rows of a statement [`limited`] to `limit`.
+pub fn page_of<M>(
+    mut items: Vec<M>,
+    limit: u32,
+    total: Option<u64>,
+    cursor_of: impl Fn(&M) -> String,
+) -> Page<M> {
     let next_cursor = if items.len() > limit as usize {
         items.truncate(limit as usize);
         items.last().map(cursor_of)
     } else {
         None
     };
-    Ok(Page {
+    Page {
         items,
         next_cursor,
         total,
-    })
+    }
 }
 
 /// The order of a list (`sort`): by creation (the default, oldest first), by name, or by last
@@ -185,7 +207,7 @@ pub enum Sort {
 }
 
 impl Sort {
-    fn order(self) -> Order {
+    pub fn order(self) -> Order {
         match self {
             Sort::Created | Sort::Name | Sort::Updated => Order::Asc,
             Sort::CreatedDesc | Sort::NameDesc | Sort::UpdatedDesc => Order::Desc,

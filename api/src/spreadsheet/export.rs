@@ -167,6 +167,18 @@ impl<M, R> Presenter<M, R> {
         }))
     }
 
+    /// The rows of a page read through [`naming`](Self::naming), its statement built already.
+    pub async fn rows(
+        &self,
+        db: &impl ConnectionTrait,
+        statement: Statement,
+    ) -> Result<Vec<Named<M>>, DbErr>
+    where
+        M: FromQueryResult + Send + Sync,
+    {
+        Named::<M>::find_by_statement(statement).all(db).await
+    }
+
     /// The response for a record read with its names ([`find`](Self::find)).
     pub fn named(&self, (model, names): (M, Names)) -> R {
         (self.respond)(model, &names)

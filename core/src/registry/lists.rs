@@ -17,6 +17,7 @@ use crate::CoreError;
 use crate::context::Context;
 use crate::domain::{id_number, phone, uscc};
 use crate::pii::PiiField;
+use crate::tenancy::Scope;
 
 crate::__with_schema! {
     /// Which records a list shows: archived ones are hidden unless asked for.
@@ -110,18 +111,34 @@ pub async fn workers(
     ctx: &Context<'_>,
     filter: &WorkerFilter,
 ) -> Result<Select<workers::Entity>, CoreError> {
-    use workers::Column as W;
     ctx.require(WORKERS_READ).await?;
-    let mut select = ctx
-        .scope()
+    let within = match filter.within_org_id {
+        Some(within) => Some(
+            orgs::subtree_condition(ctx.db, ctx.scope(), within, workers::Column::OrgId).await?,
+        ),
+        None => None,
+    };
+    Ok(workers_in(ctx.scope(), filter, within))
+}
+
+/// [`workers`] without its reads, for a caller that has checked the permission already and
+/// whose filter has no `within_org_id` (`within` is that filter's condition, read by
+/// [`workers`]): the same filters, built the same way, so that a statement built from either
+/// is the same.
+pub fn workers_in(
+    scope: &Scope,
+    filter: &WorkerFilter,
+    within: Option<Condition>,
+) -> Select<workers::Entity> {
+    use workers::Column as W;
+    let mut select = scope
         .select::<workers::Entity>()
         .filter(filter.status.condition(W::Status));
     if let Some(org) = filter.org_id {
         select = select.filter(W::OrgId.eq(org));
     }
-    if let Some(within) = filter.within_org_id {
-        select =
-            select.filter(orgs::subtree_condition(ctx.db, ctx.scope(), within, W::OrgId).await?);
+    if let Some(within) = within {
+        select = select.filter(within);
     }
     if let Some(e) = filter.enterprise_id {
         select = select.filter(W::EnterpriseId.eq(e));
@@ -147,7 +164,7 @@ pub async fn workers(
     if let Some(since) = filter.updated_since {
         select = select.filter(W::UpdatedAt.gte(since));
     }
-    Ok(select)
+    select
 }
 
 /// A person looked up by a personal number, never by its plaintext: the number is normalised

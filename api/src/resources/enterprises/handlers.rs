@@ -65,8 +65,8 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let scope = reader.scope();
     let backend = state.db.get_database_backend();
-    let statement = reader.statement(&state, "enterprises.get", *id, |id| {
-        let select = scope.by_id::<entity::enterprises::Entity>(id);
+    let statement = reader.statement(&state, "enterprises.get", String::new(), &[*id], |ids| {
+        let select = scope.by_id::<entity::enterprises::Entity>(ids[0]);
         let select = PRESENT.naming(&scope, select, reader.confirmation());
         sea_orm::QueryTrait::build(&select, backend)
     });

@@ -116,7 +116,13 @@ pub async fn metrics(
             ));
         }
     }
-    let (in_use, idle, max) = pool(&state.db);
+    let pools = state.pools.all();
+    let (in_use, idle, max) = pools
+        .iter()
+        .map(pool)
+        .fold((0, 0, 0), |(u, i, m), (pu, pi, pm)| {
+            (u + pu, i + pi, m + pm)
+        });
     state.metrics.set_pool(in_use, idle, max);
     match siji_core::jobs::counts(&state.db).await {
         Ok(counts) => state.metrics.set_jobs(&counts),

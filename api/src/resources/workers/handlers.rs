@@ -16,7 +16,9 @@ use super::dto::*;
 use crate::auth::{Caller, Reader};
 use crate::enums::{label, labels};
 use crate::http::concurrency::{created_versioned, ok_versioned};
-use crate::http::pagination::{PageParams, Sortable, page_by_id_as, page_sorted};
+use crate::http::pagination::{
+    PageParams, Sort, Sortable, by_id, encode_cursor, limited, page_by_id_as, page_of, page_sorted,
+};
 use crate::http::{ApiError, IfMatch, Json, Page, PageRequest, Query};
 use crate::spreadsheet::export::{self, Export, Named, Names, Refs, yes_no};
 use crate::state::AppState;
@@ -72,8 +74,8 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let scope = reader.scope();
     let backend = state.db.get_database_backend();
-    let statement = reader.statement(&state, "workers.get", *id, |id| {
-        let select = WorkerView::narrow(scope.by_id::<entity::workers::Entity>(id));
+    let statement = reader.statement(&state, "workers.get", String::new(), &[*id], |ids| {
+        let select = WorkerView::narrow(scope.by_id::<entity::workers::Entity>(ids[0]));
         let select = PRESENT.naming(&scope, select, reader.confirmation());
         sea_orm::QueryTrait::build(&select, backend)
     });
@@ -108,6 +110,11 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let found = async {
+        let sort = q.sort.unwrap_or_default();
+        if let Some(filter) = templated(&q, sort) {
+            return page_by_template(&state, &reader, &filter, sort, q.limit, q.cursor.as_deref())
+                .await;
+        }
         let select = lists::workers(&reader.context(&state), &q.filter()).await?;
         let page = PageParams {
             limit: q.limit,
@@ -123,6 +130,72 @@ pub async fn list(
     };
     let page = reader.read(&state.db, workers::READ, found).await?;
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// The filter of a list request whose page is one kept statement ([`page_by_template`]): in
+/// registration order, uncounted, filtered by nothing that must be read first (`within_org_id`)
+/// or that is free text (a name, a time), which would make a statement of each value.
+fn templated(q: &WorkerListQuery, sort: Sort) -> Option<lists::WorkerFilter> {
+    let filter = q.filter();
+    let plain = filter.within_org_id.is_none()
+        && filter.name_prefix.is_none()
+        && filter.q.is_none()
+        && filter.updated_since.is_none();
+    let by_id = matches!(sort, Sort::Created | Sort::CreatedDesc);
+    (plain && by_id && q.count != Some(true)).then_some(filter)
+}
+
+/// A page of `filter` in registration order, as [`list`] reads it otherwise, from the statement
+/// kept for this caller and shape: the organisation, the enterprise and the cursor are the ids
+/// swapped in, and the shape spells out the rest of what the statement is built from.
+async fn page_by_template(
+    state: &AppState,
+    reader: &Reader,
+    filter: &lists::WorkerFilter,
+    sort: Sort,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> Result<(Page<WorkerResponse>, Option<bool>), ApiError> {
+    let page = PageRequest::new(limit, cursor, None)?;
+    let order = sort.order();
+    let ids: Vec<Uuid> = [filter.org_id, filter.enterprise_id, page.after]
+        .into_iter()
+        .flatten()
+        .collect();
+    let shape = format!(
+        "{:?} {:?} {:?} {:?} {:?} {:?} {} org:{} enterprise:{} after:{}",
+        filter.status,
+        filter.kind.map(|k| k.as_str()),
+        filter.employment_status.map(|e| e.as_str()),
+        filter.frontline,
+        filter.high_temperature,
+        order,
+        page.limit,
+        filter.org_id.is_some(),
+        filter.enterprise_id.is_some(),
+        page.after.is_some(),
+    );
+    let scope = reader.scope();
+    let backend = state.db.get_database_backend();
+    let statement = reader.statement(state, "workers.list", shape, &ids, |ids| {
+        // In the order `ids` was made: each present one takes the next.
+        let mut ids = ids.iter().copied();
+        let org_id = filter.org_id.and_then(|_| ids.next());
+        let enterprise_id = filter.enterprise_id.and_then(|_| ids.next());
+        let after = page.after.and_then(|_| ids.next());
+        let filter = lists::WorkerFilter {
+            org_id,
+            enterprise_id,
+            ..filter.clone()
+        };
+        let select = WorkerView::narrow(lists::workers_in(&scope, &filter, None));
+        let select = PRESENT.naming(&scope, select, reader.confirmation());
+        let select = limited(by_id(select, Column::Id, order.clone(), after), page.limit);
+        sea_orm::QueryTrait::build(&select, backend)
+    });
+    let rows = PRESENT.rows(&state.db, statement).await?;
+    let page = page_of(rows, page.limit, None, |row| encode_cursor(&row.model.id));
+    Ok(PRESENT.named_page(page))
 }
 
 /// Export workers (职工名册).
