@@ -34,11 +34,15 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
 }
 
 /// A pool for one of `workers` HTTP workers, opened on (and only ever used by) that worker: on
-/// PostgreSQL, its share of `SIJI_DB_MAX_CONNECTIONS` (at least one connection), connecting as
-/// it is first used; `None` on SQLite, whose connections are driven by threads of their own and
-/// whose in-memory databases a second pool would not see.
-pub fn worker_pool(settings: &DatabaseSettings, workers: usize) -> Option<DatabaseConnection> {
-    if !DbBackend::Postgres.is_prefix_of(&settings.database_url) {
+/// PostgreSQL (`backend`, the process's pool's), its share of `SIJI_DB_MAX_CONNECTIONS` (at
+/// least one connection), connecting as it is first used; `None` on SQLite, whose connections
+/// are driven by threads of their own and whose in-memory databases a second pool would not see.
+pub fn worker_pool(
+    settings: &DatabaseSettings,
+    backend: DbBackend,
+    workers: usize,
+) -> Option<DatabaseConnection> {
+    if backend != DbBackend::Postgres {
         return None;
     }
     let workers = u32::try_from(workers.max(1)).unwrap_or(u32::MAX);

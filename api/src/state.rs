@@ -34,7 +34,11 @@ impl AppState {
     /// The state for one HTTP worker: the same but for `db`, the worker's own pool where the
     /// database has them.
     pub fn for_worker(&self, workers: usize) -> AppState {
-        let Some(db) = crate::db::worker_pool(&self.settings.database, workers) else {
+        let Some(db) = crate::db::worker_pool(
+            &self.settings.database,
+            self.db.get_database_backend(),
+            workers,
+        ) else {
             return self.clone();
         };
         self.pools.add(db.clone());
