@@ -32,6 +32,17 @@ impl<'r> Columns<'r> {
         }
     }
 
+    /// The last `count` columns of `row`, read in order: the columns a statement adds after its
+    /// model's (the names [`Presenter::naming`](crate::spreadsheet::export::Presenter::naming)
+    /// joins).
+    pub fn last(row: &'r QueryResult, pre: &'r str, count: usize) -> Self {
+        let mut columns = Self::new(row, pre);
+        columns.next = columns
+            .pg
+            .map_or(0, |pg| pg.columns().len().saturating_sub(count));
+        columns
+    }
+
     /// The column `name`, expected next.
     pub fn next<T>(&mut self, name: &str) -> Result<T, DbErr>
     where

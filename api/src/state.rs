@@ -24,7 +24,7 @@ pub struct AppState {
     /// When this process's job runners were last seen looking for work or renewing a lease.
     pub runner_pulse: crate::jobs::runner::Pulse,
     /// This process's Prometheus metrics.
-    pub metrics: std::sync::Arc<crate::http::metrics::Metrics>,
+    pub metrics: Arc<crate::http::metrics::Metrics>,
     /// The hot reads' statements, built once per caller.
     pub statements: Arc<crate::statements::Templates<crate::auth::reader::StatementKey>>,
     pub pools: Pools,

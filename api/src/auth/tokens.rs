@@ -1,6 +1,8 @@
 //! Access tokens (HS256 JWTs with every registered claim required and checked, algorithm
 //! pinned) and opaque random tokens (refresh tokens, client secrets), stored only as digests.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -27,7 +29,7 @@ pub enum PrincipalKind {
     Client,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: Uuid,
     pub kind: PrincipalKind,
@@ -61,7 +63,18 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     pub access_ttl: Duration,
+    /// Tokens verified before, by their exact text: a client sends the same token with every
+    /// request for its lifetime, and decoding it again (the header's and the claims' JSON, the
+    /// HMAC) was a tenth of the server's time on a get of one worker. Only what the token's
+    /// text fixes is taken from here (the signature, the algorithm, the issuer, the audience,
+    /// the claims); its times are checked again at each use, and what the account is now is
+    /// checked where it always was (the hot read's statement, or the account read).
+    verified: Mutex<HashMap<String, Claims>>,
 }
+
+/// Tokens [`TokenKeys`] remembers at most; when full, it starts again (a few hundred staff
+/// sign in to an instance within a token's lifetime).
+const VERIFIED_KEPT: usize = 1024;
 
 impl TokenKeys {
     pub fn new(secret: &[u8], access_ttl: Duration) -> Self {
@@ -76,6 +89,7 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(secret),
             validation,
             access_ttl,
+            verified: Mutex::default(),
         }
     }
 
@@ -108,11 +122,45 @@ impl TokenKeys {
 
     /// Verify signature, algorithm and every claim. The reason is for the client, never the token.
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        self.verify_at(token, jsonwebtoken::get_current_timestamp())
+    }
+
+    /// [`verify`](Self::verify) at `now` (seconds since the epoch) for a token verified before;
+    /// a token seen for the first time is decoded at the clock's time.
+    fn verify_at(&self, token: &str, now: u64) -> Result<Claims, ApiError> {
+        let known = self
+            .verified
+            .lock()
+            .ok()
+            .and_then(|verified| verified.get(token).cloned());
+        if let Some(claims) = known {
+            let now = i64::try_from(now).unwrap_or(i64::MAX);
+            let leeway = i64::try_from(self.validation.leeway).unwrap_or(0);
+            // As the decoding checks them, with the same leeway.
+            if claims.exp < now.saturating_sub(leeway) {
+                return Err(unauthenticated("the access token has expired"));
+            }
+            if claims.nbf > now.saturating_add(leeway) {
+                return Err(unauthenticated("the access token is not valid yet"));
+            }
+            return Ok(claims);
+        }
+        let claims = self.decode(token)?;
+        if let Ok(mut verified) = self.verified.lock() {
+            if verified.len() >= VERIFIED_KEPT {
+                verified.clear();
+            }
+            verified.insert(token.to_owned(), claims.clone());
+        }
+        Ok(claims)
+    }
+
+    fn decode(&self, token: &str) -> Result<Claims, ApiError> {
         use jsonwebtoken::errors::ErrorKind;
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|err| {
-                let reason = match err.kind() {
+                unauthenticated(match err.kind() {
                     ErrorKind::ExpiredSignature => "the access token has expired",
                     ErrorKind::ImmatureSignature => "the access token is not valid yet",
                     ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience => {
@@ -123,10 +171,13 @@ impl TokenKeys {
                     }
                     ErrorKind::MissingRequiredClaim(_) => "the access token lacks a required claim",
                     _ => "the access token is invalid",
-                };
-                ApiError::Unauthenticated(reason.to_owned())
+                })
             })
     }
+}
+
+fn unauthenticated(reason: &str) -> ApiError {
+    ApiError::Unauthenticated(reason.to_owned())
 }
 
 /// What a bank file's download link carries: the file, and who asked for the link (the download
@@ -223,6 +274,48 @@ mod tests {
             .issue(PrincipalKind::User, Uuid::now_v7(), principal(), old)
             .unwrap();
         assert!(keys().verify(&token).is_err());
+    }
+
+    #[test]
+    fn a_token_verified_before_is_held_to_its_times_and_its_exact_text() {
+        let keys = keys();
+        let now = Utc::now();
+        let (token, _) = keys
+            .issue(PrincipalKind::User, Uuid::now_v7(), principal(), now)
+            .unwrap();
+        let first = keys.verify(&token).unwrap();
+        assert_eq!(keys.verified.lock().unwrap().len(), 1);
+        let at = |seconds: i64| u64::try_from(now.timestamp() + seconds).unwrap();
+        // Remembered, and still held to its lifetime (900 s) and its start, with the leeway.
+        let again = keys.verify_at(&token, at(899)).unwrap();
+        assert_eq!((again.jti, again.exp), (first.jti, first.exp));
+        assert!(keys.verify_at(&token, at(904)).is_ok());
+        for late in [906, 3600] {
+            let err = keys.verify_at(&token, at(late)).unwrap_err();
+            assert!(err.to_string().contains("expired"), "{err}");
+        }
+        let err = keys.verify_at(&token, at(-6)).unwrap_err();
+        assert!(err.to_string().contains("not valid yet"), "{err}");
+        // Any other text is decoded afresh: a signature altered by one character fails.
+        let at_sig = token.len() - 10;
+        let was = &token[at_sig..=at_sig];
+        let altered = format!(
+            "{}{}{}",
+            &token[..at_sig],
+            if was == "A" { "B" } else { "A" },
+            &token[at_sig + 1..]
+        );
+        assert!(keys.verify(&altered).is_err());
+        assert_eq!(keys.verified.lock().unwrap().len(), 1);
+        // Full, it starts again rather than growing.
+        for _ in 0..VERIFIED_KEPT {
+            let (other, _) = keys
+                .issue(PrincipalKind::User, Uuid::now_v7(), principal(), now)
+                .unwrap();
+            keys.verify(&other).unwrap();
+        }
+        assert!(keys.verified.lock().unwrap().len() <= VERIFIED_KEPT);
+        assert!(keys.verify(&token).is_ok());
     }
 
     #[test]

@@ -266,11 +266,13 @@ pub struct Named<M> {
 
 impl<M: FromQueryResult> FromQueryResult for Named<M> {
     fn from_query_result(row: &QueryResult, pre: &str) -> Result<Self, DbErr> {
+        // `naming` adds the three last, in this order.
+        let mut names = crate::rows::Columns::last(row, pre, 3);
         Ok(Self {
             model: M::from_query_result(row, pre)?,
-            org: row.try_get(pre, ORG_NAME)?,
-            enterprise: row.try_get(pre, ENTERPRISE_NAME)?,
-            confirmed: row.try_get(pre, CONFIRMED)?,
+            org: names.next(ORG_NAME)?,
+            enterprise: names.next(ENTERPRISE_NAME)?,
+            confirmed: names.next(CONFIRMED)?,
         })
     }
 }
