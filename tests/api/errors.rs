@@ -209,3 +209,45 @@ async fn bad_input_is_a_4xx_problem_never_a_500() {
     assert_eq!(res.headers().get("allow").unwrap(), "GET, POST");
     assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
 }
+
+/// The routes under `/api/v1` are grouped by their first segment (`resources::GROUPS`): a
+/// request tries only its group's routes, and must reach the same route as when every route was
+/// tried in turn, escapes in its first segment included.
+#[tokio::test]
+async fn requests_reach_their_route_through_its_group() {
+    let app = spawn_app().await;
+    let id = uuid::Uuid::now_v7();
+    // Protected routes, each reached: 401 without a token, not 404.
+    for path in [
+        "/api/v1/workers".to_owned(),
+        "/api/v1/%77orkers".to_owned(),
+        format!("/api/v1/workers/{id}"),
+        format!("/api/v1/%77ork%65rs/{id}"),
+        "/api/v1/audit-events".to_owned(),
+        "/api/v1/stats/beneficiaries".to_owned(),
+        "/api/v1/stats/wage-agreement-coverage".to_owned(),
+        // The modules sharing `/campaigns`: campaigns, grants, payouts.
+        format!("/api/v1/campaigns/{id}"),
+        format!("/api/v1/campaigns/{id}/grant-figures"),
+        format!("/api/v1/campaigns/{id}/payout-check-summary"),
+    ] {
+        let res = app.get(&path).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    for path in [
+        "/api/v1",
+        "/api/v1/",
+        "/api/v1/workersx",
+        "/api/v1/stats",
+        "/api/v1/campaigns/x/y/z",
+    ] {
+        assert_problem(app.get(path).await, StatusCode::NOT_FOUND, "not_found").await;
+    }
+    let res = app
+        .request(Method::DELETE, "/api/v1/workers")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers().get("allow").unwrap(), "GET, POST");
+    assert_problem(res, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+}

@@ -24,8 +24,86 @@ pub mod users;
 pub mod wage_agreements;
 pub mod workers;
 
+use actix_web::guard::{Guard, GuardContext};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The routes under `/api/v1`, by the first segments of their paths, in the document's order.
+/// actix-web tries a scope's routes in turn, running a regular expression for each route with a
+/// parameter, until one matches: a get of one worker went through fifteen other routes' before
+/// its own (7% of the server's time), and a county's sync push through a hundred. Each group is
+/// a scope of its own that a request enters only when its path starts with one of the group's
+/// segments (one string comparison), so a request tries only its own group's routes. A request
+/// entering a group never falls through to another, so the modules that share a segment share
+/// a group, and a segment belongs to one group (`segments_belong_to_one_group` holds the
+/// document to it).
+const GROUPS: &[(&[&str], &[Configure])] = &[
+    (&["auth"], &[auth::configure]),
+    (&["me"], &[me::configure]),
+    (&["meta"], &[meta::configure]),
+    (&["orgs"], &[orgs::configure]),
+    (&["users"], &[users::configure]),
+    (&["clients"], &[clients::configure]),
+    (&["enterprises"], &[enterprises::configure]),
+    (&["workers"], &[workers::configure]),
+    (&["imports"], &[imports::configure]),
+    (&["jobs"], &[jobs::configure]),
+    (&["wage-agreements"], &[wage_agreements::configure]),
+    (&["minimum-wages"], &[minimum_wages::configure]),
+    (
+        &["stats", "beneficiaries"],
+        &[coverage::configure, beneficiaries::configure],
+    ),
+    (&["living-standards"], &[living_standards::configure]),
+    (
+        &[
+            "campaigns",
+            "grants",
+            "grant-notices",
+            "grant-objections",
+            "banks",
+            "bank-cards",
+            "payout-batches",
+            "payouts",
+            "payout-files",
+            "payout-checks",
+            "bank-layouts",
+        ],
+        &[
+            campaigns::configure,
+            grants::configure,
+            bank_cards::configure,
+            payouts::configure,
+        ],
+    ),
+    (&["sync"], &[sync::configure]),
+    (&["audit-events"], &[audit_events::configure]),
+];
+
+/// A module's routes.
+type Configure = fn(&mut ServiceConfig);
+
+const API: &str = "/api/v1";
+
+/// Admits a request whose path under [`API`] starts with one of its segments.
+struct FirstSegment(&'static [&'static str]);
+
+impl Guard for FirstSegment {
+    fn check(&self, ctx: &GuardContext<'_>) -> bool {
+        let path = ctx.head().uri.path();
+        let Some(rest) = path.strip_prefix(API).and_then(|r| r.strip_prefix('/')) else {
+            return false;
+        };
+        let first = rest.split('/').next().unwrap_or(rest);
+        if !first.contains('%') {
+            return self.0.contains(&first);
+        }
+        // The router matches the path with its escapes decoded (`%77orkers` is `workers`).
+        percent_encoding::percent_decode_str(first)
+            .decode_utf8()
+            .is_ok_and(|first| self.0.contains(&first.as_ref()))
+    }
+}
 
 /// Every route of the service. Both the HTTP server and the OpenAPI document are built from this
 /// one function, so a route cannot exist without being documented.
@@ -33,28 +111,34 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.configure(health::configure);
     cfg.configure(grants::configure_public);
     cfg.configure(payouts::configure_downloads);
-    cfg.service(
-        scope("/api/v1")
-            .configure(auth::configure)
-            .configure(me::configure)
-            .configure(meta::configure)
-            .configure(orgs::configure)
-            .configure(users::configure)
-            .configure(clients::configure)
-            .configure(enterprises::configure)
-            .configure(workers::configure)
-            .configure(imports::configure)
-            .configure(jobs::configure)
-            .configure(wage_agreements::configure)
-            .configure(minimum_wages::configure)
-            .configure(coverage::configure)
-            .configure(beneficiaries::configure)
-            .configure(living_standards::configure)
-            .configure(campaigns::configure)
-            .configure(grants::configure)
-            .configure(bank_cards::configure)
-            .configure(payouts::configure)
-            .configure(sync::configure)
-            .configure(audit_events::configure),
-    );
+    let mut api = scope(API);
+    for (segments, modules) in GROUPS {
+        let mut group = scope("").guard(FirstSegment(segments));
+        for configure in *modules {
+            group = group.configure(configure);
+        }
+        api = api.service(group);
+    }
+    cfg.service(api);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_belong_to_one_group() {
+        let document = crate::docs::document();
+        let mut seen = 0;
+        for path in document.paths.paths.keys() {
+            let Some(rest) = path.strip_prefix("/api/v1/") else {
+                continue;
+            };
+            let first = rest.split('/').next().unwrap_or(rest);
+            let groups = GROUPS.iter().filter(|(s, _)| s.contains(&first)).count();
+            assert_eq!(groups, 1, "{path}: its first segment is in {groups} groups");
+            seen += 1;
+        }
+        assert!(seen > 100, "only {seen} paths under /api/v1");
+    }
 }
