@@ -84,6 +84,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         runner_pulse: crate::jobs::runner::Pulse::default(),
         metrics: std::sync::Arc::new(metrics),
         statements: Default::default(),
+        worker_pool: None,
     })
 }
 

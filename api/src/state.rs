@@ -28,6 +28,10 @@ pub struct AppState {
     /// The hot reads' statements, built once per caller.
     pub statements: Arc<crate::statements::Templates<crate::auth::reader::StatementKey>>,
     pub pools: Pools,
+    /// Holds this worker's own pool in `pools` while any copy of the worker's state lives: a
+    /// worker actix-web restarts builds a new state and pool, and the old pool leaves the list
+    /// (and `/metrics`) with the old state instead of being counted, and kept open, for ever.
+    pub worker_pool: Option<Arc<Registered>>,
 }
 
 impl AppState {
@@ -41,40 +45,118 @@ impl AppState {
         ) else {
             return self.clone();
         };
-        self.pools.add(db.clone());
-        AppState { db, ..self.clone() }
+        let registered = self.pools.add(db.clone());
+        AppState {
+            db,
+            worker_pool: Some(Arc::new(registered)),
+            ..self.clone()
+        }
     }
 }
 
 /// Every pool of the process, the one opened at start first, then the HTTP workers' own (as
 /// each worker starts): for the metrics, and to close them all when the server stops.
 #[derive(Clone)]
-pub struct Pools(Arc<Mutex<Vec<DatabaseConnection>>>);
+pub struct Pools(Arc<Mutex<Listed>>);
+
+struct Listed {
+    next: u64,
+    pools: Vec<(u64, DatabaseConnection)>,
+    /// Pools whose worker is gone: no request reaches them, their idle connections time out,
+    /// and they are still closed (politely, not dropped) when the server stops.
+    retired: Vec<DatabaseConnection>,
+}
+
+/// A pool's place in `Pools`; dropping it retires the pool.
+pub struct Registered {
+    id: u64,
+    pools: Pools,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut listed = self.pools.lock();
+        if let Some(at) = listed.pools.iter().position(|(id, _)| *id == self.id) {
+            let (_, db) = listed.pools.remove(at);
+            listed.retired.push(db);
+        }
+    }
+}
 
 impl Pools {
+    /// The list with the pool opened at start, which stays on it.
     pub fn new(first: DatabaseConnection) -> Self {
-        Self(Arc::new(Mutex::new(vec![first])))
+        Self(Arc::new(Mutex::new(Listed {
+            next: 1,
+            pools: vec![(0, first)],
+            retired: Vec::new(),
+        })))
     }
 
-    pub fn add(&self, db: DatabaseConnection) {
-        self.lock().push(db);
+    /// Lists a pool for as long as the returned value is kept.
+    #[must_use = "the pool leaves the list when this is dropped"]
+    pub fn add(&self, db: DatabaseConnection) -> Registered {
+        let mut listed = self.lock();
+        let id = listed.next;
+        listed.next += 1;
+        listed.pools.push((id, db));
+        Registered {
+            id,
+            pools: self.clone(),
+        }
     }
 
+    /// The pools in use: the one opened at start and each live worker's.
     pub fn all(&self) -> Vec<DatabaseConnection> {
-        self.lock().clone()
+        self.lock().pools.iter().map(|(_, db)| db.clone()).collect()
     }
 
-    /// Close every pool: their connections are closed and no more are opened.
+    /// Close every pool, retired ones too: their connections are closed and no more are opened.
     pub async fn close(&self) {
-        for db in self.all() {
+        let every: Vec<DatabaseConnection> = {
+            let listed = self.lock();
+            let live = listed.pools.iter().map(|(_, db)| db.clone());
+            live.chain(listed.retired.iter().cloned()).collect()
+        };
+        for db in every {
             let _ = db.close_by_ref().await;
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<DatabaseConnection>> {
-        // Pushes and clones only: a panic while holding the lock leaves the list whole.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Listed> {
+        // Pushes, removals and clones only: a panic while holding the lock leaves the list whole.
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_is_listed_while_its_registration_lives() {
+        let pools = Pools::new(DatabaseConnection::default());
+        let first = pools.add(DatabaseConnection::default());
+        let second = pools.add(DatabaseConnection::default());
+        assert_eq!(pools.all().len(), 3);
+        drop(first);
+        assert_eq!(pools.all().len(), 2);
+        let shared = Arc::new(second);
+        let copy = shared.clone();
+        drop(shared);
+        assert_eq!(pools.all().len(), 2, "a copy of the state still holds it");
+        drop(copy);
+        assert_eq!(pools.all().len(), 1, "the pool opened at start stays");
+        let third = pools.add(DatabaseConnection::default());
+        assert_eq!(pools.all().len(), 2);
+        drop(third);
+        assert_eq!(pools.all().len(), 1);
+        assert_eq!(
+            pools.lock().retired.len(),
+            3,
+            "kept to be closed when the server stops"
+        );
     }
 }

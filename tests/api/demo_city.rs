@@ -113,6 +113,8 @@ async fn the_demo_city_is_built_through_the_rules_and_resumes_after_a_kill() {
     assert_eq!(summary(&out, "campaigns"), (0, 3), "{out}");
     let (approved, before) = summary(&out, "grants");
     assert_eq!(approved, 0, "{out}");
+    // The student's payout: nothing left to pay.
+    assert_eq!(summary(&out, "payouts"), (0, 1), "{out}");
 
     let server = Server::start(&url, free_port()).await;
     let client = reqwest::Client::new();
@@ -200,13 +202,20 @@ async fn the_demo_city_is_built_through_the_rules_and_resumes_after_a_kill() {
         assert_eq!(fen, people as i64 * each, "{title}: {figures}");
         // The ledger holds committed exactly what the approved grants amount to.
         let holdings = get(format!("/api/v1/campaigns/{id}/holdings")).await;
-        let committed: i64 = holdings["holdings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| h["total"]["committed_fen"].as_i64().unwrap())
-            .sum();
+        let total = |figure: &str| -> i64 {
+            let all = holdings["holdings"].as_array().unwrap().iter();
+            all.map(|h| h["total"][figure].as_i64().unwrap()).sum()
+        };
+        let committed = total("committed_fen");
         assert_eq!(committed, fen, "{title}: {holdings}");
+        // Only the autumn aid goes through a bank, and it is paid in full.
+        let paid = total("paid_fen");
+        let to_cards = if title == "2017年金秋助学" {
+            fen
+        } else {
+            0
+        };
+        assert_eq!(paid, to_cards, "{title}: {holdings}");
         // Three people took the three steps.
         let grants = get(format!("/api/v1/grants?campaign_id={id}&limit=200")).await;
         for g in grants["items"].as_array().unwrap() {
@@ -219,6 +228,65 @@ async fn the_demo_city_is_built_through_the_rules_and_resumes_after_a_kill() {
             );
         }
     }
+
+    // The student was paid to a card on the second try: the first batch's payout refused (the
+    // card closed), the card replaced, a follow-up batch paid; each batch built by one person
+    // and approved by another.
+    let autumn = campaigns
+        .iter()
+        .find(|c| c["title"] == "2017年金秋助学")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap();
+    let batches = get(format!("/api/v1/payout-batches?campaign_id={autumn}")).await;
+    let batches = batches["items"].as_array().unwrap();
+    assert_eq!(batches.len(), 2, "{batches:?}");
+    for b in batches {
+        assert_eq!(b["status"], "reconciled", "{b}");
+        assert_ne!(b["built_by"], b["approved_by"], "{b}");
+        assert!(b["approved_by"].is_string(), "{b}");
+    }
+    let payouts = get(format!("/api/v1/payouts?campaign_id={autumn}")).await;
+    let items = payouts["items"].as_array().unwrap();
+    let of = |status: &str| {
+        let found: Vec<&Value> = items.iter().filter(|p| p["status"] == status).collect();
+        assert_eq!(found.len(), 1, "one {status}: {payouts}");
+        found[0]
+    };
+    let (failed, paid) = (of("failed"), of("paid"));
+    assert_eq!(items.len(), 2, "{payouts}");
+    assert!(
+        failed["reason"].as_str().unwrap().ends_with("账户已销户"),
+        "{failed}"
+    );
+    assert_eq!(paid["retry_of"], failed["id"], "{paid}");
+    assert_eq!(paid["grant_id"], failed["grant_id"], "{paid}");
+    assert_ne!(
+        paid["card_id"], failed["card_id"],
+        "paid to the new card: {paid}"
+    );
+    let grants = get(format!("/api/v1/grants?campaign_id={autumn}")).await;
+    let member = grants["items"][0]["member_id"].as_str().unwrap();
+    let cards = get(format!("/api/v1/bank-cards?member_id={member}")).await;
+    let mut states: Vec<&str> = cards["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    states.sort();
+    assert_eq!(states, ["active", "replaced"], "{cards}");
+    assert_eq!(
+        count(
+            &client,
+            base,
+            &admin,
+            "/api/v1/audit-events?action=payout_file.export&count=true&limit=1"
+        )
+        .await,
+        2,
+        "each bank file downloaded once"
+    );
 
     // An account an administrator has disabled is not acted as.
     let approvers = get_json(&client, base, &admin, "/api/v1/users?role=approver").await;

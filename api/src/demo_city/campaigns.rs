@@ -11,7 +11,8 @@
 //! created with passwords nobody is told; an administrator who wants to act as one resets its
 //! password. The steps carry 2017 dates (a fixed clock, moved on between steps, so that each
 //! notice really runs its days before approval); the registry they draw on is dated the day the
-//! city was built. Payouts are not made: they need the recipients' bank cards.
+//! city was built. The autumn aid is then paid to the students' bank cards (`super::payouts`);
+//! summer's goods and winter's cash are handed over on the visits, not through a bank.
 //!
 //! Every step resumes: a campaign is found by its title, an allocation by its county, bulk
 //! creation passes over the people who have a grant, and each later step takes only the grants
@@ -192,17 +193,21 @@ pub(super) struct City<'a> {
 }
 
 /// A city staff member of the demonstration, with the role their work needs.
-struct Staff {
+pub(super) struct Staff {
     actor: Actor,
     roles: Vec<Role>,
 }
 
 impl City<'_> {
-    fn as_system(&self, at: (i32, u32, u32)) -> Result<Context<'_>, CoreError> {
+    pub(super) fn as_system(&self, at: (i32, u32, u32)) -> Result<Context<'_>, CoreError> {
         Ok(self.context(clock(at)?, self.system.clone(), vec![Role::CityAdmin]))
     }
 
-    fn as_staff(&self, staff: &Staff, at: (i32, u32, u32)) -> Result<Context<'_>, CoreError> {
+    pub(super) fn as_staff(
+        &self,
+        staff: &Staff,
+        at: (i32, u32, u32),
+    ) -> Result<Context<'_>, CoreError> {
         Ok(self.context(clock(at)?, staff.actor.clone(), staff.roles.clone()))
     }
 
@@ -305,6 +310,7 @@ pub(super) async fn build(
     let mut visits = Counter::new("archive visits", 0, progress);
     let mut made = Counter::new("campaigns", SEASONS.len(), progress);
     let mut approved = Counter::new("grants", 0, progress);
+    let mut paid = Counter::new("payouts", 0, progress);
     for season in &SEASONS {
         if season.kind == CampaignKind::AutumnTuition {
             // Only formal archives are aided: the households autumn and winter draw on are
@@ -318,12 +324,15 @@ pub(super) async fn build(
         made.add(if created { (1, 0) } else { (0, 1) });
         let tally = grants(city, &people, season, &campaign).await?;
         approved.add(tally);
+        if season.kind == CampaignKind::AutumnTuition {
+            paid.add(super::payouts::pay(city, &people, campaign.id).await?);
+        }
         if campaign.status == CampaignStatus::Open.as_str() {
             close(city, season, campaign.id).await?;
         }
         report(city, season, campaign.id, at.elapsed(), progress).await?;
     }
-    let mut phases = vec![visits.done(), made.done(), approved.done()];
+    let mut phases = vec![visits.done(), made.done(), approved.done(), paid.done()];
     phases[0].seconds = visited.as_secs_f64();
     for p in &mut phases[1..] {
         p.seconds = (started.elapsed() - visited).as_secs_f64();
@@ -331,10 +340,12 @@ pub(super) async fn build(
     Ok(phases)
 }
 
-struct People {
-    caseworker: Staff,
-    visitor: Staff,
-    approver: Staff,
+/// The three staff accounts: a caseworker submits grants, builds payout batches and registers
+/// cards; a visitor verifies at home; an approver approves grants and payout batches.
+pub(super) struct People {
+    pub(super) caseworker: Staff,
+    pub(super) visitor: Staff,
+    pub(super) approver: Staff,
 }
 
 /// Confirm (入户核实) the temporary archives the seasons draw on: those of each county's first
@@ -618,6 +629,7 @@ async fn report(
     let holdings = money::holdings(&ctx, id).await?;
     let budget: i64 = season.sources.iter().map(|s| s.2 * 100).sum();
     let committed: i64 = holdings.iter().map(|h| h.total.committed_fen).sum();
+    let paid: i64 = holdings.iter().map(|h| h.total.paid_fen).sum();
     let people: i64 = holdings.iter().map(|h| h.quota_committed).sum();
     let waiting = grants::Entity::find()
         .filter(grants::Column::CampaignId.eq(id))
@@ -628,8 +640,12 @@ async fn report(
         0 => String::new(),
         n => format!(" ({n} on notice, waiting for money or places)"),
     };
+    let paid = match paid {
+        0 => String::new(),
+        fen => format!(", {} paid to bank cards", yuan(fen)),
+    };
     progress(format!(
-        "{}: {} approved{waiting}, {} of {} yuan committed; \
+        "{}: {} approved{waiting}, {} of {} yuan committed{paid}; \
          balances agree with the ledger ({:.1} s)",
         season.title,
         people,

@@ -12,6 +12,7 @@
 //! resumes where it stopped. Then the 2017 campaigns run through the money path (`campaigns`).
 
 mod campaigns;
+mod payouts;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -289,7 +290,7 @@ pub async fn build(
 }
 
 /// The tables `build` writes.
-const CITY_TABLES: [&str; 20] = [
+const CITY_TABLES: [&str; 25] = [
     "orgs",
     "living_standards",
     "minimum_wages",
@@ -308,6 +309,11 @@ const CITY_TABLES: [&str; 20] = [
     "campaign_allocations",
     "grants",
     "grant_notices",
+    "bank_cards",
+    "payout_batches",
+    "payouts",
+    "payout_files",
+    "payout_results",
     "audit_events",
     "change_log",
 ];
