@@ -39,7 +39,8 @@ const FOLLOW_UP_ANSWERED: (i32, u32, u32) = (2017, 9, 1);
 const LAYOUT: &str = "generic";
 /// Why the bank refuses the first batch's first payout.
 const CLOSED: &str = "账户已销户";
-/// ICBC (中国工商银行, CNAPS 102) debit cards, as most students' are.
+/// Every student's card is an ICBC (中国工商银行, CNAPS 102) debit card: one bank keeps the
+/// simulated bank's answer one file.
 const BANK: &str = "102";
 const BIN: &str = "622202";
 
@@ -65,7 +66,7 @@ pub(super) async fn pay(
         )
         .await?;
     }
-    Ok((paid(city, campaign).await? - before, before))
+    Ok((paid(city, campaign).await?.saturating_sub(before), before))
 }
 
 async fn paid(city: &City<'_>, campaign: Uuid) -> Result<usize, CoreError> {
