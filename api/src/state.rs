@@ -30,7 +30,7 @@ pub struct AppState {
     pub pools: Pools,
     /// Holds this worker's own pool in `pools` while any copy of the worker's state lives: a
     /// worker actix-web restarts builds a new state and pool, and the old pool leaves the list
-    /// (and `/metrics`) with the old state instead of being counted, and kept open, for ever.
+    /// (and `/metrics`) with the old state instead of being counted for ever.
     pub worker_pool: Option<Arc<Registered>>,
 }
 

@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use super::campaigns::{City, People};
 
-/// The days of the payment, between the approval (8 August) and the campaign's close.
+/// The days of the payment: after the approval (16 August), before the close (10 September).
 const CARDS_ISSUED: (i32, u32, u32) = (2017, 8, 18);
 const BUILT: (i32, u32, u32) = (2017, 8, 21);
 const APPROVED: (i32, u32, u32) = (2017, 8, 22);
